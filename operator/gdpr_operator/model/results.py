@@ -20,7 +20,10 @@ class Action(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class CheckResult:
-    """One observation: is `resource` compliant with `check` in `account`/`region`, and why."""
+    """One observation: is `resource` compliant with `check` in `account`/`region`, and why.
+
+    `compliant` is what was observed; `action` is what this pass did about it.
+    """
 
     check: str
     account: str
@@ -29,6 +32,16 @@ class CheckResult:
     compliant: bool
     reason: str
     action: Action = Action.NONE
+
+    @property
+    def passing(self) -> bool:
+        """Compliant now: found compliant, or repaired by this pass."""
+        return self.compliant or self.action is Action.REMEDIATED
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        """What the result is about, the same from one pass to the next."""
+        return (self.check, self.account, self.region, self.resource)
 
     def to_dict(self) -> dict[str, str | bool]:
         return {

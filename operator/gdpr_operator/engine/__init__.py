@@ -1,0 +1,21 @@
+"""The engine: spec -> observe -> diff -> act, shared by the operator and the CLI."""
+
+from gdpr_operator.engine._engine import (
+    CheckError,
+    CredentialsUnavailableError,
+    ExternalIdReader,
+    Outcome,
+    reconcile,
+)
+from gdpr_operator.engine._tenancy import Binding, Refusal, bind_accounts
+
+__all__ = [
+    "Binding",
+    "CheckError",
+    "CredentialsUnavailableError",
+    "ExternalIdReader",
+    "Outcome",
+    "Refusal",
+    "bind_accounts",
+    "reconcile",
+]

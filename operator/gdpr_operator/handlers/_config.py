@@ -1,0 +1,20 @@
+"""Operator-wide settings shared by every handler through kopf's memo."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gdpr_operator.engine import ExternalIdReader
+
+RESYNC_TICK_SECONDS = 10.0
+"""How often each GdprMonitoring's timer wakes to see whether its resync is due."""
+
+RESYNC_JITTER = 0.1
+"""Resyncs are spread by up to this fraction of the interval, so they do not align."""
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorConfig:
+    namespace: str
+    """The operator's own namespace: where ExternalId Secrets live."""
+    read_external_id: ExternalIdReader

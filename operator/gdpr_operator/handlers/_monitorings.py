@@ -1,0 +1,111 @@
+"""kopf glue for GdprMonitoring: reconcile on change and on a jittered timer; release on delete."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import kopf
+
+from gdpr_operator import engine
+from gdpr_operator.engine import Outcome, Refusal
+from gdpr_operator.handlers._config import RESYNC_TICK_SECONDS, OperatorConfig
+from gdpr_operator.handlers._schedule import jitter_factor, resync_due
+from gdpr_operator.model import (
+    GROUP,
+    VERSION,
+    AwsAccountSpec,
+    SpecError,
+    parse_aws_account,
+    parse_monitoring,
+)
+from gdpr_operator.report import metrics, status_update
+
+MONITORINGS = "gdprmonitorings"
+ACCOUNTS = "awsaccounts"
+
+AccountIndex = kopf.Index[str, AwsAccountSpec]
+
+
+@kopf.index(GROUP, VERSION, ACCOUNTS)
+def aws_accounts(name: str, spec: kopf.Spec, logger: kopf.Logger, **_: Any) -> dict[str, Any]:
+    """AwsAccounts by name, kept in memory from the watch stream (no API call per lookup)."""
+    try:
+        return {name: parse_aws_account(name, spec)}
+    except SpecError as error:
+        # Unusable accounts are treated as absent: nothing may act on them.
+        logger.error("AwsAccount %s ignored: %s", name, error)
+        return {}
+
+
+@kopf.on.resume(GROUP, VERSION, MONITORINGS)
+@kopf.on.create(GROUP, VERSION, MONITORINGS)
+@kopf.on.update(GROUP, VERSION, MONITORINGS, field="spec")
+async def reconcile_on_change(
+    body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **kwargs: Any
+) -> None:
+    await _reconcile(body, patch, memo, kwargs["aws_accounts"])
+
+
+@kopf.timer(GROUP, VERSION, MONITORINGS, interval=RESYNC_TICK_SECONDS,
+            initial_delay=RESYNC_TICK_SECONDS)
+async def resync(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **kwargs: Any) -> None:
+    """Drift detection: a full reconcile once the object's (jittered) interval has elapsed."""
+    try:
+        interval = parse_monitoring(body.spec).resync_interval_seconds
+    except SpecError:
+        return  # reported by the change handlers; nothing to resync
+    jitter = memo.setdefault("jitter", jitter_factor())
+    if resync_due(body.status, body.meta.get("generation", 0), interval * jitter, _now()):
+        await _reconcile(body, patch, memo, kwargs["aws_accounts"])
+        memo["jitter"] = jitter_factor()
+
+
+@kopf.on.delete(GROUP, VERSION, MONITORINGS)
+async def release(body: kopf.Body, logger: kopf.Logger, **_: Any) -> None:
+    """Deletion: Retain leaves AWS as it is; Delete would remove what the operator created.
+
+    No component creates AWS resources yet, so both policies leave AWS untouched.
+    """
+    namespace, name = body.metadata.namespace or "", body.metadata.name or ""
+    logger.info("Released %s/%s (deletionPolicy %s)", namespace, name,
+                body.spec.get("deletionPolicy", "Retain"))
+    metrics.forget(namespace, name)
+
+
+async def _reconcile(
+    body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, accounts: AccountIndex
+) -> None:
+    # Change handlers and the timer run concurrently in kopf: one reconcile at a time.
+    lock: asyncio.Lock = memo.setdefault("lock", asyncio.Lock())
+    async with lock:
+        config: OperatorConfig = memo["config"]
+        namespace, name = body.metadata.namespace or "", body.metadata.name or ""
+        started = time.monotonic()
+        try:
+            spec = parse_monitoring(body.spec)
+        except SpecError as error:
+            outcome = Outcome(refusal=Refusal("InvalidSpec", str(error)))
+        else:
+            outcome = await engine.reconcile(
+                namespace, spec, lambda account: _lookup(accounts, account),
+                config.read_external_id,
+            )
+        update = status_update(body.status, body.meta.get("generation", 0), outcome,
+                               _now().isoformat().replace("+00:00", "Z"))
+        patch.status.update(update.status)
+        for event in update.events:
+            kopf.event(body, type=event.type, reason=event.reason, message=event.message)
+        metrics.record_outcome(namespace, name, outcome, ready=update.ready,
+                               duration_seconds=time.monotonic() - started,
+                               finished_at=time.time())
+
+
+def _lookup(accounts: AccountIndex, name: str) -> AwsAccountSpec | None:
+    return next(iter(accounts.get(name, ())), None)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)

@@ -1,0 +1,31 @@
+"""When a GdprMonitoring's next drift resync is due (pure, so it is table-tested)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from gdpr_operator.handlers._config import RESYNC_JITTER
+
+
+def jitter_factor(rng: random.Random | None = None) -> float:
+    """A factor within 1 +/- RESYNC_JITTER, drawn afresh for each cycle."""
+    return (rng or random).uniform(1 - RESYNC_JITTER, 1 + RESYNC_JITTER)
+
+
+def resync_due(
+    status: Mapping[str, Any], generation: int, interval_seconds: float, now: datetime
+) -> bool:
+    """Due when the spec was never reconciled at this generation, or the interval elapsed."""
+    if status.get("observedGeneration") != generation:
+        return True
+    last = status.get("lastReconcileTime")
+    if not isinstance(last, str):
+        return True
+    try:
+        elapsed = (now - datetime.fromisoformat(last)).total_seconds()
+    except ValueError:
+        return True
+    return elapsed >= interval_seconds

@@ -1,0 +1,17 @@
+"""Component reconcilers: each observes with read calls, diffs purely, and applies the diff."""
+
+from collections.abc import Sequence
+
+from gdpr_operator.model import CheckInfo
+from gdpr_operator.reconcilers._base import Reconciler, Target
+
+RECONCILERS: Sequence[Reconciler] = ()
+"""Every component, in the order their results are reported."""
+
+
+def all_checks() -> list[CheckInfo]:
+    """The check catalog: every check of every reconciler."""
+    return [check for reconciler in RECONCILERS for check in reconciler.checks]
+
+
+__all__ = ["RECONCILERS", "Reconciler", "Target", "all_checks"]

@@ -1,0 +1,114 @@
+"""Conditions from an outcome, following the Kubernetes API conventions.
+
+`lastTransitionTime` moves only when a condition's status flips; a transition is a change of
+status or reason, and each one becomes exactly one Event.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from gdpr_operator.engine import Outcome
+
+READY = "Ready"
+SYNCED = "Synced"
+COMPLIANT = "Compliant"
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    type: str
+    status: str
+    reason: str
+    message: str
+
+    @property
+    def healthy(self) -> bool:
+        return self.status == "True"
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """A condition whose status or reason changed; `previous` is None when it is new."""
+
+    previous: Mapping[str, Any] | None
+    current: Condition
+
+
+def synced_condition(outcome: Outcome) -> Condition:
+    if outcome.refusal is not None:
+        return Condition(SYNCED, "False", outcome.refusal.reason, outcome.refusal.message)
+    if outcome.errors:
+        first = outcome.errors[0]
+        return Condition(
+            SYNCED, "False", first.reason,
+            f"{len(outcome.errors)} check(s) could not be evaluated; first: {first.component} "
+            f"in {first.account}/{first.region}: {first.message}",
+        )
+    accounts = {account for account, _ in outcome.targets}
+    return Condition(
+        SYNCED, "True", "ReconcileSucceeded",
+        f"Evaluated {len(outcome.results)} check(s) across {len(accounts)} account(s) and "
+        f"{len(outcome.targets)} account-region(s)",
+    )
+
+
+def compliant_condition(outcome: Outcome) -> Condition:
+    if outcome.refusal is not None:
+        return Condition(COMPLIANT, "Unknown", "NotEvaluated", "Nothing was checked")
+    failing = outcome.non_compliant
+    if failing:
+        by_check = Counter(result.check for result in failing)
+        worst = ", ".join(f"{check} ({count})" for check, count in by_check.most_common(5))
+        return Condition(
+            COMPLIANT, "False", "ChecksFailing",
+            f"{len(failing)} of {len(outcome.results)} check result(s) not compliant: {worst}",
+        )
+    if outcome.errors:
+        return Condition(COMPLIANT, "Unknown", "ChecksNotEvaluated",
+                         f"{len(outcome.errors)} check(s) could not be evaluated")
+    return Condition(COMPLIANT, "True", "AllChecksCompliant",
+                     f"All {len(outcome.results)} check result(s) compliant")
+
+
+def ready_condition(synced: Condition, compliant: Condition) -> Condition:
+    """Ready: the monitoring is in force (Synced) and the estate is compliant."""
+    for condition in (synced, compliant):
+        if not condition.healthy:
+            return Condition(READY, "False", condition.reason, condition.message)
+    return Condition(READY, "True", "Ready", compliant.message)
+
+
+def conditions_for(outcome: Outcome) -> list[Condition]:
+    synced = synced_condition(outcome)
+    compliant = compliant_condition(outcome)
+    return [ready_condition(synced, compliant), synced, compliant]
+
+
+def merge_conditions(
+    previous: Sequence[Mapping[str, Any]],
+    current: Sequence[Condition],
+    generation: int,
+    now: str,
+) -> tuple[list[dict[str, Any]], list[Transition]]:
+    """The new `status.conditions` list, and the transitions to announce."""
+    by_type = {condition.get("type"): condition for condition in previous}
+    merged: list[dict[str, Any]] = []
+    transitions: list[Transition] = []
+    for condition in current:
+        before = by_type.get(condition.type) or {}
+        flipped = before.get("status") != condition.status
+        if flipped or before.get("reason") != condition.reason:
+            transitions.append(Transition(before or None, condition))
+        merged.append({
+            "type": condition.type,
+            "status": condition.status,
+            "observedGeneration": generation,
+            "lastTransitionTime": before.get("lastTransitionTime", now) if not flipped else now,
+            "reason": condition.reason,
+            "message": condition.message,
+        })
+    return merged, transitions

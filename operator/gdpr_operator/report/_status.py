@@ -1,0 +1,91 @@
+"""The status subresource and the Events to post, from one reconcile outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from gdpr_operator.engine import Outcome
+from gdpr_operator.model import Action
+from gdpr_operator.report._conditions import Transition, conditions_for, merge_conditions
+
+MAX_SUMMARY_TARGETS = 200
+"""Status stays bounded whatever the estate's size: counts, and at most this many targets."""
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    type: str
+    """Normal or Warning."""
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class StatusUpdate:
+    status: dict[str, Any]
+    events: list[Event]
+    ready: bool
+
+
+def status_update(
+    previous_status: Mapping[str, Any],
+    generation: int,
+    outcome: Outcome,
+    now: str,
+) -> StatusUpdate:
+    """The new status (conditions merged with the previous ones) and an Event per transition."""
+    current = conditions_for(outcome)
+    conditions, transitions = merge_conditions(
+        previous_status.get("conditions") or [], current, generation, now
+    )
+    return StatusUpdate(
+        status={
+            "observedGeneration": generation,
+            "lastReconcileTime": now,
+            "conditions": conditions,
+            "summary": _summary(outcome),
+        },
+        events=[_event(transition) for transition in transitions],
+        ready=all(condition.healthy for condition in current),
+    )
+
+
+def _summary(outcome: Outcome) -> dict[str, Any]:
+    # Every target is listed, even one without results yet.
+    counts = {target: _zero_counts() for target in outcome.targets}
+    for result in outcome.results:
+        key = "compliant" if result.passing else "nonCompliant"
+        counts.setdefault((result.account, result.region), _zero_counts())[key] += 1
+    for error in outcome.errors:
+        counts.setdefault((error.account, error.region), _zero_counts())["errors"] += 1
+    worst_first = sorted(
+        counts.items(), key=lambda item: (-item[1]["errors"], -item[1]["nonCompliant"], item[0])
+    )
+    compliant = sum(1 for result in outcome.results if result.passing)
+    return {
+        "checks": len(outcome.results),
+        "compliant": compliant,
+        "nonCompliant": len(outcome.results) - compliant,
+        "remediated": sum(1 for result in outcome.results if result.action is Action.REMEDIATED),
+        "errors": len(outcome.errors),
+        "targets": [
+            {"account": account, "region": region, **target_counts}
+            for (account, region), target_counts in worst_first[:MAX_SUMMARY_TARGETS]
+        ],
+    }
+
+
+def _zero_counts() -> dict[str, int]:
+    return {"compliant": 0, "nonCompliant": 0, "errors": 0}
+
+
+def _event(transition: Transition) -> Event:
+    current = transition.current
+    was = transition.previous.get("status") if transition.previous else "Unknown"
+    return Event(
+        type="Normal" if current.healthy else "Warning",
+        reason=current.reason,
+        message=f"{current.type} {was} -> {current.status}: {current.message}",
+    )

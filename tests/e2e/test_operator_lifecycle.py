@@ -1,0 +1,176 @@
+"""The operator end to end on the real control plane, under its shipped RBAC."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+import yaml
+
+from fixtures.cluster import Kubectl, wait_for
+from fixtures.operator import OPERATOR_NAMESPACE, SERVICE_ACCOUNT, OperatorProcess
+
+pytestmark = pytest.mark.e2e
+
+FINALIZER = "monitoring.gdpr.io/finalizer"
+
+
+def _namespace(admin: Kubectl) -> str:
+    name = f"e2e-{uuid.uuid4().hex[:8]}"
+    admin.run("create", "namespace", name)
+    return name
+
+
+def _account(admin: Kubectl, name: str, allowed: list[str], secret: str | None = None) -> None:
+    role: dict[str, Any] = {"roleArn": "arn:aws:iam::111111111111:role/gdpr-operator"}
+    if secret:
+        role["externalIdSecretRef"] = {"name": secret, "key": "externalId"}
+    admin.apply(yaml.safe_dump({
+        "apiVersion": "monitoring.gdpr.io/v1alpha1", "kind": "AwsAccount",
+        "metadata": {"name": name},
+        "spec": {"accountId": "111111111111", "assumeRole": role, "allowedNamespaces": allowed},
+    }))
+
+
+def _monitoring(admin: Kubectl, namespace: str, account: str, **spec: Any) -> None:
+    admin.apply(yaml.safe_dump({
+        "apiVersion": "monitoring.gdpr.io/v1alpha1", "kind": "GdprMonitoring",
+        "metadata": {"name": "web", "namespace": namespace},
+        "spec": {"accounts": [account], "regions": ["eu-west-1"], **spec},
+    }))
+
+
+def _conditions(admin: Kubectl, namespace: str) -> dict[str, dict[str, Any]]:
+    status = admin.get("gdprmonitoring", "web", namespace).get("status", {})
+    return {condition["type"]: condition for condition in status.get("conditions", [])}
+
+
+def _wait_ready(admin: Kubectl, namespace: str, want: str, generation: int = 1
+                ) -> dict[str, dict[str, Any]]:
+    def probe() -> dict[str, dict[str, Any]] | None:
+        obj = admin.get("gdprmonitoring", "web", namespace)
+        status = obj.get("status", {})
+        conditions = {c["type"]: c for c in status.get("conditions", [])}
+        if (status.get("observedGeneration") == generation
+                and conditions.get("Ready", {}).get("status") == want):
+            return conditions
+        return None
+    result: dict[str, dict[str, Any]] = wait_for(f"Ready={want} in {namespace}", probe)
+    return result
+
+
+def test_bound_account_becomes_ready_with_conditions_and_events(
+    operator: OperatorProcess, installed: Kubectl
+) -> None:
+    namespace = _namespace(installed)
+    _account(installed, namespace, [namespace])
+    _monitoring(installed, namespace, namespace, managementPolicy="Observe")
+
+    conditions = _wait_ready(installed, namespace, "True")
+    assert {name: c["status"] for name, c in conditions.items()} == {
+        "Ready": "True", "Synced": "True", "Compliant": "True"}
+    assert conditions["Synced"]["reason"] == "ReconcileSucceeded"
+    assert all(c["observedGeneration"] == 1 for c in conditions.values())
+    obj = installed.get("gdprmonitoring", "web", namespace)
+    assert FINALIZER in obj["metadata"]["finalizers"]
+    assert obj["status"]["summary"]["targets"] == [
+        {"account": namespace, "region": "eu-west-1", "compliant": 0, "nonCompliant": 0,
+         "errors": 0}]
+    events = wait_for("three transition events",
+                      lambda: len(installed.events(namespace, "web")) == 3
+                      and installed.events(namespace, "web"))
+    assert sorted(event["reason"] for event in events) == [
+        "AllChecksCompliant", "Ready", "ReconcileSucceeded"]
+    assert {event["type"] for event in events} == {"Normal"}
+
+    # A spec change is reconciled at the new generation, with no flip: no new Event, and
+    # lastTransitionTime stays where it was.
+    _monitoring(installed, namespace, namespace, managementPolicy="Observe",
+                resyncInterval="10m")
+    after = _wait_ready(installed, namespace, "True", generation=2)
+    assert after["Ready"]["lastTransitionTime"] == conditions["Ready"]["lastTransitionTime"]
+    assert after["Ready"]["observedGeneration"] == 2
+    assert len(installed.events(namespace, "web")) == 3
+
+    metrics = operator.metrics()
+    assert f'gdpr_monitoring_ready{{monitoring="web",namespace="{namespace}"}} 1.0' in metrics
+
+
+def test_account_not_bound_to_the_namespace_is_refused_then_accepted_once_bound(
+    operator: OperatorProcess, installed: Kubectl
+) -> None:
+    namespace = _namespace(installed)
+    _account(installed, namespace, ["somebody-else"])
+    _monitoring(installed, namespace, namespace)
+
+    conditions = _wait_ready(installed, namespace, "False")
+    assert conditions["Ready"]["reason"] == "AccountNotBound"
+    assert namespace in conditions["Ready"]["message"]
+    assert "nothing was done in AWS" in conditions["Ready"]["message"]
+    assert conditions["Compliant"]["status"] == "Unknown"
+    warning = wait_for("a Warning event", lambda: [
+        e for e in installed.events(namespace, "web")
+        if e["type"] == "Warning" and e["reason"] == "AccountNotBound"])
+    assert namespace in warning[0]["message"]
+
+    # The administrator binds the namespace; the next reconcile (here: a spec change) flips.
+    _account(installed, namespace, ["somebody-else", namespace])
+    _monitoring(installed, namespace, namespace, resyncInterval="10m")
+    flipped = _wait_ready(installed, namespace, "True", generation=2)
+    assert flipped["Ready"]["lastTransitionTime"] >= conditions["Ready"]["lastTransitionTime"]
+    wait_for("a Normal Ready event", lambda: [
+        e for e in installed.events(namespace, "web")
+        if e["type"] == "Normal" and e["reason"] == "Ready"])
+
+
+def test_missing_account_is_refused(operator: OperatorProcess, installed: Kubectl) -> None:
+    namespace = _namespace(installed)
+    _monitoring(installed, namespace, "no-such-account")
+    conditions = _wait_ready(installed, namespace, "False")
+    assert conditions["Ready"]["reason"] == "AccountNotFound"
+    assert "no-such-account" in conditions["Ready"]["message"]
+
+
+def test_missing_external_id_secret_is_reported_not_crashed(
+    operator: OperatorProcess, installed: Kubectl
+) -> None:
+    namespace = _namespace(installed)
+    _account(installed, namespace, [namespace], secret=f"absent-{namespace}")
+    _monitoring(installed, namespace, namespace)
+    conditions = _wait_ready(installed, namespace, "False")
+    assert conditions["Synced"]["reason"] == "CredentialsUnavailable"
+    assert f"Secret {OPERATOR_NAMESPACE}/absent-{namespace} not found" in (
+        conditions["Synced"]["message"])
+
+
+def test_deletion_runs_the_finalizer_and_releases_the_object(
+    operator: OperatorProcess, installed: Kubectl
+) -> None:
+    namespace = _namespace(installed)
+    _account(installed, namespace, [namespace])
+    _monitoring(installed, namespace, namespace, deletionPolicy="Retain")
+    _wait_ready(installed, namespace, "True")
+
+    installed.run("delete", "gdprmonitoring", "web", "-n", namespace, "--wait=false")
+    wait_for("the object to be gone (finalizer removed by the operator)",
+             lambda: not installed.exists("gdprmonitoring", "web", namespace))
+    assert f'namespace="{namespace}"' not in operator.metrics()
+
+
+def test_operator_identity_is_the_service_account_with_only_what_it_needs(
+    operator: OperatorProcess, installed: Kubectl
+) -> None:
+    me = operator.identity.run("auth", "whoami", "-o", "jsonpath={.status.userInfo.username}")
+    assert me.stdout == f"system:serviceaccount:{OPERATOR_NAMESPACE}:{SERVICE_ACCOUNT}"
+
+    def can(*args: str) -> bool:
+        return operator.identity.run("auth", "can-i", *args, check=False).stdout.strip() == "yes"
+
+    assert can("get", "secrets", "-n", OPERATOR_NAMESPACE)
+    assert not can("list", "secrets", "-n", OPERATOR_NAMESPACE)
+    assert not can("get", "secrets", "-n", "default")
+    assert can("patch", "gdprmonitorings.monitoring.gdpr.io/status", "-A")
+    assert not can("update", "awsaccounts.monitoring.gdpr.io")
+    assert not can("delete", "gdprmonitorings.monitoring.gdpr.io", "-A")
+    assert not can("get", "pods", "-A")
