@@ -39,12 +39,26 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _RoutineFilter(logging.Filter):
+    """Drops the lines that every timer tick and liveness probe would otherwise print."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not (message.startswith("Timer 'resync' succeeded")
+                    or (record.name == "aiohttp.access" and "/healthz" in message))
+
+
+def _configure_logging(verbose: bool) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    if not verbose:
+        handler.addFilter(_RoutineFilter())
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    _configure_logging(args.verbose)
     if args.command == "run":
         from gdpr_operator.handlers import RunOptions, run  # noqa: PLC0415 - kopf is heavy
 
