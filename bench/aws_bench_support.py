@@ -1,0 +1,44 @@
+"""Shared by the AWS benchmarks: a sandbox in a process of its own, and its accounts."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from gdpr_operator.aws import AccountAccess, AwsSettings
+
+LARGE_ACCOUNT_BASE = 100000000000
+"""The `large` seed's account ids are LARGE_ACCOUNT_BASE + n, named acct-NNN (see
+gdpr_operator.sandbox._seeds); restated here so that a benchmark need not import moto."""
+
+
+@contextmanager
+def sandbox_process(arguments: Sequence[str]) -> Iterator[str]:
+    """`gdpr-operator sandbox --port 0 ARGUMENTS` in a child process; yields its URL."""
+    with subprocess.Popen(
+        [sys.executable, "-m", "gdpr_operator.sandbox", "--port", "0", *arguments],
+        stdout=subprocess.PIPE, text=True,
+    ) as process:
+        try:
+            assert process.stdout is not None
+            url = process.stdout.readline().strip()
+            if not url:
+                raise RuntimeError("the sandbox exited before answering")
+            yield url
+        finally:
+            process.terminate()
+
+
+def large_estate_access(accounts: int) -> list[AccountAccess]:
+    return [
+        AccountAccess(name=f"acct-{n:03d}", account_id=str(LARGE_ACCOUNT_BASE + n),
+                      role_arn=f"arn:aws:iam::{LARGE_ACCOUNT_BASE + n}:role/gdpr-operator")
+        for n in range(accounts)
+    ]
+
+
+def sandbox_settings(url: str, **overrides: int) -> AwsSettings:
+    return AwsSettings(endpoint_url=url, static_credentials=("bench", "bench"),
+                       sts_region="us-east-1", **overrides)

@@ -1,0 +1,77 @@
+"""AWS access layer: the only package that talks to boto3/botocore.
+
+Reconcilers reach AWS through one `Aws` object, per event loop::
+
+    from gdpr_operator import aws
+
+    prod = aws.AccountAccess(
+        name="prod", account_id="111111111111",
+        role_arn="arn:aws:iam::111111111111:role/gdpr-operator", external_id="s3cr3t",
+    )
+    async with aws.Aws(aws.AwsSettings(max_concurrency=16)) as layer:
+        regions = await layer.regions(prod, ["*"])            # every enabled region
+        targets = [aws.Target(prod, region) for region in regions]
+
+        async def detectors(target: aws.Target) -> list[str]:
+            reply = await layer.call(target, "guardduty", "list_detectors")
+            return reply["DetectorIds"]
+
+        for outcome in await aws.gather_outcomes(targets, detectors, timeout_per_target=60):
+            ...  # outcome.value, or outcome.error: an AwsError for that target only
+
+        async for page in layer.paginate(targets[0], "ec2", "describe_instances"):
+            ...
+
+Services and operations are named as in boto3 ("guardduty", "list_detectors"); replies are
+boto3's parsed dicts.
+
+Credentials: an account without `role_arn` uses the default credential chain (environment,
+IRSA, EKS Pod Identity, ...); with it, STS AssumeRole from that identity (with the ExternalId
+the caller read from the account's Secret), refreshed before expiry. `AWS_ENDPOINT_URL` (and
+`AWS_ENDPOINT_URL_<SERVICE>`) apply to every service, STS included.
+
+Resources: clients are cached per (account, region, service) in an LRU bounded by
+`AwsSettings.client_capacity`, on botocore sessions sharing one loader. Calls run in a
+dedicated thread pool, never on the event loop, under a global limit and one per
+(account, service). botocore's standard retry mode retries throttling and 5xx with jittered
+backoff, `max_attempts` times at most, with short connect/read timeouts.
+
+Errors: every failure is an `AwsError` with a CamelCase `reason` and a human message:
+`TemporaryAwsError` (throttled, 5xx, unreachable, timeout: retry later), `AccessDeniedError`
+(names the IAM `action` and, when AWS says it, the `principal`), `PermanentAwsError`
+(validation and other 4xx; `NotFoundError` for missing resources).
+
+Metrics: every HTTP attempt is counted in `gdpr_aws_api_calls_total{service,operation,outcome}`
+(outcome: success, throttled, error), retries included.
+"""
+
+from ._concurrency import Outcome, gather_outcomes
+from ._errors import (
+    AccessDeniedError,
+    AwsError,
+    NotFoundError,
+    PermanentAwsError,
+    TemporaryAwsError,
+)
+from ._iam_actions import iam_action
+from ._layer import Aws
+from ._metrics import AWS_API_CALLS
+from ._regions import ALL_REGIONS
+from ._targets import AccountAccess, AwsSettings, Target
+
+__all__ = [
+    "ALL_REGIONS",
+    "AWS_API_CALLS",
+    "AccessDeniedError",
+    "AccountAccess",
+    "Aws",
+    "AwsError",
+    "AwsSettings",
+    "NotFoundError",
+    "Outcome",
+    "PermanentAwsError",
+    "Target",
+    "TemporaryAwsError",
+    "gather_outcomes",
+    "iam_action",
+]

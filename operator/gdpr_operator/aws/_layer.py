@@ -1,0 +1,101 @@
+"""The layer's entry point: `Aws`, which makes calls for reconcilers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from types import TracebackType
+from typing import Any, TypeVar
+
+from . import _regions
+from ._clients import ClientCache
+from ._concurrency import Limits
+from ._errors import classify
+from ._iam_actions import iam_action
+from ._sessions import Sessions
+from ._targets import AccountAccess, AwsSettings, Target
+
+T = TypeVar("T")
+
+
+class Aws:
+    """Calls AWS on behalf of reconcilers, off the event loop and within limits.
+
+    Make one per event loop (its semaphores belong to the loop) and close it when done;
+    `async with Aws() as aws:` does both.
+    """
+
+    def __init__(self, settings: AwsSettings | None = None) -> None:
+        self.settings = settings or AwsSettings()
+        self._sessions = Sessions(self.settings)
+        self._clients = ClientCache(self._sessions, self.settings.client_capacity)
+        self._limits = Limits(
+            self.settings.max_concurrency, self.settings.per_account_service_concurrency
+        )
+        self._executor = ThreadPoolExecutor(
+            max_workers=self.settings.max_concurrency, thread_name_prefix="gdpr-aws"
+        )
+
+    async def call(self, target: Target, service: str, operation: str, **params: Any) -> Any:
+        """Call `operation` (a boto3 method name, e.g. "list_detectors") of `service`
+        (a boto3 service name) in `target`; returns the parsed response.
+
+        Raises an AwsError subclass (see the module docstring) when the call fails.
+        """
+        return await self._run(
+            target, service, operation, lambda client: getattr(client, operation)(**params)
+        )
+
+    async def paginate(
+        self, target: Target, service: str, operation: str, **params: Any
+    ) -> AsyncIterator[Any]:
+        """Pages of a paginated operation, fetched one by one as they are consumed."""
+        pages = await self._run(
+            target, service, operation,
+            lambda client: iter(client.get_paginator(operation).paginate(**params)),
+        )
+        while True:
+            page = await self._run(target, service, operation, lambda _: next(pages, None))
+            if page is None:
+                return
+            yield page
+
+    async def regions(self, access: AccountAccess, requested: Sequence[str]) -> list[str]:
+        """`requested`, or when it holds "*", every region enabled for the account."""
+        if not _regions.wants_all_regions(requested):
+            return list(requested)
+        reply = await self.call(
+            Target(access, self._sessions.home_region), "ec2", "describe_regions",
+            **_regions.DESCRIBE_ENABLED_REGIONS,
+        )
+        return _regions.enabled_regions(reply)
+
+    @property
+    def cached_clients(self) -> int:
+        return len(self._clients)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    async def __aenter__(self) -> Aws:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    async def _run(
+        self, target: Target, service: str, operation: str, use: Callable[[Any], T]
+    ) -> T:
+        def in_thread() -> T:
+            try:
+                return use(self._clients.get(target.access, target.region, service))
+            except Exception as exc:
+                action = iam_action(service, operation)
+                raise classify(exc, service=service, operation=operation, action=action) from exc
+
+        async with self._limits.slot(target.account, service):
+            return await asyncio.get_running_loop().run_in_executor(self._executor, in_thread)

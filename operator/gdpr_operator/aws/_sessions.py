@@ -1,0 +1,116 @@
+"""botocore sessions that share one loader and count every HTTP attempt.
+
+A boto3/botocore client costs about 1 MB; most of it is the parsed service model and endpoint
+data. Sessions built here share one Loader, so that JSON is read and parsed once per process
+whatever the number of accounts.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import cache, partial
+from typing import Any
+
+from botocore.config import Config
+from botocore.credentials import CredentialProvider, CredentialResolver
+from botocore.loaders import Loader, create_loader
+from botocore.session import Session
+
+from . import _metrics
+from ._errors import THROTTLING_CODES
+from ._targets import AwsSettings
+
+_FALLBACK_REGION = "us-east-1"
+
+
+@cache
+def shared_loader() -> Loader:
+    """The process's botocore data loader: each service model is read and parsed once."""
+    return create_loader()
+
+
+class Sessions:
+    """Makes botocore sessions and clients; one instance per layer. Thread-safe."""
+
+    def __init__(self, settings: AwsSettings) -> None:
+        # botocore sessions are not thread-safe; creating clients is serialised through this.
+        self._lock = threading.Lock()
+        self.config = Config(
+            retries={"mode": "standard", "total_max_attempts": settings.max_attempts},
+            connect_timeout=settings.connect_timeout,
+            read_timeout=settings.read_timeout,
+            max_pool_connections=settings.per_account_service_concurrency,
+            user_agent_appid="gdpr-operator",
+        )
+        self._endpoint_url = settings.endpoint_url
+        self.base = self.new_session()
+        """The operator's own identity: botocore's default credential chain."""
+        if settings.static_credentials is not None:
+            self.base.set_credentials(*settings.static_credentials)
+        self.home_region: str = (
+            settings.sts_region or self.base.get_config_variable("region") or _FALLBACK_REGION
+        )
+        """Region for STS and for discovering an account's regions."""
+
+    def new_session(self, credentials: Any = None) -> Session:
+        """A session on the shared loader; with `credentials`, it uses those only."""
+        session = Session()
+        session.register_component("data_loader", shared_loader())
+        session.register("needs-retry", _count_attempt)
+        if credentials is not None:
+            session.register_component(
+                "credential_provider", CredentialResolver([_Given(credentials)])
+            )
+        return session
+
+    def create_client(self, session: Session, service: str, region: str, **kwargs: Any) -> Any:
+        with self._lock:
+            return session.create_client(
+                service, region_name=region, config=self.config,
+                endpoint_url=self._endpoint_url, **kwargs,
+            )
+
+    def base_credentials(self) -> Any:
+        """The operator's own credentials (None when the chain finds none)."""
+        with self._lock:
+            return self.base.get_credentials()
+
+    def sts_client_creator(self) -> Any:
+        """A `Session.create_client`-like callable for STS in the home region (AssumeRole)."""
+        return partial(self.create_client, self.base, region=self.home_region)
+
+
+class _Given(CredentialProvider):  # type: ignore[misc]
+    """Hands a ready credentials object (an assumed role's) to a session."""
+
+    METHOD = "gdpr-operator-assume-role"
+
+    def __init__(self, credentials: Any) -> None:
+        super().__init__()
+        self._credentials = credentials
+
+    def load(self) -> Any:
+        return self._credentials
+
+
+def _count_attempt(
+    response: tuple[Any, dict[str, Any]] | None, operation: Any, **_: Any
+) -> None:
+    """botocore 'needs-retry' hook: runs once per HTTP attempt, retries included."""
+    _metrics.AWS_API_CALLS.labels(
+        service=operation.service_model.service_name,
+        operation=operation.name,
+        outcome=_outcome(response),
+    ).inc()
+
+
+def _outcome(response: tuple[Any, dict[str, Any]] | None) -> str:
+    if response is None:  # no HTTP response: connection error, timeout
+        return _metrics.ERROR
+    http_response, parsed = response
+    status = int(http_response.status_code)
+    if status < 300:
+        return _metrics.SUCCESS
+    if status == 429 or parsed.get("Error", {}).get("Code") in THROTTLING_CODES:
+        return _metrics.THROTTLED
+    return _metrics.ERROR

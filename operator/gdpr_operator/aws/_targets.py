@@ -1,0 +1,83 @@
+"""What the layer is asked to reach: an account (and how), a region, and the layer's settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MIN_SESSION_SECONDS = 900
+MAX_SESSION_SECONDS = 43200
+
+
+@dataclass(frozen=True, slots=True)
+class AccountAccess:
+    """How to reach one AWS account.
+
+    `name` is the account key (the AwsAccount object's name). Without `role_arn` the layer
+    uses its own identity (the default credential chain: env, IRSA, EKS Pod Identity, ...);
+    with it, STS AssumeRole from that identity, passing `external_id` when set.
+    """
+
+    name: str
+    account_id: str
+    role_arn: str | None = None
+    external_id: str | None = None
+    session_name: str = "gdpr-operator"
+    duration_seconds: int = 3600
+
+    def __post_init__(self) -> None:
+        if not (MIN_SESSION_SECONDS <= self.duration_seconds <= MAX_SESSION_SECONDS):
+            raise ValueError(
+                f"duration_seconds must be within [{MIN_SESSION_SECONDS}, "
+                f"{MAX_SESSION_SECONDS}], got {self.duration_seconds}"
+            )
+        if self.external_id is not None and self.role_arn is None:
+            raise ValueError("external_id needs role_arn: it is an AssumeRole parameter")
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One account in one region: the unit that calls, limits and outcomes are about."""
+
+    access: AccountAccess
+    region: str
+
+    @property
+    def account(self) -> str:
+        """The account key."""
+        return self.access.name
+
+    @property
+    def account_id(self) -> str:
+        return self.access.account_id
+
+    def __str__(self) -> str:
+        return f"{self.access.name}/{self.region}"
+
+
+@dataclass(frozen=True, slots=True)
+class AwsSettings:
+    """Limits and timeouts of the layer. The defaults suit an operator sweeping many accounts."""
+
+    max_concurrency: int = 16
+    """Calls in flight at once, over all accounts (also the worker threads' number)."""
+    per_account_service_concurrency: int = 4
+    """Calls in flight at once to one service of one account (AWS throttles per account)."""
+    max_clients: int | None = None
+    """Clients kept for reuse (LRU); None: twice `max_concurrency`."""
+    max_attempts: int = 4
+    """Attempts per call, first one included (botocore standard retry mode)."""
+    connect_timeout: float = 3.0
+    read_timeout: float = 15.0
+    endpoint_url: str | None = None
+    """One endpoint for every service, STS included (the sandbox); None: AWS's, or what
+    AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> say."""
+    static_credentials: tuple[str, str] | None = None
+    """(access key id, secret key) for the operator's own identity instead of the default
+    credential chain: for the sandbox and benchmarks, which accept any key."""
+    sts_region: str | None = None
+    """Region of the STS endpoint used for AssumeRole and region discovery; None: the
+    configured default region (AWS_REGION, AWS_DEFAULT_REGION, profile), else us-east-1."""
+
+    @property
+    def client_capacity(self) -> int:
+        return self.max_clients if self.max_clients is not None else 2 * self.max_concurrency

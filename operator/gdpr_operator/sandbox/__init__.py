@@ -1,0 +1,58 @@
+"""The AWS sandbox: moto, plus what the operator needs and moto lacks, on 127.0.0.1.
+
+Run it with `gdpr-operator sandbox [--port N] [--seed demo|large]` (it prints its URL), or
+in-process with `running_sandbox(port=0, seed=None)`; point AWS clients at it with
+AWS_ENDPOINT_URL (or `AwsSettings(endpoint_url=...)`). Any credentials work; they act in the
+default account 123456789012, from which each seeded account is reached by assuming
+`arn:aws:iam::<account>:role/gdpr-operator` (see `_seeds` for the estates).
+
+What it adds to moto (each module says which APIs and why):
+
+- `_ext_ssm`: DescribeInstanceInformation, derived from EC2 instances and the policies of
+  their profiles' roles; State Manager associations.
+- `_ext_guardduty`: GuardDuty findings (seeded) and ListFindings, GetFindings,
+  GetFindingsStatistics.
+- `_ext_sts`: AssumeRole that requires the role to exist and its ExternalId to match.
+- AWS managed IAM policies are loaded.
+
+Control endpoints (JSON), also reachable through `SandboxControl`:
+
+- `POST /_gdpr/faults` {service, fault, operation?, account?, region?, count?, rate?,
+  latency_ms?} switches a fault on (see `_faults`); `GET` lists them, `DELETE` clears them.
+- `GET /_gdpr/calls`: requests seen per (service, operation, account, region); `DELETE`
+  resets the counts.
+- `POST /_gdpr/guardduty/findings` {account, region, detectorId?, findings: [{type,
+  severity, resourceType?, instanceId?}]} seeds findings.
+- `POST /_gdpr/reset`: forget all state.
+
+Services are named as in boto3 ("guardduty", "cloudwatch"), operations as in the API
+("ListDetectors").
+"""
+
+from ._accounts import OPERATOR_ROLE, operator_access, operator_role_arn
+from ._client import SandboxControl
+from ._seeds import (
+    DEMO_ACCOUNTS,
+    DEMO_REGIONS,
+    LargeEstate,
+    apply_seed,
+    demo_access,
+    sandbox_layer,
+)
+from ._server import main, running_sandbox, serve
+
+__all__ = [
+    "DEMO_ACCOUNTS",
+    "DEMO_REGIONS",
+    "OPERATOR_ROLE",
+    "LargeEstate",
+    "SandboxControl",
+    "apply_seed",
+    "demo_access",
+    "main",
+    "operator_access",
+    "operator_role_arn",
+    "running_sandbox",
+    "sandbox_layer",
+    "serve",
+]

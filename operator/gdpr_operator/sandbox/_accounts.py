@@ -1,0 +1,50 @@
+"""The sandbox's accounts: each reachable through an operator role from the default one."""
+
+from __future__ import annotations
+
+import json
+
+from moto.core.models import DEFAULT_ACCOUNT_ID
+from moto.iam.models import iam_backends
+
+from gdpr_operator.aws import AccountAccess
+
+OPERATOR_ROLE = "gdpr-operator"
+
+
+def operator_role_arn(account_id: str) -> str:
+    return f"arn:aws:iam::{account_id}:role/{OPERATOR_ROLE}"
+
+
+def ensure_operator_role(account_id: str, external_id: str | None = None) -> None:
+    """Create `gdpr-operator` in the account, trusting the sandbox's default account, with an
+    ExternalId condition when given.
+
+    Through moto's IAM backend: creating it through the API would need credentials in that
+    account, which only this role gives.
+    """
+    iam = iam_backends[account_id]["aws"]
+    if any(role.name == OPERATOR_ROLE for role in iam.roles.values()):
+        return
+    statement: dict[str, object] = {
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:root"},
+        "Action": "sts:AssumeRole",
+    }
+    if external_id is not None:
+        statement["Condition"] = {"StringEquals": {"sts:ExternalId": external_id}}
+    iam.create_role(
+        role_name=OPERATOR_ROLE,
+        assume_role_policy_document=json.dumps(
+            {"Version": "2012-10-17", "Statement": [statement]}
+        ),
+        path="/", permissions_boundary=None, description="gdpr-operator (sandbox)",
+        tags=[], max_session_duration="3600",
+    )
+
+
+def operator_access(name: str, account_id: str, external_id: str | None = None) -> AccountAccess:
+    """How the operator reaches a sandbox account (its role created first)."""
+    ensure_operator_role(account_id, external_id)
+    return AccountAccess(name=name, account_id=account_id,
+                         role_arn=operator_role_arn(account_id), external_id=external_id)

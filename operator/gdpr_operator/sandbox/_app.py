@@ -1,0 +1,117 @@
+"""The sandbox's WSGI application: moto, behind control endpoints, fault injection and the
+extensions (see the package docstring)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from moto.core.responses import BaseResponse
+from moto.moto_api._internal.models import moto_api_backend
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from werkzeug.wrappers import Request, Response
+
+from ._calls import CallLog
+from ._errors import ApiError
+from ._ext_guardduty import FINDINGS, GuardDutyExtensions
+from ._ext_logs import LogsExtensions
+from ._ext_ssm import ASSOCIATIONS, SsmExtensions
+from ._ext_sts import StsExtensions
+from ._faults import Fault, FaultRule, Faults, error_response
+from ._requests import ServerRequest, identify
+
+StartResponse = Callable[..., Any]
+CONTROL_PREFIX = "/_gdpr/"
+
+_EXTENSIONS: dict[tuple[str, str], type[BaseResponse]] = {
+    **{("ssm", operation): SsmExtensions for operation in SsmExtensions.OPERATIONS},
+    **{("guardduty", operation): GuardDutyExtensions
+       for operation in GuardDutyExtensions.OPERATIONS},
+    **{("sts", operation): StsExtensions for operation in StsExtensions.OPERATIONS},
+    **{("logs", operation): LogsExtensions for operation in LogsExtensions.OPERATIONS},
+}
+
+
+class SandboxApp:
+    def __init__(self) -> None:
+        self.moto = DomainDispatcherApplication(create_backend_app)
+        self.faults = Faults()
+        self.calls = CallLog()
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO", "").startswith(CONTROL_PREFIX):
+            return self._control(Request(environ))(environ, start_response)
+        request = identify(environ, self.moto)
+        if request is None:
+            return self._moto(environ, start_response)
+        self.calls.record(request)
+        rule = self.faults.draw(request)
+        if rule is not None:
+            time.sleep(rule.latency_ms / 1000)
+            if rule.fault is not Fault.LATENCY:
+                status, headers, body = error_response(request, rule.fault)
+                return Response(body, status, headers)(environ, start_response)
+        extension = _EXTENSIONS.get((request.service, request.operation))
+        if extension is None:
+            return self._moto(environ, start_response)
+        served = ServerRequest(environ)
+        status, headers, body = extension.dispatch(served, served.raw_url, dict(served.headers))
+        return Response(body, status, headers)(environ, start_response)
+
+    def _moto(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        answer: Iterable[bytes] = self.moto(environ, start_response)
+        return answer
+
+    def reset(self) -> None:
+        """Forget everything: moto's state, the extensions', faults and call counts."""
+        moto_api_backend.reset()
+        ASSOCIATIONS.reset()
+        FINDINGS.reset()
+        self.faults.clear()
+        self.calls.clear()
+
+    def _control(self, request: Request) -> Response:
+        route = (request.method, request.path.removeprefix(CONTROL_PREFIX).rstrip("/"))
+        handlers: dict[tuple[str, str], Callable[[Request], tuple[Any, int]]] = {
+            ("GET", "faults"): lambda _: (
+                {"faults": [rule.to_json() for rule in self.faults.rules()]}, 200),
+            ("POST", "faults"): self._add_fault,
+            ("DELETE", "faults"): _doing(self.faults.clear),
+            ("GET", "calls"): lambda _: ({"calls": self.calls.to_json()}, 200),
+            ("DELETE", "calls"): _doing(self.calls.clear),
+            ("POST", "guardduty/findings"): _seed_findings,
+            ("POST", "reset"): _doing(self.reset),
+        }
+        handler = handlers.get(route)
+        if handler is None:
+            return _json({"error": f"no such sandbox endpoint: {route[0]} {route[1]}"}, 404)
+        try:
+            body, status = handler(request)
+        except (KeyError, TypeError, ValueError, ApiError) as error:
+            return _json({"error": str(error)}, 400)
+        return _json(body, status)
+
+    def _add_fault(self, request: Request) -> tuple[Any, int]:
+        rule = FaultRule.from_json(request.get_json(force=True))
+        self.faults.add(rule)
+        return rule.to_json(), 201
+
+
+def _doing(action: Callable[[], None]) -> Callable[[Request], tuple[Any, int]]:
+    def handler(_: Request) -> tuple[Any, int]:
+        action()
+        return {}, 200
+
+    return handler
+
+
+def _seed_findings(request: Request) -> tuple[Any, int]:
+    seed = request.get_json(force=True)
+    ids = FINDINGS.add(seed["account"], seed["region"], seed["findings"], seed.get("detectorId"))
+    return {"findingIds": ids}, 201
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(json.dumps(body), status, {"Content-Type": "application/json"})

@@ -1,0 +1,62 @@
+"""A client for the sandbox's control endpoints (/_gdpr/...), for tests, seeds and benches."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from typing import Any
+
+
+class SandboxControl:
+    """Switches faults, reads call counts and seeds findings of the sandbox at `url`."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url.rstrip("/")
+
+    def add_fault(self, service: str, fault: str, **match: Any) -> dict[str, Any]:
+        """A fault rule (see `_faults`): e.g. add_fault("ec2", "throttle", region="eu-west-1",
+        count=3)."""
+        rule: dict[str, Any] = self._send("POST", "faults", {"service": service, "fault": fault,
+                                                             **match})
+        return rule
+
+    def clear_faults(self) -> None:
+        self._send("DELETE", "faults")
+
+    def calls(self) -> list[dict[str, Any]]:
+        """[{service, operation, account, region, count}] seen since the last clear."""
+        calls: list[dict[str, Any]] = self._send("GET", "calls")["calls"]
+        return calls
+
+    def call_count(self, service: str, operation: str | None = None, *,
+                   account: str | None = None, region: str | None = None) -> int:
+        return sum(
+            c["count"] for c in self.calls()
+            if c["service"] == service and operation in (None, c["operation"])
+            and account in (None, c["account"]) and region in (None, c["region"])
+        )
+
+    def clear_calls(self) -> None:
+        self._send("DELETE", "calls")
+
+    def seed_findings(self, account: str, region: str, findings: list[dict[str, Any]],
+                      detector_id: str | None = None) -> list[str]:
+        """Add GuardDuty findings ({type, severity, resourceType?, instanceId?})."""
+        body: dict[str, Any] = {"account": account, "region": region, "findings": findings}
+        if detector_id is not None:
+            body["detectorId"] = detector_id
+        ids: list[str] = self._send("POST", "guardduty/findings", body)["findingIds"]
+        return ids
+
+    def reset(self) -> None:
+        """Forget all state: moto's, the extensions', faults and call counts."""
+        self._send("POST", "reset")
+
+    def _send(self, method: str, path: str, body: Any = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            f"{self.url}/_gdpr/{path}", data=data, method=method,
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read() or b"{}")

@@ -1,0 +1,114 @@
+"""Credentials: AssumeRole with and without ExternalId, refresh, and standard configuration."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+
+from gdpr_operator.aws import AccessDeniedError, AccountAccess, Aws, AwsSettings, Target
+from gdpr_operator.sandbox import SandboxControl, operator_role_arn, sandbox_layer
+
+SANDBOX_DEFAULT_ACCOUNT = "123456789012"
+
+
+async def caller(layer: Aws, access: AccountAccess) -> dict[str, str]:
+    reply = await layer.call(Target(access, "eu-west-1"), "sts", "get_caller_identity")
+    return {"account": reply["Account"], "arn": reply["Arn"]}
+
+
+async def test_assume_role_with_external_id(
+    layer: Aws, demo_accounts: dict[str, AccountAccess]
+) -> None:
+    prod = demo_accounts["prod"]
+    assert prod.external_id is not None
+
+    identity = await caller(layer, prod)
+
+    assert identity == {
+        "account": "111111111111",
+        "arn": "arn:aws:sts::111111111111:assumed-role/gdpr-operator/gdpr-operator",
+    }
+
+
+async def test_assume_role_without_external_id(
+    layer: Aws, demo_accounts: dict[str, AccountAccess]
+) -> None:
+    shop = demo_accounts["shop"]
+    assert shop.external_id is None
+
+    assert (await caller(layer, shop))["account"] == "222222222222"
+
+
+@pytest.mark.parametrize("external_id", [None, "not-the-one"])
+async def test_assume_role_with_wrong_external_id_is_denied(
+    layer: Aws, external_id: str | None
+) -> None:
+    prod = AccountAccess(name="prod", account_id="111111111111",
+                         role_arn=operator_role_arn("111111111111"), external_id=external_id)
+
+    with pytest.raises(AccessDeniedError) as denied:
+        await caller(layer, prod)
+
+    assert denied.value.action == "sts:AssumeRole"
+    assert denied.value.service == "sts"
+    assert denied.value.reason == "AccessDenied"
+    assert operator_role_arn("111111111111") in denied.value.message
+
+
+async def test_role_of_unknown_account_is_denied(layer: Aws) -> None:
+    ghost = AccountAccess(name="ghost", account_id="999999999999",
+                          role_arn=operator_role_arn("999999999999"))
+
+    with pytest.raises(AccessDeniedError):
+        await caller(layer, ghost)
+
+
+async def test_own_identity_without_role(layer: Aws) -> None:
+    own = AccountAccess(name="own", account_id=SANDBOX_DEFAULT_ACCOUNT)
+
+    assert (await caller(layer, own))["account"] == SANDBOX_DEFAULT_ACCOUNT
+
+
+async def test_assumed_credentials_are_reused_then_refreshed_before_expiry(
+    sandbox: SandboxControl, sandbox_url: str, demo_accounts: dict[str, AccountAccess],
+) -> None:
+    shop = demo_accounts["shop"]  # 3600 s sessions
+    target = Target(shop, "eu-west-1")
+    async with sandbox_layer(sandbox_url) as layer:
+        for _ in range(3):
+            await layer.call(target, "ec2", "describe_instances")
+        assert sandbox.call_count("sts", "AssumeRole") == 1
+
+        # 40 minutes on, the credentials are still far from expiry: kept.
+        with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=40)):
+            await layer.call(target, "ec2", "describe_instances")
+        assert sandbox.call_count("sts", "AssumeRole") == 1
+
+        # 55 minutes on: inside botocore's mandatory refresh window (10 min before expiry).
+        with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=55)):
+            await layer.call(target, "ec2", "describe_instances")
+            await layer.call(target, "ec2", "describe_instances")
+
+        assert sandbox.call_count("sts", "AssumeRole") == 2
+        assert sandbox.call_count("ec2", "DescribeInstances", account="222222222222") == 6
+
+
+def test_session_duration_is_validated() -> None:
+    with pytest.raises(ValueError, match="duration_seconds"):
+        AccountAccess(name="x", account_id="1", role_arn="arn", duration_seconds=60)
+
+
+async def test_aws_endpoint_url_reaches_every_service_including_sts(
+    sandbox_env: str, sandbox: SandboxControl, demo_accounts: dict[str, AccountAccess]
+) -> None:
+    async with Aws(AwsSettings()) as layer:  # no endpoint given: the environment's
+        identity = await caller(layer, demo_accounts["shop"])
+        regions = await layer.call(Target(demo_accounts["shop"], "eu-north-1"), "guardduty",
+                                   "list_detectors")
+
+    assert identity["account"] == "222222222222"
+    assert len(regions["DetectorIds"]) == 1
+    assert sandbox.call_count("sts", "AssumeRole") == 1
+    assert sandbox.call_count("guardduty", "ListDetectors", region="eu-north-1") == 1

@@ -1,0 +1,167 @@
+"""Fault injection, call counts, the demo seed and the command line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from gdpr_operator.aws import AccountAccess, Aws, Target
+from gdpr_operator.sandbox import DEMO_REGIONS, SandboxControl
+
+
+def raw_client(url: str, service: str, region: str = "eu-west-1") -> Any:
+    """A plain boto3 client without retries: sees each answer as the sandbox gave it."""
+    return boto3.client(service, endpoint_url=url, region_name=region,
+                        aws_access_key_id="raw", aws_secret_access_key="raw",
+                        config=Config(retries={"mode": "standard", "total_max_attempts": 1}))
+
+
+def status_of(call: Callable[[], Any]) -> tuple[str, int]:
+    """(error code, HTTP status) of a call; ("", 200) when it succeeds."""
+    try:
+        call()
+    except ClientError as error:
+        return error.response["Error"]["Code"], error.response["ResponseMetadata"][
+            "HTTPStatusCode"]
+    return "", 200
+
+
+@pytest.mark.parametrize(
+    ("service", "operation", "expected"),
+    [
+        ("ec2", "describe_instances", ("RequestLimitExceeded", 503)),
+        ("iam", "list_roles", ("Throttling", 400)),
+        ("logs", "describe_log_groups", ("ThrottlingException", 400)),
+        ("guardduty", "list_detectors", ("ThrottlingException", 400)),
+        ("s3", "list_buckets", ("SlowDown", 503)),
+    ],
+)
+def test_throttling_speaks_each_protocol(
+    sandbox_url: str, sandbox: SandboxControl, service: str, operation: str,
+    expected: tuple[str, int],
+) -> None:
+    sandbox.add_fault(service, "throttle", count=1)
+    call = getattr(raw_client(sandbox_url, service), operation)
+
+    assert status_of(call) == expected
+    assert status_of(call) == ("", 200)  # count spent: answered normally
+
+
+def test_server_errors_and_rates(sandbox_url: str, sandbox: SandboxControl) -> None:
+    client = raw_client(sandbox_url, "guardduty")
+    sandbox.add_fault("guardduty", "server_error", operation="ListDetectors", rate=0.5)
+
+    statuses = [status_of(client.list_detectors) for _ in range(20)]
+
+    assert set(statuses) == {("", 200), ("ServiceUnavailable", 503)}
+    assert 3 < statuses.count(("ServiceUnavailable", 503)) < 17
+    assert sandbox.call_count("guardduty", "ListDetectors") == 20
+
+
+def test_faults_match_operation_account_and_region(
+    sandbox_url: str, sandbox: SandboxControl
+) -> None:
+    sandbox.add_fault("guardduty", "access_denied", operation="ListFilter",
+                      region="eu-north-1")
+    sandbox.add_fault("guardduty", "access_denied", account="111111111111")
+
+    raw_client(sandbox_url, "guardduty", "eu-north-1").list_detectors()  # other operation
+    raw_client(sandbox_url, "guardduty", "eu-west-1").list_detectors()  # other account
+
+    assert len(sandbox.calls()) == 2
+    assert [rule["fault"] for rule in sandbox._send("GET", "faults")["faults"]] == [
+        "access_denied", "access_denied"]
+
+
+def test_invalid_fault_rules_are_refused(sandbox: SandboxControl) -> None:
+    for rule in ({"service": "ec2", "fault": "meteor"},
+                 {"service": "nope", "fault": "throttle"},
+                 {"service": "cloudwatch", "fault": "throttle"},  # CBOR: not written
+                 {"service": "ec2", "fault": "throttle", "rate": 2},
+                 {"service": "ec2", "fault": "throttle", "colour": "red"}):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            sandbox._send("POST", "faults", rule)
+        assert refused.value.code == 400
+
+    sandbox.add_fault("cloudwatch", "latency", latency_ms=1)  # latency suits any protocol
+
+
+def test_call_counts_name_service_operation_account_and_region(
+    sandbox_url: str, sandbox: SandboxControl
+) -> None:
+    raw_client(sandbox_url, "ec2", "eu-north-1").describe_regions()
+    raw_client(sandbox_url, "ssm", "eu-north-1").describe_instance_information()
+    raw_client(sandbox_url, "ssm", "eu-north-1").describe_instance_information()
+
+    assert sandbox.calls() == [
+        {"service": "ec2", "operation": "DescribeRegions", "account": "123456789012",
+         "region": "eu-north-1", "count": 1},
+        {"service": "ssm", "operation": "DescribeInstanceInformation",
+         "account": "123456789012", "region": "eu-north-1", "count": 2},
+    ]
+    sandbox.clear_calls()
+    assert sandbox.calls() == []
+
+
+async def test_demo_seed_is_the_documented_estate(
+    layer: Aws, demo_accounts: dict[str, AccountAccess]
+) -> None:
+    detectors: dict[tuple[str, str], str] = {}
+    for name, access in demo_accounts.items():
+        for region in DEMO_REGIONS:
+            target = Target(access, region)
+            ids = (await layer.call(target, "guardduty", "list_detectors"))["DetectorIds"]
+            detectors[(name, region)] = "missing"
+            if ids:
+                detector = await layer.call(target, "guardduty", "get_detector",
+                                            DetectorId=ids[0])
+                detectors[(name, region)] = detector["Status"]
+    assert detectors == {
+        ("prod", "eu-west-1"): "ENABLED", ("prod", "eu-central-1"): "DISABLED",
+        ("prod", "eu-north-1"): "missing", ("shop", "eu-west-1"): "missing",
+        ("shop", "eu-central-1"): "ENABLED", ("shop", "eu-north-1"): "DISABLED",
+    }
+
+    prod = Target(demo_accounts["prod"], "eu-west-1")
+    reply = await layer.call(prod, "ec2", "describe_instances")
+    instances = {
+        next(t["Value"] for t in i["Tags"] if t["Key"] == "Name"): (
+            {t["Key"]: t["Value"] for t in i["Tags"]}.get("gdpr-scope"),
+            i.get("IamInstanceProfile", {}).get("Arn", "").rsplit("/", 1)[-1],
+        )
+        for r in reply["Reservations"] for i in r["Instances"]
+    }
+    assert instances == {
+        "web-1": ("web", ""), "web-2": ("web", ""), "web-3": ("web", "legacy-app"),
+        "batch-1": (None, ""), "ops-1": (None, "ops-ssm"),
+    }
+
+    groups = (await layer.call(prod, "logs", "describe_log_groups",
+                               logGroupNamePrefix="/gdpr/web"))["logGroups"]
+    assert sorted(g["logGroupName"] for g in groups) == [
+        "/gdpr/web/linux/nginx/access", "/gdpr/web/linux/syslog"]
+    assert all("retentionInDays" not in g for g in groups)  # never expire
+
+
+def test_command_line_serves_and_prints_its_url() -> None:
+    with subprocess.Popen(
+        [sys.executable, "-m", "gdpr_operator.sandbox", "--port", "0"],
+        stdout=subprocess.PIPE, text=True,
+    ) as process:
+        try:
+            assert process.stdout is not None
+            url = process.stdout.readline().strip()
+            with urllib.request.urlopen(f"{url}/_gdpr/calls", timeout=10) as answer:
+                assert answer.status == 200
+        finally:
+            process.terminate()
+    assert url.startswith("http://127.0.0.1:")
