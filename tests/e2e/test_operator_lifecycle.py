@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
 import yaml
 
-from fixtures.cluster import Kubectl, wait_for
+from gdpr_operator.aws import AccountAccess
+
+from fixtures.cluster import Kubectl, new_namespace, wait_for, wait_ready
 from fixtures.operator import OPERATOR_NAMESPACE, SERVICE_ACCOUNT, OperatorProcess
 
 pytestmark = pytest.mark.e2e
@@ -16,21 +17,27 @@ pytestmark = pytest.mark.e2e
 FINALIZER = "monitoring.gdpr.io/finalizer"
 
 
-def _namespace(admin: Kubectl) -> str:
-    name = f"e2e-{uuid.uuid4().hex[:8]}"
-    admin.run("create", "namespace", name)
-    return name
+CORE = ("Ready", "Synced", "Compliant")
 
 
-def _account(admin: Kubectl, name: str, allowed: list[str], secret: str | None = None) -> None:
-    role: dict[str, Any] = {"roleArn": "arn:aws:iam::111111111111:role/gdpr-operator"}
+def _account(admin: Kubectl, name: str, allowed: list[str], access: AccountAccess | None = None,
+             secret: str | None = None) -> None:
+    """An AwsAccount for `access` (a sandbox account), or for an account never reached."""
+    account_id = access.account_id if access else "999999999999"
+    role: dict[str, Any] = {"roleArn": f"arn:aws:iam::{account_id}:role/gdpr-operator"}
     if secret:
         role["externalIdSecretRef"] = {"name": secret, "key": "externalId"}
     admin.apply(yaml.safe_dump({
         "apiVersion": "monitoring.gdpr.io/v1alpha1", "kind": "AwsAccount",
         "metadata": {"name": name},
-        "spec": {"accountId": "111111111111", "assumeRole": role, "allowedNamespaces": allowed},
+        "spec": {"accountId": account_id, "assumeRole": role, "allowedNamespaces": allowed},
     }))
+
+
+def _core_events(admin: Kubectl, namespace: str) -> list[dict[str, Any]]:
+    """Events about the Ready, Synced and Compliant conditions (not the components')."""
+    return [event for event in admin.events(namespace, "web")
+            if event["message"].startswith(CORE)]
 
 
 def _monitoring(admin: Kubectl, namespace: str, account: str, **spec: Any) -> None:
@@ -41,70 +48,50 @@ def _monitoring(admin: Kubectl, namespace: str, account: str, **spec: Any) -> No
     }))
 
 
-def _conditions(admin: Kubectl, namespace: str) -> dict[str, dict[str, Any]]:
-    status = admin.get("gdprmonitoring", "web", namespace).get("status", {})
-    return {condition["type"]: condition for condition in status.get("conditions", [])}
-
-
-def _wait_ready(admin: Kubectl, namespace: str, want: str, generation: int = 1
-                ) -> dict[str, dict[str, Any]]:
-    def probe() -> dict[str, dict[str, Any]] | None:
-        obj = admin.get("gdprmonitoring", "web", namespace)
-        status = obj.get("status", {})
-        conditions = {c["type"]: c for c in status.get("conditions", [])}
-        if (status.get("observedGeneration") == generation
-                and conditions.get("Ready", {}).get("status") == want):
-            return conditions
-        return None
-    result: dict[str, dict[str, Any]] = wait_for(f"Ready={want} in {namespace}", probe)
-    return result
-
-
 def test_bound_account_becomes_ready_with_conditions_and_events(
-    operator: OperatorProcess, installed: Kubectl
+    operator: OperatorProcess, installed: Kubectl, scratch_account: AccountAccess
 ) -> None:
-    namespace = _namespace(installed)
-    _account(installed, namespace, [namespace])
-    _monitoring(installed, namespace, namespace, managementPolicy="Observe")
+    namespace = new_namespace(installed)
+    _account(installed, namespace, [namespace], scratch_account)
+    _monitoring(installed, namespace, namespace, managementPolicy="Enforce")
 
-    conditions = _wait_ready(installed, namespace, "True")
-    assert {name: c["status"] for name, c in conditions.items()} == {
-        "Ready": "True", "Synced": "True", "Compliant": "True"}
+    conditions = wait_ready(installed, namespace, "True")
+    assert {name: conditions[name]["status"] for name in CORE} == dict.fromkeys(CORE, "True")
     assert conditions["Synced"]["reason"] == "ReconcileSucceeded"
     assert all(c["observedGeneration"] == 1 for c in conditions.values())
     obj = installed.get("gdprmonitoring", "web", namespace)
     assert FINALIZER in obj["metadata"]["finalizers"]
-    assert obj["status"]["summary"]["targets"] == [
-        {"account": namespace, "region": "eu-west-1", "compliant": 0, "nonCompliant": 0,
-         "errors": 0}]
+    (target,) = obj["status"]["summary"]["targets"]
+    assert (target["account"], target["region"], target["errors"]) == (
+        namespace, "eu-west-1", 0)
     events = wait_for("three transition events",
-                      lambda: len(installed.events(namespace, "web")) == 3
-                      and installed.events(namespace, "web"))
+                      lambda: len(_core_events(installed, namespace)) == 3
+                      and _core_events(installed, namespace))
     assert sorted(event["reason"] for event in events) == [
         "AllChecksCompliant", "Ready", "ReconcileSucceeded"]
     assert {event["type"] for event in events} == {"Normal"}
 
     # A spec change is reconciled at the new generation, with no flip: no new Event, and
     # lastTransitionTime stays where it was.
-    _monitoring(installed, namespace, namespace, managementPolicy="Observe",
+    _monitoring(installed, namespace, namespace, managementPolicy="Enforce",
                 resyncInterval="10m")
-    after = _wait_ready(installed, namespace, "True", generation=2)
+    after = wait_ready(installed, namespace, "True", generation=2)
     assert after["Ready"]["lastTransitionTime"] == conditions["Ready"]["lastTransitionTime"]
     assert after["Ready"]["observedGeneration"] == 2
-    assert len(installed.events(namespace, "web")) == 3
+    assert len(_core_events(installed, namespace)) == 3
 
     metrics = operator.metrics()
     assert f'gdpr_monitoring_ready{{monitoring="web",namespace="{namespace}"}} 1.0' in metrics
 
 
 def test_account_not_bound_to_the_namespace_is_refused_then_accepted_once_bound(
-    operator: OperatorProcess, installed: Kubectl
+    operator: OperatorProcess, installed: Kubectl, scratch_account: AccountAccess
 ) -> None:
-    namespace = _namespace(installed)
+    namespace = new_namespace(installed)
     _account(installed, namespace, ["somebody-else"])
     _monitoring(installed, namespace, namespace)
 
-    conditions = _wait_ready(installed, namespace, "False")
+    conditions = wait_ready(installed, namespace, "False")
     assert conditions["Ready"]["reason"] == "AccountNotBound"
     assert namespace in conditions["Ready"]["message"]
     assert "nothing was done in AWS" in conditions["Ready"]["message"]
@@ -115,9 +102,10 @@ def test_account_not_bound_to_the_namespace_is_refused_then_accepted_once_bound(
     assert namespace in warning[0]["message"]
 
     # The administrator binds the namespace; the next reconcile (here: a spec change) flips.
-    _account(installed, namespace, ["somebody-else", namespace])
-    _monitoring(installed, namespace, namespace, resyncInterval="10m")
-    flipped = _wait_ready(installed, namespace, "True", generation=2)
+    _account(installed, namespace, ["somebody-else", namespace], scratch_account)
+    _monitoring(installed, namespace, namespace, resyncInterval="10m",
+                managementPolicy="Enforce")
+    flipped = wait_ready(installed, namespace, "True", generation=2)
     assert flipped["Ready"]["lastTransitionTime"] >= conditions["Ready"]["lastTransitionTime"]
     wait_for("a Normal Ready event", lambda: [
         e for e in installed.events(namespace, "web")
@@ -125,9 +113,9 @@ def test_account_not_bound_to_the_namespace_is_refused_then_accepted_once_bound(
 
 
 def test_missing_account_is_refused(operator: OperatorProcess, installed: Kubectl) -> None:
-    namespace = _namespace(installed)
+    namespace = new_namespace(installed)
     _monitoring(installed, namespace, "no-such-account")
-    conditions = _wait_ready(installed, namespace, "False")
+    conditions = wait_ready(installed, namespace, "False")
     assert conditions["Ready"]["reason"] == "AccountNotFound"
     assert "no-such-account" in conditions["Ready"]["message"]
 
@@ -135,22 +123,23 @@ def test_missing_account_is_refused(operator: OperatorProcess, installed: Kubect
 def test_missing_external_id_secret_is_reported_not_crashed(
     operator: OperatorProcess, installed: Kubectl
 ) -> None:
-    namespace = _namespace(installed)
+    namespace = new_namespace(installed)
     _account(installed, namespace, [namespace], secret=f"absent-{namespace}")
     _monitoring(installed, namespace, namespace)
-    conditions = _wait_ready(installed, namespace, "False")
+    conditions = wait_ready(installed, namespace, "False")
     assert conditions["Synced"]["reason"] == "CredentialsUnavailable"
     assert f"Secret {OPERATOR_NAMESPACE}/absent-{namespace} not found" in (
         conditions["Synced"]["message"])
 
 
 def test_deletion_runs_the_finalizer_and_releases_the_object(
-    operator: OperatorProcess, installed: Kubectl
+    operator: OperatorProcess, installed: Kubectl, scratch_account: AccountAccess
 ) -> None:
-    namespace = _namespace(installed)
-    _account(installed, namespace, [namespace])
-    _monitoring(installed, namespace, namespace, deletionPolicy="Retain")
-    _wait_ready(installed, namespace, "True")
+    namespace = new_namespace(installed)
+    _account(installed, namespace, [namespace], scratch_account)
+    _monitoring(installed, namespace, namespace, deletionPolicy="Retain",
+                managementPolicy="Enforce")
+    wait_ready(installed, namespace, "True")
 
     installed.run("delete", "gdprmonitoring", "web", "-n", namespace, "--wait=false")
     wait_for("the object to be gone (finalizer removed by the operator)",

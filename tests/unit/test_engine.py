@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from gdpr_operator import engine
-from gdpr_operator.engine import CredentialsUnavailableError
+from gdpr_operator.aws import Aws, Target
+from gdpr_operator.engine import CredentialsUnavailableError, Request
 from gdpr_operator.model import (
     GLOBAL_REGION,
     AssumeRole,
@@ -18,7 +19,8 @@ from gdpr_operator.model import (
     SecretRef,
     parse_monitoring,
 )
-from gdpr_operator.reconcilers import Target
+from gdpr_operator.reconcilers import ComponentReport, Context
+from gdpr_operator.reconcilers._base import PassCache
 
 
 @dataclass
@@ -33,13 +35,17 @@ class Recorder:
     def applies_to(self, spec: MonitoringSpec) -> bool:
         return True
 
-    async def reconcile(self, target: Target, spec: MonitoringSpec) -> Sequence[CheckResult]:
-        self.seen.append((target.account.name, target.region, target.external_id))
+    async def reconcile(self, context: Context, target: Target) -> ComponentReport:
+        self.seen.append((target.account, target.region, target.access.external_id))
         if target.region == self.slow_in:
             await asyncio.sleep(0.2)
         if target.region == self.fail_in:
-            raise TimeoutError("region unreachable")
-        return [CheckResult("x.check", target.account.name, target.region, "r", True, "ok")]
+            raise LookupError("region unreachable")
+        return ComponentReport(
+            results=[CheckResult("x.check", target.account, target.region, "r", True, "ok")])
+
+    async def release(self, context: Context, target: Target) -> ComponentReport:
+        return ComponentReport(released=[f"thing in {target}"])
 
 
 def _accounts(namespace: str) -> dict[str, AwsAccountSpec]:
@@ -54,14 +60,17 @@ async def _read_secret(ref: SecretRef) -> str:
     return f"external-id-of-{ref.name}"
 
 
-def _spec(accounts: list[str], regions: list[str]) -> MonitoringSpec:
-    return parse_monitoring({"accounts": accounts, "regions": regions})
+def _request(namespace: str, accounts: list[str], regions: list[str],
+             read_secret: engine.ExternalIdReader = _read_secret) -> Request:
+    # Explicit regions need no AWS call, and these components make none.
+    return Request(namespace, "web", parse_monitoring({"accounts": accounts, "regions": regions}),
+                   _accounts("sec").get, read_secret, Aws())
 
 
 async def test_every_account_region_runs_and_global_components_once_per_account() -> None:
     regional, global_ = Recorder(), Recorder(component="Iam", global_scope=True)
-    outcome = await engine.reconcile("sec", _spec(["prod", "shop"], ["eu-west-1", "eu-north-1"]),
-                                     _accounts("sec").get, _read_secret, [regional, global_])
+    outcome = await engine.reconcile(
+        _request("sec", ["prod", "shop"], ["eu-west-1", "eu-north-1"]), [regional, global_])
     assert sorted(regional.seen) == [
         ("prod", "eu-north-1", None), ("prod", "eu-west-1", None),
         ("shop", "eu-north-1", "external-id-of-s"), ("shop", "eu-west-1", "external-id-of-s")]
@@ -75,17 +84,16 @@ async def test_every_account_region_runs_and_global_components_once_per_account(
 
 async def test_a_failing_region_becomes_an_error_and_the_others_complete() -> None:
     component = Recorder(fail_in="eu-north-1", slow_in="eu-west-1")
-    outcome = await engine.reconcile("sec", _spec(["prod"], ["eu-west-1", "eu-north-1"]),
-                                     _accounts("sec").get, _read_secret, [component])
+    outcome = await engine.reconcile(_request("sec", ["prod"], ["eu-west-1", "eu-north-1"]),
+                                     [component])
     assert [(r.region, r.compliant) for r in outcome.results] == [("eu-west-1", True)]
     assert [(e.region, e.reason, e.message) for e in outcome.errors] == [
-        ("eu-north-1", "InternalError", "region unreachable")]
+        ("eu-north-1", "InternalError", "LookupError: region unreachable")]
 
 
 async def test_refusal_runs_nothing() -> None:
     component = Recorder()
-    outcome = await engine.reconcile("elsewhere", _spec(["prod"], ["eu-west-1"]),
-                                     _accounts("sec").get, _read_secret, [component])
+    outcome = await engine.reconcile(_request("elsewhere", ["prod"], ["eu-west-1"]), [component])
     assert outcome.refusal is not None
     assert outcome.refusal.reason == "AccountNotBound"
     assert component.seen == []
@@ -96,8 +104,42 @@ async def test_unreadable_credentials_stop_that_account_only() -> None:
         raise CredentialsUnavailableError(f"Secret gdpr-system/{ref.name} not found")
 
     component = Recorder()
-    outcome = await engine.reconcile("sec", _spec(["prod", "shop"], ["eu-west-1"]),
-                                     _accounts("sec").get, no_secret, [component])
+    outcome = await engine.reconcile(
+        _request("sec", ["prod", "shop"], ["eu-west-1"], no_secret), [component])
     assert component.seen == [("prod", "eu-west-1", None)]
     assert [(e.account, e.reason) for e in outcome.errors] == [
         ("shop", "CredentialsUnavailable")]
+
+
+async def test_release_collects_what_each_component_removed() -> None:
+    outcome = await engine.release(_request("sec", ["prod"], ["eu-west-1"]), [Recorder()])
+    assert outcome.released == ("thing in prod/eu-west-1",)
+
+
+async def test_pass_cache_reads_each_key_once_however_many_ask() -> None:
+    cache, reads = PassCache(), []
+
+    async def read(key: str) -> str:
+        reads.append(key)
+        await asyncio.sleep(0.01)
+        return key.upper()
+
+    got = await asyncio.gather(*(cache.once(k, lambda k=k: read(k)) for k in "abab"))
+    assert got == ["A", "B", "A", "B"]
+    assert sorted(reads) == ["a", "b"]
+
+
+async def test_account_wide_components_finish_before_regional_ones_start() -> None:
+    order: list[str] = []
+
+    @dataclass
+    class Phased(Recorder):
+        async def reconcile(self, context: Context, target: Target) -> ComponentReport:
+            order.append(f"start {self.component}")
+            await asyncio.sleep(0.05 if self.global_scope else 0)
+            order.append(f"end {self.component}")
+            return ComponentReport()
+
+    await engine.reconcile(_request("sec", ["prod"], ["eu-west-1"]),
+                           [Phased(component="Regional"), Phased("Iam", global_scope=True)])
+    assert order == ["start Iam", "end Iam", "start Regional", "end Regional"]

@@ -55,3 +55,16 @@ def test_forget_drops_every_series_of_a_monitoring() -> None:
     assert _value("gdpr_monitoring_ready", namespace="ns", monitoring="m-gone") is None
     assert _value("gdpr_check_compliant", namespace="ns", monitoring="m-gone", account="prod",
                   region="eu-west-1", check="guardduty.detector_enabled") is None
+
+
+def test_a_check_that_goes_away_loses_its_series_and_counters_start_at_zero() -> None:
+    labels = {"namespace": "ns", "monitoring": "m-gone-check", "account": "prod",
+              "region": "eu-west-1", "check": "guardduty.detector_enabled"}
+    _pass(Outcome(results=(_detector(True),)), "m-gone-check")
+    assert _value("gdpr_check_compliant", **labels) == 1
+    assert _value("gdpr_drift_detected_total", namespace="ns", monitoring="m-gone-check",
+                  check="guardduty.detector_enabled") == 0
+    assert _value("gdpr_remediations_total", namespace="ns", monitoring="m-gone-check",
+                  check="guardduty.detector_enabled", outcome="failed") == 0
+    _pass(Outcome(), "m-gone-check")
+    assert _value("gdpr_check_compliant", **labels) is None

@@ -5,7 +5,9 @@ from gdpr_operator.engine._engine import (
     CredentialsUnavailableError,
     ExternalIdReader,
     Outcome,
+    Request,
     reconcile,
+    release,
 )
 from gdpr_operator.engine._tenancy import Binding, Refusal, bind_accounts
 
@@ -16,6 +18,8 @@ __all__ = [
     "ExternalIdReader",
     "Outcome",
     "Refusal",
+    "Request",
     "bind_accounts",
     "reconcile",
+    "release",
 ]

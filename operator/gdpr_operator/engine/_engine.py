@@ -5,23 +5,27 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from gdpr_operator.aws import AccountAccess, Aws, AwsError, Target
 from gdpr_operator.engine._tenancy import Refusal, bind_accounts
 from gdpr_operator.model import (
-    ALL_REGIONS,
     GLOBAL_REGION,
     AwsAccountSpec,
     CheckResult,
+    FindingCount,
     MonitoringSpec,
     SecretRef,
 )
-from gdpr_operator.reconcilers import RECONCILERS, Reconciler, Target
+from gdpr_operator.reconcilers import RECONCILERS, ComponentReport, Context, Reconciler
 
 logger = logging.getLogger(__name__)
 
 ExternalIdReader = Callable[[SecretRef], Awaitable[str]]
 """Reads an AwsAccount's ExternalId from its Secret; raises CredentialsUnavailableError."""
+
+TARGET_TIMEOUT_SECONDS = 120.0
+"""One component in one region gets this long; past it, that target alone is an error."""
 
 
 class CredentialsUnavailableError(Exception):
@@ -46,87 +50,140 @@ class Outcome:
     refusal: Refusal | None = None
     results: tuple[CheckResult, ...] = ()
     errors: tuple[CheckError, ...] = ()
-    targets: tuple[tuple[str, str], ...] = field(default=())
+    targets: tuple[tuple[str, str], ...] = ()
+    findings: tuple[FindingCount, ...] = ()
+    released: tuple[str, ...] = ()
+    components: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Each component that ran, with its check ids: one condition each."""
 
     @property
     def non_compliant(self) -> tuple[CheckResult, ...]:
         return tuple(result for result in self.results if not result.passing)
 
 
-async def reconcile(
-    namespace: str,
-    spec: MonitoringSpec,
-    lookup_account: Callable[[str], AwsAccountSpec | None],
-    read_external_id: ExternalIdReader,
-    reconcilers: Sequence[Reconciler] = RECONCILERS,
-) -> Outcome:
-    """Run every applicable component for every bound account and region of `spec`."""
-    binding = bind_accounts(namespace, spec.accounts, lookup_account)
+@dataclass(frozen=True, slots=True)
+class Request:
+    """What to reconcile, and with what."""
+
+    namespace: str
+    name: str
+    spec: MonitoringSpec
+    lookup_account: Callable[[str], AwsAccountSpec | None]
+    read_external_id: ExternalIdReader
+    aws: Aws
+
+    @property
+    def owner(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+async def reconcile(request: Request, reconcilers: Sequence[Reconciler] = RECONCILERS
+                    ) -> Outcome:
+    """Run every applicable component for every bound account and region of the spec."""
+    return await _fan_out(request, reconcilers, _reconcile_component)
+
+
+async def release(request: Request, reconcilers: Sequence[Reconciler] = RECONCILERS
+                  ) -> Outcome:
+    """deletionPolicy Delete: each component removes what it created for this owner."""
+    return await _fan_out(request, reconcilers, _release_component)
+
+
+Work = Callable[[Reconciler, Context, Target], Awaitable[ComponentReport]]
+
+
+async def _reconcile_component(component: Reconciler, context: Context, target: Target
+                               ) -> ComponentReport:
+    return await component.reconcile(context, target)
+
+
+async def _release_component(component: Reconciler, context: Context, target: Target
+                             ) -> ComponentReport:
+    return await component.release(context, target)
+
+
+async def _fan_out(request: Request, reconcilers: Sequence[Reconciler], work: Work) -> Outcome:
+    binding = bind_accounts(request.namespace, request.spec.accounts, request.lookup_account)
     if binding.refusal is not None:
         return Outcome(refusal=binding.refusal)
-    components = [reconciler for reconciler in reconcilers if reconciler.applies_to(spec)]
+    components = [reconciler for reconciler in reconcilers
+                  if reconciler.applies_to(request.spec)]
+    context = Context(request.aws, request.spec, request.owner)
     per_account = await asyncio.gather(
-        *(_reconcile_account(account, spec, components, read_external_id)
+        *(_account(request, context, account, components, work)
           for account in binding.accounts)
     )
     return Outcome(
         results=tuple(result for outcome in per_account for result in outcome.results),
         errors=tuple(error for outcome in per_account for error in outcome.errors),
         targets=tuple(target for outcome in per_account for target in outcome.targets),
+        findings=tuple(finding for outcome in per_account for finding in outcome.findings),
+        released=tuple(item for outcome in per_account for item in outcome.released),
+        components=tuple((component.component, tuple(check.id for check in component.checks))
+                         for component in components),
     )
 
 
-async def _reconcile_account(
+async def _account(
+    request: Request,
+    context: Context,
     account: AwsAccountSpec,
-    spec: MonitoringSpec,
     components: Sequence[Reconciler],
-    read_external_id: ExternalIdReader,
+    work: Work,
 ) -> Outcome:
-    secret = account.assume_role.external_id_secret if account.assume_role else None
     try:
-        external_id = await read_external_id(secret) if secret else None
-    except CredentialsUnavailableError as error:
-        return Outcome(errors=(
-            CheckError(account.name, GLOBAL_REGION, "Credentials", "CredentialsUnavailable",
-                       str(error)),
-        ))
-    regions = list(spec.regions)
-    if regions == [ALL_REGIONS]:
-        regions = []  # resolved per account once the AWS layer is in place
-    runs = [
-        (Target(account, external_id, GLOBAL_REGION if component.global_scope else region),
-         component)
-        for component in components
-        for region in ([GLOBAL_REGION] if component.global_scope else regions)
-    ]
-    settled = await asyncio.gather(
-        *(component.reconcile(target, spec) for target, component in runs),
-        return_exceptions=True,
-    )
-    results: list[CheckResult] = []
-    errors: list[CheckError] = []
-    for (target, component), outcome in zip(runs, settled, strict=True):
-        if isinstance(outcome, BaseException):
-            if not isinstance(outcome, Exception):
-                raise outcome
-            errors.append(_as_error(target, component, outcome))
-        else:
-            results.extend(outcome)
+        access = await _access(account, request.read_external_id)
+        regions = await request.aws.regions(access, request.spec.regions)
+    except (CredentialsUnavailableError, AwsError) as error:
+        return Outcome(errors=(CheckError(
+            account.name, GLOBAL_REGION, "Credentials",
+            getattr(error, "reason", "CredentialsUnavailable"), str(error)),))
+    # Account-wide components (IAM) first: regional ones may rely on what they create.
+    reports: list[ComponentReport | CheckError] = []
+    for phase in (True, False):
+        reports += await asyncio.gather(*(
+            _guarded(work, component, context, Target(access, region))
+            for component in components if component.global_scope is phase
+            for region in ([GLOBAL_REGION] if phase else regions)))
+    done = [report for report in reports if isinstance(report, ComponentReport)]
     return Outcome(
-        results=tuple(results),
-        errors=tuple(errors),
+        results=tuple(result for report in done for result in report.results),
+        errors=tuple(report for report in reports if isinstance(report, CheckError)),
         targets=tuple((account.name, region) for region in regions),
+        findings=tuple(finding for report in done for finding in report.findings),
+        released=tuple(item for report in done for item in report.released),
     )
 
 
-def _as_error(target: Target, component: Reconciler, error: Exception) -> CheckError:
-    # A failing target must not fail the others: it becomes an error result of its own.
-    logger.warning("%s failed for %s/%s: %s", component.component, target.account.name,
-                   target.region, error, exc_info=not hasattr(error, "reason"))
-    return CheckError(
-        account=target.account.name,
-        region=target.region,
-        component=component.component,
-        reason=getattr(error, "reason", "InternalError"),
-        message=str(error),
+async def _guarded(work: Work, component: Reconciler, context: Context, target: Target
+                   ) -> ComponentReport | CheckError:
+    """A failing or slow target becomes an error of its own; the others complete."""
+    try:
+        async with asyncio.timeout(TARGET_TIMEOUT_SECONDS):
+            return await work(component, context, target)
+    except AwsError as error:
+        logger.warning("%s in %s: %s", component.component, target, error)
+        return CheckError(target.account, target.region, component.component, error.reason,
+                          str(error))
+    except TimeoutError:
+        return CheckError(target.account, target.region, component.component, "Timeout",
+                          f"no answer within {TARGET_TIMEOUT_SECONDS:g}s")
+    except Exception as error:  # a bug in one component must not stop the others
+        logger.exception("%s failed in %s", component.component, target)
+        return CheckError(target.account, target.region, component.component,
+                          "InternalError", f"{type(error).__name__}: {error}")
+
+
+async def _access(account: AwsAccountSpec, read_external_id: ExternalIdReader) -> AccountAccess:
+    role = account.assume_role
+    if role is None:
+        return AccountAccess(name=account.name, account_id=account.account_id)
+    secret = role.external_id_secret
+    return AccountAccess(
+        name=account.name,
+        account_id=account.account_id,
+        role_arn=role.role_arn,
+        external_id=await read_external_id(secret) if secret else None,
+        session_name=role.session_name,
+        duration_seconds=role.duration_seconds,
     )

@@ -9,7 +9,8 @@ import kopf
 from kubernetes import client, config
 from prometheus_client import start_http_server
 
-from gdpr_operator.handlers import _monitorings  # noqa: F401 - registers the handlers on import
+from gdpr_operator.aws import AwsSettings
+from gdpr_operator.handlers import _lifecycle, _monitorings  # noqa: F401 - register handlers
 from gdpr_operator.handlers._config import OperatorConfig
 from gdpr_operator.handlers._secrets import ExternalIdSecrets
 from gdpr_operator.model import GROUP
@@ -51,6 +52,7 @@ def run(options: RunOptions) -> None:
     memo = kopf.Memo(config=OperatorConfig(
         namespace=options.operator_namespace,
         read_external_id=ExternalIdSecrets(options.operator_namespace, client.CoreV1Api()),
+        aws_settings=AwsSettings(),
     ))
     kopf.run(
         settings=_settings(),

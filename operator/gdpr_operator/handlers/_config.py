@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gdpr_operator.aws import AwsSettings
 from gdpr_operator.engine import ExternalIdReader
 
 RESYNC_TICK_SECONDS = 10.0
@@ -18,3 +19,4 @@ class OperatorConfig:
     namespace: str
     """The operator's own namespace: where ExternalId Secrets live."""
     read_external_id: ExternalIdReader
+    aws_settings: AwsSettings

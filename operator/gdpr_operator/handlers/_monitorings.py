@@ -17,6 +17,8 @@ from gdpr_operator.model import (
     GROUP,
     VERSION,
     AwsAccountSpec,
+    DeletionPolicy,
+    MonitoringSpec,
     SpecError,
     parse_aws_account,
     parse_monitoring,
@@ -64,24 +66,56 @@ async def resync(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **kwargs: 
 
 
 @kopf.on.delete(GROUP, VERSION, MONITORINGS)
-async def release(body: kopf.Body, logger: kopf.Logger, **_: Any) -> None:
-    """Deletion: Retain leaves AWS as it is; Delete would remove what the operator created.
-
-    No component creates AWS resources yet, so both policies leave AWS untouched.
-    """
+async def release(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger, **kwargs: Any
+                  ) -> None:
+    """Deletion: Retain leaves AWS as it is; Delete removes what the operator created for
+    this object (known by its tags), and the finalizer stays until that succeeded."""
     namespace, name = body.metadata.namespace or "", body.metadata.name or ""
-    logger.info("Released %s/%s (deletionPolicy %s)", namespace, name,
-                body.spec.get("deletionPolicy", "Retain"))
+    try:
+        spec = parse_monitoring(body.spec)
+    except SpecError:
+        spec = None
+    if spec is not None and spec.deletion_policy is DeletionPolicy.DELETE:
+        async with _lock(memo):
+            outcome = await engine.release(_request(body, spec, memo, kwargs["aws_accounts"]))
+        for item in outcome.released:
+            kopf.event(body, type="Normal", reason="Released", message=f"Deleted {item}")
+        if outcome.refusal is not None:
+            # Unbound now: the operator may no longer act there, so it removes nothing.
+            kopf.event(body, type="Warning", reason=outcome.refusal.reason,
+                       message=f"Nothing deleted in AWS: {outcome.refusal.message}")
+        elif outcome.errors:
+            first = outcome.errors[0]
+            raise kopf.TemporaryError(
+                f"could not delete everything the operator created ({len(outcome.errors)} "
+                f"error(s); first: {first.account}/{first.region}: {first.message})", delay=30)
+    logger.info("Released %s/%s", namespace, name)
     metrics.forget(namespace, name)
+
+
+def _lock(memo: kopf.Memo) -> asyncio.Lock:
+    """Change handlers, the timer and deletion run concurrently in kopf: one at a time."""
+    lock: asyncio.Lock = memo.setdefault("lock", asyncio.Lock())
+    return lock
+
+
+def _request(body: kopf.Body, spec: MonitoringSpec, memo: kopf.Memo, accounts: AccountIndex
+             ) -> engine.Request:
+    config: OperatorConfig = memo["config"]
+    return engine.Request(
+        namespace=body.metadata.namespace or "",
+        name=body.metadata.name or "",
+        spec=spec,
+        lookup_account=lambda account: _lookup(accounts, account),
+        read_external_id=config.read_external_id,
+        aws=memo["aws"],
+    )
 
 
 async def _reconcile(
     body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, accounts: AccountIndex
 ) -> None:
-    # Change handlers and the timer run concurrently in kopf: one reconcile at a time.
-    lock: asyncio.Lock = memo.setdefault("lock", asyncio.Lock())
-    async with lock:
-        config: OperatorConfig = memo["config"]
+    async with _lock(memo):
         namespace, name = body.metadata.namespace or "", body.metadata.name or ""
         started = time.monotonic()
         try:
@@ -89,10 +123,7 @@ async def _reconcile(
         except SpecError as error:
             outcome = Outcome(refusal=Refusal("InvalidSpec", str(error)))
         else:
-            outcome = await engine.reconcile(
-                namespace, spec, lambda account: _lookup(accounts, account),
-                config.read_external_id,
-            )
+            outcome = await engine.reconcile(_request(body, spec, memo, accounts))
         update = status_update(body.status, body.meta.get("generation", 0), outcome,
                                _now().isoformat().replace("+00:00", "Z"))
         patch.status.update(update.status)

@@ -3,7 +3,7 @@
 from gdpr_operator.model._duration import parse_duration
 from gdpr_operator.model._schema import API_VERSION, GROUP, VERSION, apply_defaults, openapi_schema
 from gdpr_operator.model.checks import CheckInfo, Scope
-from gdpr_operator.model.results import GLOBAL_REGION, Action, CheckResult
+from gdpr_operator.model.results import GLOBAL_REGION, Action, CheckResult, FindingCount
 from gdpr_operator.model.spec import (
     ALL_REGIONS,
     AssumeRole,
@@ -37,6 +37,7 @@ __all__ = [
     "CloudWatchAgentSpec",
     "CustomLogFile",
     "DeletionPolicy",
+    "FindingCount",
     "GuardDutySpec",
     "InstancesSpec",
     "LogsSpec",

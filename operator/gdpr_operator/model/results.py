@@ -53,3 +53,14 @@ class CheckResult:
             "reason": self.reason,
             "action": self.action.value,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class FindingCount:
+    """Unarchived GuardDuty findings of one severity in one account and region."""
+
+    account: str
+    region: str
+    severity: str
+    """low, medium, high or critical."""
+    count: int

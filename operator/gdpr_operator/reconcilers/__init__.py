@@ -3,9 +3,10 @@
 from collections.abc import Sequence
 
 from gdpr_operator.model import CheckInfo
-from gdpr_operator.reconcilers._base import Reconciler, Target
+from gdpr_operator.reconcilers._base import ComponentReport, Context, Reconciler
+from gdpr_operator.reconcilers.guardduty import GuardDuty
 
-RECONCILERS: Sequence[Reconciler] = ()
+RECONCILERS: Sequence[Reconciler] = (GuardDuty(),)
 """Every component, in the order their results are reported."""
 
 
@@ -14,4 +15,4 @@ def all_checks() -> list[CheckInfo]:
     return [check for reconciler in RECONCILERS for check in reconciler.checks]
 
 
-__all__ = ["RECONCILERS", "Reconciler", "Target", "all_checks"]
+__all__ = ["RECONCILERS", "ComponentReport", "Context", "Reconciler", "all_checks"]

@@ -2,20 +2,51 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Protocol
+import asyncio
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
 
-from gdpr_operator.model import AwsAccountSpec, CheckInfo, CheckResult, MonitoringSpec
+from gdpr_operator.aws import Aws, Target
+from gdpr_operator.model import CheckInfo, CheckResult, FindingCount, MonitoringSpec
+
+T = TypeVar("T")
+
+
+class PassCache:
+    """Each key's read runs once per pass, however many targets ask for it concurrently."""
+
+    def __init__(self) -> None:
+        self._tasks: dict[Hashable, asyncio.Task[Any]] = {}
+
+    async def once(self, key: Hashable, read: Callable[[], Awaitable[T]]) -> T:
+        task = self._tasks.get(key)
+        if task is None:
+            task = self._tasks[key] = asyncio.ensure_future(read())
+        result: T = await asyncio.shield(task)
+        return result
 
 
 @dataclass(frozen=True, slots=True)
-class Target:
-    """One account in one region (GLOBAL_REGION for account-wide services such as IAM)."""
+class Context:
+    """What a reconcile pass knows besides its target."""
 
-    account: AwsAccountSpec
-    external_id: str | None
-    region: str
+    aws: Aws
+    spec: MonitoringSpec
+    owner: str
+    """The GdprMonitoring as "namespace/name", tagged on everything the operator creates."""
+    reads: PassCache = field(default_factory=PassCache)
+    """Reads shared by the pass's targets (an IAM role read once, not once per region)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentReport:
+    """One component's findings for one target."""
+
+    results: Sequence[CheckResult] = ()
+    findings: Sequence[FindingCount] = ()
+    released: Sequence[str] = ()
+    """What a release removed, described for people."""
 
 
 class Reconciler(Protocol):
@@ -36,5 +67,8 @@ class Reconciler(Protocol):
     def applies_to(self, spec: MonitoringSpec) -> bool:
         """Whether this spec asks for the component at all."""
 
-    async def reconcile(self, target: Target, spec: MonitoringSpec) -> Sequence[CheckResult]:
+    async def reconcile(self, context: Context, target: Target) -> ComponentReport:
         """Observe, diff and (in Enforce mode) apply; one result per check and resource."""
+
+    async def release(self, context: Context, target: Target) -> ComponentReport:
+        """deletionPolicy Delete: remove only what the operator created for this owner."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gdpr_operator.engine import Outcome
+from gdpr_operator.model import Action, CheckResult
 
 READY = "Ready"
 SYNCED = "Synced"
@@ -82,10 +83,38 @@ def ready_condition(synced: Condition, compliant: Condition) -> Condition:
     return Condition(READY, "True", "Ready", compliant.message)
 
 
+def component_condition(outcome: Outcome, component: str, checks: tuple[str, ...]
+                        ) -> Condition:
+    """One component (GuardDuty, ...): its errors, failures and repairs in this pass."""
+    errors = [error for error in outcome.errors if error.component == component]
+    if errors:
+        return Condition(component, "False", errors[0].reason,
+                         f"{len(errors)} target(s) not evaluated; first: {errors[0].account}/"
+                         f"{errors[0].region}: {errors[0].message}")
+    results = [result for result in outcome.results if result.check in checks]
+    failing = [result for result in results if not result.passing]
+    if failing:
+        return Condition(component, "False", "ChecksFailing", _describe(failing, len(results)))
+    repaired = [result for result in results if result.action is Action.REMEDIATED]
+    if repaired:
+        return Condition(component, "True", "Remediated",
+                         f"Repaired {_describe(repaired, len(results))}")
+    return Condition(component, "True", "Compliant",
+                     f"All {len(results)} check result(s) compliant")
+
+
+def _describe(results: Sequence[CheckResult], total: int) -> str:
+    shown = "; ".join(f"{r.check} in {r.account}/{r.region}: {r.reason}" for r in results[:3])
+    more = f" (and {len(results) - 3} more)" if len(results) > 3 else ""
+    return f"{len(results)} of {total}: {shown}{more}"
+
+
 def conditions_for(outcome: Outcome) -> list[Condition]:
     synced = synced_condition(outcome)
     compliant = compliant_condition(outcome)
-    return [ready_condition(synced, compliant), synced, compliant]
+    components = [component_condition(outcome, name, checks)
+                  for name, checks in outcome.components]
+    return [ready_condition(synced, compliant), synced, compliant, *components]
 
 
 def merge_conditions(

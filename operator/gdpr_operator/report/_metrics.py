@@ -5,7 +5,7 @@ from __future__ import annotations
 from prometheus_client import Counter, Gauge, Histogram
 
 from gdpr_operator.engine import Outcome
-from gdpr_operator.model import Action
+from gdpr_operator.model import Action, CheckResult
 
 RECONCILE_RESULTS = ("success", "error", "refused")
 
@@ -50,8 +50,17 @@ remediations_total = Counter(
     ["namespace", "monitoring", "check", "outcome"],
 )
 
+_check_series: dict[tuple[str, str], set[tuple[str, str, str, str, str]]] = {}
+"""Per GdprMonitoring, the label sets of its check gauges (to drop those that went away)."""
+
 _passing: dict[tuple[str, str], set[tuple[str, str, str, str]]] = {}
 """Per GdprMonitoring, what passed in its previous reconcile: drift is a pass turned fail."""
+
+guardduty_findings = Gauge(
+    "gdpr_guardduty_findings",
+    "Unarchived GuardDuty findings at the last resync, by severity band.",
+    ["account", "region", "severity"],
+)
 
 for _result in RECONCILE_RESULTS:
     reconcile_total.labels(_result)
@@ -73,29 +82,47 @@ def record_outcome(namespace: str, monitoring: str, outcome: Outcome, *, ready: 
     if result == "success":
         last_successful_reconcile.labels(namespace, monitoring).set(finished_at)
     _count_drift(namespace, monitoring, outcome)
-    for gauge in (check_compliant, check_resources):
-        gauge.remove_by_labels({"namespace": namespace, "monitoring": monitoring})
+    for finding in outcome.findings:
+        guardduty_findings.labels(finding.account, finding.region, finding.severity).set(
+            finding.count)
     tallies: dict[tuple[str, str, str], list[int]] = {}
     for check in outcome.results:
         tally = tallies.setdefault((check.account, check.region, check.check), [0, 0])
         tally[0 if check.passing else 1] += 1
-        if check.action in (Action.REMEDIATED, Action.FAILED):
-            outcome_label = "success" if check.action is Action.REMEDIATED else "failed"
-            remediations_total.labels(namespace, monitoring, check.check, outcome_label).inc()
+        _count_remediation(namespace, monitoring, check)
+    series: set[tuple[str, str, str, str, str]] = set()
     for (account, region, check_id), (good, bad) in tallies.items():
-        check_compliant.labels(namespace, monitoring, account, region, check_id).set(
-            0 if bad else 1
-        )
         labels = (namespace, monitoring, account, region, check_id)
+        check_compliant.labels(*labels).set(0 if bad else 1)
         check_resources.labels(*labels, "compliant").set(good)
         check_resources.labels(*labels, "non_compliant").set(bad)
+        series.add(labels)
+    # Set first, then drop what went away: a scrape never sees a check vanish and return.
+    for gone in _check_series.get((namespace, monitoring), set()) - series:
+        check_compliant.remove(*gone)
+        for state in ("compliant", "non_compliant"):
+            check_resources.remove(*gone, state)
+    _check_series[namespace, monitoring] = series
+
+
+def _count_remediation(namespace: str, monitoring: str, check: CheckResult) -> None:
+    # Both outcomes start at 0, so that increase() sees the first remediation of a check.
+    counters = {outcome: remediations_total.labels(namespace, monitoring, check.check, outcome)
+                for outcome in ("success", "failed")}
+    drift_detected_total.labels(namespace, monitoring, check.check)
+    if check.action is Action.REMEDIATED:
+        counters["success"].inc()
+    elif check.action is Action.FAILED:
+        counters["failed"].inc()
 
 
 def forget(namespace: str, monitoring: str) -> None:
     """Drop every series of a deleted GdprMonitoring."""
     _passing.pop((namespace, monitoring), None)
-    for gauge in (check_compliant, check_resources, monitoring_ready, last_successful_reconcile):
-        gauge.remove_by_labels({"namespace": namespace, "monitoring": monitoring})
+    _check_series.pop((namespace, monitoring), None)
+    for metric in (check_compliant, check_resources, monitoring_ready, last_successful_reconcile,
+                   drift_detected_total, remediations_total):
+        metric.remove_by_labels({"namespace": namespace, "monitoring": monitoring})
 
 
 def _count_drift(namespace: str, monitoring: str, outcome: Outcome) -> None:

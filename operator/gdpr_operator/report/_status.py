@@ -70,11 +70,19 @@ def _summary(outcome: Outcome) -> dict[str, Any]:
         "nonCompliant": len(outcome.results) - compliant,
         "remediated": sum(1 for result in outcome.results if result.action is Action.REMEDIATED),
         "errors": len(outcome.errors),
+        "findings": _findings(outcome),
         "targets": [
             {"account": account, "region": region, **target_counts}
             for (account, region), target_counts in worst_first[:MAX_SUMMARY_TARGETS]
         ],
     }
+
+
+def _findings(outcome: Outcome) -> dict[str, int]:
+    totals = {"low": 0, "medium": 0, "high": 0, "critical": 0}
+    for finding in outcome.findings:
+        totals[finding.severity] += finding.count
+    return totals
 
 
 def _zero_counts() -> dict[str, int]:
@@ -84,8 +92,9 @@ def _zero_counts() -> dict[str, int]:
 def _event(transition: Transition) -> Event:
     current = transition.current
     was = transition.previous.get("status") if transition.previous else "Unknown"
+    change = current.status if was == current.status else f"{was} -> {current.status}"
     return Event(
         type="Normal" if current.healthy else "Warning",
         reason=current.reason,
-        message=f"{current.type} {was} -> {current.status}: {current.message}",
+        message=f"{current.type} {change}: {current.message}",
     )

@@ -1,0 +1,5 @@
+"""Amazon GuardDuty: checks guardduty.detector_enabled, .publishing_frequency, .features."""
+
+from gdpr_operator.reconcilers.guardduty._reconciler import GuardDuty
+
+__all__ = ["GuardDuty"]

@@ -1,0 +1,86 @@
+"""GuardDuty: what is wrong with a region's detector, and the one call that repairs it. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from gdpr_operator.model import GuardDutySpec
+
+ENABLED = "ENABLED"
+
+
+@dataclass(frozen=True, slots=True)
+class Detector:
+    """A region's detector as GetDetector describes it."""
+
+    id: str
+    enabled: bool
+    frequency: str
+    features: Mapping[str, str]
+    """Feature name -> ENABLED or DISABLED."""
+    tags: Mapping[str, str]
+
+    @classmethod
+    def from_api(cls, detector_id: str, reply: Mapping[str, Any]) -> Detector:
+        return cls(
+            id=detector_id,
+            enabled=reply.get("Status") == ENABLED,
+            frequency=reply.get("FindingPublishingFrequency", ""),
+            features={f["Name"]: f.get("Status", "") for f in reply.get("Features", [])},
+            tags=reply.get("Tags", {}),
+        )
+
+
+def detector_problem(detector: Detector | None) -> str | None:
+    if detector is None:
+        return "no GuardDuty detector in this region"
+    return None if detector.enabled else f"detector {detector.id} is DISABLED"
+
+
+def frequency_problem(spec: GuardDutySpec, detector: Detector | None) -> str | None:
+    if detector is None:
+        return "no detector to publish findings"
+    if detector.frequency == spec.finding_publishing_frequency:
+        return None
+    return (f"findings published every {detector.frequency or 'unknown'}, the spec asks for "
+            f"{spec.finding_publishing_frequency}")
+
+
+def missing_features(spec: GuardDutySpec, detector: Detector | None) -> list[str]:
+    current = detector.features if detector else {}
+    return [name for name in spec.features if current.get(name) != ENABLED]
+
+
+def features_problem(spec: GuardDutySpec, detector: Detector | None) -> str | None:
+    missing = missing_features(spec, detector)
+    return f"features not enabled: {', '.join(missing)}" if missing else None
+
+
+def repair(spec: GuardDutySpec, detector: Detector | None, tags: Mapping[str, str]
+           ) -> tuple[str, dict[str, Any]] | None:
+    """The single call (operation, parameters) that makes the region compliant, if any.
+
+    Features are sent as the full list, those the spec does not mention at their current
+    status, so that nothing the spec is silent about changes, whatever the API merges.
+    """
+    requested = [{"Name": name, "Status": ENABLED} for name in spec.features]
+    if detector is None:
+        return "create_detector", {
+            "Enable": True,
+            "FindingPublishingFrequency": spec.finding_publishing_frequency,
+            "Features": requested,
+            "Tags": dict(tags),
+        }
+    if not (detector_problem(detector) or frequency_problem(spec, detector)
+            or features_problem(spec, detector)):
+        return None
+    params: dict[str, Any] = {"DetectorId": detector.id, "Enable": True,
+                              "FindingPublishingFrequency": spec.finding_publishing_frequency}
+    if missing_features(spec, detector):
+        untouched = [{"Name": name, "Status": status}
+                     for name, status in sorted(detector.features.items())
+                     if name not in spec.features]
+        params["Features"] = requested + untouched
+    return "update_detector", params

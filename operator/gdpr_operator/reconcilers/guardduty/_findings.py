@@ -1,0 +1,37 @@
+"""Unarchived GuardDuty findings by severity band, from one GetFindingsStatistics call."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from gdpr_operator.aws import Aws, Target
+from gdpr_operator.model import FindingCount
+
+# GuardDuty's documented bands: low 1.0-3.9, medium 4.0-6.9, high 7.0-8.9, critical 9.0+.
+_BANDS = ((9.0, "critical"), (7.0, "high"), (4.0, "medium"), (0.0, "low"))
+SEVERITIES = tuple(name for _, name in reversed(_BANDS))
+
+_UNARCHIVED = {"Criterion": {"service.archived": {"Eq": ["false"]}}}
+
+
+def severity_band(score: float) -> str:
+    return next(name for floor, name in _BANDS if score >= floor)
+
+
+def counts_by_band(count_by_severity: Mapping[str, int]) -> dict[str, int]:
+    """Every band, zeros included, from GuardDuty's score -> count map."""
+    bands = dict.fromkeys(SEVERITIES, 0)
+    for score, count in count_by_severity.items():
+        bands[severity_band(float(score))] += count
+    return bands
+
+
+async def count_findings(aws: Aws, target: Target, detector_id: str) -> list[FindingCount]:
+    reply = await aws.call(
+        target, "guardduty", "get_findings_statistics",
+        DetectorId=detector_id, FindingStatisticTypes=["COUNT_BY_SEVERITY"],
+        FindingCriteria=_UNARCHIVED,
+    )
+    bands = counts_by_band(reply.get("FindingStatistics", {}).get("CountBySeverity", {}))
+    return [FindingCount(target.account, target.region, severity, count)
+            for severity, count in bands.items()]

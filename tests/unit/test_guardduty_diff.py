@@ -1,0 +1,97 @@
+"""GuardDuty's pure diff: what is wrong, and the one call that repairs it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from gdpr_operator.model import GuardDutySpec
+from gdpr_operator.reconcilers.guardduty._diff import (
+    Detector,
+    detector_problem,
+    features_problem,
+    frequency_problem,
+    repair,
+)
+from gdpr_operator.reconcilers.guardduty._findings import counts_by_band, severity_band
+
+SPEC = GuardDutySpec(True, "FIFTEEN_MINUTES", ("S3_DATA_EVENTS", "RDS_LOGIN_EVENTS"), "NONE")
+TAGS = {"gdpr-operator:managed-by": "gdpr-operator"}
+
+
+def _detector(enabled: bool = True, frequency: str = "FIFTEEN_MINUTES",
+              **features: str) -> Detector:
+    features = features or {"S3_DATA_EVENTS": "ENABLED", "RDS_LOGIN_EVENTS": "ENABLED"}
+    return Detector("d1", enabled, frequency, features, {})
+
+
+@pytest.mark.parametrize(("detector", "problems"), [
+    (None, ("no GuardDuty detector in this region", "no detector to publish findings",
+            "features not enabled: S3_DATA_EVENTS, RDS_LOGIN_EVENTS")),
+    (_detector(), (None, None, None)),
+    (_detector(enabled=False), ("detector d1 is DISABLED", None, None)),
+    (_detector(frequency="SIX_HOURS"),
+     (None, "findings published every SIX_HOURS, the spec asks for FIFTEEN_MINUTES", None)),
+    (_detector(S3_DATA_EVENTS="ENABLED", RDS_LOGIN_EVENTS="DISABLED"),
+     (None, None, "features not enabled: RDS_LOGIN_EVENTS")),
+    (_detector(S3_DATA_EVENTS="ENABLED"), (None, None, "features not enabled: RDS_LOGIN_EVENTS")),
+    # Features the spec does not mention are nobody's business.
+    (_detector(S3_DATA_EVENTS="ENABLED", RDS_LOGIN_EVENTS="ENABLED",
+               EKS_AUDIT_LOGS="DISABLED"), (None, None, None)),
+])
+def test_problems(detector: Detector | None, problems: tuple[str | None, ...]) -> None:
+    assert (detector_problem(detector), frequency_problem(SPEC, detector),
+            features_problem(SPEC, detector)) == problems
+
+
+def test_no_detector_is_created_once_with_everything_and_tagged() -> None:
+    assert repair(SPEC, None, TAGS) == ("create_detector", {
+        "Enable": True, "FindingPublishingFrequency": "FIFTEEN_MINUTES",
+        "Features": [{"Name": "S3_DATA_EVENTS", "Status": "ENABLED"},
+                     {"Name": "RDS_LOGIN_EVENTS", "Status": "ENABLED"}],
+        "Tags": TAGS,
+    })
+
+
+def test_a_converged_detector_needs_no_call() -> None:
+    assert repair(SPEC, _detector(), TAGS) is None
+
+
+@pytest.mark.parametrize(("detector", "params"), [
+    (_detector(enabled=False),
+     {"DetectorId": "d1", "Enable": True, "FindingPublishingFrequency": "FIFTEEN_MINUTES"}),
+    (_detector(frequency="ONE_HOUR"),
+     {"DetectorId": "d1", "Enable": True, "FindingPublishingFrequency": "FIFTEEN_MINUTES"}),
+    (_detector(S3_DATA_EVENTS="DISABLED", RDS_LOGIN_EVENTS="ENABLED",
+               EKS_AUDIT_LOGS="DISABLED", LAMBDA_NETWORK_LOGS="ENABLED"),
+     {"DetectorId": "d1", "Enable": True, "FindingPublishingFrequency": "FIFTEEN_MINUTES",
+      "Features": [{"Name": "S3_DATA_EVENTS", "Status": "ENABLED"},
+                   {"Name": "RDS_LOGIN_EVENTS", "Status": "ENABLED"},
+                   {"Name": "EKS_AUDIT_LOGS", "Status": "DISABLED"},
+                   {"Name": "LAMBDA_NETWORK_LOGS", "Status": "ENABLED"}]}),
+])
+def test_drift_is_repaired_by_one_update(detector: Detector, params: dict[str, Any]) -> None:
+    assert repair(SPEC, detector, TAGS) == ("update_detector", params)
+
+
+def test_detector_from_get_detector_reply() -> None:
+    detector = Detector.from_api("d9", {
+        "Status": "DISABLED", "FindingPublishingFrequency": "SIX_HOURS",
+        "Features": [{"Name": "S3_DATA_EVENTS", "Status": "ENABLED", "UpdatedAt": "x"}],
+        "Tags": {"a": "b"},
+    })
+    assert detector == Detector("d9", False, "SIX_HOURS", {"S3_DATA_EVENTS": "ENABLED"},
+                                {"a": "b"})
+
+
+@pytest.mark.parametrize(("score", "band"), [
+    (1.0, "low"), (3.9, "low"), (4.0, "medium"), (6.9, "medium"), (7.0, "high"),
+    (8.9, "high"), (9.0, "critical"), (10.0, "critical")])
+def test_severity_bands(score: float, band: str) -> None:
+    assert severity_band(score) == band
+
+
+def test_counts_by_band_reports_every_band() -> None:
+    assert counts_by_band({"8.0": 2, "7.5": 1, "2.0": 4}) == {
+        "low": 4, "medium": 0, "high": 3, "critical": 0}
