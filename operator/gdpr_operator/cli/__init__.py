@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 DEFAULT_NAMESPACE = "gdpr-system"
 
@@ -36,6 +37,33 @@ def _parser() -> argparse.ArgumentParser:
         "--liveness", default="http://0.0.0.0:8081/healthz",
         help="liveness endpoint URL to serve (default: %(default)s)",
     )
+    for name, verb in (("audit", "an observe-only pass: report, change nothing"),
+                       ("remediate", "an Enforce pass: repair what is not compliant")):
+        one_pass = commands.add_parser(
+            name, help=f"{verb}, over the AwsAccounts and GdprMonitorings in FILE; "
+            "exit 0 compliant, 1 not, 2 error")
+        one_pass.add_argument(
+            "-f", "--filename", required=True, type=Path, metavar="FILE", action="append",
+            help="YAML with AwsAccount, GdprMonitoring (and Secret) objects (repeatable)")
+        one_pass.add_argument("--format", choices=["table", "json"], default="table")
+        one_pass.add_argument(
+            "--operator-namespace",
+            default=os.environ.get("GDPR_OPERATOR_NAMESPACE", DEFAULT_NAMESPACE),
+            help="namespace whose Secrets in FILE hold ExternalIds (default: %(default)s)")
+
+    # The sandbox parses its own options (moto stays unimported unless it runs).
+    commands.add_parser(
+        "sandbox", add_help=False,
+        help="the local AWS sandbox for demos and tests (see `gdpr-operator sandbox --help`)")
+
+    agent = commands.add_parser(
+        "agent-config", help="print the CloudWatch agent configuration rendered from presets")
+    agent.add_argument("presets", nargs="+", metavar="PRESET",
+                       help="linux-system, apache, nginx, windows-system, iis")
+    agent.add_argument("--platform", choices=["Linux", "Windows"],
+                       help="needed when the presets cover both platforms")
+    agent.add_argument("--group-prefix", help="log group prefix (default: the CRD's, /gdpr)")
+    agent.add_argument("--retention-days", type=int, help="default: the CRD's, 365")
     return parser
 
 
@@ -48,17 +76,24 @@ class _RoutineFilter(logging.Filter):
                     or (record.name == "aiohttp.access" and "/healthz" in message))
 
 
-def _configure_logging(verbose: bool) -> None:
+def _configure_logging(verbose: bool, level: int) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     if not verbose:
         handler.addFilter(_RoutineFilter())
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler])
+        # botocore narrates every endpoint and credential lookup at INFO.
+        for chatty in ("botocore", "boto3", "urllib3"):
+            logging.getLogger(chatty).setLevel(logging.WARNING)
+    logging.basicConfig(level=logging.DEBUG if verbose else level, handlers=[handler])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    _configure_logging(args.verbose)
+    parser = _parser()
+    args, unparsed = parser.parse_known_args(argv)
+    if unparsed and args.command != "sandbox":
+        parser.error(f"unrecognized arguments: {' '.join(unparsed)}")
+    # One-shot commands print a report: only problems belong in their log.
+    _configure_logging(args.verbose, logging.INFO if args.command == "run" else logging.WARNING)
     if args.command == "run":
         from gdpr_operator.handlers import RunOptions, run  # noqa: PLC0415 - kopf is heavy
 
@@ -69,6 +104,33 @@ def main(argv: Sequence[str] | None = None) -> int:
             metrics_port=args.metrics_port,
             liveness_endpoint=args.liveness,
         ))
+    elif args.command in ("audit", "remediate"):
+        from gdpr_operator.cli._audit import EXIT_ERROR, run_pass  # noqa: PLC0415
+        from gdpr_operator.cli._manifests import InputError  # noqa: PLC0415
+
+        try:
+            return run_pass(args.filename, enforce=args.command == "remediate", output=args.format,
+                       operator_namespace=args.operator_namespace)
+        except InputError as error:
+            print(f"gdpr-operator {args.command}: {error}", file=sys.stderr)
+            return EXIT_ERROR
+    elif args.command == "sandbox":
+        from gdpr_operator import sandbox  # noqa: PLC0415 - moto is heavy
+
+        return sandbox.main(unparsed)
+    elif args.command == "agent-config":
+        from gdpr_operator.reconcilers.cloudwatch_agent import (  # noqa: PLC0415
+            AgentConfigError,
+            render_command,
+        )
+
+        try:
+            print(render_command(args.presets, platform=args.platform,
+                                 group_prefix=args.group_prefix,
+                                 retention_days=args.retention_days))
+        except AgentConfigError as error:
+            print(f"gdpr-operator agent-config: {error}", file=sys.stderr)
+            return 2
     return 0
 
 

@@ -1,0 +1,153 @@
+"""`gdpr-operator audit` and `remediate`: one pass over the objects of a file, no cluster."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+import sys
+import time
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from gdpr_operator import engine
+from gdpr_operator.aws import AWS_API_CALLS, Aws
+from gdpr_operator.cli._manifests import Inputs, Monitoring, load
+from gdpr_operator.engine import CredentialsUnavailableError, Outcome
+from gdpr_operator.model import ManagementPolicy, SecretRef
+from gdpr_operator.reconcilers import all_checks
+
+EXIT_COMPLIANT, EXIT_NON_COMPLIANT, EXIT_ERROR = 0, 1, 2
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Pass:
+    monitoring: Monitoring
+    outcome: Outcome
+
+    @property
+    def label(self) -> str:
+        return f"{self.monitoring.namespace}/{self.monitoring.name}"
+
+
+def run_pass(paths: Sequence[Path], *, enforce: bool, output: str, operator_namespace: str
+             ) -> int:
+    """Audit (or remediate) everything in `paths`; print the report; return the exit code."""
+    inputs = load(paths, operator_namespace)
+    passes = asyncio.run(_all(inputs, enforce, sys.stderr))
+    sys.stdout.write(render_json(passes) if output == "json" else render_table(passes))
+    return exit_code(passes)
+
+
+def exit_code(passes: Sequence[Pass]) -> int:
+    if any(p.outcome.refusal or p.outcome.errors for p in passes):
+        return EXIT_ERROR
+    if any(p.outcome.non_compliant for p in passes):
+        return EXIT_NON_COMPLIANT
+    return EXIT_COMPLIANT
+
+
+async def _all(inputs: Inputs, enforce: bool, stderr: TextIO) -> list[Pass]:
+    policy = ManagementPolicy.ENFORCE if enforce else ManagementPolicy.OBSERVE
+
+    async def read_external_id(ref: SecretRef) -> str:
+        value = inputs.secrets.get(ref.name, {}).get(ref.key)
+        if value is None:
+            raise CredentialsUnavailableError(
+                f"Secret {ref.name} with key {ref.key!r} is not in the file")
+        return value.strip()
+
+    async with Aws() as aws, _progress(stderr, len(inputs.monitorings)):
+        outcomes = await asyncio.gather(*(
+            engine.reconcile(engine.Request(
+                namespace=monitoring.namespace,
+                name=monitoring.name,
+                spec=dataclasses.replace(monitoring.spec, management_policy=policy),
+                lookup_account=inputs.accounts.get,
+                read_external_id=read_external_id,
+                aws=aws,
+            ))
+            for monitoring in inputs.monitorings))
+    return [Pass(m, o) for m, o in zip(inputs.monitorings, outcomes, strict=True)]
+
+
+@contextlib.asynccontextmanager
+async def _progress(stream: TextIO, monitorings: int) -> AsyncIterator[None]:
+    """A one-line progress display on a terminal; nothing when output is not a terminal."""
+    if not stream.isatty():
+        yield
+        return
+    started, calls_before = time.monotonic(), _aws_calls()
+
+    async def tick() -> None:
+        while True:
+            stream.write(f"\r\033[Kchecking {monitorings} GdprMonitoring(s): "
+                         f"{_aws_calls() - calls_before:.0f} AWS calls, "
+                         f"{time.monotonic() - started:.1f}s")
+            stream.flush()
+            await asyncio.sleep(0.2)
+
+    ticker = asyncio.create_task(tick())
+    try:
+        yield
+    finally:
+        ticker.cancel()
+        stream.write("\r\033[K")
+        stream.flush()
+
+
+def _aws_calls() -> float:
+    return sum(sample.value for metric in AWS_API_CALLS.collect() for sample in metric.samples
+               if sample.name.endswith("_total"))
+
+
+def _articles() -> dict[str, list[str]]:
+    return {check.id: [f"Art. {article}" for article in check.articles] for check in all_checks()}
+
+
+def _summary(passes: Sequence[Pass]) -> dict[str, Any]:
+    results = [r for p in passes for r in p.outcome.results]
+    return {
+        "checks": len(results),
+        "compliant": sum(1 for r in results if r.passing),
+        "nonCompliant": sum(1 for r in results if not r.passing),
+        "remediated": sum(1 for r in results if r.action.value == "remediated"),
+        "errors": sum(len(p.outcome.errors) for p in passes),
+        "refused": [f"{p.label}: {p.outcome.refusal.message}"
+                    for p in passes if p.outcome.refusal],
+    }
+
+
+def render_json(passes: Sequence[Pass]) -> str:
+    articles = _articles()
+    return json.dumps({
+        "summary": _summary(passes),
+        "checks": [{**result.to_dict(), "articles": articles.get(result.check, []),
+                    "monitoring": p.label}
+                   for p in passes for result in p.outcome.results],
+        "errors": [{**dataclasses.asdict(error), "monitoring": p.label}
+                   for p in passes for error in p.outcome.errors],
+    }, indent=2) + "\n"
+
+
+def render_table(passes: Sequence[Pass]) -> str:
+    articles = _articles()
+    header = ("MONITORING", "CHECK", "GDPR", "ACCOUNT", "REGION", "RESOURCE", "OK", "ACTION",
+              "REASON")
+    rows = [(p.label, r.check, ", ".join(articles.get(r.check, [])), r.account, r.region,
+             r.resource or "-", "yes" if r.passing else "NO", r.action.value, r.reason)
+            for p in passes for r in p.outcome.results]
+    rows += [(p.label, e.component, "", e.account, e.region, "-", "ERROR", "-",
+              f"{e.reason}: {e.message}") for p in passes for e in p.outcome.errors]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header) - 1)]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
+             + "  " + row[-1] for row in [header, *rows]]
+    summary = _summary(passes)
+    lines.append("")
+    lines.append(f"{summary['checks']} check result(s): {summary['compliant']} compliant, "
+                 f"{summary['nonCompliant']} not compliant, {summary['remediated']} remediated, "
+                 f"{summary['errors']} error(s)")
+    lines += [f"refused: {refusal}" for refusal in summary["refused"]]
+    return "\n".join(lines) + "\n"
