@@ -1,0 +1,36 @@
+"""Shared helpers of the delivery tests: paths, the reference data, rendered manifests."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+REFERENCE = REPO.parent / "shared" / "reference"
+"""Upstream data (prometheus-operator and Argo CD CRDs, Argo CD health tests): CI clones the
+repository next to shared/."""
+
+
+def reference_dir() -> Path:
+    if not REFERENCE.is_dir():
+        pytest.fail(f"the reference data is missing: expected {REFERENCE} (shared/reference "
+                    f"next to the repository's clone, as CI lays it out)")
+    return REFERENCE
+
+
+def kustomize(kubectl: Path, directory: Path) -> list[dict[str, Any]]:
+    """The objects that `kubectl kustomize DIRECTORY` renders."""
+    built = subprocess.run([str(kubectl), "kustomize", str(directory)], capture_output=True,
+                           text=True, check=False, timeout=60)
+    assert built.returncode == 0, f"kubectl kustomize {directory} failed:\n{built.stderr}"
+    return [doc for doc in yaml.safe_load_all(built.stdout) if doc]
+
+
+def find(objects: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
+    matches = [o for o in objects if o["kind"] == kind and o["metadata"]["name"] == name]
+    assert len(matches) == 1, f"expected one {kind} {name}, found {len(matches)}"
+    return matches[0]

@@ -1,0 +1,96 @@
+"""dashboards/gdpr-operator.json: every query selects only metrics the operator exports."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from _deploy import REPO
+from _promql import exported_metric_names, grafana_query_metric_names, metric_names
+
+DASHBOARD = REPO / "dashboards" / "gdpr-operator.json"
+
+
+def _panels(panels: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for panel in panels:
+        yield panel
+        yield from _panels(panel.get("panels", []))
+
+
+def _dashboard() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(DASHBOARD.read_text())
+    return loaded
+
+
+def _queries() -> list[tuple[str, str]]:
+    dashboard = _dashboard()
+    queries = [(f"{panel['title']} {target['refId']}", target["expr"])
+               for panel in _panels(dashboard["panels"]) for target in panel.get("targets", [])]
+    for variable in dashboard["templating"]["list"]:
+        if variable["type"] == "query":
+            query = variable["query"]
+            queries.append((f"${variable['name']}",
+                            query["query"] if isinstance(query, dict) else query))
+    return queries
+
+
+@pytest.mark.parametrize(("where", "expr"), _queries(), ids=lambda value: value)
+def test_queries_select_only_exported_metrics(where: str, expr: str) -> None:
+    names = grafana_query_metric_names(expr) if where.startswith("$") else metric_names(expr)
+    assert names, f"{where}: no metric in {expr!r}"
+    unknown = names - exported_metric_names()
+    assert unknown == set(), f"{where}: not exported by the operator: {sorted(unknown)}"
+
+
+def test_dashboard_shows_what_issue_7_asks_for() -> None:
+    used = set().union(*(metric_names(expr) for where, expr in _queries()
+                         if not where.startswith("$")))
+    assert {"gdpr_check_compliant", "gdpr_drift_detected_total", "gdpr_remediations_total",
+            "gdpr_guardduty_findings", "gdpr_reconcile_duration_seconds_bucket",
+            "gdpr_aws_api_calls_total"} <= used
+    exprs = " ".join(expr for _, expr in _queries())
+    assert "histogram_quantile(" in exprs
+    assert 'outcome="throttled"' in exprs
+
+
+def test_panels_are_well_formed() -> None:
+    dashboard = _dashboard()
+    panels = list(_panels(dashboard["panels"]))
+    ids = [panel["id"] for panel in panels]
+    assert len(ids) == len(set(ids)), "panel ids must be unique"
+    occupied: set[tuple[int, int]] = set()
+    for panel in panels:
+        grid = panel["gridPos"]
+        assert grid["x"] + grid["w"] <= 24, panel["title"]
+        cells = {(x, y) for x in range(grid["x"], grid["x"] + grid["w"])
+                 for y in range(grid["y"], grid["y"] + grid["h"])}
+        assert not cells & occupied, f"{panel['title']} overlaps another panel"
+        occupied |= cells
+        if panel["type"] != "row":
+            assert panel["datasource"]["uid"] == "${datasource}", panel["title"]
+            refs = [target["refId"] for target in panel["targets"]]
+            assert refs, panel["title"]
+            assert len(refs) == len(set(refs)), panel["title"]
+    names = [variable["name"] for variable in dashboard["templating"]["list"]]
+    assert names[0] == "datasource"
+    for _, expr in _queries():
+        for variable in ("namespace", "account", "region"):
+            if f"${variable}" in expr:
+                assert variable in names
+
+
+@pytest.mark.parametrize(("expr", "names"), [
+    ('sum by (check) (increase(gdpr_drift_detected_total{check=~"a|b"}[$__rate_interval]))',
+     {"gdpr_drift_detected_total"}),
+    ("histogram_quantile(0.9, sum by (le) (rate(x_bucket[5m] offset 1h)))", {"x_bucket"}),
+    ('a / on (service) group_left (operation) b > bool 1e3 and c unless d or vector(0)',
+     {"a", "b", "c", "d"}),
+    ('absent(up{job=~".*gdpr-operator.*"} == 1) and absent(gdpr_reconcile_total)',
+     {"up", "gdpr_reconcile_total"}),
+    ('time() - m{x="sum(y)"} > 3600', {"m"}),
+    ("sum without (instance) (rate(ns:metric:rate5m[1h:5m]))", {"ns:metric:rate5m"}),
+])
+def test_metric_name_extraction(expr: str, names: set[str]) -> None:
+    assert metric_names(expr) == names
