@@ -13,6 +13,7 @@ What it adds to moto (each module says which APIs and why):
 - `_ext_guardduty`: GuardDuty findings (seeded) and ListFindings, GetFindings,
   GetFindingsStatistics.
 - `_ext_sts`: AssumeRole that requires the role to exist and its ExternalId to match.
+- `_ext_logs`: AssociateKmsKey (the key must exist in moto's KMS).
 - AWS managed IAM policies are loaded.
 
 Control endpoints (JSON), also reachable through `SandboxControl`:

@@ -2,11 +2,13 @@
 and its delivery through Systems Manager (checks cwagent.config, cwagent.installed)."""
 
 from gdpr_operator.reconcilers.cloudwatch_agent._command import render_command
+from gdpr_operator.reconcilers.cloudwatch_agent._instances import Instance, selected_instances
 from gdpr_operator.reconcilers.cloudwatch_agent._presets import (
     AgentConfigError,
     Platform,
     preset_names,
 )
+from gdpr_operator.reconcilers.cloudwatch_agent._reconciler import CloudWatchAgent
 from gdpr_operator.reconcilers.cloudwatch_agent._render import (
     LOG_STREAM_NAME,
     AgentConfig,
@@ -18,9 +20,12 @@ __all__ = [
     "LOG_STREAM_NAME",
     "AgentConfig",
     "AgentConfigError",
+    "CloudWatchAgent",
+    "Instance",
     "Platform",
     "configs_for",
     "preset_names",
     "render_command",
     "render_configs",
+    "selected_instances",
 ]
