@@ -3,7 +3,7 @@ from __future__ import annotations
 from prometheus_client import REGISTRY
 
 from gdpr_operator.engine import Outcome
-from gdpr_operator.model import Action, CheckResult
+from gdpr_operator.model import Action, CheckResult, LogIngestion
 from gdpr_operator.report import metrics
 
 
@@ -68,3 +68,12 @@ def test_a_check_that_goes_away_loses_its_series_and_counters_start_at_zero() ->
                   check="guardduty.detector_enabled", outcome="failed") == 0
     _pass(Outcome(), "m-gone-check")
     assert _value("gdpr_check_compliant", **labels) is None
+
+
+def test_log_ingestion_times_are_exported_when_known() -> None:
+    _pass(Outcome(ingestion=(LogIngestion("prod", "eu-west-1", "/gdpr/linux/syslog", 1234.5),
+                             LogIngestion("prod", "eu-west-1", "/gdpr/linux/auth", None))))
+    assert _value("gdpr_log_group_last_ingestion_timestamp_seconds", account="prod",
+                  region="eu-west-1", log_group="/gdpr/linux/syslog") == 1234.5
+    assert _value("gdpr_log_group_last_ingestion_timestamp_seconds", account="prod",
+                  region="eu-west-1", log_group="/gdpr/linux/auth") is None

@@ -14,6 +14,7 @@ from gdpr_operator.model import (
     AwsAccountSpec,
     CheckResult,
     FindingCount,
+    LogIngestion,
     MonitoringSpec,
     SecretRef,
 )
@@ -52,6 +53,7 @@ class Outcome:
     errors: tuple[CheckError, ...] = ()
     targets: tuple[tuple[str, str], ...] = ()
     findings: tuple[FindingCount, ...] = ()
+    ingestion: tuple[LogIngestion, ...] = ()
     released: tuple[str, ...] = ()
     components: tuple[tuple[str, tuple[str, ...]], ...] = ()
     """Each component that ran, with its check ids: one condition each."""
@@ -118,6 +120,7 @@ async def _fan_out(request: Request, reconcilers: Sequence[Reconciler], work: Wo
         errors=tuple(error for outcome in per_account for error in outcome.errors),
         targets=tuple(target for outcome in per_account for target in outcome.targets),
         findings=tuple(finding for outcome in per_account for finding in outcome.findings),
+        ingestion=tuple(item for outcome in per_account for item in outcome.ingestion),
         released=tuple(item for outcome in per_account for item in outcome.released),
         components=tuple((component.component, tuple(check.id for check in component.checks))
                          for component in components),
@@ -151,6 +154,7 @@ async def _account(
         errors=tuple(report for report in reports if isinstance(report, CheckError)),
         targets=tuple((account.name, region) for region in regions),
         findings=tuple(finding for report in done for finding in report.findings),
+        ingestion=tuple(item for report in done for item in report.ingestion),
         released=tuple(item for report in done for item in report.released),
     )
 

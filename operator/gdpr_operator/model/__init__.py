@@ -3,7 +3,13 @@
 from gdpr_operator.model._duration import parse_duration
 from gdpr_operator.model._schema import API_VERSION, GROUP, VERSION, apply_defaults, openapi_schema
 from gdpr_operator.model.checks import CheckInfo, Scope
-from gdpr_operator.model.results import GLOBAL_REGION, Action, CheckResult, FindingCount
+from gdpr_operator.model.results import (
+    GLOBAL_REGION,
+    Action,
+    CheckResult,
+    FindingCount,
+    LogIngestion,
+)
 from gdpr_operator.model.spec import (
     ALL_REGIONS,
     AssumeRole,
@@ -40,6 +46,7 @@ __all__ = [
     "FindingCount",
     "GuardDutySpec",
     "InstancesSpec",
+    "LogIngestion",
     "LogsSpec",
     "ManagementPolicy",
     "MonitoringSpec",

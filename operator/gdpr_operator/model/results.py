@@ -64,3 +64,14 @@ class FindingCount:
     severity: str
     """low, medium, high or critical."""
     count: int
+
+
+@dataclass(frozen=True, slots=True)
+class LogIngestion:
+    """When events last arrived in one log group (CloudWatch Logs' lastIngestionTime)."""
+
+    account: str
+    region: str
+    log_group: str
+    last_event_seconds: float | None
+    """Seconds since the epoch; None when no event has arrived yet."""

@@ -4,9 +4,11 @@ from collections.abc import Sequence
 
 from gdpr_operator.model import CheckInfo
 from gdpr_operator.reconcilers._base import ComponentReport, Context, Reconciler
+from gdpr_operator.reconcilers.cloudwatch_agent import CloudWatchAgent
 from gdpr_operator.reconcilers.guardduty import GuardDuty
+from gdpr_operator.reconcilers.log_groups import LogGroups
 
-RECONCILERS: Sequence[Reconciler] = (GuardDuty(),)
+RECONCILERS: Sequence[Reconciler] = (GuardDuty(), CloudWatchAgent(), LogGroups())
 """Every component, in the order their results are reported."""
 
 

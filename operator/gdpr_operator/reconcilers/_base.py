@@ -8,7 +8,13 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from gdpr_operator.aws import Aws, Target
-from gdpr_operator.model import CheckInfo, CheckResult, FindingCount, MonitoringSpec
+from gdpr_operator.model import (
+    CheckInfo,
+    CheckResult,
+    FindingCount,
+    LogIngestion,
+    MonitoringSpec,
+)
 
 T = TypeVar("T")
 
@@ -45,6 +51,7 @@ class ComponentReport:
 
     results: Sequence[CheckResult] = ()
     findings: Sequence[FindingCount] = ()
+    ingestion: Sequence[LogIngestion] = ()
     released: Sequence[str] = ()
     """What a release removed, described for people."""
 
@@ -59,6 +66,10 @@ class Reconciler(Protocol):
     @property
     def checks(self) -> Sequence[CheckInfo]:
         """The checks it reports, with their GDPR articles and IAM actions."""
+
+    @property
+    def iam_actions(self) -> frozenset[str]:
+        """Every IAM action it calls: its checks' and any of its own (findings, release)."""
 
     @property
     def global_scope(self) -> bool:

@@ -62,6 +62,12 @@ guardduty_findings = Gauge(
     ["account", "region", "severity"],
 )
 
+log_group_last_ingestion = Gauge(
+    "gdpr_log_group_last_ingestion_timestamp_seconds",
+    "Unix time at which CloudWatch Logs last ingested an event into the log group.",
+    ["account", "region", "log_group"],
+)
+
 for _result in RECONCILE_RESULTS:
     reconcile_total.labels(_result)
 
@@ -85,6 +91,10 @@ def record_outcome(namespace: str, monitoring: str, outcome: Outcome, *, ready: 
     for finding in outcome.findings:
         guardduty_findings.labels(finding.account, finding.region, finding.severity).set(
             finding.count)
+    for arrival in outcome.ingestion:
+        if arrival.last_event_seconds is not None:
+            log_group_last_ingestion.labels(arrival.account, arrival.region,
+                                            arrival.log_group).set(arrival.last_event_seconds)
     tallies: dict[tuple[str, str, str], list[int]] = {}
     for check in outcome.results:
         tally = tallies.setdefault((check.account, check.region, check.check), [0, 0])
