@@ -141,9 +141,10 @@ async def _account(
         return Outcome(errors=(CheckError(
             account.name, GLOBAL_REGION, "Credentials",
             getattr(error, "reason", "CredentialsUnavailable"), str(error)),))
-    # Account-wide components (IAM) first: regional ones may rely on what they create.
+    # Account-wide components (IAM) first: regional ones may rely on what they create;
+    # releasing goes the other way round.
     reports: list[ComponentReport | CheckError] = []
-    for phase in (True, False):
+    for phase in ((False, True) if work is _release_component else (True, False)):
         reports += await asyncio.gather(*(
             _guarded(work, component, context, Target(access, region))
             for component in components if component.global_scope is phase

@@ -6,9 +6,12 @@ from gdpr_operator.model import CheckInfo
 from gdpr_operator.reconcilers._base import ComponentReport, Context, Reconciler
 from gdpr_operator.reconcilers.cloudwatch_agent import CloudWatchAgent
 from gdpr_operator.reconcilers.guardduty import GuardDuty
+from gdpr_operator.reconcilers.instance_profiles import AgentRole, InstanceProfiles
 from gdpr_operator.reconcilers.log_groups import LogGroups
 
-RECONCILERS: Sequence[Reconciler] = (GuardDuty(), CloudWatchAgent(), LogGroups())
+RECONCILERS: Sequence[Reconciler] = (
+    GuardDuty(), AgentRole(), InstanceProfiles(), CloudWatchAgent(), LogGroups(),
+)
 """Every component, in the order their results are reported."""
 
 

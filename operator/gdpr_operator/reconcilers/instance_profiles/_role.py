@@ -1,0 +1,66 @@
+"""The agent's role and its instance profile, once per account (IAM is global)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+
+from gdpr_operator.aws import Target
+from gdpr_operator.model import GLOBAL_REGION, Action, MonitoringSpec
+from gdpr_operator.reconcilers._base import ComponentReport, Context
+from gdpr_operator.reconcilers._settle import settle
+from gdpr_operator.reconcilers._tags import ownership_tags
+from gdpr_operator.reconcilers.instance_profiles._checks import (
+    ACCOUNT_CHECKS,
+    AGENT_ROLE,
+    INSTANCE_PROFILE,
+)
+from gdpr_operator.reconcilers.instance_profiles._diff import (
+    instances_spec,
+    profile_problem,
+    repair,
+    role_problem,
+)
+from gdpr_operator.reconcilers.instance_profiles._iam import (
+    iam_target,
+    read_profile,
+    read_role,
+    share_unchanged,
+)
+from gdpr_operator.reconcilers.instance_profiles._release import RELEASE_ACTIONS, release_agent
+
+
+class AgentRole:
+    component = "AgentRole"
+    checks = ACCOUNT_CHECKS
+    iam_actions = frozenset[str]().union(*(check.iam_actions for check in ACCOUNT_CHECKS),
+                                         RELEASE_ACTIONS)
+    global_scope = True
+
+    def applies_to(self, spec: MonitoringSpec) -> bool:
+        return spec.instances is not None
+
+    async def reconcile(self, context: Context, target: Target) -> ComponentReport:
+        wanted = instances_spec(context.spec)
+        role, profile = await asyncio.gather(read_role(context.aws, target, wanted.role_name),
+                                             read_profile(context.aws, target, wanted.role_name))
+        problems = {AGENT_ROLE: role_problem(wanted, role),
+                    INSTANCE_PROFILE: profile_problem(wanted, profile)}
+        calls = repair(wanted, role, profile, ownership_tags(context.owner))
+
+        async def apply() -> None:
+            for operation, params in calls:  # in order: the role before its profile
+                await context.aws.call(iam_target(target), "iam", operation, **params)
+
+        results = await settle(target, GLOBAL_REGION, problems, wanted.role_name,
+                               enforce=context.spec.enforce, apply=apply)
+        if not (calls and context.spec.enforce):
+            await share_unchanged(context, target, role, profile)
+        existed = (role is not None, profile is not None)
+        # A result names what exists: what was there, or what this pass created.
+        return ComponentReport(results=[
+            result if found or result.action is Action.REMEDIATED else replace(result, resource="")
+            for result, found in zip(results, existed, strict=True)])
+
+    async def release(self, context: Context, target: Target) -> ComponentReport:
+        return ComponentReport(released=await release_agent(context, target))
