@@ -14,6 +14,10 @@ What it adds to moto (each module says which APIs and why):
   GetFindingsStatistics.
 - `_ext_sts`: AssumeRole that requires the role to exist and its ExternalId to match.
 - `_ext_logs`: AssociateKmsKey (the key must exist in moto's KMS).
+- `_agent_sim`: simulated CloudWatch agents: every GDPR_SANDBOX_AGENT_PERIOD seconds (10;
+  0: off) each running instance whose AmazonCloudWatch-ManageAgent run succeeded puts a
+  heartbeat into its configuration's existing log groups, stream {instance_id} (not counted
+  in /_gdpr/calls).
 - AWS managed IAM policies are loaded.
 
 Control endpoints (JSON), also reachable through `SandboxControl`:

@@ -52,7 +52,8 @@ def managed_instances(account: str, region: str) -> list[ManagedInstance]:
             ip_address=instance.private_ip or "",
             computer_name=instance.private_dns_name,
             registered=_as_datetime(instance.launch_time),
-            tags={tag["key"]: tag["value"] for tag in instance.get_tags()},
+            # moto's instance.get_tags() scans every tag of the region: read the index.
+            tags=dict(backend.tags.get(instance.id, {})),
         ))
     return managed
 

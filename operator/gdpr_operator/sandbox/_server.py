@@ -12,6 +12,7 @@ from contextlib import contextmanager, suppress
 from moto.moto_server.werkzeug_app import MotoRequestHandler
 from werkzeug.serving import make_server
 
+from ._agent_sim import AgentSimulator, configured_period
 from ._app import SandboxApp
 from ._seeds import LargeEstate, apply_seed
 
@@ -27,10 +28,13 @@ class _QuietRequestHandler(MotoRequestHandler):
 
 @contextmanager
 def running_sandbox(
-    port: int = 0, seed: str | None = None, large: LargeEstate | None = None
+    port: int = 0, seed: str | None = None, large: LargeEstate | None = None,
+    agent_period: float | None = None,
 ) -> Iterator[str]:
     """Serve the sandbox on 127.0.0.1:`port` (0: any free port), seeded with `seed`
-    ("demo", "large" shaped by `large`, or None); yields its endpoint URL.
+    ("demo", "large" shaped by `large`, or None); yields its endpoint URL. Simulated
+    CloudWatch agents ship every `agent_period` seconds (default: GDPR_SANDBOX_AGENT_PERIOD,
+    else 10; 0: none; see `_agent_sim`).
 
     moto keeps its state in this process's globals: sandboxes run one at a time per process.
     Loads AWS managed IAM policies (MOTO_IAM_LOAD_MANAGED_POLICIES, set for this process);
@@ -48,6 +52,8 @@ def running_sandbox(
     server = make_server(HOST, port, app, threaded=True, request_handler=_QuietRequestHandler)
     thread = threading.Thread(target=server.serve_forever, name="gdpr-sandbox", daemon=True)
     thread.start()
+    agents = AgentSimulator(configured_period(agent_period))
+    agents.start()
     url = f"http://{HOST}:{server.server_port}"
     try:
         if seed is not None:
@@ -56,14 +62,16 @@ def running_sandbox(
                 seeding.submit(apply_seed, url, seed, large).result()
         yield url
     finally:
+        agents.stop()
         server.shutdown()
         server.server_close()
         thread.join()
 
 
-def serve(port: int = 0, seed: str | None = None, large: LargeEstate | None = None) -> None:
+def serve(port: int = 0, seed: str | None = None, large: LargeEstate | None = None,
+          agent_period: float | None = None) -> None:
     """Run the sandbox until interrupted; prints its endpoint URL once it answers."""
-    with running_sandbox(port, seed, large) as url:
+    with running_sandbox(port, seed, large, agent_period) as url:
         print(url, flush=True)
         with suppress(KeyboardInterrupt):
             threading.Event().wait()
