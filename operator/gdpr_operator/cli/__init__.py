@@ -37,6 +37,11 @@ def _parser() -> argparse.ArgumentParser:
         "--liveness", default="http://0.0.0.0:8081/healthz",
         help="liveness endpoint URL to serve (default: %(default)s)",
     )
+    run.add_argument(
+        "--no-leader-election", dest="leader_election", action="store_false",
+        help="act without holding the Lease gdpr-operator in the operator's namespace "
+        "(only safe when a single replica runs)",
+    )
     for name, verb in (("audit", "an observe-only pass: report, change nothing"),
                        ("remediate", "an Enforce pass: repair what is not compliant")):
         one_pass = commands.add_parser(
@@ -103,6 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             metrics_address=args.metrics_address,
             metrics_port=args.metrics_port,
             liveness_endpoint=args.liveness,
+            leader_election=args.leader_election,
         ))
     elif args.command in ("audit", "remediate"):
         from gdpr_operator.cli._audit import EXIT_ERROR, run_pass  # noqa: PLC0415

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import socket
+import uuid
 from dataclasses import dataclass
 
 import kopf
@@ -12,6 +15,12 @@ from prometheus_client import start_http_server
 from gdpr_operator.aws import AwsSettings
 from gdpr_operator.handlers import _lifecycle, _monitorings  # noqa: F401 - register handlers
 from gdpr_operator.handlers._config import OperatorConfig
+from gdpr_operator.handlers._leadership import (
+    Lease,
+    LeaseSettings,
+    keep_leading,
+    wait_for_leadership,
+)
 from gdpr_operator.handlers._secrets import ExternalIdSecrets
 from gdpr_operator.model import GROUP
 
@@ -30,6 +39,8 @@ class RunOptions:
     metrics_address: str
     metrics_port: int
     liveness_endpoint: str
+    leader_election: bool = True
+    """Of several replicas, only the holder of the Lease acts."""
 
 
 def _settings() -> kopf.OperatorSettings:
@@ -45,20 +56,47 @@ def _settings() -> kopf.OperatorSettings:
 
 
 def run(options: RunOptions) -> None:
-    """Run the operator until it is stopped (SIGINT or SIGTERM)."""
+    """Run the operator until it is stopped (SIGINT or SIGTERM), or loses leadership."""
     config.load_config()
     start_http_server(options.metrics_port, options.metrics_address)
     logger.info("Serving /metrics on %s:%d", options.metrics_address, options.metrics_port)
+    lease = None
+    if options.leader_election:
+        lease = Lease(LeaseSettings(options.operator_namespace,
+                                    f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"),
+                      client.CoordinationV1Api())
+        wait_for_leadership(lease, options.liveness_endpoint)
+    if asyncio.run(_operate(options, lease)):
+        # Leadership lost: stop, so that two replicas never act together.
+        raise SystemExit("gdpr-operator: leadership lost; exiting")
+    if lease is not None:
+        lease.release()  # a standby need not wait for the lease to expire
+
+
+async def _operate(options: RunOptions, lease: Lease | None) -> bool:
+    """kopf until it stops; True when it stopped because the lease was lost."""
+    # An asyncio.Event: kopf waits for any other kind of flag in a worker thread, which
+    # nothing would release on SIGTERM, and the process would hang on exit.
+    lost = asyncio.Event()
+    if lease is not None:
+        loop = asyncio.get_running_loop()
+
+        def on_lost() -> None:
+            loop.call_soon_threadsafe(lost.set)
+
+        keep_leading(lease, on_lost)
     memo = kopf.Memo(config=OperatorConfig(
         namespace=options.operator_namespace,
         read_external_id=ExternalIdSecrets(options.operator_namespace, client.CoreV1Api()),
         aws_settings=AwsSettings(),
     ))
-    kopf.run(
+    await kopf.operator(
         settings=_settings(),
         memo=memo,
         standalone=True,
         clusterwide=not options.watch_namespaces,
         namespaces=options.watch_namespaces,
         liveness_endpoint=options.liveness_endpoint,
+        stop_flag=lost,
     )
+    return lost.is_set()

@@ -1,0 +1,177 @@
+"""Leader election on a coordination.k8s.io Lease: of several replicas, one acts.
+
+The others wait (answering their liveness probe) until the leader's lease expires. A leader
+that cannot renew in time stops at once, so that two never act together; Kubernetes
+restarts it as a standby.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+
+logger = logging.getLogger(__name__)
+
+LEASE_NAME = "gdpr-operator"
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseSettings:
+    namespace: str
+    identity: str
+    duration_seconds: int = 15
+    """A leader silent this long is presumed gone."""
+    renew_every_seconds: float = 5.0
+    retry_every_seconds: float = 2.0
+
+
+def lease_expired(spec: Any, now: datetime) -> bool:
+    """Whether a Lease's holder has not renewed within its duration (pure)."""
+    renewed = spec.renew_time or spec.acquire_time
+    if not spec.holder_identity or renewed is None:
+        return True
+    return bool(now > renewed + timedelta(seconds=spec.lease_duration_seconds or 0))
+
+
+class Lease:
+    """The operator's Lease, as this replica sees it."""
+
+    def __init__(self, settings: LeaseSettings, api: client.CoordinationV1Api) -> None:
+        self.settings = settings
+        self._api = api
+
+    def try_acquire(self) -> bool:
+        """Take the lease if it is free, expired or already ours; True when we hold it."""
+        now = datetime.now(UTC)
+        try:
+            lease = self._api.read_namespaced_lease(LEASE_NAME, self.settings.namespace)
+        except ApiException as error:
+            if error.status != 404:
+                raise
+            return self._create(now)
+        spec = lease.spec = lease.spec or client.V1LeaseSpec()
+        if spec.holder_identity != self.settings.identity and not lease_expired(spec, now):
+            return False
+        if spec.holder_identity != self.settings.identity:
+            spec.lease_transitions = (spec.lease_transitions or 0) + 1
+            spec.acquire_time = now
+        spec.holder_identity = self.settings.identity
+        spec.lease_duration_seconds = self.settings.duration_seconds
+        spec.renew_time = now
+        try:
+            # The read's resourceVersion makes this a compare-and-swap: one replica wins.
+            self._api.replace_namespaced_lease(LEASE_NAME, self.settings.namespace, lease)
+        except ApiException as error:
+            if error.status == 409:
+                return False
+            raise
+        return True
+
+    def release(self) -> None:
+        """Give the lease up, if we hold it, so that a standby takes over at once."""
+        try:
+            lease = self._api.read_namespaced_lease(LEASE_NAME, self.settings.namespace)
+            if lease.spec is None or lease.spec.holder_identity != self.settings.identity:
+                return
+            lease.spec.holder_identity = None
+            lease.spec.renew_time = None
+            self._api.replace_namespaced_lease(LEASE_NAME, self.settings.namespace, lease)
+        except ApiException as error:
+            logger.warning("Lease %s not released: HTTP %s", LEASE_NAME, error.status)
+
+    def _create(self, now: datetime) -> bool:
+        body = client.V1Lease(
+            metadata=client.V1ObjectMeta(name=LEASE_NAME, namespace=self.settings.namespace),
+            spec=client.V1LeaseSpec(
+                holder_identity=self.settings.identity, acquire_time=now, renew_time=now,
+                lease_duration_seconds=self.settings.duration_seconds, lease_transitions=0),
+        )
+        try:
+            self._api.create_namespaced_lease(self.settings.namespace, body)
+        except ApiException as error:
+            if error.status == 409:
+                return False
+            raise
+        return True
+
+
+def wait_for_leadership(lease: Lease, liveness_endpoint: str) -> None:
+    """Block until this replica leads, answering liveness probes meanwhile."""
+    with _standby_liveness(liveness_endpoint):
+        announced = False
+        while True:
+            try:
+                if lease.try_acquire():
+                    logger.info("Leading as %s (Lease %s/%s)", lease.settings.identity,
+                                lease.settings.namespace, LEASE_NAME)
+                    return
+            except ApiException as error:
+                logger.warning("Lease %s unreadable: HTTP %s", LEASE_NAME, error.status)
+            if not announced:
+                logger.info("Standing by: another replica holds Lease %s/%s",
+                            lease.settings.namespace, LEASE_NAME)
+                announced = True
+            time.sleep(lease.settings.retry_every_seconds)
+
+
+def keep_leading(lease: Lease, on_lost: Callable[[], None]) -> threading.Thread:
+    """Renew the lease in the background; call `on_lost` if it cannot be renewed in time."""
+    settings = lease.settings
+
+    def renew() -> None:
+        last_renewal = time.monotonic()
+        while True:
+            time.sleep(settings.renew_every_seconds)
+            try:
+                if lease.try_acquire():
+                    last_renewal = time.monotonic()
+                    continue
+                logger.error("Lease %s taken by another replica", LEASE_NAME)
+            except ApiException as error:
+                if time.monotonic() - last_renewal < settings.duration_seconds:
+                    logger.warning("Lease renewal failed (HTTP %s); retrying", error.status)
+                    continue
+                logger.error("Lease not renewed for %ss", settings.duration_seconds)
+            on_lost()
+            return
+
+    thread = threading.Thread(target=renew, name="gdpr-lease", daemon=True)
+    thread.start()
+    return thread
+
+
+class _Healthy(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = json.dumps({"leader": False}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Probes are not worth a log line."""
+
+
+@contextlib.contextmanager
+def _standby_liveness(endpoint: str) -> Iterator[None]:
+    """Answer the liveness endpoint while standing by; kopf takes the port over after."""
+    parts = urlsplit(endpoint)
+    server = ThreadingHTTPServer((parts.hostname or "0.0.0.0", parts.port or 80), _Healthy)
+    threading.Thread(target=server.serve_forever, name="gdpr-standby", daemon=True).start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
