@@ -9,12 +9,10 @@ import pytest
 from gdpr_operator.aws import AccountAccess, Aws
 from gdpr_operator.model import MonitoringSpec, parse_monitoring
 from gdpr_operator.reconcilers import Context
-from gdpr_operator.sandbox import SandboxControl
 
-WRITE_PREFIXES = ("Create", "Update", "Delete", "Put", "Attach", "Detach", "Associate",
-                  "Disassociate", "Replace", "Tag", "Untag", "Add", "Remove", "Enable",
-                  "Disable", "Start", "Send", "Modify", "Run")
+from fixtures.calls import reads, writes
 
+__all__ = ["context", "reads", "spec", "writes"]
 
 def spec(accounts: list[str], regions: list[str], **fields: Any) -> MonitoringSpec:
     return parse_monitoring({"accounts": accounts, "regions": regions, **fields})
@@ -22,22 +20,6 @@ def spec(accounts: list[str], regions: list[str], **fields: Any) -> MonitoringSp
 
 def context(layer: Aws, monitoring: MonitoringSpec, owner: str = "security/web") -> Context:
     return Context(layer, monitoring, owner)
-
-
-def writes(sandbox: SandboxControl, account: AccountAccess) -> list[str]:
-    """Every write call the sandbox saw for `account`, once per call."""
-    return sorted(
-        f"{call['service']}:{call['operation']}" for call in sandbox.calls()
-        if call["account"] == account.account_id
-        and call["operation"].startswith(WRITE_PREFIXES)
-        for _ in range(call["count"])
-    )
-
-
-def reads(sandbox: SandboxControl, account: AccountAccess, service: str) -> int:
-    return sum(call["count"] for call in sandbox.calls()
-               if call["account"] == account.account_id and call["service"] == service
-               and not call["operation"].startswith(WRITE_PREFIXES))
 
 
 @pytest.fixture
