@@ -19,8 +19,9 @@ import subprocess
 import sys
 import time
 
-from aws_bench_support import large_estate_access, sandbox_process, sandbox_settings
 from gdpr_operator.aws import Aws, Target, gather_outcomes
+
+from aws_bench_support import large_estate_access, sandbox_process, sandbox_settings
 
 REGIONS = (
     "eu-west-1", "eu-central-1", "eu-north-1", "eu-west-2", "eu-west-3", "eu-south-1",

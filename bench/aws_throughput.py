@@ -15,8 +15,9 @@ import itertools
 import statistics
 import time
 
-from aws_bench_support import sandbox_process, sandbox_settings
 from gdpr_operator.aws import AccountAccess, Aws, Target
+
+from aws_bench_support import sandbox_process, sandbox_settings
 
 DEMO = [
     AccountAccess(name="prod", account_id="111111111111",

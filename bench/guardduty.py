@@ -21,11 +21,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from aws_bench_support import large_estate_access, sandbox_process, sandbox_settings
 from gdpr_operator import engine
 from gdpr_operator.aws import AccountAccess, Aws, Target
 from gdpr_operator.model import AssumeRole, AwsAccountSpec, SecretRef, parse_monitoring
 from gdpr_operator.sandbox import SandboxControl
+
+from aws_bench_support import large_estate_access, sandbox_process, sandbox_settings
 
 NAMESPACE = "bench"
 

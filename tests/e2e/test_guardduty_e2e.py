@@ -7,10 +7,11 @@ import re
 import pytest
 import yaml
 
-from fixtures.cluster import Kubectl, conditions_of, new_namespace, wait_for, wait_ready
-from fixtures.operator import OperatorProcess
 from gdpr_operator.aws import AccountAccess, Aws, Target
 from gdpr_operator.sandbox import SandboxControl
+
+from fixtures.cluster import Kubectl, conditions_of, new_namespace, wait_for, wait_ready
+from fixtures.operator import OperatorProcess
 
 pytestmark = pytest.mark.e2e
 

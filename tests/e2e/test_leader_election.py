@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 from kubernetes import client, config
 
+from gdpr_operator.handlers._leadership import LEASE_NAME, Lease, LeaseSettings, keep_leading
+
 from fixtures.cluster import Kubectl, free_port, wait_for
 from fixtures.operator import OPERATOR_NAMESPACE, OperatorProcess
-from gdpr_operator.handlers._leadership import LEASE_NAME, Lease, LeaseSettings, keep_leading
 
 pytestmark = pytest.mark.e2e
 

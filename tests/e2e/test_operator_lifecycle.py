@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 import yaml
 
+from gdpr_operator.aws import AccountAccess
+
 from fixtures.cluster import Kubectl, new_namespace, wait_for, wait_ready
 from fixtures.operator import OPERATOR_NAMESPACE, SERVICE_ACCOUNT, OperatorProcess
-from gdpr_operator.aws import AccountAccess
 
 pytestmark = pytest.mark.e2e
 
