@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,6 +20,11 @@ def _parser() -> argparse.ArgumentParser:
         description="Keep AWS accounts in the state GDPR security monitoring requires.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument(
+        "--log-format", choices=["text", "json"],
+        default=os.environ.get("GDPR_LOG_FORMAT", "text"),
+        help="json: one JSON object per line, for log pipelines (default: $GDPR_LOG_FORMAT "
+        "or %(default)s)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="run the operator (kopf), with liveness and /metrics")
@@ -81,9 +88,29 @@ class _RoutineFilter(logging.Filter):
                     or (record.name == "aiohttp.access" and "/healthz" in message))
 
 
-def _configure_logging(verbose: bool, level: int) -> None:
+class _JsonFormatter(logging.Formatter):
+    """One JSON object per record: time, level, logger, message (and the traceback)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{record.msecs:03.0f}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry)
+
+
+def _configure_logging(verbose: bool, level: int, log_format: str) -> None:
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    if log_format == "json":
+        formatter: logging.Formatter = _JsonFormatter()
+        formatter.converter = time.gmtime
+    else:
+        formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler.setFormatter(formatter)
     if not verbose:
         handler.addFilter(_RoutineFilter())
         # botocore narrates every endpoint and credential lookup at INFO.
@@ -98,7 +125,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unparsed and args.command != "sandbox":
         parser.error(f"unrecognized arguments: {' '.join(unparsed)}")
     # One-shot commands print a report: only problems belong in their log.
-    _configure_logging(args.verbose, logging.INFO if args.command == "run" else logging.WARNING)
+    _configure_logging(args.verbose, logging.INFO if args.command == "run" else logging.WARNING,
+                       args.log_format)
     if args.command == "run":
         from gdpr_operator.handlers import RunOptions, run  # noqa: PLC0415 - kopf is heavy
 
