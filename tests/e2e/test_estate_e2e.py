@@ -1,0 +1,76 @@
+"""The whole estate through the operator: web instances get the agent's profile, the agent
+is installed and configured through SSM, log groups exist with retention, logs arrive, and
+the GdprMonitoring goes Ready; an unselected instance is never touched."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+
+from gdpr_operator.aws import AccountAccess, Aws, Target
+
+from fixtures.cluster import Kubectl, new_namespace, wait_ready
+from fixtures.operator import OperatorProcess
+
+pytestmark = pytest.mark.e2e
+
+REGION = "eu-west-1"
+LINUX_AMI = "ami-760aaa0f"  # moto's Amazon Linux image
+PREFIX = "/gdpr/e2e"
+
+
+async def _launch(layer: Aws, target: Target, tags: dict[str, str]) -> str:
+    reply = await layer.call(
+        target, "ec2", "run_instances", ImageId=LINUX_AMI, MinCount=1, MaxCount=1,
+        TagSpecifications=[{"ResourceType": "instance",
+                            "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}])
+    instance_id: str = reply["Instances"][0]["InstanceId"]
+    return instance_id
+
+
+async def _profile_of(layer: Aws, target: Target, instance_id: str) -> Any:
+    reply = await layer.call(target, "ec2", "describe_instances", InstanceIds=[instance_id])
+    return reply["Reservations"][0]["Instances"][0].get("IamInstanceProfile")
+
+
+async def test_the_estate_converges_to_ready_through_the_operator(
+    operator: OperatorProcess, installed: Kubectl, scratch_account: AccountAccess, layer: Aws,
+) -> None:
+    target = Target(scratch_account, REGION)
+    web = [await _launch(layer, target, {"gdpr-scope": "web"}) for _ in range(2)]
+    other = await _launch(layer, target, {"gdpr-scope": "batch"})
+    namespace = new_namespace(installed)
+    installed.apply(yaml.safe_dump_all([
+        {"apiVersion": "monitoring.gdpr.io/v1alpha1", "kind": "AwsAccount",
+         "metadata": {"name": namespace},
+         "spec": {"accountId": scratch_account.account_id, "allowedNamespaces": [namespace],
+                  "assumeRole": {"roleArn": scratch_account.role_arn}}},
+        {"apiVersion": "monitoring.gdpr.io/v1alpha1", "kind": "GdprMonitoring",
+         "metadata": {"name": "web", "namespace": namespace},
+         "spec": {"accounts": [namespace], "regions": [REGION], "managementPolicy": "Enforce",
+                  "resyncInterval": "30s", "auditChecks": [],
+                  "instances": {"selector": {"tags": {"gdpr-scope": "web"}}},
+                  "cloudWatchAgent": {"presets": ["linux-system", "nginx"]},
+                  "logs": {"groupPrefix": PREFIX, "retentionDays": 90}}},
+    ]))
+
+    conditions = wait_ready(installed, namespace, "True", timeout=180)
+    for component in ("GuardDuty", "AgentRole", "InstanceProfiles", "CloudWatchAgent",
+                      "LogGroups"):
+        assert conditions[component]["status"] == "True", conditions[component]
+
+    for instance in web:
+        profile = await _profile_of(layer, target, instance)
+        assert profile is not None
+        assert profile["Arn"].endswith("/CloudWatchAgentServerRole")
+    assert await _profile_of(layer, target, other) is None
+    groups = await layer.call(target, "logs", "describe_log_groups", logGroupNamePrefix=PREFIX)
+    retention = {g["logGroupName"]: g.get("retentionInDays") for g in groups["logGroups"]}
+    assert set(retention) == {f"{PREFIX}/linux/syslog", f"{PREFIX}/linux/auth",
+                              f"{PREFIX}/nginx/access", f"{PREFIX}/nginx/error"}
+    assert set(retention.values()) == {90}
+    summary = installed.get("gdprmonitoring", "web", namespace)["status"]["summary"]
+    assert summary["nonCompliant"] == 0
+    assert summary["errors"] == 0
