@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from gdpr_operator.aws import AccountAccess, Aws, Target
+import pytest
+
+from gdpr_operator.aws import AccountAccess, Aws, PermanentAwsError, Target
 from gdpr_operator.model import Action
 from gdpr_operator.reconcilers import Context
 from gdpr_operator.reconcilers.guardduty import GuardDuty
 from gdpr_operator.sandbox import SandboxControl
+from gdpr_operator.sandbox._ext_guardduty_org import (
+    designate_administrator,
+)
 
 from .conftest import context, reads, spec, writes
 
@@ -133,3 +138,121 @@ async def test_release_deletes_only_what_this_owner_created(
     assert len(released.released) == 1
     assert await _detectors(layer, mine) == []
     assert len(await _detectors(layer, theirs)) == 1
+
+
+# Organisations: member auto-enable where the account is the delegated administrator.
+
+ORG_CHECK = "guardduty.organization_auto_enable"
+
+
+def _org_context(layer: Aws, account: AccountAccess, members: str, policy: str) -> Context:
+    return context(layer, spec([account.name], [REGION], managementPolicy=policy,
+                               guardDuty={"autoEnableOrganizationMembers": members}))
+
+
+async def _members(layer: Aws, target: Target) -> object:
+    (detector_id,) = (await layer.call(target, "guardduty", "list_detectors"))["DetectorIds"]
+    reply = await layer.call(target, "guardduty", "describe_organization_configuration",
+                             DetectorId=detector_id)
+    return reply["AutoEnableOrganizationMembers"], reply["AutoEnable"]
+
+
+async def test_administrator_gets_members_auto_enabled_then_costs_one_more_read(
+    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl,
+) -> None:
+    designate_administrator(scratch_account.account_id, REGION)
+    target = Target(scratch_account, REGION)
+    enforce = _org_context(layer, scratch_account, "ALL", "Enforce")
+    report = await GUARDDUTY.reconcile(enforce, target)
+    assert _by_check(report.results)[ORG_CHECK] == (False, "remediated")
+    assert writes(sandbox, scratch_account) == [
+        "guardduty:CreateDetector", "guardduty:UpdateOrganizationConfiguration"]
+    assert await _members(layer, target) == ("ALL", True)
+
+    sandbox.clear_calls()
+    again = await GUARDDUTY.reconcile(enforce, target)
+    assert all(r.compliant and r.action is Action.NONE for r in again.results)
+    assert len(again.results) == 4
+    assert writes(sandbox, scratch_account) == []
+    # ListDetectors, GetDetector, GetFindingsStatistics, DescribeOrganizationConfiguration.
+    assert reads(sandbox, scratch_account, "guardduty") == 4
+
+
+async def test_member_account_is_reported_without_a_write_and_other_checks_hold(
+    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl,
+) -> None:
+    target = Target(scratch_account, REGION)
+    report = await GUARDDUTY.reconcile(_org_context(layer, scratch_account, "NEW", "Enforce"),
+                                       target)
+    by_check = {r.check: r for r in report.results}
+    assert not by_check[ORG_CHECK].compliant
+    assert by_check[ORG_CHECK].action is Action.NONE
+    assert by_check[ORG_CHECK].reason == (
+        "not the GuardDuty delegated administrator: member auto-enable is set from the "
+        "administrator account")
+    assert by_check[ORG_CHECK].resource == by_check["guardduty.detector_enabled"].resource
+    assert {by_check[c].action for c in by_check if c != ORG_CHECK} == {Action.REMEDIATED}
+    assert writes(sandbox, scratch_account) == ["guardduty:CreateDetector"]
+
+
+async def test_observe_would_set_members_and_writes_nothing(
+    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl,
+) -> None:
+    designate_administrator(scratch_account.account_id, REGION)
+    target = Target(scratch_account, REGION)
+    observe = _org_context(layer, scratch_account, "ALL", "Observe")
+    # No detector yet: nothing to read the setting from, and nothing written.
+    report = await GUARDDUTY.reconcile(observe, target)
+    assert _by_check(report.results)[ORG_CHECK] == (False, "would_remediate")
+    # A detector (made out of band), members left at NONE.
+    await layer.call(target, "guardduty", "create_detector", Enable=True,
+                     FindingPublishingFrequency="FIFTEEN_MINUTES")
+    sandbox.clear_calls()
+    report = await GUARDDUTY.reconcile(observe, target)
+    org = next(r for r in report.results if r.check == ORG_CHECK)
+    assert (org.compliant, org.action) == (False, Action.WOULD_REMEDIATE)
+    assert org.reason == "organisation members auto-enabled: NONE, the spec asks for ALL"
+    assert writes(sandbox, scratch_account) == []
+    assert await _members(layer, target) == ("NONE", False)
+
+
+async def test_no_organization_read_unless_the_spec_asks(
+    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl,
+    enforce_context: Context,
+) -> None:
+    assert enforce_context.spec.guard_duty.auto_enable_organization_members == "NONE"
+    report = await GUARDDUTY.reconcile(enforce_context, Target(scratch_account, REGION))
+    assert ORG_CHECK not in _by_check(report.results)
+    assert not any("Organization" in call["operation"] for call in sandbox.calls())
+
+
+async def test_sandbox_organization_api_follows_aws(
+    layer: Aws, scratch_account: AccountAccess,
+) -> None:
+    target = Target(scratch_account, REGION)
+    detector_id = (await layer.call(target, "guardduty", "create_detector", Enable=True)
+                   )["DetectorId"]
+    with pytest.raises(PermanentAwsError, match="not the delegated administrator"):
+        await layer.call(target, "guardduty", "describe_organization_configuration",
+                         DetectorId=detector_id)
+    designate_administrator(scratch_account.account_id, REGION)
+    with pytest.raises(PermanentAwsError, match="not owned by the current account"):
+        await layer.call(target, "guardduty", "describe_organization_configuration",
+                         DetectorId="0" * 32)
+    reply = await layer.call(target, "guardduty", "describe_organization_configuration",
+                             DetectorId=detector_id)
+    assert (reply["AutoEnableOrganizationMembers"], reply["AutoEnable"],
+            reply["MemberAccountLimitReached"]) == ("NONE", False, False)
+    await layer.call(target, "guardduty", "update_organization_configuration",
+                     DetectorId=detector_id, AutoEnable=True)  # deprecated: NEW
+    assert await _members(layer, target) == ("NEW", True)
+    with pytest.raises(PermanentAwsError, match="BadRequestException"):
+        await layer.call(target, "guardduty", "update_organization_configuration",
+                         DetectorId=detector_id, AutoEnableOrganizationMembers="SOME")
+    # Another region: not designated there.
+    other = Target(scratch_account, "eu-central-1")
+    other_id = (await layer.call(other, "guardduty", "create_detector", Enable=True)
+                )["DetectorId"]
+    with pytest.raises(PermanentAwsError, match="not the delegated administrator"):
+        await layer.call(other, "guardduty", "update_organization_configuration",
+                         DetectorId=other_id, AutoEnableOrganizationMembers="ALL")

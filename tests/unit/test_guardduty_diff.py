@@ -8,10 +8,15 @@ import pytest
 
 from gdpr_operator.model import GuardDutySpec
 from gdpr_operator.reconcilers.guardduty._diff import (
+    NOT_ADMINISTRATOR,
     Detector,
+    auto_enable_from_api,
     detector_problem,
     features_problem,
     frequency_problem,
+    organization_applies,
+    organization_problem,
+    organization_repair,
     repair,
 )
 from gdpr_operator.reconcilers.guardduty._findings import counts_by_band, severity_band
@@ -95,3 +100,54 @@ def test_severity_bands(score: float, band: str) -> None:
 def test_counts_by_band_reports_every_band() -> None:
     assert counts_by_band({"8.0": 2, "7.5": 1, "2.0": 4}) == {
         "low": 4, "medium": 0, "high": 3, "critical": 0}
+
+
+# Organisations: member auto-enable, where the account is the delegated administrator.
+
+def _org_spec(members: str) -> GuardDutySpec:
+    return GuardDutySpec(True, "FIFTEEN_MINUTES", (), members)
+
+
+@pytest.mark.parametrize(("members", "applies"), [
+    ("NONE", False), ("", False), ("NEW", True), ("ALL", True)])
+def test_organization_applies_only_when_the_spec_asks(members: str, applies: bool) -> None:
+    assert organization_applies(_org_spec(members)) is applies
+
+
+@pytest.mark.parametrize(("reply", "members"), [
+    ({"AutoEnableOrganizationMembers": "ALL", "AutoEnable": True}, "ALL"),
+    ({"AutoEnableOrganizationMembers": "NONE", "AutoEnable": False}, "NONE"),
+    ({"AutoEnable": True, "MemberAccountLimitReached": False}, "NEW"),
+    ({"MemberAccountLimitReached": False}, "NONE"),
+])
+def test_auto_enable_from_describe_reply(reply: dict[str, Any], members: str) -> None:
+    assert auto_enable_from_api(reply) == members
+
+
+@pytest.mark.parametrize(("wanted", "current", "problem", "fix"), [
+    ("ALL", "ALL", None, None),
+    ("NEW", "NEW", None, None),
+    ("ALL", "NONE", "organisation members auto-enabled: NONE, the spec asks for ALL",
+     ("update_organization_configuration",
+      {"DetectorId": "d1", "AutoEnableOrganizationMembers": "ALL"})),
+    ("ALL", "NEW", "organisation members auto-enabled: NEW, the spec asks for ALL",
+     ("update_organization_configuration",
+      {"DetectorId": "d1", "AutoEnableOrganizationMembers": "ALL"})),
+    ("NEW", "ALL", "organisation members auto-enabled: ALL, the spec asks for NEW",
+     ("update_organization_configuration",
+      {"DetectorId": "d1", "AutoEnableOrganizationMembers": "NEW"})),
+    # Not the delegated administrator: reported, and no write can fix it.
+    ("ALL", None, NOT_ADMINISTRATOR, None),
+])
+def test_organization_problem_and_repair(
+    wanted: str, current: str | None, problem: str | None,
+    fix: tuple[str, dict[str, Any]] | None,
+) -> None:
+    spec = _org_spec(wanted)
+    assert organization_problem(spec, current) == problem
+    assert organization_repair(spec, "d1", current) == fix
+
+
+def test_not_administrator_reason_is_the_documented_text() -> None:
+    assert NOT_ADMINISTRATOR == ("not the GuardDuty delegated administrator: member "
+                                 "auto-enable is set from the administrator account")

@@ -15,7 +15,9 @@ from werkzeug.wrappers import Request, Response
 
 from ._calls import CallLog
 from ._errors import ApiError
+from ._ext_ec2 import ASSOCIATION_HOLDS, Ec2Extensions
 from ._ext_guardduty import FINDINGS, GuardDutyExtensions
+from ._ext_guardduty_org import GuardDutyOrganizationExtensions
 from ._ext_logs import LogsExtensions
 from ._ext_ssm import ASSOCIATIONS, SsmExtensions
 from ._ext_sts import StsExtensions
@@ -26,11 +28,14 @@ StartResponse = Callable[..., Any]
 CONTROL_PREFIX = "/_gdpr/"
 
 _EXTENSIONS: dict[tuple[str, str], type[BaseResponse]] = {
+    **{("ec2", operation): Ec2Extensions for operation in Ec2Extensions.OPERATIONS},
     **{("ssm", operation): SsmExtensions for operation in SsmExtensions.OPERATIONS},
     **{("guardduty", operation): GuardDutyExtensions
        for operation in GuardDutyExtensions.OPERATIONS},
     **{("sts", operation): StsExtensions for operation in StsExtensions.OPERATIONS},
     **{("logs", operation): LogsExtensions for operation in LogsExtensions.OPERATIONS},
+    **{("guardduty", operation): GuardDutyOrganizationExtensions
+       for operation in GuardDutyOrganizationExtensions.OPERATIONS},
 }
 
 
@@ -68,6 +73,7 @@ class SandboxApp:
         """Forget everything: moto's state, the extensions', faults and call counts."""
         moto_api_backend.reset()
         ASSOCIATIONS.reset()
+        ASSOCIATION_HOLDS.reset()
         FINDINGS.reset()
         self.faults.clear()
         self.calls.clear()
@@ -82,6 +88,10 @@ class SandboxApp:
             ("GET", "calls"): lambda _: ({"calls": self.calls.to_json()}, 200),
             ("DELETE", "calls"): _doing(self.calls.clear),
             ("POST", "guardduty/findings"): _seed_findings,
+            ("GET", "ec2/association-state"): lambda _: (
+                {"holds": ASSOCIATION_HOLDS.to_json()}, 200),
+            ("POST", "ec2/association-state"): _hold_association,
+            ("DELETE", "ec2/association-state"): _doing(ASSOCIATION_HOLDS.clear),
             ("POST", "reset"): _doing(self.reset),
         }
         handler = handlers.get(route)
@@ -111,6 +121,18 @@ def _seed_findings(request: Request) -> tuple[Any, int]:
     seed = request.get_json(force=True)
     ids = FINDINGS.add(seed["account"], seed["region"], seed["findings"], seed.get("detectorId"))
     return {"findingIds": ids}, 201
+
+
+def _hold_association(request: Request) -> tuple[Any, int]:
+    body = request.get_json(force=True)
+    unknown = set(body) - {"account", "region", "instanceId", "state", "reads"}
+    if unknown:
+        raise ValueError(f"unknown fields: {sorted(unknown)}")
+    reads = body.get("reads")
+    hold = ASSOCIATION_HOLDS.hold(str(body["account"]), str(body["region"]),
+                                  str(body["instanceId"]), str(body["state"]),
+                                  None if reads is None else int(reads))
+    return hold, 201
 
 
 def _json(body: Any, status: int = 200) -> Response:

@@ -1,4 +1,5 @@
-"""Amazon GuardDuty: checks guardduty.detector_enabled, .publishing_frequency, .features."""
+"""Amazon GuardDuty: checks guardduty.detector_enabled, .publishing_frequency, .features,
+.organization_auto_enable."""
 
 from gdpr_operator.reconcilers.guardduty._reconciler import GuardDuty
 

@@ -31,7 +31,16 @@ FEATURES = CheckInfo(
     scope=Scope.ACCOUNT_REGION,
     iam_actions=_READ | _UPDATE,
 )
-CHECKS = (DETECTOR_ENABLED, PUBLISHING_FREQUENCY, FEATURES)
+ORGANIZATION_AUTO_ENABLE = CheckInfo(
+    id="guardduty.organization_auto_enable",
+    summary=("Where the account is the GuardDuty delegated administrator, organisation members "
+             "are auto-enabled as the spec asks (NEW or ALL); checked only when it asks."),
+    articles=("32(1)(b)", "33"),
+    scope=Scope.ACCOUNT_REGION,
+    iam_actions=_READ | {"guardduty:DescribeOrganizationConfiguration",
+                         "guardduty:UpdateOrganizationConfiguration"},
+)
+CHECKS = (DETECTOR_ENABLED, PUBLISHING_FREQUENCY, FEATURES, ORGANIZATION_AUTO_ENABLE)
 
 FINDINGS_ACTIONS = frozenset({"guardduty:GetFindingsStatistics"})
 """Not a check: the findings counts exported at each resync."""

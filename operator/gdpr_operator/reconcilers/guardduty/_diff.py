@@ -84,3 +84,46 @@ def repair(spec: GuardDutySpec, detector: Detector | None, tags: Mapping[str, st
                      if name not in spec.features]
         params["Features"] = requested + untouched
     return "update_detector", params
+
+
+# Organisations: the delegated administrator's member auto-enable setting.
+
+NOT_ADMINISTRATOR = ("not the GuardDuty delegated administrator: member auto-enable is set "
+                     "from the administrator account")
+NO_DETECTOR_FOR_ORGANIZATION = "no detector to set member auto-enable on"
+
+
+def organization_applies(spec: GuardDutySpec) -> bool:
+    """Whether the spec asks for member auto-enable at all (NEW or ALL)."""
+    return spec.auto_enable_organization_members not in ("", "NONE")
+
+
+def auto_enable_from_api(reply: Mapping[str, Any]) -> str:
+    """AutoEnableOrganizationMembers from DescribeOrganizationConfiguration; from the
+    deprecated AutoEnable (true: NEW) when an older answer lacks it."""
+    members = reply.get("AutoEnableOrganizationMembers")
+    if members:
+        return str(members)
+    return "NEW" if reply.get("AutoEnable") else "NONE"
+
+
+def organization_problem(spec: GuardDutySpec, current: str | None) -> str | None:
+    """What is wrong with member auto-enable; `current` None: not the administrator."""
+    if current is None:
+        return NOT_ADMINISTRATOR
+    wanted = spec.auto_enable_organization_members
+    if current == wanted:
+        return None
+    return f"organisation members auto-enabled: {current}, the spec asks for {wanted}"
+
+
+def organization_repair(spec: GuardDutySpec, detector_id: str, current: str | None
+                        ) -> tuple[str, dict[str, Any]] | None:
+    """The call that sets member auto-enable, if one is needed and can help: none when
+    converged, and none for a member account (only the administrator can set it)."""
+    if current is None or organization_problem(spec, current) is None:
+        return None
+    return "update_organization_configuration", {
+        "DetectorId": detector_id,
+        "AutoEnableOrganizationMembers": spec.auto_enable_organization_members,
+    }

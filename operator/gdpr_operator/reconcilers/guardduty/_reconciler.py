@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from gdpr_operator.aws import Aws, Target
-from gdpr_operator.model import MonitoringSpec
+from gdpr_operator.aws import Aws, PermanentAwsError, Target
+from gdpr_operator.model import Action, CheckResult, MonitoringSpec
 from gdpr_operator.reconcilers._base import ComponentReport, Context
 from gdpr_operator.reconcilers._settle import settle
 from gdpr_operator.reconcilers._tags import created_by, ownership_tags
@@ -14,13 +14,19 @@ from gdpr_operator.reconcilers.guardduty._checks import (
     DETECTOR_ENABLED,
     FEATURES,
     FINDINGS_ACTIONS,
+    ORGANIZATION_AUTO_ENABLE,
     PUBLISHING_FREQUENCY,
 )
 from gdpr_operator.reconcilers.guardduty._diff import (
+    NO_DETECTOR_FOR_ORGANIZATION,
     Detector,
+    auto_enable_from_api,
     detector_problem,
     features_problem,
     frequency_problem,
+    organization_applies,
+    organization_problem,
+    organization_repair,
     repair,
 )
 from gdpr_operator.reconcilers.guardduty._findings import count_findings
@@ -57,6 +63,8 @@ class GuardDuty:
             detector = await _observe(context.aws, target)  # the one just created
             if detector is not None:  # results are about it from now on
                 results = [replace(result, resource=detector.id) for result in results]
+        if organization_applies(wanted):
+            results.append(await _organization(context, target, detector))
         findings = await count_findings(context.aws, target, detector.id) if detector else []
         return ComponentReport(results=results, findings=findings)
 
@@ -66,6 +74,48 @@ class GuardDuty:
             return ComponentReport()
         await context.aws.call(target, "guardduty", "delete_detector", DetectorId=detector.id)
         return ComponentReport(released=[f"GuardDuty detector {detector.id} in {target}"])
+
+
+async def _organization(context: Context, target: Target, detector: Detector | None
+                        ) -> CheckResult:
+    """guardduty.organization_auto_enable: one read (and, to repair, one write)."""
+    enforce = context.spec.enforce
+    if detector is None:  # Observe, or Enforce whose CreateDetector failed
+        return CheckResult(
+            ORGANIZATION_AUTO_ENABLE.id, target.account, target.region, "", False,
+            NO_DETECTOR_FOR_ORGANIZATION,
+            Action.FAILED if enforce else Action.WOULD_REMEDIATE)
+    current = await _auto_enable(context.aws, target, detector.id)
+    wanted = context.spec.guard_duty
+    fix = organization_repair(wanted, detector.id, current)
+    if current is None:  # a member account: nothing this account can write fixes it
+        return CheckResult(ORGANIZATION_AUTO_ENABLE.id, target.account, target.region,
+                           detector.id, False, organization_problem(wanted, current) or "",
+                           Action.NONE)
+
+    async def apply() -> None:
+        assert fix is not None  # settle applies only when the check failed
+        operation, params = fix
+        await context.aws.call(target, "guardduty", operation, **params)
+
+    (result,) = await settle(target, target.region,
+                             {ORGANIZATION_AUTO_ENABLE: organization_problem(wanted, current)},
+                             detector.id, enforce=enforce, apply=apply)
+    return result
+
+
+async def _auto_enable(aws: Aws, target: Target, detector_id: str) -> str | None:
+    """The detector's AutoEnableOrganizationMembers; None when the account is not the
+    delegated administrator (GuardDuty answers BadRequestException, which the aws layer
+    classifies as PermanentAwsError, code BadRequestException)."""
+    try:
+        reply = await aws.call(target, "guardduty", "describe_organization_configuration",
+                               DetectorId=detector_id)
+    except PermanentAwsError as error:
+        if error.code == "BadRequestException":
+            return None
+        raise
+    return auto_enable_from_api(reply)
 
 
 async def _observe(aws: Aws, target: Target) -> Detector | None:
