@@ -4,6 +4,12 @@ from collections.abc import Sequence
 
 from gdpr_operator.model import CheckInfo
 from gdpr_operator.reconcilers._base import ComponentReport, Context, Reconciler
+from gdpr_operator.reconcilers.audit import (
+    CloudTrail,
+    ConfigRecorder,
+    S3AccessLogging,
+    VpcFlowLogs,
+)
 from gdpr_operator.reconcilers.cloudwatch_agent import CloudWatchAgent
 from gdpr_operator.reconcilers.guardduty import GuardDuty
 from gdpr_operator.reconcilers.instance_profiles import AgentRole, InstanceProfiles
@@ -11,6 +17,8 @@ from gdpr_operator.reconcilers.log_groups import LogGroups
 
 RECONCILERS: Sequence[Reconciler] = (
     GuardDuty(), AgentRole(), InstanceProfiles(), CloudWatchAgent(), LogGroups(),
+    # Observe-only audit checks: they report and never change anything.
+    CloudTrail(), ConfigRecorder(), VpcFlowLogs(), S3AccessLogging(),
 )
 """Every component, in the order their results are reported."""
 

@@ -1,0 +1,62 @@
+"""VPC flow logs, per VPC: does an active flow log of the VPC itself deliver?
+
+Pure. Flow logs of a subnet or network interface cover part of a VPC only, so they do not
+count. Any traffic type does (AWS's own controls accept REJECT alone). A flow log whose
+delivery FAILED (its destination is missing or not writable) records nothing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from gdpr_operator.reconcilers.audit._component import Verdict
+
+ACTIVE = "ACTIVE"
+FAILED = "FAILED"
+
+
+@dataclass(frozen=True, slots=True)
+class FlowLog:
+    id: str
+    resource_id: str
+    """The VPC, subnet or network interface it records."""
+    active: bool
+    delivery_error: str | None
+    """None while it delivers."""
+
+    @classmethod
+    def from_api(cls, item: Mapping[str, Any]) -> FlowLog:
+        failed = item.get("DeliverLogsStatus") == FAILED
+        return cls(
+            id=item["FlowLogId"],
+            resource_id=item.get("ResourceId", ""),
+            active=item.get("FlowLogStatus") == ACTIVE,
+            delivery_error=(item.get("DeliverLogsErrorMessage") or FAILED) if failed else None,
+        )
+
+
+def flow_log_problem(flow_log: FlowLog) -> str | None:
+    if not flow_log.active:
+        return f"flow log {flow_log.id} is not {ACTIVE}"
+    if flow_log.delivery_error is not None:
+        return f"flow log {flow_log.id} cannot deliver: {flow_log.delivery_error}"
+    return None
+
+
+def vpc_problem(flow_logs: Sequence[FlowLog]) -> str | None:
+    """What is wrong with a VPC given its own flow logs."""
+    if not flow_logs:
+        return "no flow log"
+    problems = [flow_log_problem(flow_log) for flow_log in flow_logs]
+    return None if None in problems else "; ".join(p for p in problems if p)
+
+
+def vpc_verdicts(vpc_ids: Iterable[str], flow_logs: Iterable[FlowLog]) -> list[Verdict]:
+    """One verdict per VPC; the resource is the VPC id."""
+    by_resource: defaultdict[str, list[FlowLog]] = defaultdict(list)
+    for flow_log in flow_logs:
+        by_resource[flow_log.resource_id].append(flow_log)
+    return [Verdict(vpc_id, vpc_problem(by_resource[vpc_id])) for vpc_id in sorted(vpc_ids)]
