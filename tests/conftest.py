@@ -1,1 +1,1 @@
-pytest_plugins = ["fixtures.cluster", "fixtures.sandbox", "fixtures.operator"]
+pytest_plugins = ["fixtures.cluster", "fixtures.sandbox", "fixtures.operator", "fixtures.aws_calls"]

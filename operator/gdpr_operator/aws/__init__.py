@@ -43,6 +43,10 @@ Errors: every failure is an `AwsError` with a CamelCase `reason` and a human mes
 
 Metrics: every HTTP attempt is counted in `gdpr_aws_api_calls_total{service,operation,outcome}`
 (outcome: success, throttled, error), retries included.
+
+IAM: `iam_action(service, operation)` names the action a call needs; `LAYER_IAM_ACTIONS` are
+the ones the layer calls on its own (AssumeRole, DescribeRegions); `Aws.observe_calls(observer)`
+tells `observer` (service, operation, IAM action) of every call a layer makes.
 """
 
 from ._concurrency import Outcome, gather_outcomes
@@ -54,7 +58,7 @@ from ._errors import (
     TemporaryAwsError,
 )
 from ._iam_actions import iam_action
-from ._layer import Aws
+from ._layer import LAYER_IAM_ACTIONS, Aws, CallObserver
 from ._metrics import AWS_API_CALLS
 from ._regions import ALL_REGIONS
 from ._targets import AccountAccess, AwsSettings, Target
@@ -62,11 +66,13 @@ from ._targets import AccountAccess, AwsSettings, Target
 __all__ = [
     "ALL_REGIONS",
     "AWS_API_CALLS",
+    "LAYER_IAM_ACTIONS",
     "AccessDeniedError",
     "AccountAccess",
     "Aws",
     "AwsError",
     "AwsSettings",
+    "CallObserver",
     "NotFoundError",
     "Outcome",
     "PermanentAwsError",

@@ -12,11 +12,19 @@ from . import _regions
 from ._clients import ClientCache
 from ._concurrency import Limits
 from ._errors import classify
-from ._iam_actions import iam_action
+from ._iam_actions import iam_action, iam_action_for
 from ._sessions import Sessions
 from ._targets import AccountAccess, AwsSettings, Target
 
 T = TypeVar("T")
+
+CallObserver = Callable[[str, str, str], None]
+"""Told of each AWS API call a layer makes: (service, operation, IAM action), as in
+("guardduty", "ListDetectors", "guardduty:ListDetectors")."""
+
+LAYER_IAM_ACTIONS = frozenset({"sts:AssumeRole", "ec2:DescribeRegions"})
+"""The IAM actions the layer calls on its own, whatever the reconcilers: AssumeRole for an
+account's credentials, DescribeRegions for the regions of ["*"]."""
 
 
 class Aws:
@@ -28,7 +36,8 @@ class Aws:
 
     def __init__(self, settings: AwsSettings | None = None) -> None:
         self.settings = settings or AwsSettings()
-        self._sessions = Sessions(self.settings)
+        self._observers: tuple[CallObserver, ...] = ()
+        self._sessions = Sessions(self.settings, on_call=self._observed)
         self._clients = ClientCache(self._sessions, self.settings.client_capacity)
         self._limits = Limits(
             self.settings.max_concurrency, self.settings.per_account_service_concurrency
@@ -71,6 +80,13 @@ class Aws:
         )
         return _regions.enabled_regions(reply)
 
+    def observe_calls(self, observer: CallObserver) -> None:
+        """Tell `observer` of every API call this layer makes from now on, once per call
+        (retries are not calls) and before it is sent, STS AssumeRole for an account's
+        credentials included. It runs on the calling thread: it must be quick, thread-safe,
+        and must not raise."""
+        self._observers = (*self._observers, observer)
+
     @property
     def cached_clients(self) -> int:
         return len(self._clients)
@@ -86,6 +102,14 @@ class Aws:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+    def _observed(self, operation: Any) -> None:
+        """Sessions' hook, with botocore's OperationModel of each call."""
+        if self._observers:
+            service_model, name = operation.service_model, operation.name
+            action = iam_action_for(service_model, name)
+            for observer in self._observers:
+                observer(service_model.service_name, name, action)
 
     async def _run(
         self, target: Target, service: str, operation: str, use: Callable[[Any], T]

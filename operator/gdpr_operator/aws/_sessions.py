@@ -8,6 +8,7 @@ whatever the number of accounts.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from functools import cache, partial
 from typing import Any
 
@@ -30,9 +31,16 @@ def shared_loader() -> Loader:
 
 
 class Sessions:
-    """Makes botocore sessions and clients; one instance per layer. Thread-safe."""
+    """Makes botocore sessions and clients; one instance per layer. Thread-safe.
 
-    def __init__(self, settings: AwsSettings) -> None:
+    `on_call`, when given, is handed botocore's OperationModel of every API call that clients
+    of these sessions make (STS AssumeRole for credentials included), once per call.
+    """
+
+    def __init__(
+        self, settings: AwsSettings, on_call: Callable[[Any], None] | None = None
+    ) -> None:
+        self._on_call = on_call
         # botocore sessions are not thread-safe; creating clients is serialised through this.
         self._lock = threading.Lock()
         self.config = Config(
@@ -57,6 +65,8 @@ class Sessions:
         session = Session()
         session.register_component("data_loader", shared_loader())
         session.register("needs-retry", _count_attempt)
+        if self._on_call is not None:
+            session.register("before-call", partial(_before_call, self._on_call))
         if credentials is not None:
             session.register_component(
                 "credential_provider", CredentialResolver([_Given(credentials)])
@@ -102,6 +112,12 @@ def _count_attempt(
         operation=operation.name,
         outcome=_outcome(response),
     ).inc()
+
+
+def _before_call(on_call: Callable[[Any], None], model: Any, **_: Any) -> None:
+    """botocore 'before-call' hook: once per API call (retries are not calls), before it is
+    sent. Returns None: a value would stand in for the call's response."""
+    on_call(model)
 
 
 def _outcome(response: tuple[Any, dict[str, Any]] | None) -> str:
