@@ -7,8 +7,6 @@ import json
 from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any
 
-from moto.ec2.models import ec2_backends
-
 from gdpr_operator.aws import AccountAccess, Aws, Target, iam_action
 from gdpr_operator.model import GLOBAL_REGION, Action, CheckResult
 from gdpr_operator.reconcilers import Context
@@ -280,10 +278,8 @@ async def test_a_pending_association_is_waited_on_not_repeated(
     context = _context(layer, scratch_account)
     await _pass(context, scratch_account)
     # As EC2 shows an association still under way: listed as associating, not yet on the
-    # instance. The sandbox's EC2 (moto) associates at once, so its state is set here.
-    backend = ec2_backends[scratch_account.account_id][REGION]
-    backend.iam_instance_profile_associations[instance_id].state = "associating"
-    backend.get_instance(instance_id).iam_instance_profile = None
+    # instance. The sandbox's EC2 (moto) associates at once, so it is held pending here.
+    sandbox.hold_association(scratch_account.account_id, REGION, instance_id, "associating")
     sandbox.clear_calls()
 
     results = await _pass(context, scratch_account)
@@ -294,6 +290,7 @@ async def test_a_pending_association_is_waited_on_not_repeated(
     (attached,) = [r for r in results if r.check == "ec2.instance_profile_attached"]
     assert attached.reason == "profile association associating (in progress)"
     assert writes(sandbox, scratch_account) == []
+    sandbox.clear_association_holds()
 
 
 async def test_drift_of_the_role_and_profile_is_repaired_at_the_next_pass(

@@ -135,21 +135,23 @@ async def test_instances_not_configured_or_not_running_ship_nothing(
     await _instance(layer, scratch_account, managed=False)  # SSM never reaches it
     await layer.call(target, "ec2", "stop_instances", InstanceIds=[pending])
     await _converge(layer, scratch_account)
-    # Stopped when State Manager ran: Pending there, and so it stays when it starts again.
-    await layer.call(target, "ec2", "start_instances", InstanceIds=[pending])
     await layer.call(target, "ec2", "stop_instances", InstanceIds=[stopped_later])
-    # The sandbox's State Manager fails no run by itself: record one that failed.
+    # Stopped when State Manager ran: Pending there until it is online again.
     (configure,) = (a for a in ASSOCIATIONS.of(scratch_account.account_id, REGION).values()
                     if a.name == CONFIGURE_DOCUMENT)
     assert configure.executions[-1].status_by_instance[pending] == "Pending"
+    # The sandbox's State Manager fails no run by itself: record one that failed (it is not
+    # run again at that version).
     configure.executions[-1].status_by_instance[failed] = "Failed"
 
     assert {s.instance_id for s in _ours(simulate_once(), scratch_account)} == {configured}
 
-    # Started again, its agent ships again: the run that configured it still stands.
-    await layer.call(target, "ec2", "start_instances", InstanceIds=[stopped_later])
+    # Started again: the run that configured one still stands, and State Manager runs the
+    # association on the one it had never reached; both ship at this tick.
+    await layer.call(target, "ec2", "start_instances", InstanceIds=[stopped_later, pending])
     assert {s.instance_id for s in _ours(simulate_once(), scratch_account)} == {
-        configured, stopped_later}
+        configured, stopped_later, pending}
+    assert configure.executions[-1].status_by_instance == {pending: "Success"}
 
 
 async def test_the_simulators_writes_are_not_counted(

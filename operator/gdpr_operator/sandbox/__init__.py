@@ -9,7 +9,13 @@ default account 123456789012, from which each seeded account is reached by assum
 What it adds to moto (each module says which APIs and why):
 
 - `_ext_ssm`: DescribeInstanceInformation, derived from EC2 instances and the policies of
-  their profiles' roles; State Manager associations.
+  their profiles' roles; State Manager associations, applied to instances as they come online
+  (at each agent tick, and before association reads).
+- `_ext_ec2`: DescribeRegions of the request's partition only, with AWS's OptInStatus
+  (opt-in regions not opted in), honouring AllRegions and filters; DescribeInstances'
+  IamInstanceProfile follows the profile association (moto's Replace left the old one);
+  RunInstances gives its IamInstanceProfile to every instance launched (moto: the first);
+  instance profile associations held pending on request (below).
 - `_ext_guardduty`: GuardDuty findings (seeded) and ListFindings, GetFindings,
   GetFindingsStatistics.
 - `_ext_sts`: AssumeRole that requires the role to exist and its ExternalId to match.
@@ -17,7 +23,7 @@ What it adds to moto (each module says which APIs and why):
 - `_agent_sim`: simulated CloudWatch agents: every GDPR_SANDBOX_AGENT_PERIOD seconds (10;
   0: off) each running instance whose AmazonCloudWatch-ManageAgent run succeeded puts a
   heartbeat into its configuration's existing log groups, stream {instance_id} (not counted
-  in /_gdpr/calls).
+  in /_gdpr/calls); each tick first lets State Manager apply associations.
 - AWS managed IAM policies are loaded.
 
 Control endpoints (JSON), also reachable through `SandboxControl`:
@@ -28,6 +34,10 @@ Control endpoints (JSON), also reachable through `SandboxControl`:
   resets the counts.
 - `POST /_gdpr/guardduty/findings` {account, region, detectorId?, findings: [{type,
   severity, resourceType?, instanceId?}]} seeds findings.
+- `POST /_gdpr/ec2/association-state` {account, region, instanceId, state: associating |
+  disassociating, reads?} holds the instance's profile association in that state for the
+  next `reads` DescribeIamInstanceProfileAssociations answers listing it (absent: until
+  cleared; see `_ext_ec2`); `GET` lists the holds, `DELETE` ends them.
 - `POST /_gdpr/reset`: forget all state.
 
 Services are named as in boto3 ("guardduty", "cloudwatch"), operations as in the API

@@ -2,8 +2,10 @@
 
 No agent runs in the sandbox, so nothing would ever reach a log group and logs.ingestion_fresh
 could never pass. Every `period` seconds (a daemon thread started and stopped with the
-server; `GDPR_SANDBOX_AGENT_PERIOD`, default 10, 0 or less: off) `simulate_once` derives from
-moto's state and `_ext_ssm`'s which instances run a configured agent, and writes for each:
+server; `GDPR_SANDBOX_AGENT_PERIOD`, default 10, 0 or less: off) `simulate_once` first lets
+State Manager apply its associations to instances that came online since
+(`_ext_ssm.apply_associations`), then derives from moto's state and `_ext_ssm`'s which
+instances run a configured agent, and writes for each:
 
 - An instance ships while its EC2 state is `running` (stopped: nothing, so its streams go
   stale) and the latest run, at the association's current version, of an
@@ -23,9 +25,8 @@ moto's state and `_ext_ssm`'s which instances run a configured agent, and writes
   resolved; one put per stream. The stream is created when missing. A log group that
   does not exist is skipped: the real agent would create it, but the operator creates its
   groups ahead, and creating them here would hide that it had not.
-- Not modelled: the install association (a configure run is taken to imply the agent), the
-  role's permission to write logs (CloudWatchAgentServerPolicy), and State Manager running an
-  association on instances that come online later (the sandbox's runs on create and update).
+- Not modelled: the install association (a configure run is taken to imply the agent) and
+  the role's permission to write logs (CloudWatchAgentServerPolicy).
 
 Writes go to moto's logs backend directly, not over HTTP, so the sandbox's call counts
 (`/_gdpr/calls`, recorded per HTTP request in `SandboxApp`) never include them: tests that
@@ -33,13 +34,13 @@ count the operator's writes see the operator's only.
 
 Threads. Server threads change the same state meanwhile, and neither moto nor the extensions
 hold a lock around requests (moto's `backend_lock` guards creating and resetting backends,
-`ASSOCIATIONS`' lock its map of places), so each step is kept small: every collection read is
-copied first (`list(...)`, atomic under the GIL; moto's `all_instances` copies too), and a new
-stream goes into a copy of the group's stream map that then replaces it, so a request
-iterating the old map (DescribeLogStreams) is never disturbed. Ticks run one at a time (the
-loop's and direct calls'). A tick that meets a request half-done (an association being
-updated, a reset) may write a tick early, late or not at all; a failure is logged and skips
-that account and region until the next tick.
+`ASSOCIATIONS`' lock its map of places, `RUNS` the recording of association runs), so each
+step is kept small: every collection read is copied first (`list(...)`, atomic under the GIL;
+moto's `all_instances` copies too), and a new stream goes into a copy of the group's stream
+map that then replaces it, so a request iterating the old map (DescribeLogStreams) is never
+disturbed. Ticks run one at a time (the loop's and direct calls'). A tick that meets a request
+half-done (an association being updated, a reset) may write a tick early, late or not at all;
+a failure is logged and skips that account and region until the next tick.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ from moto.logs.models import LogsBackend, LogStream, logs_backends
 from moto.ssm.exceptions import ParameterVersionNotFound
 from moto.ssm.models import ssm_backends
 
-from ._ext_ssm import ASSOCIATIONS, Association
+from ._ext_ssm import ASSOCIATIONS, Association, apply_associations
 
 CONFIGURE_DOCUMENT = "AmazonCloudWatch-ManageAgent"
 PERIOD_VARIABLE = "GDPR_SANDBOX_AGENT_PERIOD"
@@ -95,11 +96,15 @@ def configured_period(period: float | None = None) -> float:
 
 
 def simulate_once(now: float | None = None) -> list[Shipment]:
-    """One tick of every simulated agent (module doc), events stamped `now` (seconds since
-    the epoch; default: the time now). Returns what was put where."""
+    """One tick of State Manager and every simulated agent (module doc), events stamped `now`
+    (seconds since the epoch; default: the time now). Returns what was put where."""
     millis = int((time.time() if now is None else now) * 1000)
     shipments: list[Shipment] = []
     with _TICKS:
+        try:
+            apply_associations()
+        except Exception:  # a request half-done; the next tick (or read) applies them
+            _log.warning("State Manager skipped a tick", exc_info=True)
         for account, regions in list(ec2_backends.items()):
             for region, ec2 in list(regions.items()):
                 try:

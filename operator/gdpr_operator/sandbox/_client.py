@@ -8,7 +8,8 @@ from typing import Any
 
 
 class SandboxControl:
-    """Switches faults, reads call counts and seeds findings of the sandbox at `url`."""
+    """Switches faults, reads call counts, seeds findings and holds instance profile
+    associations pending in the sandbox at `url`."""
 
     def __init__(self, url: str) -> None:
         self.url = url.rstrip("/")
@@ -47,6 +48,27 @@ class SandboxControl:
             body["detectorId"] = detector_id
         ids: list[str] = self._send("POST", "guardduty/findings", body)["findingIds"]
         return ids
+
+    def hold_association(self, account: str, region: str, instance_id: str, state: str,
+                         reads: int | None = None) -> dict[str, Any]:
+        """Show the instance's profile association as `state` ("associating" or
+        "disassociating") for the next `reads` DescribeIamInstanceProfileAssociations
+        answers listing it (None: until `clear_association_holds`); see `_ext_ec2`."""
+        body: dict[str, Any] = {"account": account, "region": region,
+                                "instanceId": instance_id, "state": state}
+        if reads is not None:
+            body["reads"] = reads
+        hold: dict[str, Any] = self._send("POST", "ec2/association-state", body)
+        return hold
+
+    def association_holds(self) -> list[dict[str, Any]]:
+        """[{account, region, associationId, state, reads}]: the holds in force."""
+        holds: list[dict[str, Any]] = self._send("GET", "ec2/association-state")["holds"]
+        return holds
+
+    def clear_association_holds(self) -> None:
+        """End every hold: the associations are associated again."""
+        self._send("DELETE", "ec2/association-state")
 
     def reset(self) -> None:
         """Forget all state: moto's, the extensions', faults and call counts."""

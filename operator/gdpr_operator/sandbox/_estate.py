@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -38,6 +39,7 @@ def managed_instances(account: str, region: str) -> list[ManagedInstance]:
     registered; online while running. Terminated instances are forgotten, as SSM does."""
     backend = ec2_backends[account][region]
     managed = []
+    image_names: dict[str, str] = {}  # instances share images; each lookup scans them all
     for instance in backend.all_instances():
         if instance.state == "terminated":
             continue
@@ -48,7 +50,8 @@ def managed_instances(account: str, region: str) -> list[ManagedInstance]:
             instance_id=instance.id,
             online=instance.state == "running",
             platform_type="Windows" if windows else "Linux",
-            platform_name=_image_name(backend, instance.image_id),
+            platform_name=_cached(image_names, instance.image_id,
+                                  lambda image_id: _image_name(backend, image_id)),
             ip_address=instance.private_ip or "",
             computer_name=instance.private_dns_name,
             registered=_as_datetime(instance.launch_time),
@@ -74,6 +77,12 @@ def instance_role_policies(account: str, region: str, instance_id: str) -> set[s
     if profile is None:  # deleted since it was attached
         return set()
     return {arn for role in profile.roles for arn in role.managed_policies}
+
+
+def _cached(cache: dict[str, str], key: str, compute: Callable[[str], str]) -> str:
+    if key not in cache:
+        cache[key] = compute(key)
+    return cache[key]
 
 
 def _image_name(backend: Any, image_id: str) -> str:

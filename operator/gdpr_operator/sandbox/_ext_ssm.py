@@ -10,6 +10,18 @@
   select (InstanceIds, tag:KEY, tag-key): Success on those online, Pending on the others.
   Each create/update records an execution over the instances targeted at that moment; its
   targets are those instances, each with the status it had then (Success when online).
+- State Manager applies associations to new targets, as AWS does: an instance that comes
+  online later (its profile's role gains AmazonSSMManagedInstanceCore, it is started, or it
+  is launched with the targeted tags) gets a run of every association targeting it whose
+  current version has not run there: `apply_associations` records one execution per
+  association over those instances, each Success. An instance runs a version once: one whose
+  latest run at the current version is Success or failed (a failure is only ever recorded by
+  tests; AWS retries it at the next scheduled run, which the sandbox does not model) is never
+  run again at that version; Pending (it was not online) is what waits for it. It happens at
+  each tick of the simulated agents (`_agent_sim`, before they ship), and before answering
+  DescribeAssociation, ListAssociations, DescribeAssociationExecutions,
+  DescribeAssociationExecutionTargets and DescribeInstanceAssociationsStatus, so what the
+  operator reads is as of now, with the agents' loop off too.
 """
 
 from __future__ import annotations
@@ -22,6 +34,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from moto.core.responses import ActionResult, EmptyResult
+from moto.ec2.models import ec2_backends
 from moto.ssm.exceptions import InvalidDocument
 from moto.ssm.models import ssm_backends
 from moto.ssm.responses import SimpleSystemManagerResponse
@@ -37,6 +50,7 @@ AWS_OWNED_DOCUMENTS = frozenset({
     "AWS-RunPowerShellScript",
 })
 """AWS-owned documents, present in every region (moto ships none)."""
+SUCCESS, PENDING = "Success", "Pending"
 
 
 @dataclass(slots=True)
@@ -73,11 +87,37 @@ class Association:
         return "Success" if instance.online else "Pending"
 
     def run(self, instances: list[ManagedInstance]) -> None:
+        """Record an execution over the instances targeted now (a create or update). Callers
+        hold `RUNS`."""
         self.executions.append(Execution(
             execution_id=str(uuid.uuid4()), version=self.version, created=_now(),
             status_by_instance={i.instance_id: self.status_of(i) for i in instances
                                 if self.selects(i)},
         ))
+
+    def latest_statuses(self) -> dict[str, str]:
+        """Instance id -> status of its latest run at the current version."""
+        statuses: dict[str, str] = {}
+        for execution in reversed(list(self.executions)):
+            if execution.version != self.version:
+                break
+            for instance_id, status in list(execution.status_by_instance.items()):
+                statuses.setdefault(instance_id, status)
+        return statuses
+
+    def apply(self, instances: list[ManagedInstance]) -> list[str]:
+        """Run on the targeted instances online that have yet to run the current version (module
+        doc): one execution, Success on each. Returns their ids. Callers hold `RUNS`."""
+        statuses = self.latest_statuses()
+        due = sorted(i.instance_id for i in instances
+                     if i.online and self.selects(i)
+                     and statuses.get(i.instance_id, PENDING) == PENDING)
+        if due:
+            self.executions.append(Execution(
+                execution_id=str(uuid.uuid4()), version=self.version, created=_now(),
+                status_by_instance=dict.fromkeys(due, SUCCESS),
+            ))
+        return due
 
 
 def _target_selects(target: dict[str, Any], instance: ManagedInstance) -> bool:
@@ -106,8 +146,49 @@ class AssociationStore:
         with self._lock:
             self._by_place.clear()
 
+    def places(self) -> list[tuple[str, str]]:
+        """The (account, region) pairs that hold associations."""
+        with self._lock:
+            return [place for place, associations in self._by_place.items() if associations]
+
 
 ASSOCIATIONS = AssociationStore()
+RUNS = threading.RLock()
+"""Held while runs are recorded, so that whether an instance has run a version is read and
+written at once: no instance runs a version twice."""
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedRun:
+    """Instances an association ran on because they came online (`apply_associations`)."""
+
+    account: str
+    region: str
+    association_id: str
+    version: int
+    instance_ids: tuple[str, ...]
+
+
+def apply_associations(account: str | None = None, region: str | None = None
+                       ) -> list[AppliedRun]:
+    """State Manager applying associations to new targets (module doc), in every account and
+    region holding associations, or only the one given. Returns the runs recorded."""
+    applied: list[AppliedRun] = []
+    for place_account, place_region in ASSOCIATIONS.places():
+        if account not in (None, place_account) or region not in (None, place_region):
+            continue
+        regions = ec2_backends.get(place_account)  # dict.get: never makes a backend
+        if regions is None or place_region not in regions:
+            continue  # no EC2 there: no instance to run on
+        instances = managed_instances(place_account, place_region)
+        with RUNS:
+            for association in list(ASSOCIATIONS.of(place_account, place_region).values()):
+                due = association.apply(instances)
+                if due:
+                    applied.append(AppliedRun(place_account, place_region,
+                                              association.association_id,
+                                              association.version, tuple(due)))
+    return applied
 
 
 class SsmExtensions(SimpleSystemManagerResponse):
@@ -147,15 +228,19 @@ class SsmExtensions(SimpleSystemManagerResponse):
             schedule_expression=self._get_param("ScheduleExpression"),
             created=now, updated=now,
         )
-        association.run(self._instances())
-        self._associations()[association.association_id] = association
+        instances = self._instances()
+        with RUNS:
+            association.run(instances)
+            self._associations()[association.association_id] = association
         return ActionResult({"AssociationDescription": self._description(association)})
 
     def describe_association(self) -> ActionResult:
+        self._apply()
         association = self._association()
         return ActionResult({"AssociationDescription": self._description(association)})
 
     def list_associations(self) -> ActionResult:
+        self._apply()
         filters = self._get_param("AssociationFilterList") or []
         matching = [a for a in self._associations().values()
                     if all(self._association_filter(a, f) for f in filters)]
@@ -183,9 +268,11 @@ class SsmExtensions(SimpleSystemManagerResponse):
             value = self._get_param(param)
             if value is not None:
                 setattr(association, attribute, value)
-        association.version += 1
-        association.updated = _now()
-        association.run(self._instances())
+        instances = self._instances()
+        with RUNS:  # a new version and its run at once: none applied to it in between
+            association.version += 1
+            association.updated = _now()
+            association.run(instances)
         return ActionResult({"AssociationDescription": self._description(association)})
 
     def delete_association(self) -> ActionResult:
@@ -194,6 +281,7 @@ class SsmExtensions(SimpleSystemManagerResponse):
         return EmptyResult()
 
     def describe_association_executions(self) -> ActionResult:
+        self._apply()
         association = self._association()
         executions = list(reversed(association.executions))  # newest first, as SSM lists them
         items, token = page(executions, self._get_param("MaxResults"),
@@ -212,6 +300,7 @@ class SsmExtensions(SimpleSystemManagerResponse):
         })
 
     def describe_association_execution_targets(self) -> ActionResult:
+        self._apply()
         association = self._association()
         execution_id = self._get_param("ExecutionId")
         execution = next((e for e in association.executions
@@ -236,6 +325,7 @@ class SsmExtensions(SimpleSystemManagerResponse):
         })
 
     def describe_instance_associations_status(self) -> ActionResult:
+        self._apply()
         instance_id = self._get_param("InstanceId")
         instance = next((i for i in self._instances() if i.instance_id == instance_id), None)
         if instance is None:
@@ -252,6 +342,9 @@ class SsmExtensions(SimpleSystemManagerResponse):
         return ActionResult({
             "InstanceAssociationStatusInfos": items, **({"NextToken": token} if token else {})
         })
+
+    def _apply(self) -> None:
+        apply_associations(self.current_account, self.region)
 
     def _instances(self) -> list[ManagedInstance]:
         return managed_instances(self.current_account, self.region)
