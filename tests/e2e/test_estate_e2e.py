@@ -7,11 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import yaml
 
 from gdpr_operator.aws import AccountAccess, Aws, Target
 
 from fixtures.cluster import Kubectl, new_namespace, wait_ready
+from fixtures.estate import apply_estate
 from fixtures.operator import OperatorProcess
 
 pytestmark = pytest.mark.e2e
@@ -42,19 +42,11 @@ async def test_the_estate_converges_to_ready_through_the_operator(
     web = [await _launch(layer, target, {"gdpr-scope": "web"}) for _ in range(2)]
     other = await _launch(layer, target, {"gdpr-scope": "batch"})
     namespace = new_namespace(installed)
-    installed.apply(yaml.safe_dump_all([
-        {"apiVersion": "monitoring.gdpr.io/v1alpha1", "kind": "AwsAccount",
-         "metadata": {"name": namespace},
-         "spec": {"accountId": scratch_account.account_id, "allowedNamespaces": [namespace],
-                  "assumeRole": {"roleArn": scratch_account.role_arn}}},
-        {"apiVersion": "monitoring.gdpr.io/v1alpha1", "kind": "GdprMonitoring",
-         "metadata": {"name": "web", "namespace": namespace},
-         "spec": {"accounts": [namespace], "regions": [REGION], "managementPolicy": "Enforce",
-                  "resyncInterval": "30s", "auditChecks": [],
-                  "instances": {"selector": {"tags": {"gdpr-scope": "web"}}},
-                  "cloudWatchAgent": {"presets": ["linux-system", "nginx"]},
-                  "logs": {"groupPrefix": PREFIX, "retentionDays": 90}}},
-    ]))
+    apply_estate(installed, namespace, scratch_account, managementPolicy="Enforce",
+                 resyncInterval="30s",
+                 instances={"selector": {"tags": {"gdpr-scope": "web"}}},
+                 cloudWatchAgent={"presets": ["linux-system", "nginx"]},
+                 logs={"groupPrefix": PREFIX, "retentionDays": 90})
 
     conditions = wait_ready(installed, namespace, "True", timeout=180)
     for component in ("GuardDuty", "AgentRole", "InstanceProfiles", "CloudWatchAgent",

@@ -5,30 +5,17 @@ from __future__ import annotations
 import re
 
 import pytest
-import yaml
 
 from gdpr_operator.aws import AccountAccess, Aws, Target
 from gdpr_operator.sandbox import SandboxControl
 
 from fixtures.cluster import Kubectl, conditions_of, new_namespace, wait_for, wait_ready
+from fixtures.estate import apply_estate
 from fixtures.operator import OperatorProcess
 
 pytestmark = pytest.mark.e2e
 
 REGION = "eu-west-1"
-
-
-def _apply(admin: Kubectl, namespace: str, account: AccountAccess, policy: str) -> None:
-    admin.apply(yaml.safe_dump_all([
-        {"apiVersion": "monitoring.gdpr.io/v1alpha1", "kind": "AwsAccount",
-         "metadata": {"name": namespace},
-         "spec": {"accountId": account.account_id, "allowedNamespaces": [namespace],
-                  "assumeRole": {"roleArn": account.role_arn}}},
-        {"apiVersion": "monitoring.gdpr.io/v1alpha1", "kind": "GdprMonitoring",
-         "metadata": {"name": "web", "namespace": namespace},
-         "spec": {"accounts": [namespace], "regions": [REGION], "managementPolicy": policy,
-                  "resyncInterval": "30s", "auditChecks": []}},
-    ]))
 
 
 def _drift_count(operator: OperatorProcess, namespace: str) -> float:
@@ -43,7 +30,8 @@ async def test_enforce_converges_and_repairs_drift_at_the_next_resync(
     layer: Aws,
 ) -> None:
     namespace = new_namespace(installed)
-    _apply(installed, namespace, scratch_account, "Enforce")
+    apply_estate(installed, namespace, scratch_account, managementPolicy="Enforce",
+                 resyncInterval="30s")
     conditions = wait_ready(installed, namespace, "True")
     assert conditions["GuardDuty"]["status"] == "True"
     target = Target(scratch_account, REGION)
@@ -69,7 +57,8 @@ async def test_observe_reports_and_never_writes(
     layer: Aws, sandbox: SandboxControl,
 ) -> None:
     namespace = new_namespace(installed)
-    _apply(installed, namespace, scratch_account, "Observe")
+    apply_estate(installed, namespace, scratch_account, managementPolicy="Observe",
+                 resyncInterval="30s")
     conditions = wait_ready(installed, namespace, "False")
     assert conditions["Compliant"]["reason"] == "ChecksFailing"
     assert conditions["GuardDuty"]["status"] == "False"
@@ -90,17 +79,8 @@ async def test_deletion_policy_delete_removes_only_the_detector_it_created(
     namespace = new_namespace(installed)
     existing = Target(scratch_account, "eu-central-1")
     await layer.call(existing, "guardduty", "create_detector", Enable=True)
-    installed.apply(yaml.safe_dump_all([
-        {"apiVersion": "monitoring.gdpr.io/v1alpha1", "kind": "AwsAccount",
-         "metadata": {"name": namespace},
-         "spec": {"accountId": scratch_account.account_id, "allowedNamespaces": [namespace],
-                  "assumeRole": {"roleArn": scratch_account.role_arn}}},
-        {"apiVersion": "monitoring.gdpr.io/v1alpha1", "kind": "GdprMonitoring",
-         "metadata": {"name": "web", "namespace": namespace},
-         "spec": {"accounts": [namespace], "regions": [REGION, "eu-central-1"],
-                  "managementPolicy": "Enforce", "deletionPolicy": "Delete",
-                  "auditChecks": []}},
-    ]))
+    apply_estate(installed, namespace, scratch_account, regions=[REGION, "eu-central-1"],
+                 managementPolicy="Enforce", deletionPolicy="Delete")
     wait_ready(installed, namespace, "True")
     created = Target(scratch_account, REGION)
     assert len((await layer.call(created, "guardduty", "list_detectors"))["DetectorIds"]) == 1

@@ -5,33 +5,16 @@ from __future__ import annotations
 import secrets
 
 import pytest
-import yaml
 
 from gdpr_operator.aws import AccountAccess
 from gdpr_operator.sandbox import SandboxControl, operator_access
 
 from fixtures.calls import writes
 from fixtures.cluster import Kubectl, new_namespace, wait_for, wait_ready
+from fixtures.estate import apply_estate
 from fixtures.operator import OPERATOR_NAMESPACE, OperatorProcess
 
 pytestmark = pytest.mark.e2e
-
-
-def _apply(admin: Kubectl, namespace: str, account: AccountAccess, secret: str | None,
-           **spec: object) -> None:
-    role: dict[str, object] = {"roleArn": account.role_arn}
-    if secret:
-        role["externalIdSecretRef"] = {"name": secret, "key": "externalId"}
-    admin.apply(yaml.safe_dump_all([
-        {"apiVersion": "monitoring.gdpr.io/v1alpha1", "kind": "AwsAccount",
-         "metadata": {"name": namespace},
-         "spec": {"accountId": account.account_id, "allowedNamespaces": [namespace],
-                  "assumeRole": role}},
-        {"apiVersion": "monitoring.gdpr.io/v1alpha1", "kind": "GdprMonitoring",
-         "metadata": {"name": "web", "namespace": namespace},
-         "spec": {"accounts": [namespace], "regions": ["eu-west-1"], "auditChecks": [],
-                  "managementPolicy": "Enforce", **spec}},
-    ]))
 
 
 def test_the_external_id_never_appears_in_status_events_logs_or_metrics(
@@ -44,13 +27,14 @@ def test_the_external_id_never_appears_in_status_events_logs_or_metrics(
     secret = f"external-id-{namespace}"
     installed.run("create", "secret", "generic", secret, "-n", OPERATOR_NAMESPACE,
                   f"--from-literal=externalId={external_id}")
-    _apply(installed, namespace, account, secret)
+    apply_estate(installed, namespace, account, secret, managementPolicy="Enforce")
     wait_ready(installed, namespace, "True")
 
     # A wrong ExternalId too: the AccessDenied it causes must not echo either value.
     installed.run("create", "secret", "generic", f"{secret}-wrong", "-n", OPERATOR_NAMESPACE,
                   f"--from-literal=externalId={external_id}-wrong")
-    _apply(installed, namespace, account, f"{secret}-wrong", resyncInterval="10m")
+    apply_estate(installed, namespace, account, f"{secret}-wrong", managementPolicy="Enforce",
+                 resyncInterval="10m")
     wait_ready(installed, namespace, "False", generation=2)
 
     status = installed.run("get", "gdprmonitoring", "web", "-n", namespace, "-o",
@@ -67,7 +51,8 @@ def test_retain_changes_nothing_in_aws_on_delete(
     sandbox: SandboxControl,
 ) -> None:
     namespace = new_namespace(installed)
-    _apply(installed, namespace, scratch_account, None, deletionPolicy="Retain")
+    apply_estate(installed, namespace, scratch_account, managementPolicy="Enforce",
+                 deletionPolicy="Retain")
     wait_ready(installed, namespace, "True")
     sandbox.clear_calls()
     installed.run("delete", "gdprmonitoring", "web", "-n", namespace, "--wait=false")
