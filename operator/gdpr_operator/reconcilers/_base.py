@@ -56,6 +56,11 @@ class ComponentReport:
     """What a release removed, described for people."""
 
 
+def declared_actions(checks: Sequence[CheckInfo], *extra: frozenset[str]) -> frozenset[str]:
+    """A component's IAM actions: its checks' and any of its own (findings, release)."""
+    return frozenset[str]().union(*(check.iam_actions for check in checks), *extra)
+
+
 class Reconciler(Protocol):
     """A component (GuardDuty, instance profiles, ...): its checks and how to run them."""
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 from gdpr_operator.aws import Target
 from gdpr_operator.model import Action, CheckResult, MonitoringSpec
-from gdpr_operator.reconcilers._base import ComponentReport, Context, PassCache
+from gdpr_operator.reconcilers._base import ComponentReport, Context, PassCache, declared_actions
 from gdpr_operator.reconcilers._settle import settle
 from gdpr_operator.reconcilers._tags import created_by, ownership_tags
 from gdpr_operator.reconcilers.cloudwatch_agent._checks import (
@@ -56,7 +56,7 @@ from gdpr_operator.reconcilers.cloudwatch_agent._ssm import (
 class CloudWatchAgent:
     component = "CloudWatchAgent"
     checks = CHECKS
-    iam_actions = frozenset().union(*(check.iam_actions for check in CHECKS), RELEASE_ACTIONS)
+    iam_actions = declared_actions(CHECKS, RELEASE_ACTIONS)
     global_scope = False
 
     def applies_to(self, spec: MonitoringSpec) -> bool:

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from gdpr_operator.aws import Aws, PermanentAwsError, Target
 from gdpr_operator.model import Action, CheckResult, MonitoringSpec
-from gdpr_operator.reconcilers._base import ComponentReport, Context
+from gdpr_operator.reconcilers._base import ComponentReport, Context, declared_actions
 from gdpr_operator.reconcilers._settle import settle
 from gdpr_operator.reconcilers._tags import created_by, ownership_tags
 from gdpr_operator.reconcilers.guardduty._checks import (
@@ -35,7 +35,7 @@ from gdpr_operator.reconcilers.guardduty._findings import count_findings
 class GuardDuty:
     component = "GuardDuty"
     checks = CHECKS
-    iam_actions = frozenset().union(*(check.iam_actions for check in CHECKS), FINDINGS_ACTIONS)
+    iam_actions = declared_actions(CHECKS, FINDINGS_ACTIONS)
     global_scope = False
 
     def applies_to(self, spec: MonitoringSpec) -> bool:

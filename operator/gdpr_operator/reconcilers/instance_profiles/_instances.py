@@ -20,7 +20,7 @@ from dataclasses import replace
 
 from gdpr_operator.aws import Target
 from gdpr_operator.model import Action, CheckInfo, CheckResult, MonitoringSpec
-from gdpr_operator.reconcilers._base import ComponentReport, Context
+from gdpr_operator.reconcilers._base import ComponentReport, Context, declared_actions
 from gdpr_operator.reconcilers._settle import settle
 from gdpr_operator.reconcilers.instance_profiles._checks import (
     AGENT_PERMISSIONS,
@@ -58,7 +58,7 @@ from gdpr_operator.reconcilers.instance_profiles._instance_diff import (
 class InstanceProfiles:
     component = "InstanceProfiles"
     checks = INSTANCE_CHECKS
-    iam_actions = frozenset[str]().union(*(check.iam_actions for check in INSTANCE_CHECKS))
+    iam_actions = declared_actions(INSTANCE_CHECKS)
     global_scope = False
 
     def applies_to(self, spec: MonitoringSpec) -> bool:

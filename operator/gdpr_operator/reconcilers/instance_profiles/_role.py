@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from gdpr_operator.aws import Target
 from gdpr_operator.model import GLOBAL_REGION, Action, MonitoringSpec
-from gdpr_operator.reconcilers._base import ComponentReport, Context
+from gdpr_operator.reconcilers._base import ComponentReport, Context, declared_actions
 from gdpr_operator.reconcilers._settle import settle
 from gdpr_operator.reconcilers._tags import ownership_tags
 from gdpr_operator.reconcilers.instance_profiles._checks import (
@@ -33,8 +33,7 @@ from gdpr_operator.reconcilers.instance_profiles._release import RELEASE_ACTIONS
 class AgentRole:
     component = "AgentRole"
     checks = ACCOUNT_CHECKS
-    iam_actions = frozenset[str]().union(*(check.iam_actions for check in ACCOUNT_CHECKS),
-                                         RELEASE_ACTIONS)
+    iam_actions = declared_actions(ACCOUNT_CHECKS, RELEASE_ACTIONS)
     global_scope = True
 
     def applies_to(self, spec: MonitoringSpec) -> bool:

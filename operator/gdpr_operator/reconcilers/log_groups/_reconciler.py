@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 from gdpr_operator.aws import Target
 from gdpr_operator.model import Action, CheckInfo, CheckResult, LogIngestion, MonitoringSpec
-from gdpr_operator.reconcilers._base import ComponentReport, Context
+from gdpr_operator.reconcilers._base import ComponentReport, Context, declared_actions
 from gdpr_operator.reconcilers._settle import settle
 from gdpr_operator.reconcilers._tags import ownership_tags
 from gdpr_operator.reconcilers.cloudwatch_agent import Instance, configs_for, selected_instances
@@ -40,7 +40,7 @@ from gdpr_operator.reconcilers.log_groups._observe import read_arrivals, read_lo
 class LogGroups:
     component = "LogGroups"
     checks = CHECKS
-    iam_actions = frozenset().union(*(check.iam_actions for check in CHECKS))
+    iam_actions = declared_actions(CHECKS)
     global_scope = False
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
