@@ -26,7 +26,12 @@ ExternalIdReader = Callable[[SecretRef], Awaitable[str]]
 """Reads an AwsAccount's ExternalId from its Secret; raises CredentialsUnavailableError."""
 
 TARGET_TIMEOUT_SECONDS = 120.0
-"""One component in one region gets this long; past it, that target alone is an error."""
+"""One component in one region gets this long, counted from its turn; past it, that target
+alone is an error."""
+
+TARGETS_IN_FLIGHT = 32
+"""Component x account x region targets run at once in a pass (the layer bounds the calls).
+Waiting for a turn, not in flight, keeps a large sweep's memory and timeouts bounded."""
 
 
 class CredentialsUnavailableError(Exception):
@@ -111,8 +116,9 @@ async def _fan_out(request: Request, reconcilers: Sequence[Reconciler], work: Wo
     components = [reconciler for reconciler in reconcilers
                   if reconciler.applies_to(request.spec)]
     context = Context(request.aws, request.spec, request.owner)
+    turns = asyncio.Semaphore(TARGETS_IN_FLIGHT)
     per_account = await asyncio.gather(
-        *(_account(request, context, account, components, work)
+        *(_account(request, context, account, components=components, work=work, turns=turns)
           for account in binding.accounts)
     )
     return Outcome(
@@ -131,8 +137,10 @@ async def _account(
     request: Request,
     context: Context,
     account: AwsAccountSpec,
+    *,
     components: Sequence[Reconciler],
     work: Work,
+    turns: asyncio.Semaphore,
 ) -> Outcome:
     try:
         access = await _access(account, request.read_external_id)
@@ -146,7 +154,7 @@ async def _account(
     reports: list[ComponentReport | CheckError] = []
     for phase in ((False, True) if work is _release_component else (True, False)):
         reports += await asyncio.gather(*(
-            _guarded(work, component, context, Target(access, region))
+            _guarded(work, component, context, Target(access, region), turns)
             for component in components if component.global_scope is phase
             for region in ([GLOBAL_REGION] if phase else regions)))
     done = [report for report in reports if isinstance(report, ComponentReport)]
@@ -160,11 +168,11 @@ async def _account(
     )
 
 
-async def _guarded(work: Work, component: Reconciler, context: Context, target: Target
-                   ) -> ComponentReport | CheckError:
+async def _guarded(work: Work, component: Reconciler, context: Context, target: Target,
+                   turns: asyncio.Semaphore) -> ComponentReport | CheckError:
     """A failing or slow target becomes an error of its own; the others complete."""
     try:
-        async with asyncio.timeout(TARGET_TIMEOUT_SECONDS):
+        async with turns, asyncio.timeout(TARGET_TIMEOUT_SECONDS):
             return await work(component, context, target)
     except AwsError as error:
         logger.warning("%s in %s: %s", component.component, target, error)
