@@ -6,6 +6,7 @@ import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import TextIO
 
 from gdpr_operator.aws import AccountAccess, AwsSettings
 
@@ -15,11 +16,12 @@ gdpr_operator.sandbox._seeds); restated here so that a benchmark need not import
 
 
 @contextmanager
-def sandbox_process(arguments: Sequence[str]) -> Iterator[str]:
-    """`gdpr-operator sandbox --port 0 ARGUMENTS` in a child process; yields its URL."""
+def sandbox_process(arguments: Sequence[str], stderr: TextIO | None = None) -> Iterator[str]:
+    """`gdpr-operator sandbox --port 0 ARGUMENTS` in a child process; yields its URL.
+    `stderr`: where its log goes (default: this process's)."""
     with subprocess.Popen(
         [sys.executable, "-m", "gdpr_operator.sandbox", "--port", "0", *arguments],
-        stdout=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE, stderr=stderr, text=True,
     ) as process:
         try:
             assert process.stdout is not None

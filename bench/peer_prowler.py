@@ -52,7 +52,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from aws_bench_support import LARGE_ACCOUNT_BASE
+from aws_bench_support import LARGE_ACCOUNT_BASE, sandbox_process
 
 REPO = Path(__file__).resolve().parent.parent
 PROWLER_CHECKS = {
@@ -174,20 +174,10 @@ def large_estate(work: Path, regions: int, instances: int, log_groups: int,
 
 @contextmanager
 def sandbox(arguments: list[str], log: Path) -> Iterator[str]:
-    """The sandbox in a child process, its log to `log`: Prowler's EC2 inventory asks for
-    things moto has not implemented (client VPN endpoints, ...), each a traceback there."""
-    with log.open("w") as stderr, subprocess.Popen(
-        [sys.executable, "-m", "gdpr_operator.sandbox", "--port", "0", *arguments],
-        stdout=subprocess.PIPE, stderr=stderr, text=True,
-    ) as process:
-        try:
-            assert process.stdout is not None
-            url = process.stdout.readline().strip()
-            if not url:
-                raise RuntimeError("the sandbox exited before answering")
-            yield url
-        finally:
-            process.terminate()
+    """The sandbox with its log in `log`: Prowler's EC2 inventory asks for things moto has not
+    implemented (client VPN endpoints, ...), each a traceback there."""
+    with log.open("w") as stderr, sandbox_process(arguments, stderr) as url:
+        yield url
 
 
 # --- one run of each ----------------------------------------------------------------------
