@@ -1,8 +1,9 @@
 """Leader election on a coordination.k8s.io Lease: of several replicas, one acts.
 
 The others wait (answering their liveness probe) until the leader's lease expires. A leader
-that cannot renew in time stops at once, so that two never act together; Kubernetes
-restarts it as a standby.
+that cannot renew within its renew deadline (shorter than the lease) stops at once, so that
+two never act together; Kubernetes restarts it as a standby. An unreachable API server is a
+failed renewal like any other.
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ from urllib.parse import urlsplit
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
+from urllib3.exceptions import HTTPError
+
+# What a Lease call raises when the API server answers with an error or not at all.
+LEASE_API_ERRORS = (ApiException, HTTPError, OSError)
 
 logger = logging.getLogger(__name__)
 
@@ -33,8 +38,16 @@ class LeaseSettings:
     identity: str
     duration_seconds: int = 15
     """A leader silent this long is presumed gone."""
-    renew_every_seconds: float = 5.0
+    renew_deadline_seconds: float = 10.0
+    """A leader that has not renewed for this long stops acting: before its lease can expire
+    in the others' eyes (clocks and the last renewal's latency eat the difference)."""
+    renew_every_seconds: float = 2.0
+    """Renewals (and, after a failed one, its retries) this often: an API server outage
+    shorter than the deadline less this period goes unnoticed."""
     retry_every_seconds: float = 2.0
+    request_timeout_seconds: float = 5.0
+    """Each Lease call's own limit: a hung API server must not hold a renewal past its
+    deadline."""
 
 
 def lease_expired(spec: Any, now: datetime) -> bool:
@@ -56,7 +69,8 @@ class Lease:
         """Take the lease if it is free, expired or already ours; True when we hold it."""
         now = datetime.now(UTC)
         try:
-            lease = self._api.read_namespaced_lease(LEASE_NAME, self.settings.namespace)
+            lease = self._api.read_namespaced_lease(
+                LEASE_NAME, self.settings.namespace, _request_timeout=self._timeout)
         except ApiException as error:
             if error.status != 404:
                 raise
@@ -72,24 +86,31 @@ class Lease:
         spec.renew_time = now
         try:
             # The read's resourceVersion makes this a compare-and-swap: one replica wins.
-            self._api.replace_namespaced_lease(LEASE_NAME, self.settings.namespace, lease)
+            self._api.replace_namespaced_lease(LEASE_NAME, self.settings.namespace, lease,
+                                               _request_timeout=self._timeout)
         except ApiException as error:
             if error.status == 409:
                 return False
             raise
         return True
 
+    @property
+    def _timeout(self) -> float:
+        return self.settings.request_timeout_seconds
+
     def release(self) -> None:
         """Give the lease up, if we hold it, so that a standby takes over at once."""
         try:
-            lease = self._api.read_namespaced_lease(LEASE_NAME, self.settings.namespace)
+            lease = self._api.read_namespaced_lease(
+                LEASE_NAME, self.settings.namespace, _request_timeout=self._timeout)
             if lease.spec is None or lease.spec.holder_identity != self.settings.identity:
                 return
             lease.spec.holder_identity = None
             lease.spec.renew_time = None
-            self._api.replace_namespaced_lease(LEASE_NAME, self.settings.namespace, lease)
-        except ApiException as error:
-            logger.warning("Lease %s not released: HTTP %s", LEASE_NAME, error.status)
+            self._api.replace_namespaced_lease(LEASE_NAME, self.settings.namespace, lease,
+                                               _request_timeout=self._timeout)
+        except LEASE_API_ERRORS as error:
+            logger.warning("Lease %s not released: %s", LEASE_NAME, _describe(error))
 
     def _create(self, now: datetime) -> bool:
         body = client.V1Lease(
@@ -99,7 +120,8 @@ class Lease:
                 lease_duration_seconds=self.settings.duration_seconds, lease_transitions=0),
         )
         try:
-            self._api.create_namespaced_lease(self.settings.namespace, body)
+            self._api.create_namespaced_lease(self.settings.namespace, body,
+                                              _request_timeout=self._timeout)
         except ApiException as error:
             if error.status == 409:
                 return False
@@ -117,8 +139,8 @@ def wait_for_leadership(lease: Lease, liveness_endpoint: str) -> None:
                     logger.info("Leading as %s (Lease %s/%s)", lease.settings.identity,
                                 lease.settings.namespace, LEASE_NAME)
                     return
-            except ApiException as error:
-                logger.warning("Lease %s unreadable: HTTP %s", LEASE_NAME, error.status)
+            except LEASE_API_ERRORS as error:
+                logger.warning("Lease %s unreadable: %s", LEASE_NAME, _describe(error))
             if not announced:
                 logger.info("Standing by: another replica holds Lease %s/%s",
                             lease.settings.namespace, LEASE_NAME)
@@ -139,17 +161,24 @@ def keep_leading(lease: Lease, on_lost: Callable[[], None]) -> threading.Thread:
                     last_renewal = time.monotonic()
                     continue
                 logger.error("Lease %s taken by another replica", LEASE_NAME)
-            except ApiException as error:
-                if time.monotonic() - last_renewal < settings.duration_seconds:
-                    logger.warning("Lease renewal failed (HTTP %s); retrying", error.status)
+            except LEASE_API_ERRORS as error:
+                silent = time.monotonic() - last_renewal
+                if silent + settings.renew_every_seconds < settings.renew_deadline_seconds:
+                    logger.warning("Lease renewal failed (%s); retrying", _describe(error))
                     continue
-                logger.error("Lease not renewed for %ss", settings.duration_seconds)
+                logger.error("Lease not renewed for %.0fs (%s)", silent, _describe(error))
             on_lost()
             return
 
     thread = threading.Thread(target=renew, name="gdpr-lease", daemon=True)
     thread.start()
     return thread
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, ApiException):
+        return f"HTTP {error.status}"
+    return f"API server unreachable: {type(error).__name__}"
 
 
 class _Healthy(BaseHTTPRequestHandler):
