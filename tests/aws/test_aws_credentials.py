@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import pytest
 import time_machine
 
-from gdpr_operator.aws import AccessDeniedError, AccountAccess, Aws, AwsSettings, Target
+from gdpr_operator.aws import (
+    AccessDeniedError,
+    AccountAccess,
+    Aws,
+    AwsSettings,
+    Target,
+    TemporaryAwsError,
+)
 from gdpr_operator.sandbox import SandboxControl, operator_role_arn, sandbox_layer
 
 SANDBOX_DEFAULT_ACCOUNT = "123456789012"
@@ -112,3 +120,49 @@ async def test_aws_endpoint_url_reaches_every_service_including_sts(
     assert len(regions["DetectorIds"]) == 1
     assert sandbox.call_count("sts", "AssumeRole") == 1
     assert sandbox.call_count("guardduty", "ListDetectors", region="eu-north-1") == 1
+
+
+async def test_credentials_that_expire_early_are_assumed_anew_and_the_call_succeeds(
+    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl
+) -> None:
+    target = Target(scratch_account, "eu-west-1")
+    await layer.call(target, "ec2", "describe_instances")
+    assert sandbox.expire_sessions(scratch_account.account_id) == 1
+    sandbox.clear_calls()
+
+    reply = await layer.call(target, "ec2", "describe_instances")
+
+    assert reply["Reservations"] == []
+    # One refused attempt, one new session, the call again: nothing else.
+    assert sandbox.call_count("sts", "AssumeRole") == 1
+    assert sandbox.call_count("ec2", "DescribeInstances") == 2
+
+
+async def test_many_calls_that_meet_the_same_expiry_assume_the_role_once(
+    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl
+) -> None:
+    regions = ["eu-west-1", "eu-west-2", "eu-central-1", "us-east-1"]
+    for region in regions:
+        await layer.call(Target(scratch_account, region), "logs", "describe_log_groups")
+    sandbox.expire_sessions(scratch_account.account_id)
+    sandbox.clear_calls()
+
+    await asyncio.gather(*(layer.call(Target(scratch_account, region), "logs",
+                                      "describe_log_groups") for region in regions))
+
+    assert 1 <= sandbox.call_count("sts", "AssumeRole") <= 2  # threads racing to forget
+
+
+async def test_a_pagination_under_way_reports_expiry_and_the_next_one_works(
+    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl
+) -> None:
+    target = Target(scratch_account, "eu-west-1")
+    await layer.call(target, "logs", "describe_log_groups")
+    sandbox.expire_sessions(scratch_account.account_id)
+
+    with pytest.raises(TemporaryAwsError) as expired:
+        async for _ in layer.paginate(target, "logs", "describe_log_groups"):
+            pass
+    assert expired.value.reason == "CredentialsExpired"
+    pages = [page async for page in layer.paginate(target, "logs", "describe_log_groups")]
+    assert pages[0]["logGroups"] == []

@@ -14,6 +14,7 @@ from gdpr_operator.aws import (
     NotFoundError,
     PermanentAwsError,
     Target,
+    TemporaryAwsError,
     iam_action,
 )
 from gdpr_operator.sandbox import SandboxControl
@@ -22,6 +23,8 @@ PROD_ROLE_SESSION = "arn:aws:sts::111111111111:assumed-role/gdpr-operator/gdpr-o
 
 
 class Denial(NamedTuple):
+    """An API refusal: which call, and the error code AWS answers it with."""
+
     service: str
     operation: str
     api_operation: str
@@ -124,3 +127,26 @@ async def test_every_attempt_is_counted_by_outcome(
     deltas = {outcome: count(outcome) - before[outcome] for outcome in before}
     assert deltas == {"success": 1, "throttled": 2, "error": 1}
     assert sandbox.call_count("guardduty", "ListDetectors") == 4
+
+
+@pytest.mark.parametrize("expiry", [
+    Denial("guardduty", "list_detectors", "ListDetectors", "ExpiredTokenException"),
+    Denial("ec2", "describe_instances", "DescribeInstances", "ExpiredToken"),
+    Denial("logs", "describe_log_groups", "DescribeLogGroups", "ExpiredTokenException"),
+    Denial("iam", "list_roles", "ListRoles", "ExpiredToken"),
+])
+async def test_credentials_that_stay_expired_are_temporary_after_one_fresh_attempt(
+    layer: Aws, sandbox: SandboxControl, scratch_account: AccountAccess, expiry: Denial,
+) -> None:
+    sandbox.add_fault(expiry.service, "expired_token", operation=expiry.api_operation,
+                      account=scratch_account.account_id)
+
+    with pytest.raises(TemporaryAwsError) as expired:
+        await layer.call(Target(scratch_account, "eu-west-1"), expiry.service,
+                         expiry.operation)
+
+    assert (expired.value.reason, expired.value.code) == ("CredentialsExpired", expiry.code)
+    assert "assumed anew" in expired.value.message
+    # Once with the old credentials, once with credentials assumed anew: no more.
+    assert sandbox.call_count(expiry.service, expiry.api_operation) == 2
+    assert sandbox.call_count("sts", "AssumeRole") == 2

@@ -50,6 +50,17 @@ class ClientCache:
                 self._clients.popitem(last=False)
             return client
 
+    def forget(self, access: AccountAccess, stale: Any) -> None:
+        """Drop `access`'s session and clients, so the next `get` assumes its role anew, if
+        `stale` (a client that failed) is still among them: of several threads that saw the
+        same credentials expire, only the first starts over."""
+        with self._lock:
+            if stale not in self._clients.values():
+                return
+            self._account_sessions.pop(access.name, None)
+            for key in [key for key in self._clients if key[0].name == access.name]:
+                del self._clients[key]
+
     def __len__(self) -> int:
         return len(self._clients)
 

@@ -4,7 +4,8 @@ Every failure leaving the layer is an `AwsError` with a CamelCase `reason` (for 
 conditions) and a human message:
 
 - `TemporaryAwsError`: throttling, 5xx, timeouts, unreachable endpoints. botocore's standard
-  retry mode has already retried these with jittered backoff; try again later.
+  retry mode has already retried these with jittered backoff; try again later. Expired
+  temporary credentials are one too: the layer assumes the role anew.
 - `AccessDeniedError`: the identity lacks a permission; names the IAM action (and the
   principal when AWS's message names it).
 - `PermanentAwsError`: the request is wrong (validation, other 4xx); retrying will not help.
@@ -53,10 +54,9 @@ ACCESS_DENIED_CODES = frozenset(
         "NotAuthorized",
         "UnrecognizedClientException",
         "InvalidClientTokenId",
-        "ExpiredToken",
-        "ExpiredTokenException",
     }
 )
+EXPIRED_CREDENTIALS_CODES = frozenset({"ExpiredToken", "ExpiredTokenException"})
 _SERVER_ERROR_CODES = frozenset(
     {"InternalError", "InternalFailure", "InternalServerError", "ServiceUnavailable",
      "RequestTimeout", "RequestTimeoutException"}
@@ -141,6 +141,13 @@ def classify(exc: Exception, *, service: str, operation: str, action: str) -> Aw
     raise exc
 
 
+def credentials_expired(exc: Exception) -> bool:
+    """Whether AWS refused `exc`'s request because its temporary credentials had expired."""
+    return isinstance(exc, ClientError) and (
+        exc.response.get("Error", {}).get("Code") in EXPIRED_CREDENTIALS_CODES
+    )
+
+
 def _classify_client_error(
     exc: ClientError, *, service: str, operation: str, action: str
 ) -> AwsError:
@@ -153,6 +160,12 @@ def _classify_client_error(
         return TemporaryAwsError(
             f"{where} throttled by AWS ({code}) after retries", service=service,
             operation=operation, code=code, reason="Throttled",
+        )
+    if code in EXPIRED_CREDENTIALS_CODES:
+        return TemporaryAwsError(
+            f"{where}: the account's temporary credentials expired ({code}); they are "
+            f"assumed anew for the next call", service=service, operation=operation,
+            code=code, reason="CredentialsExpired",
         )
     if code in ACCESS_DENIED_CODES:
         principal = _PRINCIPAL.search(aws_message)

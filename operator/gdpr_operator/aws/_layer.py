@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from . import _regions
 from ._clients import ClientCache
 from ._concurrency import Limits
-from ._errors import classify
+from ._errors import classify, credentials_expired
 from ._iam_actions import iam_action, iam_action_for
 from ._sessions import Sessions
 from ._targets import AccountAccess, AwsSettings, Target
@@ -53,7 +53,8 @@ class Aws:
         Raises an AwsError subclass (see the module docstring) when the call fails.
         """
         return await self._run(
-            target, service, operation, lambda client: getattr(client, operation)(**params)
+            target, service, operation, lambda client: getattr(client, operation)(**params),
+            retry_expired=True,
         )
 
     async def paginate(
@@ -112,11 +113,28 @@ class Aws:
                 observer(service_model.service_name, name, action)
 
     async def _run(
-        self, target: Target, service: str, operation: str, use: Callable[[Any], T]
+        self, target: Target, service: str, operation: str, use: Callable[[Any], T],
+        retry_expired: bool = False,
     ) -> T:
+        """`use` a client of `target`'s `service` in a worker thread, within limits.
+
+        Temporary credentials can expire before botocore expects (a skewed clock, a revoked
+        session): the account's role is then assumed anew, and `use` tried once more when
+        `retry_expired` (not for a page of a pagination under way, which cannot restart).
+        """
         def in_thread() -> T:
+            clients = self._clients
             try:
-                return use(self._clients.get(target.access, target.region, service))
+                client = clients.get(target.access, target.region, service)
+                try:
+                    return use(client)
+                except Exception as exc:
+                    if not credentials_expired(exc):
+                        raise
+                    clients.forget(target.access, stale=client)
+                    if not retry_expired:
+                        raise
+                return use(clients.get(target.access, target.region, service))
             except Exception as exc:
                 action = iam_action(service, operation)
                 raise classify(exc, service=service, operation=operation, action=action) from exc

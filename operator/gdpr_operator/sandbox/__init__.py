@@ -18,7 +18,8 @@ What it adds to moto (each module says which APIs and why):
   instance profile associations held pending on request (below).
 - `_ext_guardduty`: GuardDuty findings (seeded) and ListFindings, GetFindings,
   GetFindingsStatistics.
-- `_ext_sts`: AssumeRole that requires the role to exist and its ExternalId to match.
+- `_ext_sts`: AssumeRole that requires the role to exist and its ExternalId to match;
+  assumed-role credentials that can be made to expire (below).
 - `_ext_logs`: AssociateKmsKey (the key must exist in moto's KMS).
 - `_agent_sim`: simulated CloudWatch agents: every GDPR_SANDBOX_AGENT_PERIOD seconds (10;
   0: off) each running instance whose AmazonCloudWatch-ManageAgent run succeeded puts a
@@ -38,6 +39,8 @@ Control endpoints (JSON), also reachable through `SandboxControl`:
   disassociating, reads?} holds the instance's profile association in that state for the
   next `reads` DescribeIamInstanceProfileAssociations answers listing it (absent: until
   cleared; see `_ext_ec2`); `GET` lists the holds, `DELETE` ends them.
+- `POST /_gdpr/sts/expire-sessions` {account}: the credentials assumed into that account so
+  far expire: requests signed with them get ExpiredToken; new AssumeRole calls work.
 - `POST /_gdpr/reset`: forget all state.
 
 Services are named as in boto3 ("guardduty", "cloudwatch"), operations as in the API

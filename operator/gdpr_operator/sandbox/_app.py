@@ -20,7 +20,7 @@ from ._ext_guardduty import FINDINGS, GuardDutyExtensions
 from ._ext_guardduty_org import GuardDutyOrganizationExtensions
 from ._ext_logs import LogsExtensions
 from ._ext_ssm import ASSOCIATIONS, SsmExtensions
-from ._ext_sts import StsExtensions
+from ._ext_sts import EXPIRED_SESSIONS, StsExtensions
 from ._faults import Fault, FaultRule, Faults, error_response
 from ._requests import ServerRequest, identify
 
@@ -52,6 +52,9 @@ class SandboxApp:
         if request is None:
             return self._moto(environ, start_response)
         self.calls.record(request)
+        if request.access_key in EXPIRED_SESSIONS:
+            status, headers, body = error_response(request, Fault.EXPIRED_TOKEN)
+            return Response(body, status, headers)(environ, start_response)
         rule = self.faults.draw(request)
         if rule is not None:
             time.sleep(rule.latency_ms / 1000)
@@ -75,6 +78,7 @@ class SandboxApp:
         ASSOCIATIONS.reset()
         ASSOCIATION_HOLDS.reset()
         FINDINGS.reset()
+        EXPIRED_SESSIONS.reset()
         self.faults.clear()
         self.calls.clear()
 
@@ -92,6 +96,7 @@ class SandboxApp:
                 {"holds": ASSOCIATION_HOLDS.to_json()}, 200),
             ("POST", "ec2/association-state"): _hold_association,
             ("DELETE", "ec2/association-state"): _doing(ASSOCIATION_HOLDS.clear),
+            ("POST", "sts/expire-sessions"): _expire_sessions,
             ("POST", "reset"): _doing(self.reset),
         }
         handler = handlers.get(route)
@@ -121,6 +126,10 @@ def _seed_findings(request: Request) -> tuple[Any, int]:
     seed = request.get_json(force=True)
     ids = FINDINGS.add(seed["account"], seed["region"], seed["findings"], seed.get("detectorId"))
     return {"findingIds": ids}, 201
+
+
+def _expire_sessions(request: Request) -> tuple[Any, int]:
+    return {"expired": EXPIRED_SESSIONS.expire(str(request.get_json(force=True)["account"]))}, 200
 
 
 def _hold_association(request: Request) -> tuple[Any, int]:

@@ -70,6 +70,12 @@ class SandboxControl:
         """End every hold: the associations are associated again."""
         self._send("DELETE", "ec2/association-state")
 
+    def expire_sessions(self, account: str) -> int:
+        """Expire the credentials assumed into `account` so far (ExpiredToken from now on);
+        returns how many sessions that ended."""
+        expired: int = self._send("POST", "sts/expire-sessions", {"account": account})["expired"]
+        return expired
+
     def reset(self) -> None:
         """Forget all state: moto's, the extensions', faults and call counts."""
         self._send("POST", "reset")

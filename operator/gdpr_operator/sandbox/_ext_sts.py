@@ -1,17 +1,25 @@
-"""STS AssumeRole as AWS enforces it, where moto accepts any role ARN and ExternalId.
+"""STS AssumeRole as AWS enforces it, where moto accepts any role ARN and ExternalId, and
+temporary credentials that expire.
 
 The role must exist in its account, and when its trust policy has a `sts:ExternalId`
 condition (StringEquals), the request must carry that ExternalId: otherwise AccessDenied, as
 AWS answers. The trusted principal itself is not checked.
+
+moto's assumed-role credentials never expire; `EXPIRED_SESSIONS` lets a test end those issued
+so far in an account, as if their time ran out early (a skewed clock, a revoked session):
+requests signed with them are then refused with ExpiredToken, while credentials assumed
+afterwards work.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 from moto.core.responses import ActionResult
 from moto.iam.models import iam_backends
+from moto.sts.models import sts_backends
 from moto.sts.responses import TokenResponse
 
 from ._errors import ApiError
@@ -58,3 +66,30 @@ def _external_id_allowed(trust_policy: str, external_id: str | None) -> bool:
 def _statements(policy: dict[str, Any]) -> list[dict[str, Any]]:
     statements = policy.get("Statement", [])
     return statements if isinstance(statements, list) else [statements]
+
+
+class ExpiredSessions:
+    """Access keys of assumed-role sessions that have expired. Thread-safe."""
+
+    def __init__(self) -> None:
+        self._keys: set[str] = set()
+        self._lock = threading.Lock()
+
+    def expire(self, account: str) -> int:
+        """End every session assumed so far into `account`; returns how many."""
+        keys = {role.access_key_id for partition in sts_backends[account].values()
+                for role in partition.assumed_roles}
+        with self._lock:
+            self._keys |= keys
+        return len(keys)
+
+    def __contains__(self, access_key: str) -> bool:
+        with self._lock:
+            return access_key in self._keys
+
+    def reset(self) -> None:
+        with self._lock:
+            self._keys.clear()
+
+
+EXPIRED_SESSIONS = ExpiredSessions()

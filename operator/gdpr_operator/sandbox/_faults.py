@@ -9,6 +9,8 @@ A rule names a `service` (boto3 name) and optionally an `operation` (API name, e
 - `access_denied`: the service's AccessDenied error (EC2 UnauthorizedOperation, query
   AccessDenied, JSON AccessDeniedException), its message naming the caller and IAM action
   as AWS's do;
+- `expired_token`: the error AWS gives a request signed with expired temporary credentials
+  (ExpiredToken, or ExpiredTokenException in JSON protocols; 403);
 - `latency`: the request is answered normally, `latency_ms` later.
 
 `latency_ms` also delays the other faults. `count` limits how many requests the rule
@@ -42,6 +44,7 @@ class Fault(enum.StrEnum):
     THROTTLE = "throttle"
     SERVER_ERROR = "server_error"
     ACCESS_DENIED = "access_denied"
+    EXPIRED_TOKEN = "expired_token"
     LATENCY = "latency"
 
 
@@ -148,6 +151,10 @@ def error_response(request: AwsRequest, fault: Fault) -> tuple[int, dict[str, st
     elif fault is Fault.SERVER_ERROR:
         code, status = "ServiceUnavailable", 503
         message = "Service is unavailable. Please try again later."
+    elif fault is Fault.EXPIRED_TOKEN:
+        json_protocol = protocol in ("json", "rest-json")
+        code, status = ("ExpiredTokenException" if json_protocol else "ExpiredToken"), 403
+        message = "The security token included in the request is expired"
     else:
         code, status = _DENIED.get(protocol, ("AccessDeniedException", 400))
         action = iam_action(request.service, request.operation)
