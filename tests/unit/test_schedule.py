@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from gdpr_operator.handlers._config import RESYNC_JITTER
-from gdpr_operator.handlers._schedule import jitter_factor, resync_due
+from gdpr_operator.handlers._config import ERROR_RETRY_SECONDS, RESYNC_JITTER
+from gdpr_operator.handlers._schedule import jitter_factor, next_pass_after, resync_due
 
 NOW = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 
@@ -30,3 +30,18 @@ def test_jitter_stays_within_bounds_and_varies() -> None:
     factors = [jitter_factor(rng) for _ in range(1000)]
     assert all(1 - RESYNC_JITTER <= f <= 1 + RESYNC_JITTER for f in factors)
     assert max(factors) - min(factors) > RESYNC_JITTER
+
+
+@pytest.mark.parametrize(("interval", "failures", "after"), [
+    (300, 0, 300),
+    (300, 1, ERROR_RETRY_SECONDS),
+    (300, 2, 2 * ERROR_RETRY_SECONDS),
+    (300, 3, 4 * ERROR_RETRY_SECONDS),
+    (300, 6, 300),  # 320 s of backoff: the interval caps it
+    (30, 3, 30),
+    (300, 10_000, 300),  # no overflow however long the outage
+])
+def test_failed_passes_are_retried_sooner_with_backoff(
+    interval: float, failures: int, after: float
+) -> None:
+    assert next_pass_after(interval, failures) == after

@@ -49,6 +49,11 @@ def _parser() -> argparse.ArgumentParser:
         help="act without holding the Lease gdpr-operator in the operator's namespace "
         "(only safe when a single replica runs)",
     )
+    run.add_argument(
+        "--aws-read-timeout", type=_positive_seconds, metavar="SECONDS",
+        help="how long one AWS request may take to answer before it is retried "
+        "(default: 15)",
+    )
     for name, verb in (("audit", "an observe-only pass: report, change nothing"),
                        ("remediate", "an Enforce pass: repair what is not compliant")):
         one_pass = commands.add_parser(
@@ -77,6 +82,16 @@ def _parser() -> argparse.ArgumentParser:
     agent.add_argument("--group-prefix", help="log group prefix (default: the CRD's, /gdpr)")
     agent.add_argument("--retention-days", type=int, help="default: the CRD's, 365")
     return parser
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds <= 300:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds in (0, 300]")
+    return seconds
 
 
 class _RoutineFilter(logging.Filter):
@@ -128,6 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _configure_logging(args.verbose, logging.INFO if args.command == "run" else logging.WARNING,
                        args.log_format)
     if args.command == "run":
+        from gdpr_operator.aws import AwsSettings  # noqa: PLC0415 - boto3 is heavy too
         from gdpr_operator.handlers import RunOptions, run  # noqa: PLC0415 - kopf is heavy
 
         run(RunOptions(
@@ -137,6 +153,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             metrics_port=args.metrics_port,
             liveness_endpoint=args.liveness,
             leader_election=args.leader_election,
+            aws_settings=AwsSettings() if args.aws_read_timeout is None
+            else AwsSettings(read_timeout=args.aws_read_timeout),
         ))
     elif args.command in ("audit", "remediate"):
         from gdpr_operator.cli._audit import EXIT_ERROR, run_pass  # noqa: PLC0415

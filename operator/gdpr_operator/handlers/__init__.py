@@ -6,7 +6,7 @@ import asyncio
 import logging
 import socket
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import kopf
 from kubernetes import client, config
@@ -41,6 +41,7 @@ class RunOptions:
     liveness_endpoint: str
     leader_election: bool = True
     """Of several replicas, only the holder of the Lease acts."""
+    aws_settings: AwsSettings = field(default_factory=AwsSettings)
 
 
 def _settings() -> kopf.OperatorSettings:
@@ -88,7 +89,7 @@ async def _operate(options: RunOptions, lease: Lease | None) -> bool:
     memo = kopf.Memo(config=OperatorConfig(
         namespace=options.operator_namespace,
         read_external_id=ExternalIdSecrets(options.operator_namespace, client.CoreV1Api()),
-        aws_settings=AwsSettings(),
+        aws_settings=options.aws_settings,
     ))
     await kopf.operator(
         settings=_settings(),

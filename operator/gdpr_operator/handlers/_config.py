@@ -10,6 +10,10 @@ from gdpr_operator.engine import ExternalIdReader
 RESYNC_TICK_SECONDS = 10.0
 """How often each GdprMonitoring's timer wakes to see whether its resync is due."""
 
+ERROR_RETRY_SECONDS = 10.0
+"""After a pass that AWS errors cut short, the next comes this soon, doubling with each
+failure in a row up to the resync interval: a fault that clears is repaired in seconds."""
+
 RESYNC_JITTER = 0.1
 """Resyncs are spread by up to this fraction of the interval, so they do not align."""
 

@@ -12,7 +12,7 @@ import kopf
 from gdpr_operator import engine
 from gdpr_operator.engine import Outcome, Refusal
 from gdpr_operator.handlers._config import RESYNC_TICK_SECONDS, OperatorConfig
-from gdpr_operator.handlers._schedule import jitter_factor, resync_due
+from gdpr_operator.handlers._schedule import jitter_factor, next_pass_after, resync_due
 from gdpr_operator.model import (
     GROUP,
     VERSION,
@@ -54,11 +54,13 @@ async def reconcile_on_change(
 @kopf.timer(GROUP, VERSION, MONITORINGS, interval=RESYNC_TICK_SECONDS,
             initial_delay=RESYNC_TICK_SECONDS)
 async def resync(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **kwargs: Any) -> None:
-    """Drift detection: a full reconcile once the object's (jittered) interval has elapsed."""
+    """Drift detection: a full reconcile once the object's (jittered) interval has elapsed,
+    sooner while passes fail (see `next_pass_after`)."""
     try:
         interval = parse_monitoring(body.spec).resync_interval_seconds
     except SpecError:
         return  # reported by the change handlers; nothing to resync
+    interval = next_pass_after(interval, memo.get("failures_in_a_row", 0))
     jitter = memo.setdefault("jitter", jitter_factor())
     if resync_due(body.status, body.meta.get("generation", 0), interval * jitter, _now()):
         await _reconcile(body, patch, memo, kwargs["aws_accounts"])
@@ -124,6 +126,7 @@ async def _reconcile(
             outcome = Outcome(refusal=Refusal("InvalidSpec", str(error)))
         else:
             outcome = await engine.reconcile(_request(body, spec, memo, accounts))
+        memo["failures_in_a_row"] = memo.get("failures_in_a_row", 0) + 1 if outcome.errors else 0
         update = status_update(body.status, body.meta.get("generation", 0), outcome,
                                _now().isoformat().replace("+00:00", "Z"))
         patch.status.update(update.status)

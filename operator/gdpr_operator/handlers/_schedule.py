@@ -7,12 +7,21 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from gdpr_operator.handlers._config import RESYNC_JITTER
+from gdpr_operator.handlers._config import ERROR_RETRY_SECONDS, RESYNC_JITTER
 
 
 def jitter_factor(rng: random.Random | None = None) -> float:
     """A factor within 1 +/- RESYNC_JITTER, drawn afresh for each cycle."""
     return (rng or random).uniform(1 - RESYNC_JITTER, 1 + RESYNC_JITTER)
+
+
+def next_pass_after(interval_seconds: float, failures_in_a_row: int) -> float:
+    """Seconds from one pass to the next: the resync interval, or sooner after failed passes
+    (ERROR_RETRY_SECONDS, doubling with each failure, never beyond the interval)."""
+    if failures_in_a_row <= 0:
+        return interval_seconds
+    backoff = ERROR_RETRY_SECONDS * float(2 ** min(failures_in_a_row - 1, 16))
+    return min(interval_seconds, backoff)
 
 
 def resync_due(
