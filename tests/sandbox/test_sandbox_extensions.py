@@ -240,3 +240,20 @@ async def test_guardduty_findings_statistics_and_filters(
     with pytest.raises(PermanentAwsError) as gone:
         await layer.call(target, "guardduty", "list_findings", DetectorId=detector)
     assert gone.value.code == "BadRequestException"
+
+
+async def test_guardduty_allows_one_detector_per_account_and_region(
+    layer: Aws, scratch_account: AccountAccess
+) -> None:
+    target = Target(scratch_account, "eu-west-1")
+    await layer.call(target, "guardduty", "create_detector", Enable=True)
+
+    with pytest.raises(PermanentAwsError) as refused:
+        await layer.call(target, "guardduty", "create_detector", Enable=True)
+
+    assert refused.value.code == "BadRequestException"
+    assert "already exists" in refused.value.message
+    assert len((await layer.call(target, "guardduty", "list_detectors"))["DetectorIds"]) == 1
+    # Another region of the same account is another detector.
+    await layer.call(Target(scratch_account, "eu-west-2"), "guardduty", "create_detector",
+                     Enable=True)

@@ -1,4 +1,5 @@
-"""GuardDuty findings, which moto 5.2 does not keep: a store, and the APIs that read it.
+"""GuardDuty findings, which moto 5.2 does not keep: a store, and the APIs that read it;
+and CreateDetector's rule of one detector per account and region.
 
 - ListFindings, GetFindings, GetFindingsStatistics (COUNT_BY_SEVERITY and GroupBy SEVERITY /
   FINDING_TYPE / RESOURCE / ACCOUNT), with FindingCriteria on id, type, severity, region,
@@ -7,6 +8,8 @@
 - Seeding: `FindingStore.add` (reached through POST /_gdpr/guardduty/findings, see
   `_control`), since real GuardDuty makes findings from traffic the sandbox does not have.
   Findings belong to a detector that must exist in moto; they go when it is deleted.
+- CreateDetector where a detector exists is refused with BadRequestException, as AWS does
+  (moto would add a second one): a write retried after a lost answer cannot duplicate it.
 """
 
 from __future__ import annotations
@@ -125,7 +128,15 @@ def _detector_id(account: str, region: str, detector_id: str | None) -> str:
 class GuardDutyExtensions(GuardDutyResponse):
     """The operations listed in the module docstring, on top of moto's GuardDuty."""
 
-    OPERATIONS = frozenset({"ListFindings", "GetFindings", "GetFindingsStatistics"})
+    OPERATIONS = frozenset({"ListFindings", "GetFindings", "GetFindingsStatistics",
+                            "CreateDetector"})
+
+    def create_detector(self) -> str:
+        if guardduty_backends[self.current_account][self.region].detectors:
+            raise ApiError("BadRequestException", "The request is rejected because a detector "
+                           "already exists for the current account.")
+        created: str = super().create_detector()
+        return created
 
     def list_findings(self) -> ActionResult:
         findings = self._matching()
