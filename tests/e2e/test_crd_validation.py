@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,6 +37,8 @@ ACCOUNT: dict[str, Any] = {
 }
 
 DELETE = object()
+_APP_LOG = {"platform": "Linux", "filePath": "/var/log/app.log", "logGroup": "app"}
+CRDS = Path(__file__).resolve().parents[2] / "crds"
 
 # (base object, dotted path in spec, new value or DELETE, text the error must contain)
 MALFORMED = [
@@ -72,6 +76,44 @@ MALFORMED = [
      "spec.logs.kmsKeyArn"),
     (MONITORING, "logs.maxIngestionAge", "30s", "spec.logs.maxIngestionAge"),
     (MONITORING, "auditChecks", ["guardduty"], "spec.auditChecks[0]"),
+    (MONITORING, "auditChecks", ["vpc.flow_logs", "vpc.flow_logs"],
+     "spec.auditChecks[1]: Duplicate value"),
+    (MONITORING, "cloudWatchAgent.customLogFiles", [_APP_LOG, _APP_LOG],
+     "spec.cloudWatchAgent.customLogFiles[1]: Duplicate value"),
+    (MONITORING, "cloudWatchAgent.customLogFiles", [{**_APP_LOG, "logGroup": DELETE}],
+     "spec.cloudWatchAgent.customLogFiles[0].logGroup: Required value"),
+    (MONITORING, "cloudWatchAgent.customLogFiles", [{**_APP_LOG, "logGroup": "app logs"}],
+     "spec.cloudWatchAgent.customLogFiles[0].logGroup"),
+    (MONITORING, "cloudWatchAgent.customLogFiles", [{**_APP_LOG, "platform": "Solaris"}],
+     "spec.cloudWatchAgent.customLogFiles[0].platform"),
+    (MONITORING, "cloudWatchAgent.customLogFiles", [{**_APP_LOG, "timestampFormat": "%Y" * 65}],
+     "spec.cloudWatchAgent.customLogFiles[0].timestampFormat"),
+    (MONITORING, "cloudWatchAgent.presets", ["nginx", "nginx"],
+     "spec.cloudWatchAgent.presets[1]: Duplicate value"),
+    (MONITORING, "guardDuty.autoEnableOrganizationMembers", "SOME",
+     "spec.guardDuty.autoEnableOrganizationMembers"),
+    (MONITORING, "guardDuty.features", ["EKS_AUDIT_LOGS", "EKS_AUDIT_LOGS"],
+     "spec.guardDuty.features[1]: Duplicate value"),
+    (MONITORING, "auditChecks", ["cloudtrail.multi_region", "config.recorder", "vpc.flow_logs",
+                                 "s3.access_logging", "config.recorder"],
+     "spec.auditChecks: Too many"),
+    (MONITORING, "cloudWatchAgent.customLogFiles",
+     [{**_APP_LOG, "filePath": f"/var/log/app{n}.log"} for n in range(51)],
+     "spec.cloudWatchAgent.customLogFiles: Too many"),
+    (MONITORING, "cloudWatchAgent.presets", ["linux-system", "apache", "nginx",
+                                             "windows-system", "iis", "nginx"],
+     "spec.cloudWatchAgent.presets: Too many"),
+    (MONITORING, "guardDuty.features", ["S3_DATA_EVENTS"] * 17,
+     "spec.guardDuty.features: Too many"),
+    (MONITORING, "instances.instanceProfile.additionalPolicyArns",
+     [f"arn:aws:iam::aws:policy/Policy{n}" for n in range(9)],
+     "spec.instances.instanceProfile.additionalPolicyArns: Too many"),
+    (MONITORING, "instances.selector", DELETE, "spec.instances.selector: Required value"),
+    (MONITORING, "instances.selector.tags", DELETE,
+     "spec.instances.selector.tags: Required value"),
+    (MONITORING, "instances.instanceProfile.additionalPolicyArns",
+     ["arn:aws:iam::aws:policy/ReadOnlyAccess"] * 2,
+     "spec.instances.instanceProfile.additionalPolicyArns[1]: Duplicate value"),
     (ACCOUNT, "accountId", "12345", "spec.accountId"),
     (ACCOUNT, "accountId", DELETE, "spec.accountId: Required value"),
     (ACCOUNT, "assumeRole.roleArn", "arn:aws:iam::222222222222:role/gdpr-operator",
@@ -81,6 +123,16 @@ MALFORMED = [
     (ACCOUNT, "assumeRole.externalIdSecretRef.key", DELETE,
      "spec.assumeRole.externalIdSecretRef.key: Required value"),
     (ACCOUNT, "allowedNamespaces", ["Bad_NS"], "spec.allowedNamespaces[0]"),
+    (ACCOUNT, "allowedNamespaces", ["web", "web"], "spec.allowedNamespaces[1]: Duplicate value"),
+    (ACCOUNT, "allowedNamespaces", [f"team-{n}" for n in range(257)],
+     "spec.allowedNamespaces: Too many"),
+    (ACCOUNT, "assumeRole.roleArn", DELETE, "spec.assumeRole.roleArn: Required value"),
+    (ACCOUNT, "assumeRole.externalIdSecretRef.name", DELETE,
+     "spec.assumeRole.externalIdSecretRef.name: Required value"),
+    (ACCOUNT, "assumeRole.externalIdSecretRef.name", "Prod_Secret",
+     "spec.assumeRole.externalIdSecretRef.name"),
+    (ACCOUNT, "assumeRole.sessionName", "x", "spec.assumeRole.sessionName"),
+    (ACCOUNT, "assumeRole.sessionName", "gdpr operator", "spec.assumeRole.sessionName"),
 ]
 
 
@@ -92,6 +144,9 @@ def _mutated(base: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
         node = node.setdefault(parent, {})
     if value is DELETE:
         del node[leaf]
+    elif isinstance(value, list):  # a list of objects may say which key an item lacks
+        node[leaf] = [{k: v for k, v in item.items() if v is not DELETE}
+                      if isinstance(item, dict) else item for item in value]
     else:
         node[leaf] = value
     return obj
@@ -99,7 +154,7 @@ def _mutated(base: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
 
 @pytest.mark.e2e
 @pytest.mark.parametrize(("base", "path", "value", "expected"), MALFORMED,
-                         ids=[f"{case[0]['kind']}.{case[1]}={case[2]!r}" for case in MALFORMED])
+                         ids=[f"{case[0]['kind']}.{case[1]}={case[2]!r:.60}" for case in MALFORMED])
 def test_api_server_rejects_malformed_spec(
     installed: Kubectl, base: dict[str, Any], path: str, value: Any, expected: str
 ) -> None:
@@ -136,3 +191,42 @@ def test_kubectl_explain_describes_every_spec_field(installed: Kubectl) -> None:
         assert field in text
     explained = installed.run("explain", "gdprmonitorings.spec.logs.retentionDays").stdout
     assert "storage limitation" in explained
+
+
+_CONSTRAINTS = frozenset({"enum", "pattern", "minimum", "maximum", "minLength", "maxLength",
+                          "minItems", "maxItems", "minProperties", "maxProperties", "required",
+                          "format", "x-kubernetes-validations"})
+_FIELD_NAMED = re.compile(r"spec\.([\w.\[\]]+)")
+
+
+def _constrained_fields(schema: dict[str, Any], path: str = "") -> dict[str, dict[str, Any]]:
+    """The fields the schema constrains, by dotted path (lists as [], map values as {})."""
+    found = {path: schema} if path and _CONSTRAINTS & schema.keys() else {}
+    for name, field in schema.get("properties", {}).items():
+        found |= _constrained_fields(field, f"{path}.{name}" if path else name)
+    if "items" in schema:
+        found |= _constrained_fields(schema["items"], f"{path}[]")
+    if isinstance(schema.get("additionalProperties"), dict):
+        found |= _constrained_fields(schema["additionalProperties"], f"{path}{{}}")
+    return found
+
+
+def _covered(field: str, schema: dict[str, Any], named: set[str]) -> bool:
+    """A case names the field; or, when all it constrains is which keys are required, a case
+    leaves out each of them."""
+    if field in named or field.removesuffix("{}") in named:
+        return True
+    only_required = not (_CONSTRAINTS - {"required"}) & schema.keys()
+    return only_required and all(f"{field}.{key}" in named for key in schema["required"])
+
+
+@pytest.mark.parametrize("kind", ["GdprMonitoring", "AwsAccount"])
+def test_the_table_rejects_something_in_every_constrained_field(kind: str) -> None:
+    crd = yaml.safe_load((CRDS / f"{kind.lower()}s.monitoring.gdpr.io.yaml").read_text())
+    spec = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
+    named = {re.sub(r"\[\d+\]", "[]", found.group(1))
+             for base, _, _, expected in MALFORMED if base["kind"] == kind
+             for found in [_FIELD_NAMED.search(expected)] if found}
+    uncovered = {field for field, schema in _constrained_fields(spec).items()
+                 if not _covered(field, schema, named)}
+    assert not uncovered, f"no malformed case names {sorted(uncovered)}"

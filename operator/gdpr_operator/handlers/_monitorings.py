@@ -60,11 +60,14 @@ async def resync(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **kwargs: 
         interval = parse_monitoring(body.spec).resync_interval_seconds
     except SpecError:
         return  # reported by the change handlers; nothing to resync
-    interval = next_pass_after(interval, memo.get("failures_in_a_row", 0))
-    jitter = memo.setdefault("jitter", jitter_factor())
-    if resync_due(body.status, body.meta.get("generation", 0), interval * jitter, _now()):
-        await _reconcile(body, patch, memo, kwargs["aws_accounts"])
-        memo["jitter"] = jitter_factor()
+    async with _lock(memo):
+        # Decided under the lock: a change handler's pass may just have ended, and `body`
+        # (read when the timer fired) would not show it yet.
+        interval = next_pass_after(interval, memo.get("failures_in_a_row", 0))
+        jitter = memo.setdefault("jitter", jitter_factor())
+        if _due(body, memo, interval * jitter):
+            await _pass(body, patch, memo, kwargs["aws_accounts"])
+            memo["jitter"] = jitter_factor()
 
 
 @kopf.on.delete(GROUP, VERSION, MONITORINGS)
@@ -118,23 +121,42 @@ async def _reconcile(
     body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, accounts: AccountIndex
 ) -> None:
     async with _lock(memo):
-        namespace, name = body.metadata.namespace or "", body.metadata.name or ""
-        started = time.monotonic()
-        try:
-            spec = parse_monitoring(body.spec)
-        except SpecError as error:
-            outcome = Outcome(refusal=Refusal("InvalidSpec", str(error)))
-        else:
-            outcome = await engine.reconcile(_request(body, spec, memo, accounts))
-        memo["failures_in_a_row"] = memo.get("failures_in_a_row", 0) + 1 if outcome.errors else 0
-        update = status_update(body.status, body.meta.get("generation", 0), outcome,
-                               _now().isoformat().replace("+00:00", "Z"))
-        patch.status.update(update.status)
-        for event in update.events:
-            kopf.event(body, type=event.type, reason=event.reason, message=event.message)
-        metrics.record_outcome(namespace, name, outcome, ready=update.ready,
-                               duration_seconds=time.monotonic() - started,
-                               finished_at=time.time())
+        await _pass(body, patch, memo, accounts)
+
+
+async def _pass(
+    body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, accounts: AccountIndex
+) -> None:
+    """One reconcile, its status, Events and metrics. The caller holds the lock."""
+    namespace, name = body.metadata.namespace or "", body.metadata.name or ""
+    generation = body.meta.get("generation", 0)
+    started = time.monotonic()
+    try:
+        spec = parse_monitoring(body.spec)
+    except SpecError as error:
+        outcome = Outcome(refusal=Refusal("InvalidSpec", str(error)))
+    else:
+        outcome = await engine.reconcile(_request(body, spec, memo, accounts))
+    memo["failures_in_a_row"] = memo.get("failures_in_a_row", 0) + 1 if outcome.errors else 0
+    memo["last_pass"] = (generation, time.monotonic())
+    update = status_update(body.status, generation, outcome,
+                           _now().isoformat().replace("+00:00", "Z"))
+    patch.status.update(update.status)
+    for event in update.events:
+        kopf.event(body, type=event.type, reason=event.reason, message=event.message)
+    metrics.record_outcome(namespace, name, outcome, ready=update.ready,
+                           duration_seconds=time.monotonic() - started,
+                           finished_at=time.time())
+
+
+def _due(body: kopf.Body, memo: kopf.Memo, interval_seconds: float) -> bool:
+    """Whether a resync pass is due: by this process's own record of its last pass for the
+    current generation when it has one, else by the status (after a restart)."""
+    generation = body.meta.get("generation", 0)
+    last_pass: tuple[int, float] | None = memo.get("last_pass")
+    if last_pass is not None and last_pass[0] == generation:
+        return time.monotonic() - last_pass[1] >= interval_seconds
+    return resync_due(body.status, generation, interval_seconds, _now())
 
 
 def _lookup(accounts: AccountIndex, name: str) -> AwsAccountSpec | None:

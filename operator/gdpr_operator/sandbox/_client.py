@@ -72,7 +72,7 @@ class SandboxControl:
 
     def expire_sessions(self, account: str) -> int:
         """Expire the credentials assumed into `account` so far (ExpiredToken from now on);
-        returns how many sessions that ended."""
+        returns how many sessions that ended (those not expired already)."""
         expired: int = self._send("POST", "sts/expire-sessions", {"account": account})["expired"]
         return expired
 

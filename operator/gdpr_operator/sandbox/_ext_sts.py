@@ -76,12 +76,14 @@ class ExpiredSessions:
         self._lock = threading.Lock()
 
     def expire(self, account: str) -> int:
-        """End every session assumed so far into `account`; returns how many."""
+        """End every session assumed so far into `account`; returns how many were still
+        valid."""
         keys = {role.access_key_id for partition in sts_backends[account].values()
                 for role in partition.assumed_roles}
         with self._lock:
-            self._keys |= keys
-        return len(keys)
+            ended = keys - self._keys
+            self._keys |= ended
+        return len(ended)
 
     def __contains__(self, access_key: str) -> bool:
         with self._lock:
