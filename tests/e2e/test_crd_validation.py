@@ -36,7 +36,14 @@ ACCOUNT: dict[str, Any] = {
     },
 }
 
-DELETE = object()
+class _Absent:
+    """A case's value that stands for "leave the field out"."""
+
+    def __repr__(self) -> str:
+        return "<absent>"
+
+
+DELETE = _Absent()
 _APP_LOG = {"platform": "Linux", "filePath": "/var/log/app.log", "logGroup": "app"}
 CRDS = Path(__file__).resolve().parents[2] / "crds"
 

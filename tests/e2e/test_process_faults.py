@@ -94,7 +94,8 @@ async def test_the_api_server_restarted_under_the_operator(
     else:
         assert "Lease renewal failed (API server unreachable" in (
             operator.log.read_text()[len(log_before):])
-    # A change made after the restart is seen (the watch is back) and carried out.
+    # A change made after the restart is seen (the watch is back) and carried out: the
+    # retention, in the log groups and in the agent's configuration.
     installed.run("patch", "gdprmonitoring", "web", "-n", estate.namespace, "--type=merge",
                   "-p", '{"spec": {"logs": {"retentionDays": 60}}}')
     await assert_converged_without_duplicates(layer, installed, estate, generation=2)
