@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from gdpr_operator import engine
 from gdpr_operator.aws import Aws, Target
@@ -143,3 +143,51 @@ async def test_account_wide_components_finish_before_regional_ones_start() -> No
     await engine.reconcile(_request("sec", ["prod"], ["eu-west-1"]),
                            [Phased(component="Regional"), Phased("Iam", global_scope=True)])
     assert order == ["start Iam", "end Iam", "start Regional", "end Regional"]
+
+
+@dataclass
+class Unbinding(Recorder):
+    """Withdraws the namespace from `accounts[name]` as it reconciles its first target."""
+
+    accounts: dict[str, AwsAccountSpec] = field(default_factory=dict)
+
+    async def reconcile(self, context: Context, target: Target) -> ComponentReport:
+        bound = self.accounts[target.account]
+        self.accounts[target.account] = replace(bound, allowed_namespaces=frozenset({"other"}))
+        return await super().reconcile(context, target)
+
+
+async def test_targets_whose_turn_comes_after_the_account_was_unbound_do_nothing() -> None:
+    accounts = _accounts("sec")
+    spec = parse_monitoring({"accounts": ["prod"],
+                             "regions": ["eu-west-1", "eu-north-1", "eu-south-1"]})
+    unbinding = Unbinding(accounts=accounts)
+
+    outcome = await engine.reconcile(
+        Request("sec", "web", spec, accounts.get, _read_secret, Aws()), [unbinding])
+
+    assert len(unbinding.seen) == 1  # the target already under way when it happened
+    assert [error.reason for error in outcome.errors] == ["AccountNotBound"] * 2
+    assert all("sec" in error.message for error in outcome.errors)
+
+
+async def test_targets_whose_account_changed_role_during_the_pass_wait_for_the_next() -> None:
+    accounts = _accounts("sec")
+    spec = parse_monitoring({"accounts": ["shop"], "regions": ["eu-west-1", "eu-north-1"]})
+    request = Request("sec", "web", spec, accounts.get, _read_secret, Aws())
+    accounts["shop"] = replace(accounts["shop"], account_id="333333333333")
+
+    # The pass bound the changed account: nothing has changed since, so all run.
+    recorder = Recorder()
+    assert (await engine.reconcile(request, [recorder])).errors == ()
+
+    @dataclass
+    class Moving(Recorder):
+        async def reconcile(self, context: Context, target: Target) -> ComponentReport:
+            accounts["shop"] = replace(accounts["shop"], account_id="444444444444")
+            return await super().reconcile(context, target)
+
+    moving = Moving()
+    outcome = await engine.reconcile(request, [moving])
+    assert len(moving.seen) == 1
+    assert [error.reason for error in outcome.errors] == ["AccountChanged"]

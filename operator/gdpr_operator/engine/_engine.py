@@ -154,7 +154,8 @@ async def _account(
     reports: list[ComponentReport | CheckError] = []
     for phase in ((False, True) if work is _release_component else (True, False)):
         reports += await asyncio.gather(*(
-            _guarded(work, component, context, Target(access, region), turns)
+            _guarded(work, component, context, Target(access, region), turns=turns,
+                     unchanged=lambda: _unchanged(request, account))
             for component in components if component.global_scope is phase
             for region in ([GLOBAL_REGION] if phase else regions)))
     done = [report for report in reports if isinstance(report, ComponentReport)]
@@ -168,11 +169,26 @@ async def _account(
     )
 
 
+def _unchanged(request: Request, account: AwsAccountSpec) -> Refusal | None:
+    """None while `account` is as the pass found it; else why the pass must leave it alone."""
+    if request.lookup_account(account.name) == account:
+        return None
+    refusal = bind_accounts(request.namespace, (account.name,), request.lookup_account).refusal
+    return refusal or Refusal("AccountChanged", f"AwsAccount {account.name} changed during "
+                              "the pass; the next pass acts on it as it is now")
+
+
 async def _guarded(work: Work, component: Reconciler, context: Context, target: Target,
-                   turns: asyncio.Semaphore) -> ComponentReport | CheckError:
-    """A failing or slow target becomes an error of its own; the others complete."""
+                   *, turns: asyncio.Semaphore, unchanged: Callable[[], Refusal | None]
+                   ) -> ComponentReport | CheckError:
+    """A failing or slow target becomes an error of its own; the others complete. A target
+    whose turn comes after its AwsAccount changed (unbound from the namespace, say) does
+    nothing: the binding is checked again as each target starts, not only as the pass does."""
     try:
         async with turns, asyncio.timeout(TARGET_TIMEOUT_SECONDS):
+            if (refusal := unchanged()) is not None:
+                return CheckError(target.account, target.region, component.component,
+                                  refusal.reason, refusal.message)
             return await work(component, context, target)
     except AwsError as error:
         logger.warning("%s in %s: %s", component.component, target, error)

@@ -55,17 +55,21 @@ async def reconcile_on_change(
             initial_delay=RESYNC_TICK_SECONDS)
 async def resync(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **kwargs: Any) -> None:
     """Drift detection: a full reconcile once the object's (jittered) interval has elapsed,
-    sooner while passes fail (see `next_pass_after`)."""
+    sooner while passes fail (see `next_pass_after`), and at once when an AwsAccount it
+    names changed (bound, unbound, another role) since its last pass."""
     try:
-        interval = parse_monitoring(body.spec).resync_interval_seconds
+        spec = parse_monitoring(body.spec)
     except SpecError:
         return  # reported by the change handlers; nothing to resync
     async with _lock(memo):
         # Decided under the lock: a change handler's pass may just have ended, and `body`
         # (read when the timer fired) would not show it yet.
-        interval = next_pass_after(interval, memo.get("failures_in_a_row", 0))
+        interval = next_pass_after(spec.resync_interval_seconds,
+                                   memo.get("failures_in_a_row", 0))
         jitter = memo.setdefault("jitter", jitter_factor())
-        if _due(body, memo, interval * jitter):
+        accounts_changed = memo.get("accounts_seen") != _accounts_seen(
+            spec, kwargs["aws_accounts"])
+        if accounts_changed or _due(body, memo, interval * jitter):
             await _pass(body, patch, memo, kwargs["aws_accounts"])
             memo["jitter"] = jitter_factor()
 
@@ -136,6 +140,7 @@ async def _pass(
     except SpecError as error:
         outcome = Outcome(refusal=Refusal("InvalidSpec", str(error)))
     else:
+        memo["accounts_seen"] = _accounts_seen(spec, accounts)
         outcome = await engine.reconcile(_request(body, spec, memo, accounts))
     memo["failures_in_a_row"] = memo.get("failures_in_a_row", 0) + 1 if outcome.errors else 0
     memo["last_pass"] = (generation, time.monotonic())
@@ -157,6 +162,12 @@ def _due(body: kopf.Body, memo: kopf.Memo, interval_seconds: float) -> bool:
     if last_pass is not None and last_pass[0] == generation:
         return time.monotonic() - last_pass[1] >= interval_seconds
     return resync_due(body.status, generation, interval_seconds, _now())
+
+
+def _accounts_seen(spec: MonitoringSpec, accounts: AccountIndex
+                   ) -> tuple[AwsAccountSpec | None, ...]:
+    """The AwsAccounts `spec` names, as the operator knows them now."""
+    return tuple(_lookup(accounts, name) for name in spec.accounts)
 
 
 def _lookup(accounts: AccountIndex, name: str) -> AwsAccountSpec | None:

@@ -1,0 +1,87 @@
+"""Tenancy through the operator: a namespace cannot reach an account not bound to it, neither
+by pointing its GdprMonitoring at that account nor by racing the withdrawal of its binding."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+import yaml
+
+from gdpr_operator.aws import AccountAccess, Aws, Target
+from gdpr_operator.sandbox import SandboxControl, operator_access
+
+from fixtures.calls import writes
+from fixtures.cluster import Kubectl, new_namespace, wait_for, wait_ready
+from fixtures.estate import apply_estate
+from fixtures.faults import REGIONS, apply_fault_estate, launch_estate, wait_for_condition
+from fixtures.operator import OperatorProcess
+
+pytestmark = pytest.mark.e2e
+
+RESYNC_TICK_SECONDS = 10
+
+
+def _calls_into(sandbox: SandboxControl, account: AccountAccess) -> list[str]:
+    return [f"{c['service']}:{c['operation']}" for c in sandbox.calls()
+            if c["account"] == account.account_id]
+
+
+def _other_teams_account(admin: Kubectl, name: str, account: AccountAccess) -> None:
+    admin.apply(yaml.safe_dump({
+        "apiVersion": "monitoring.gdpr.io/v1alpha1", "kind": "AwsAccount",
+        "metadata": {"name": name},
+        "spec": {"accountId": account.account_id, "allowedNamespaces": ["payments"],
+                 "assumeRole": {"roleArn": account.role_arn}}}))
+
+
+def test_pointing_a_monitoring_at_another_teams_account_is_refused_without_a_call(
+    *, operator: OperatorProcess, installed: Kubectl, scratch_account: AccountAccess,
+    sandbox: SandboxControl,
+) -> None:
+    namespace = new_namespace(installed)
+    apply_estate(installed, namespace, scratch_account, managementPolicy="Enforce")
+    wait_ready(installed, namespace, "True")
+    theirs = operator_access("payments", str(int(scratch_account.account_id) + 500))
+    _other_teams_account(installed, f"payments-{namespace}", theirs)
+    sandbox.clear_calls()
+
+    installed.run("patch", "gdprmonitoring", "web", "-n", namespace, "--type=merge", "-p",
+                  json.dumps({"spec": {"accounts": [f"payments-{namespace}"]}}))
+
+    conditions = wait_ready(installed, namespace, "False", generation=2)
+    assert conditions["Ready"]["reason"] == "AccountNotBound"
+    assert f"payments-{namespace}" in conditions["Ready"]["message"]
+    assert _calls_into(sandbox, theirs) == []
+
+
+async def test_a_binding_withdrawn_mid_pass_stops_the_operator_acting_in_the_account(
+    *, operator: OperatorProcess, installed: Kubectl, scratch_account: AccountAccess,
+    layer: Aws, sandbox: SandboxControl,
+) -> None:
+    instances = await launch_estate(layer, scratch_account)
+    sandbox.clear_calls()
+    # Slow calls, so the withdrawal lands while the first pass is still writing.
+    for service in ("ec2", "ssm", "logs", "iam", "guardduty"):
+        sandbox.add_fault(service, "latency", account=scratch_account.account_id,
+                          latency_ms=300)
+    estate = apply_fault_estate(installed, scratch_account, instances)
+    wait_for("the first pass to be writing", lambda: writes(sandbox, scratch_account))
+
+    installed.run("patch", "awsaccount", estate.namespace, "--type=merge", "-p",
+                  json.dumps({"spec": {"allowedNamespaces": ["someone-else"]}}))
+    sandbox.clear_faults()
+
+    # Noticed without a spec change: at the latest one timer tick after the pass under way.
+    wait_for_condition(installed, estate, "Ready", reason="AccountNotBound",
+                       naming=estate.namespace, timeout=120)
+    # Drift the operator would repair if it still could.
+    target = Target(scratch_account, REGIONS[0])
+    for detector in (await layer.call(target, "guardduty", "list_detectors"))["DetectorIds"]:
+        await layer.call(target, "guardduty", "delete_detector", DetectorId=detector)
+    sandbox.clear_calls()
+    await asyncio.sleep(2.5 * RESYNC_TICK_SECONDS)
+
+    assert _calls_into(sandbox, scratch_account) == [], (
+        "the operator acted in an account no longer bound to the namespace")
