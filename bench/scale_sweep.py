@@ -62,6 +62,12 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _cpu_seconds() -> float:
+    """User and system CPU time of this process: on 2 cores, what it takes from the sandbox."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 # --- the sweep (a child process) -------------------------------------------------------
 
 
@@ -90,7 +96,7 @@ def sweep(url: str, accounts: int, regions: int) -> dict[str, Any]:
     started = time.perf_counter()
     outcome = asyncio.run(run())
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "peak_rss_mb": _peak_rss_mb(),
+    return {"seconds": seconds, "peak_rss_mb": _peak_rss_mb(), "cpu_seconds": _cpu_seconds(),
             "results": len(outcome.results), "errors": len(outcome.errors),
             "first_error": str(outcome.errors[0]) if outcome.errors else None}
 
@@ -193,7 +199,7 @@ def floor(url: str, calls_file: str) -> dict[str, Any]:
             sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/gdpr-operator",
                             RoleSessionName="floor")
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "peak_rss_mb": _peak_rss_mb(),
+    return {"seconds": seconds, "peak_rss_mb": _peak_rss_mb(), "cpu_seconds": _cpu_seconds(),
             "calls": made + len(credentials) + extra}
 
 
@@ -273,12 +279,17 @@ def main() -> None:
             floors.append(_child("--floor", url, str(calls_file)))
             sweeps.append(_child("--sweep", url, *size))
             print(f"run {run + 1}: sweep {sweeps[-1]['seconds']:.1f} s "
-                  f"({sweeps[-1]['errors']} errors) "
-                  f"{sweeps[-1]['peak_rss_mb']:.0f} MB; floor {floors[-1]['seconds']:.1f} s "
-                  f"{floors[-1]['peak_rss_mb']:.0f} MB ({floors[-1]['calls']} calls)",
-                  flush=True)
+                  f"({sweeps[-1]['errors']} errors) {sweeps[-1]['peak_rss_mb']:.0f} MB "
+                  f"cpu {sweeps[-1]['cpu_seconds']:.1f} s; floor {floors[-1]['seconds']:.1f} s "
+                  f"{floors[-1]['peak_rss_mb']:.0f} MB cpu {floors[-1]['cpu_seconds']:.1f} s "
+                  f"({floors[-1]['calls']} calls)", flush=True)
         calls_file.unlink()
 
+    _summary(sweeps, floors, args, sum(per_operation.values()))
+
+
+def _summary(sweeps: list[dict[str, Any]], floors: list[dict[str, Any]],
+             args: argparse.Namespace, calls: int) -> None:
     def med(rows: list[dict[str, Any]], key: str) -> float:
         return statistics.median(r[key] for r in rows)
 
@@ -291,9 +302,12 @@ def main() -> None:
           f"{'MET' if sweep_s <= 1.5 * floor_s and sweep_s < 60 else 'NOT MET'}")
     print(f"{'peak RSS, median':24}{rss:>13.0f} MB{med(floors, 'peak_rss_mb'):>13.0f} MB"
           f"{'':8}  < 200 MB: {'MET' if rss < 200 else 'NOT MET'}")
+    sweep_cpu, floor_cpu = med(sweeps, "cpu_seconds"), med(floors, "cpu_seconds")
+    print(f"{'CPU time, median':24}{sweep_cpu:>14.1f} s{floor_cpu:>14.1f} s"
+          f"{sweep_cpu / floor_cpu:>8.2f}")
     print(f"({args.runs} runs each, alternating; {args.accounts} accounts x {args.regions} "
-          f"regions, {args.instances} instances per account-region, "
-          f"{sum(per_operation.values())} AWS calls per sweep)")
+          f"regions, {args.instances} instances per account-region, {calls} AWS calls per "
+          "sweep)")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ These tests stop and start the session's operator and API server: they leave bot
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import time
@@ -92,8 +93,9 @@ async def test_the_api_server_restarted_under_the_operator(
         assert "leadership lost" in operator.log.read_text()
         operator.start()
     else:
-        assert "Lease renewal failed (API server unreachable" in (
-            operator.log.read_text()[len(log_before):])
+        # The outage shows in the log: a failed renewal, or kopf's watch retrying.
+        assert re.search(r"Lease renewal failed|Request attempt #\d+/\d+ failed",
+                         operator.log.read_text()[len(log_before):])
     # A change made after the restart is seen (the watch is back) and carried out: the
     # retention, in the log groups and in the agent's configuration.
     installed.run("patch", "gdprmonitoring", "web", "-n", estate.namespace, "--type=merge",

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from gdpr_operator.reconcilers.cloudwatch_agent import Instance, Platform, render_configs
+from gdpr_operator.reconcilers._instances import SelectedInstance
+from gdpr_operator.reconcilers.cloudwatch_agent import Platform, render_configs
 from gdpr_operator.reconcilers.cloudwatch_agent._diff import (
     Delivery,
     Run,
@@ -201,10 +202,13 @@ def test_run_problem(delivery: Delivery, problem: str | None) -> None:
     assert run_problem("i-1", delivery) == problem
 
 
-@pytest.mark.parametrize(("reply", "platform"), [
-    ({"InstanceId": "i-1"}, Platform.LINUX),
-    ({"InstanceId": "i-1", "Platform": "windows"}, Platform.WINDOWS),
+@pytest.mark.parametrize(("reply", "expected"), [
+    ({"InstanceId": "i-1"}, SelectedInstance("i-1", windows=False, profile_arn=None)),
+    ({"InstanceId": "i-1", "Platform": "windows"},
+     SelectedInstance("i-1", windows=True, profile_arn=None)),
+    ({"InstanceId": "i-1", "IamInstanceProfile": {"Arn": "arn:aws:iam::1:instance-profile/p"}},
+     SelectedInstance("i-1", windows=False, profile_arn="arn:aws:iam::1:instance-profile/p")),
 ])
-def test_instance_platform_from_describe_instances(reply: dict[str, str],
-                                                   platform: Platform) -> None:
-    assert Instance.from_api(reply) == Instance("i-1", platform)
+def test_selected_instance_from_describe_instances(reply: dict[str, Any],
+                                                   expected: SelectedInstance) -> None:
+    assert SelectedInstance.from_api(reply) == expected

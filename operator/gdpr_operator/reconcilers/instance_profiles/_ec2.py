@@ -1,4 +1,4 @@
-"""EC2 and SSM reads of the selected instances, one paginated call sequence per region each."""
+"""EC2 and SSM reads about the selected instances, one paginated call sequence per region each."""
 
 from __future__ import annotations
 
@@ -7,28 +7,10 @@ from collections.abc import Mapping
 from gdpr_operator.aws import Aws, Target
 from gdpr_operator.reconcilers.instance_profiles._instance_diff import Association
 
-LIVE_STATES = ("pending", "running", "stopping", "stopped")
-"""Instances that can hold a profile; terminated ones are gone and shutting-down ones going."""
-DESCRIBE_INSTANCES_PAGE = 1000
 ASSOCIATIONS_PAGE = 1000
 INSTANCE_INFORMATION_PAGE = 50
 """Each API's largest page."""
 CURRENT_ASSOCIATION_STATES = ("associating", "associated", "disassociating")
-
-
-async def selected_instances(aws: Aws, target: Target, tags: Mapping[str, str]
-                             ) -> dict[str, str | None]:
-    """Instance id -> ARN of the profile DescribeInstances shows (None: no profile), for the
-    live instances carrying every selector tag. No other instance is ever read or named."""
-    filters = [{"Name": f"tag:{key}", "Values": [value]} for key, value in tags.items()]
-    filters.append({"Name": "instance-state-name", "Values": list(LIVE_STATES)})
-    return {
-        instance["InstanceId"]: instance.get("IamInstanceProfile", {}).get("Arn")
-        async for page in aws.paginate(target, "ec2", "describe_instances", Filters=filters,
-                                       PaginationConfig={"PageSize": DESCRIBE_INSTANCES_PAGE})
-        for reservation in page.get("Reservations", [])
-        for instance in reservation.get("Instances", [])
-    }
 
 
 async def current_associations(aws: Aws, target: Target) -> dict[str, Association]:

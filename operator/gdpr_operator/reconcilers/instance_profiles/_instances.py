@@ -21,6 +21,7 @@ from dataclasses import replace
 from gdpr_operator.aws import Target
 from gdpr_operator.model import Action, CheckInfo, CheckResult, MonitoringSpec
 from gdpr_operator.reconcilers._base import ComponentReport, Context, declared_actions
+from gdpr_operator.reconcilers._instances import selected_instances
 from gdpr_operator.reconcilers._settle import settle
 from gdpr_operator.reconcilers.instance_profiles._checks import (
     AGENT_PERMISSIONS,
@@ -33,7 +34,6 @@ from gdpr_operator.reconcilers.instance_profiles._ec2 import (
     current_associations,
     online_in_ssm,
     profile_name,
-    selected_instances,
 )
 from gdpr_operator.reconcilers.instance_profiles._iam import (
     attach_once,
@@ -66,7 +66,8 @@ class InstanceProfiles:
 
     async def reconcile(self, context: Context, target: Target) -> ComponentReport:
         selector = instances_spec(context.spec).selector_tags
-        found = await selected_instances(context.aws, target, selector)
+        found = {instance.id: instance.profile_arn
+                 for instance in await selected_instances(context, target)}
         if not found:
             return ComponentReport()
         online, instances = await asyncio.gather(

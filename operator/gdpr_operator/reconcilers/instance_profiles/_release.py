@@ -20,11 +20,11 @@ import logging
 from gdpr_operator.aws import Aws, Target
 from gdpr_operator.model import InstancesSpec
 from gdpr_operator.reconcilers._base import Context
+from gdpr_operator.reconcilers._instances import describe_selected
 from gdpr_operator.reconcilers._tags import created_by
 from gdpr_operator.reconcilers.instance_profiles._diff import Profile, instances_spec
 from gdpr_operator.reconcilers.instance_profiles._ec2 import (
     current_associations,
-    selected_instances,
 )
 from gdpr_operator.reconcilers.instance_profiles._iam import iam_target, read_profile, read_role
 
@@ -81,7 +81,8 @@ async def _release_region(aws: Aws, target: Target, wanted: InstancesSpec, profi
             if association.profile_arn == profile.arn and association.state != "disassociating"}
     if not held:
         return 0, 0
-    selected = await selected_instances(aws, target, wanted.selector_tags)
+    selected = {instance.id for instance in
+                await describe_selected(aws, target, wanted.selector_tags)}
     mine = [association for instance_id, association in held.items() if instance_id in selected]
     await asyncio.gather(*(aws.call(target, "ec2", "disassociate_iam_instance_profile",
                                     AssociationId=association.id) for association in mine))
