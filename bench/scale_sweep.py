@@ -71,7 +71,7 @@ def _cpu_seconds() -> float:
 # --- the sweep (a child process) -------------------------------------------------------
 
 
-def sweep(url: str, accounts: int, regions: int) -> dict[str, Any]:
+def sweep(url: str, accounts: int, regions: int, max_clients: int | None) -> dict[str, Any]:
     from gdpr_operator import engine  # noqa: PLC0415
     from gdpr_operator.aws import Aws  # noqa: PLC0415
     from gdpr_operator.model import AssumeRole, AwsAccountSpec, SecretRef, parse_monitoring  # noqa: PLC0415
@@ -89,7 +89,8 @@ def sweep(url: str, accounts: int, regions: int) -> dict[str, Any]:
                              "regions": list(REGIONS[:regions])})
 
     async def run() -> Any:
-        async with Aws(sandbox_settings(url)) as aws:
+        overrides = {} if max_clients is None else {"max_clients": max_clients}
+        async with Aws(sandbox_settings(url, **overrides)) as aws:
             return await engine.reconcile(
                 engine.Request(NAMESPACE, "scale", spec, specs.get, no_secret, aws))
 
@@ -231,11 +232,13 @@ def main() -> None:
     parser.add_argument("--regions", type=int, default=17)
     parser.add_argument("--instances", type=int, default=10)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--max-clients", type=int,
+                        help="the layer's client cache (default: AwsSettings')")
     parser.add_argument("--sweep", metavar="URL", help=argparse.SUPPRESS)
     parser.add_argument("--floor", nargs=2, metavar=("URL", "CALLS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.sweep:
-        print(json.dumps(sweep(args.sweep, args.accounts, args.regions)))
+        print(json.dumps(sweep(args.sweep, args.accounts, args.regions, args.max_clients)))
         return
     if args.floor:
         print(json.dumps(floor(*args.floor)))
@@ -244,6 +247,8 @@ def main() -> None:
     from gdpr_operator.sandbox import SandboxControl  # noqa: PLC0415
 
     size = ["--accounts", str(args.accounts), "--regions", str(args.regions)]
+    sweeping = [*size] if args.max_clients is None else [
+        *size, "--max-clients", str(args.max_clients)]
     seeding = time.perf_counter()
     seed = ["--seed", "large", *size, "--instances", str(args.instances), "--log-groups", "0"]
     with sandbox_process(seed) as url:
@@ -251,13 +256,13 @@ def main() -> None:
               f"{args.instances} instances = {args.accounts * args.regions * args.instances} "
               f"instances; seeded in {time.perf_counter() - seeding:.0f} s", flush=True)
         control = SandboxControl(url)
-        warm = _child("--sweep", url, *size)
+        warm = _child("--sweep", url, *sweeping)
         print(f"warm-up sweep: {warm['seconds']:.1f} s ({warm['results']} results, "
               f"{warm['errors']} errors)", flush=True)
         if warm["errors"]:
             print(f"  first error: {warm['first_error']}", flush=True)
         control.clear_calls()
-        counted = _child("--sweep", url, *size)
+        counted = _child("--sweep", url, *sweeping)
         calls = control.calls()
         per_operation = Counter[tuple[str, str]]()
         for c in calls:
@@ -277,7 +282,7 @@ def main() -> None:
         sweeps, floors = [], []
         for run in range(args.runs):
             floors.append(_child("--floor", url, str(calls_file)))
-            sweeps.append(_child("--sweep", url, *size))
+            sweeps.append(_child("--sweep", url, *sweeping))
             print(f"run {run + 1}: sweep {sweeps[-1]['seconds']:.1f} s "
                   f"({sweeps[-1]['errors']} errors) {sweeps[-1]['peak_rss_mb']:.0f} MB "
                   f"cpu {sweeps[-1]['cpu_seconds']:.1f} s; floor {floors[-1]['seconds']:.1f} s "

@@ -151,13 +151,15 @@ async def _account(
             getattr(error, "reason", "CredentialsUnavailable"), str(error)),))
     # Account-wide components (IAM) first: regional ones may rely on what they create;
     # releasing goes the other way round.
+    # Region by region, each region's components together: they share that region's clients
+    # and pass-cache reads while those are fresh.
     reports: list[ComponentReport | CheckError] = []
     for phase in ((False, True) if work is _release_component else (True, False)):
         reports += await asyncio.gather(*(
             _guarded(work, component, context, Target(access, region), turns=turns,
                      unchanged=lambda: _unchanged(request, account))
-            for component in components if component.global_scope is phase
-            for region in ([GLOBAL_REGION] if phase else regions)))
+            for region in ([GLOBAL_REGION] if phase else regions)
+            for component in components if component.global_scope is phase))
     done = [report for report in reports if isinstance(report, ComponentReport)]
     return Outcome(
         results=tuple(result for report in done for result in report.results),
