@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import gc
 import json
 import resource
 import statistics
@@ -88,9 +87,6 @@ def sweep(url: str, accounts: int, regions: int, max_clients: int | None) -> dic
 
     spec = parse_monitoring({**SPEC, "accounts": list(specs),
                              "regions": list(REGIONS[:regions])})
-    # As `gdpr-operator run` does once its imports are done.
-    gc.collect()
-    gc.freeze()
 
     async def run() -> Any:
         overrides = {} if max_clients is None else {"max_clients": max_clients}

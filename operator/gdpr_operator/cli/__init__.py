@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import logging
 import os
@@ -85,14 +84,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _freeze_imports() -> None:
-    """Keep what the imports made (modules, service models) out of the garbage collector's
-    full passes: a sweep creates and drops many botocore clients, and each full pass would
-    otherwise walk every imported object again (about 15% of a large sweep's CPU)."""
-    gc.collect()
-    gc.freeze()
-
-
 def _positive_seconds(text: str) -> float:
     try:
         seconds = float(text)
@@ -155,7 +146,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         from gdpr_operator.aws import AwsSettings  # noqa: PLC0415 - boto3 is heavy too
         from gdpr_operator.handlers import RunOptions, run  # noqa: PLC0415 - kopf is heavy
 
-        _freeze_imports()
         run(RunOptions(
             operator_namespace=args.operator_namespace,
             watch_namespaces=tuple(args.watch_namespace),
@@ -170,7 +160,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         from gdpr_operator.cli._audit import EXIT_ERROR, run_pass  # noqa: PLC0415
         from gdpr_operator.cli._manifests import InputError  # noqa: PLC0415
 
-        _freeze_imports()
         try:
             return run_pass(args.filename, enforce=args.command == "remediate", output=args.format,
                        operator_namespace=args.operator_namespace)
