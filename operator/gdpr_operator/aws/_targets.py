@@ -63,10 +63,11 @@ class AwsSettings:
     per_account_service_concurrency: int = 4
     """Calls in flight at once to one service of one account (AWS throttles per account)."""
     max_clients: int | None = None
-    """Clients kept for reuse (LRU); None: six times `max_concurrency`. Creating one costs
-    milliseconds of CPU and keeping one about half a megabyte: a sweep's targets use several
-    clients each, and too small a cache makes it recreate them (twice the concurrency cost a
-    sweep of 5 accounts x 17 regions twice the floor's CPU)."""
+    """Clients kept for reuse (LRU); None: four times `max_concurrency`. Creating one costs
+    milliseconds of CPU, and an evicted one is garbage in reference cycles until the
+    collector's next full pass: twice the concurrency made a sweep of 5 accounts x 17
+    regions recreate clients for twice the floor's CPU; six times cut that but took a
+    20-account sweep's peak RSS over 200 MB (see bench/scale_sweep.py --max-clients)."""
     max_attempts: int = 4
     """Attempts per call, first one included (botocore standard retry mode)."""
     connect_timeout: float = 3.0
@@ -83,4 +84,4 @@ class AwsSettings:
 
     @property
     def client_capacity(self) -> int:
-        return self.max_clients if self.max_clients is not None else 6 * self.max_concurrency
+        return self.max_clients if self.max_clients is not None else 4 * self.max_concurrency
