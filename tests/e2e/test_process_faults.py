@@ -20,13 +20,13 @@ from gdpr_operator.aws import AccountAccess, Aws, Target
 from gdpr_operator.handlers._leadership import LEASE_NAME
 from gdpr_operator.sandbox import SandboxControl
 
-from fixtures.calls import writes
 from fixtures.cluster import LOCAL_CLUSTER, Kubectl, wait_for, wait_ready
 from fixtures.faults import (
     REGIONS,
     apply_fault_estate,
     assert_converged_without_duplicates,
     assert_deletion_not_stuck,
+    estate_mid_first_pass,
     launch_estate,
 )
 from fixtures.operator import OPERATOR_NAMESPACE, OperatorProcess
@@ -52,15 +52,9 @@ async def test_killed_mid_reconcile_and_restarted_it_converges_without_duplicate
     *, operator: OperatorProcess, installed: Kubectl, scratch_account: AccountAccess,
     layer: Aws, sandbox: SandboxControl,
 ) -> None:
-    instances = await launch_estate(layer, scratch_account)
-    sandbox.clear_calls()
-    # Slow every call down, so that the first pass is still writing when the operator dies.
-    for service in ("ec2", "ssm", "logs", "iam", "guardduty"):
-        sandbox.add_fault(service, "latency", account=scratch_account.account_id,
-                          latency_ms=400)
     before = _lease(installed)
-    estate = apply_fault_estate(installed, scratch_account, instances)
-    wait_for("the first pass to be writing", lambda: writes(sandbox, scratch_account))
+    estate = await estate_mid_first_pass(layer, installed, sandbox, scratch_account,
+                                         latency_ms=400)
 
     operator.stop(signal.SIGKILL)
     sandbox.clear_faults()

@@ -12,10 +12,9 @@ import yaml
 from gdpr_operator.aws import AccountAccess, Aws, Target
 from gdpr_operator.sandbox import SandboxControl, operator_access
 
-from fixtures.calls import writes
-from fixtures.cluster import Kubectl, new_namespace, wait_for, wait_ready
+from fixtures.cluster import Kubectl, new_namespace, wait_ready
 from fixtures.estate import apply_estate
-from fixtures.faults import REGIONS, apply_fault_estate, launch_estate, wait_for_condition
+from fixtures.faults import REGIONS, estate_mid_first_pass, wait_for_condition
 from fixtures.operator import OperatorProcess
 
 pytestmark = pytest.mark.e2e
@@ -60,14 +59,9 @@ async def test_a_binding_withdrawn_mid_pass_stops_the_operator_acting_in_the_acc
     *, operator: OperatorProcess, installed: Kubectl, scratch_account: AccountAccess,
     layer: Aws, sandbox: SandboxControl,
 ) -> None:
-    instances = await launch_estate(layer, scratch_account)
-    sandbox.clear_calls()
-    # Slow calls, so the withdrawal lands while the first pass is still writing.
-    for service in ("ec2", "ssm", "logs", "iam", "guardduty"):
-        sandbox.add_fault(service, "latency", account=scratch_account.account_id,
-                          latency_ms=300)
-    estate = apply_fault_estate(installed, scratch_account, instances)
-    wait_for("the first pass to be writing", lambda: writes(sandbox, scratch_account))
+    # The withdrawal lands while the first pass is still writing.
+    estate = await estate_mid_first_pass(layer, installed, sandbox, scratch_account,
+                                         latency_ms=300)
 
     installed.run("patch", "awsaccount", estate.namespace, "--type=merge", "-p",
                   json.dumps({"spec": {"allowedNamespaces": ["someone-else"]}}))
