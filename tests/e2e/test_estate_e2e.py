@@ -11,23 +11,13 @@ import pytest
 from gdpr_operator.aws import AccountAccess, Aws, Target
 
 from fixtures.cluster import Kubectl, new_namespace, wait_ready
-from fixtures.estate import apply_estate
+from fixtures.estate import apply_estate, launch_instance
 from fixtures.operator import OperatorProcess
 
 pytestmark = pytest.mark.e2e
 
 REGION = "eu-west-1"
-LINUX_AMI = "ami-760aaa0f"  # moto's Amazon Linux image
 PREFIX = "/gdpr/e2e"
-
-
-async def _launch(layer: Aws, target: Target, tags: dict[str, str]) -> str:
-    reply = await layer.call(
-        target, "ec2", "run_instances", ImageId=LINUX_AMI, MinCount=1, MaxCount=1,
-        TagSpecifications=[{"ResourceType": "instance",
-                            "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}])
-    instance_id: str = reply["Instances"][0]["InstanceId"]
-    return instance_id
 
 
 async def _profile_of(layer: Aws, target: Target, instance_id: str) -> Any:
@@ -39,8 +29,8 @@ async def test_the_estate_converges_to_ready_through_the_operator(
     operator: OperatorProcess, installed: Kubectl, scratch_account: AccountAccess, layer: Aws,
 ) -> None:
     target = Target(scratch_account, REGION)
-    web = [await _launch(layer, target, {"gdpr-scope": "web"}) for _ in range(2)]
-    other = await _launch(layer, target, {"gdpr-scope": "batch"})
+    web = [await launch_instance(layer, target, {"gdpr-scope": "web"}) for _ in range(2)]
+    other = await launch_instance(layer, target, {"gdpr-scope": "batch"})
     namespace = new_namespace(installed)
     apply_estate(installed, namespace, scratch_account, managementPolicy="Enforce",
                  resyncInterval="30s",

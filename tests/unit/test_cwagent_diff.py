@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 
-from gdpr_operator.reconcilers._instances import SelectedInstance
 from gdpr_operator.reconcilers.cloudwatch_agent import Platform, render_configs
 from gdpr_operator.reconcilers.cloudwatch_agent._diff import (
     Delivery,
@@ -200,15 +199,3 @@ def _delivery(install: dict[str, str], configure: dict[str, str],
 ])
 def test_run_problem(delivery: Delivery, problem: str | None) -> None:
     assert run_problem("i-1", delivery) == problem
-
-
-@pytest.mark.parametrize(("reply", "expected"), [
-    ({"InstanceId": "i-1"}, SelectedInstance("i-1", windows=False, profile_arn=None)),
-    ({"InstanceId": "i-1", "Platform": "windows"},
-     SelectedInstance("i-1", windows=True, profile_arn=None)),
-    ({"InstanceId": "i-1", "IamInstanceProfile": {"Arn": "arn:aws:iam::1:instance-profile/p"}},
-     SelectedInstance("i-1", windows=False, profile_arn="arn:aws:iam::1:instance-profile/p")),
-])
-def test_selected_instance_from_describe_instances(reply: dict[str, Any],
-                                                   expected: SelectedInstance) -> None:
-    assert SelectedInstance.from_api(reply) == expected

@@ -150,9 +150,8 @@ async def _account(
             account.name, GLOBAL_REGION, "Credentials",
             getattr(error, "reason", "CredentialsUnavailable"), str(error)),))
     # Account-wide components (IAM) first: regional ones may rely on what they create;
-    # releasing goes the other way round.
-    # Region by region, each region's components together: they share that region's clients
-    # and pass-cache reads while those are fresh.
+    # releasing goes the other way round. Then region by region, each region's components
+    # together: they share that region's clients and pass-cache reads while those are fresh.
     reports: list[ComponentReport | CheckError] = []
     for phase in ((False, True) if work is _release_component else (True, False)):
         reports += await asyncio.gather(*(
