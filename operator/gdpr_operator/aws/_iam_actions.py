@@ -12,7 +12,7 @@ from typing import Any
 from botocore import xform_name
 from botocore.model import ServiceModel
 
-from ._sessions import shared_loader
+from ._shared_models import shared_loader
 
 _PREFIX_BY_SIGNING_NAME = {
     "monitoring": "cloudwatch",  # CloudWatch signs as "monitoring"; IAM says "cloudwatch"

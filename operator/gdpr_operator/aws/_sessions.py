@@ -1,33 +1,22 @@
-"""botocore sessions that share one loader and count every HTTP attempt.
-
-A boto3/botocore client costs about 1 MB; most of it is the parsed service model and endpoint
-data. Sessions built here share one Loader, so that JSON is read and parsed once per process
-whatever the number of accounts.
-"""
+"""botocore sessions that share models and client classes and count every HTTP attempt."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from functools import cache, partial
+from functools import partial
 from typing import Any
 
 from botocore.config import Config
 from botocore.credentials import CredentialProvider, CredentialResolver
-from botocore.loaders import Loader, create_loader
 from botocore.session import Session
 
 from . import _metrics
 from ._errors import THROTTLING_CODES
+from ._shared_models import shared_loader
 from ._targets import AwsSettings
 
 _FALLBACK_REGION = "us-east-1"
-
-
-@cache
-def shared_loader() -> Loader:
-    """The process's botocore data loader: each service model is read and parsed once."""
-    return create_loader()
 
 
 class Sessions:
