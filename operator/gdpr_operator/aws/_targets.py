@@ -63,11 +63,11 @@ class AwsSettings:
     per_account_service_concurrency: int = 4
     """Calls in flight at once to one service of one account (AWS throttles per account)."""
     max_clients: int | None = None
-    """Clients kept for reuse (LRU); None: four times `max_concurrency`. Creating one costs
-    milliseconds of CPU, and an evicted one is garbage in reference cycles until the
-    collector's next full pass: twice the concurrency made a sweep of 5 accounts x 17
-    regions recreate clients for twice the floor's CPU; six times cut that but took a
-    20-account sweep's peak RSS over 200 MB (see bench/scale_sweep.py --max-clients)."""
+    """Clients kept for reuse (LRU); None: four times `max_concurrency`. A sweep's targets in
+    flight each use a client per service; an evicted client is recreated when needed again
+    (a few milliseconds of CPU: its class is shared, see `_shared_models`) and is garbage in
+    reference cycles until the collector's next full pass, which costs peak RSS (compare
+    sizes with bench/scale_sweep.py --max-clients)."""
     max_attempts: int = 4
     """Attempts per call, first one included (botocore standard retry mode)."""
     connect_timeout: float = 3.0
