@@ -5,7 +5,7 @@
 A sandbox seeded with the `large` estate runs in a child process. Each run is a fresh
 process (`--sweep URL`) that, for every account x region, lists GuardDuty detectors and
 describes EC2 instances through the layer (default settings: 16 calls in flight, clients
-cached LRU), then reports its peak RSS (getrusage) and duration. Target: < 200 MB.
+cached LRU), then reports its peak RSS (VmHWM) and duration. Target: < 200 MB.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import resource
 import statistics
 import subprocess
 import sys
@@ -21,7 +20,12 @@ import time
 
 from gdpr_operator.aws import Aws, Target, gather_outcomes
 
-from aws_bench_support import large_estate_access, sandbox_process, sandbox_settings
+from aws_bench_support import (
+    large_estate_access,
+    peak_rss_mb,
+    sandbox_process,
+    sandbox_settings,
+)
 
 REGIONS = (
     "eu-west-1", "eu-central-1", "eu-north-1", "eu-west-2", "eu-west-3", "eu-south-1",
@@ -51,7 +55,7 @@ async def sweep(url: str, accounts: int, regions: int) -> dict[str, float]:
         "targets": len(targets),
         "instances": sum(o.value or 0 for o in outcomes),
         "seconds": time.perf_counter() - started,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 

@@ -16,7 +16,7 @@ account-region, no log group) runs in a child process. Then:
    issuing exactly that multiset of calls with bare boto3 (a pool of 16 threads, as the
    layer's default `max_concurrency`; one client per account x region x service; one
    AssumeRole per account) -- the floor. Each child reports its wall time and its peak RSS
-   (getrusage ru_maxrss), which is therefore the peak of that sweep alone.
+   (VmHWM: its own, not its parent's), which is therefore the peak of that sweep alone.
 
 Targets: sweep within 1.5x of the floor, under 60 s; peak RSS under 200 MB.
 """
@@ -41,7 +41,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from aws_bench_support import large_estate_access, sandbox_process, sandbox_settings
+from aws_bench_support import (
+    large_estate_access,
+    peak_rss_mb,
+    sandbox_process,
+    sandbox_settings,
+)
 
 NAMESPACE = "bench"
 FLOOR_THREADS = 16
@@ -56,10 +61,6 @@ SPEC = {
     "logs": {"groupPrefix": "/gdpr/web", "retentionDays": 365},
     "auditChecks": [],
 }
-
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _cpu_seconds() -> float:
@@ -97,7 +98,7 @@ def sweep(url: str, accounts: int, regions: int, max_clients: int | None) -> dic
     started = time.perf_counter()
     outcome = asyncio.run(run())
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "peak_rss_mb": _peak_rss_mb(), "cpu_seconds": _cpu_seconds(),
+    return {"seconds": seconds, "peak_rss_mb": peak_rss_mb(), "cpu_seconds": _cpu_seconds(),
             "results": len(outcome.results), "errors": len(outcome.errors),
             "first_error": str(outcome.errors[0]) if outcome.errors else None}
 
@@ -200,7 +201,7 @@ def floor(url: str, calls_file: str) -> dict[str, Any]:
             sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/gdpr-operator",
                             RoleSessionName="floor")
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "peak_rss_mb": _peak_rss_mb(), "cpu_seconds": _cpu_seconds(),
+    return {"seconds": seconds, "peak_rss_mb": peak_rss_mb(), "cpu_seconds": _cpu_seconds(),
             "calls": made + len(credentials) + extra}
 
 
