@@ -1,4 +1,5 @@
-"""botocore sessions that share models and client classes and count every HTTP attempt."""
+"""botocore sessions that share models and client classes, parse timestamps fast, and count
+every HTTP attempt."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from . import _metrics
 from ._errors import THROTTLING_CODES
 from ._shared_models import shared_loader
 from ._targets import AwsSettings
+from ._timestamps import fast_parse_timestamp
 
 _FALLBACK_REGION = "us-east-1"
 
@@ -53,6 +55,8 @@ class Sessions:
         """A session on the shared loader; with `credentials`, it uses those only."""
         session = Session()
         session.register_component("data_loader", shared_loader())
+        session.get_component("response_parser_factory").set_parser_defaults(
+            timestamp_parser=fast_parse_timestamp)
         session.register("needs-retry", _count_attempt)
         if self._on_call is not None:
             session.register("before-call", partial(_before_call, self._on_call))
