@@ -48,6 +48,9 @@ def test_audit_reports_with_articles_and_writes_nothing_then_remediate_converges
     assert code == 1
     report = json.loads(out)
     assert report["summary"]["nonCompliant"] == 3
+    one_a_line = [json.loads(line.rstrip(",")) for line in out.splitlines()
+                  if line.startswith('{"check"')]
+    assert one_a_line == report["checks"]
     detector = next(c for c in report["checks"] if c["check"] == "guardduty.detector_enabled")
     assert detector["action"] == "would_remediate"
     assert detector["monitoring"] == "security/web"

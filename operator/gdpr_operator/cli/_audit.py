@@ -121,15 +121,24 @@ def _summary(passes: Sequence[Pass]) -> dict[str, Any]:
 
 
 def render_json(passes: Sequence[Pass]) -> str:
+    """One JSON document, one check result or error a line: greppable, and encoded by the
+    json module's C encoder (a large estate has tens of thousands of results; indenting
+    would take the pure-Python one, several times slower)."""
     articles = _articles()
-    return json.dumps({
-        "summary": _summary(passes),
-        "checks": [{**result.to_dict(), "articles": articles.get(result.check, []),
-                    "monitoring": p.label}
-                   for p in passes for result in p.outcome.results],
-        "errors": [{**dataclasses.asdict(error), "monitoring": p.label}
-                   for p in passes for error in p.outcome.errors],
-    }, indent=2) + "\n"
+    checks = [{**result.to_dict(), "articles": articles.get(result.check, []),
+               "monitoring": p.label}
+              for p in passes for result in p.outcome.results]
+    errors = [{**dataclasses.asdict(error), "monitoring": p.label}
+              for p in passes for error in p.outcome.errors]
+    return (f'{{"summary": {json.dumps(_summary(passes))},\n'
+            f'"checks": [{_one_a_line(checks)}],\n'
+            f'"errors": [{_one_a_line(errors)}]}}\n')
+
+
+def _one_a_line(items: Sequence[dict[str, Any]]) -> str:
+    if not items:
+        return ""
+    return "\n" + ",\n".join(json.dumps(item) for item in items) + "\n"
 
 
 def render_table(passes: Sequence[Pass]) -> str:
