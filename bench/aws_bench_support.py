@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TextIO
 
 from gdpr_operator.aws import AccountAccess, AwsSettings
@@ -44,6 +46,20 @@ def peak_rss_mb() -> float:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
     raise RuntimeError("no VmHWM in /proc/self/status: peak RSS is measured on Linux only")
+
+
+def live_children_cpu_seconds() -> float:
+    """User + system CPU time so far of this process's running children (Linux: /proc): the
+    sandbox's, when it is the only child left running."""
+    me, ticks = os.getpid(), 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if int(fields[1]) == me:  # ppid; utime and stime follow at 11 and 12
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def large_estate_access(accounts: int) -> list[AccountAccess]:

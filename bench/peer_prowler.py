@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -52,7 +53,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from aws_bench_support import LARGE_ACCOUNT_BASE, sandbox_process
+from aws_bench_support import LARGE_ACCOUNT_BASE, live_children_cpu_seconds, sandbox_process
 
 REPO = Path(__file__).resolve().parent.parent
 PROWLER_CHECKS = {
@@ -178,6 +179,12 @@ def sandbox(arguments: list[str], log: Path) -> Iterator[str]:
     implemented (client VPN endpoints, ...), each a traceback there."""
     with log.open("w") as stderr, sandbox_process(arguments, stderr) as url:
         yield url
+
+
+def _cpu() -> tuple[float, float]:
+    """CPU seconds so far of the finished children (the tools' runs) and of the sandbox."""
+    finished = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return finished.ru_utime + finished.ru_stime, live_children_cpu_seconds()
 
 
 # --- one run of each ----------------------------------------------------------------------
@@ -323,9 +330,11 @@ def bench(estate: Estate, prowler: Path, runs: int, work: Path, *, warm_prowler:
         if warm_prowler:
             run_prowler(prowler, url, estate, work / "prowler-out")
         ours_s, theirs_s = [], []
+        cpu: dict[str, tuple[float, float]] = {}
         for run in range(runs):
             order = ["ours", "prowler"] if run % 2 == 0 else ["prowler", "ours"]
             for who in order:
+                before = _cpu()
                 if who == "ours":
                     seconds, report = run_ours(url, estate)
                     ours_s.append(seconds)
@@ -333,8 +342,11 @@ def bench(estate: Estate, prowler: Path, runs: int, work: Path, *, warm_prowler:
                     seconds, findings = run_prowler(prowler, url, estate,
                                                     work / "prowler-out")
                     theirs_s.append(seconds)
-            print(f"  run {run + 1}: ours {ours_s[-1]:.2f} s, Prowler {theirs_s[-1]:.2f} s",
-                  flush=True)
+                after = _cpu()
+                cpu[who] = (after[0] - before[0], after[1] - before[1])
+            print(f"  run {run + 1}: ours {ours_s[-1]:.2f} s (CPU {cpu['ours'][0]:.1f} s, "
+                  f"sandbox {cpu['ours'][1]:.1f} s), Prowler {theirs_s[-1]:.2f} s (CPU "
+                  f"{cpu['prowler'][0]:.1f} s, sandbox {cpu['prowler'][1]:.1f} s)", flush=True)
     instances = sum(1 for k in prowler_verdicts(findings) if k[0] == "instance_profile")
     groups = sum(1 for k in prowler_verdicts(findings) if k[0] == "log_retention")
     print(f"  estate as Prowler sees it: {instances} instances, {groups} log groups")
