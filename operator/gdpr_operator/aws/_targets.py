@@ -61,7 +61,8 @@ class AwsSettings:
     max_concurrency: int = 16
     """Calls in flight at once, over all accounts (also the worker threads' number)."""
     per_account_service_concurrency: int = 4
-    """Calls in flight at once to one service of one account (AWS throttles per account)."""
+    """Calls in flight at once to one service of one account, over all its regions: stricter
+    than AWS, which throttles per account and region."""
     max_clients: int | None = None
     """Clients kept for reuse (LRU); None: four times `max_concurrency`. A sweep's targets in
     flight each use a client per service; an evicted client is recreated when needed again
