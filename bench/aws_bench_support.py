@@ -23,7 +23,9 @@ def sandbox_process(arguments: Sequence[str], stderr: TextIO | None = None) -> I
     `stderr`: where its log goes (default: this process's)."""
     with subprocess.Popen(
         [sys.executable, "-m", "gdpr_operator.sandbox", "--port", "0", *arguments],
-        stdout=subprocess.PIPE, stderr=stderr, text=True,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        text=True,
     ) as process:
         try:
             assert process.stdout is not None
@@ -64,12 +66,16 @@ def live_children_cpu_seconds() -> float:
 
 def large_estate_access(accounts: int) -> list[AccountAccess]:
     return [
-        AccountAccess(name=f"acct-{n:03d}", account_id=str(LARGE_ACCOUNT_BASE + n),
-                      role_arn=f"arn:aws:iam::{LARGE_ACCOUNT_BASE + n}:role/gdpr-operator")
+        AccountAccess(
+            name=f"acct-{n:03d}",
+            account_id=str(LARGE_ACCOUNT_BASE + n),
+            role_arn=f"arn:aws:iam::{LARGE_ACCOUNT_BASE + n}:role/gdpr-operator",
+        )
         for n in range(accounts)
     ]
 
 
 def sandbox_settings(url: str, **overrides: int) -> AwsSettings:
-    return AwsSettings(endpoint_url=url, static_credentials=("bench", "bench"),
-                       sts_region="us-east-1", **overrides)
+    return AwsSettings(
+        endpoint_url=url, static_credentials=("bench", "bench"), sts_region="us-east-1", **overrides
+    )

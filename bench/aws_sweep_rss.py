@@ -28,15 +28,32 @@ from aws_bench_support import (
 )
 
 REGIONS = (
-    "eu-west-1", "eu-central-1", "eu-north-1", "eu-west-2", "eu-west-3", "eu-south-1",
-    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1",
-    "ap-northeast-1", "ap-northeast-2", "ap-south-1", "ap-southeast-1", "ap-southeast-2",
+    "eu-west-1",
+    "eu-central-1",
+    "eu-north-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eu-south-1",
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "ca-central-1",
+    "sa-east-1",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-south-1",
+    "ap-southeast-1",
+    "ap-southeast-2",
 )
 
 
 async def sweep(url: str, accounts: int, regions: int) -> dict[str, float]:
-    targets = [Target(access, region) for access in large_estate_access(accounts)
-               for region in REGIONS[:regions]]
+    targets = [
+        Target(access, region)
+        for access in large_estate_access(accounts)
+        for region in REGIONS[:regions]
+    ]
 
     async def read(target: Target) -> int:
         await layer.call(target, "guardduty", "list_detectors")
@@ -71,22 +88,44 @@ def main() -> None:
         return
 
     seeding = time.perf_counter()
-    seed = ["--seed", "large", "--accounts", str(args.accounts), "--regions", str(args.regions),
-            "--instances", "2", "--log-groups", "1"]
+    seed = [
+        "--seed",
+        "large",
+        "--accounts",
+        str(args.accounts),
+        "--regions",
+        str(args.regions),
+        "--instances",
+        "2",
+        "--log-groups",
+        "1",
+    ]
     with sandbox_process(seed) as url:
         print(f"sandbox seeded in {time.perf_counter() - seeding:.0f} s", flush=True)
         results = []
         for run in range(args.runs):
             child = subprocess.run(
-                [sys.executable, __file__, "--sweep", url, "--accounts", str(args.accounts),
-                 "--regions", str(args.regions)],
-                capture_output=True, text=True, check=True,
+                [
+                    sys.executable,
+                    __file__,
+                    "--sweep",
+                    url,
+                    "--accounts",
+                    str(args.accounts),
+                    "--regions",
+                    str(args.regions),
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
             )
             results.append(json.loads(child.stdout))
             print(f"run {run + 1}: {results[-1]}", flush=True)
-    print(f"median peak RSS: {statistics.median(r['peak_rss_mb'] for r in results):.0f} MB; "
-          f"median sweep: {statistics.median(r['seconds'] for r in results):.1f} s "
-          f"({results[0]['targets']} targets, 2 read calls each)")
+    print(
+        f"median peak RSS: {statistics.median(r['peak_rss_mb'] for r in results):.0f} MB; "
+        f"median sweep: {statistics.median(r['seconds'] for r in results):.1f} s "
+        f"({results[0]['targets']} targets, 2 read calls each)"
+    )
 
 
 if __name__ == "__main__":

@@ -34,17 +34,25 @@ NAMESPACE = "bench"
 def _request(aws: Aws, accounts: list[AccountAccess], regions: list[str]) -> engine.Request:
     specs = {
         access.name: AwsAccountSpec(
-            access.name, access.account_id,
+            access.name,
+            access.account_id,
             AssumeRole(access.role_arn or "", None, "gdpr-operator", 3600),
-            frozenset({NAMESPACE}))
+            frozenset({NAMESPACE}),
+        )
         for access in accounts
     }
 
     async def no_secret(ref: SecretRef) -> str:
         raise AssertionError(f"no Secret in this benchmark: {ref}")
 
-    spec = parse_monitoring({"accounts": list(specs), "regions": regions,
-                             "managementPolicy": "Enforce", "auditChecks": []})
+    spec = parse_monitoring(
+        {
+            "accounts": list(specs),
+            "regions": regions,
+            "managementPolicy": "Enforce",
+            "auditChecks": [],
+        }
+    )
     return engine.Request(NAMESPACE, "guardduty", spec, specs.get, no_secret, aws)
 
 
@@ -92,8 +100,18 @@ def main() -> None:
     args = parser.parse_args()
     runs = []
     for _ in range(args.runs):
-        seed = ["--seed", "large", "--accounts", str(args.accounts), "--regions",
-                str(args.regions), "--instances", "0", "--log-groups", "0"]
+        seed = [
+            "--seed",
+            "large",
+            "--accounts",
+            str(args.accounts),
+            "--regions",
+            str(args.regions),
+            "--instances",
+            "0",
+            "--log-groups",
+            "0",
+        ]
         with sandbox_process(seed) as url:
             from gdpr_operator.sandbox import LargeEstate  # noqa: PLC0415
 
@@ -101,8 +119,10 @@ def main() -> None:
             runs.append(asyncio.run(_run(url, large_estate_access(args.accounts), regions)))
     for key in runs[0]:
         values = [run[key] for run in runs]
-        print(f"{key:28} median {statistics.median(values):8.3f}   "
-              f"runs {', '.join(f'{v:.3f}' for v in values)}")
+        print(
+            f"{key:28} median {statistics.median(values):8.3f}   "
+            f"runs {', '.join(f'{v:.3f}' for v in values)}"
+        )
 
 
 if __name__ == "__main__":

@@ -36,20 +36,29 @@ WRITE_PREFIXES = ("Create", "Add", "Attach", "Associate", "Replace", "Update", "
 
 
 def _request(aws: Aws, access: AccountAccess) -> engine.Request:
-    account = AwsAccountSpec(access.name, access.account_id,
-                             AssumeRole(access.role_arn or "", None, "gdpr-operator", 3600),
-                             frozenset({NAMESPACE}))
+    account = AwsAccountSpec(
+        access.name,
+        access.account_id,
+        AssumeRole(access.role_arn or "", None, "gdpr-operator", 3600),
+        frozenset({NAMESPACE}),
+    )
 
     async def no_secret(ref: SecretRef) -> str:
         raise AssertionError(f"no Secret in this benchmark: {ref}")
 
-    spec = parse_monitoring({
-        "accounts": [access.name], "regions": [REGION], "managementPolicy": "Enforce",
-        "guardDuty": {"enabled": False}, "auditChecks": [],
-        "instances": {"selector": {"tags": {"gdpr-scope": "web"}}},
-    })
-    return engine.Request(NAMESPACE, "instance-profiles", spec, {access.name: account}.get,
-                          no_secret, aws)
+    spec = parse_monitoring(
+        {
+            "accounts": [access.name],
+            "regions": [REGION],
+            "managementPolicy": "Enforce",
+            "guardDuty": {"enabled": False},
+            "auditChecks": [],
+            "instances": {"selector": {"tags": {"gdpr-scope": "web"}}},
+        }
+    )
+    return engine.Request(
+        NAMESPACE, "instance-profiles", spec, {access.name: account}.get, no_secret, aws
+    )
 
 
 async def _run(url: str, instances: int) -> dict[str, float]:
@@ -72,13 +81,16 @@ async def _run(url: str, instances: int) -> dict[str, float]:
         converged = await engine.reconcile(request, COMPONENTS)
         converged_seconds = time.perf_counter() - started
         assert all(r.compliant for r in converged.results), [
-            r for r in converged.results if not r.compliant][:3]
+            r for r in converged.results if not r.compliant
+        ][:3]
     reads = _count(control, writes=False)
-    return {"converge_seconds": converge_seconds,
-            "converge_writes": sum(converging_writes.values()),
-            **{f"reads {operation}": count for operation, count in sorted(reads.items())},
-            "converged_writes": sum(_count(control, writes=True).values()),
-            "converged_seconds": converged_seconds}
+    return {
+        "converge_seconds": converge_seconds,
+        "converge_writes": sum(converging_writes.values()),
+        **{f"reads {operation}": count for operation, count in sorted(reads.items())},
+        "converged_writes": sum(_count(control, writes=True).values()),
+        "converged_seconds": converged_seconds,
+    }
 
 
 def _count(control: SandboxControl, *, writes: bool) -> Counter[str]:
@@ -97,14 +109,26 @@ def main() -> None:
     args = parser.parse_args()
     runs = []
     for _ in range(args.runs):
-        seed = ["--seed", "large", "--accounts", "1", "--regions", "1",
-                "--instances", str(args.instances), "--log-groups", "0"]
+        seed = [
+            "--seed",
+            "large",
+            "--accounts",
+            "1",
+            "--regions",
+            "1",
+            "--instances",
+            str(args.instances),
+            "--log-groups",
+            "0",
+        ]
         with sandbox_process(seed) as url:
             runs.append(asyncio.run(_run(url, args.instances)))
     for key in runs[0]:
         values = [run.get(key, 0.0) for run in runs]
-        print(f"{key:52} median {statistics.median(values):9.3f}   "
-              f"runs {', '.join(f'{v:.3f}' for v in values)}")
+        print(
+            f"{key:52} median {statistics.median(values):9.3f}   "
+            f"runs {', '.join(f'{v:.3f}' for v in values)}"
+        )
 
 
 if __name__ == "__main__":

@@ -68,9 +68,23 @@ OUR_CHECKS = {
 }
 DEMO_REGIONS = ["eu-west-1", "eu-central-1", "eu-north-1"]
 LARGE_REGIONS = [
-    "eu-west-1", "eu-central-1", "eu-north-1", "eu-west-2", "eu-west-3", "eu-south-1",
-    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1",
-    "ap-northeast-1", "ap-northeast-2", "ap-south-1", "ap-southeast-1", "ap-southeast-2",
+    "eu-west-1",
+    "eu-central-1",
+    "eu-north-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eu-south-1",
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "ca-central-1",
+    "sa-east-1",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-south-1",
+    "ap-southeast-1",
+    "ap-southeast-2",
 ]
 RETENTION_DAYS = 365  # ours (spec) and Prowler's log_group_retention_days default alike
 
@@ -103,16 +117,23 @@ def prowler_executable() -> Path:
     home = cache / "gdpr-operator" / "bench-prowler-venv"
     prowler = home / "bin" / "prowler"
     if not prowler.exists():
-        print(f"installing Prowler from PyPI into a throwaway virtualenv ({home.name}) ...",
-              flush=True)
+        print(
+            f"installing Prowler from PyPI into a throwaway virtualenv ({home.name}) ...",
+            flush=True,
+        )
         shutil.rmtree(home, ignore_errors=True)
         venv.EnvBuilder(with_pip=True).create(home)
-        done = subprocess.run([str(home / "bin" / "pip"), "install", "-q", "prowler"],
-                              capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            [str(home / "bin" / "pip"), "install", "-q", "prowler"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if done.returncode or not prowler.exists():
             sys.exit(f"BLOCKED: `pip install prowler` failed:\n{done.stderr[-3000:]}")
-    version = subprocess.run([str(prowler), "--version"], capture_output=True, text=True,
-                             check=False).stdout.strip()
+    version = subprocess.run(
+        [str(prowler), "--version"], capture_output=True, text=True, check=False
+    ).stdout.strip()
     print(f"Prowler: {version}", flush=True)
     return prowler
 
@@ -122,54 +143,90 @@ def prowler_executable() -> Path:
 
 def demo_estate(work: Path) -> Estate:
     monitoring = work / "demo-monitoring.yaml"
-    monitoring.write_text(json.dumps({
-        "apiVersion": "monitoring.gdpr.io/v1alpha1", "kind": "GdprMonitoring",
-        "metadata": {"name": "peer", "namespace": "security"},
-        "spec": {
-            "accounts": ["prod", "shop"], "regions": DEMO_REGIONS,
-            "managementPolicy": "Observe",
-            "instances": {"selector": {"tags": {"gdpr-scope": "web"}}},
-            "cloudWatchAgent": {"presets": ["linux-system", "apache", "nginx",
-                                            "windows-system", "iis"]},
-            "logs": {"groupPrefix": "/gdpr/web", "retentionDays": RETENTION_DAYS},
-            "auditChecks": [],
-        },
-    }))
+    monitoring.write_text(
+        json.dumps(
+            {
+                "apiVersion": "monitoring.gdpr.io/v1alpha1",
+                "kind": "GdprMonitoring",
+                "metadata": {"name": "peer", "namespace": "security"},
+                "spec": {
+                    "accounts": ["prod", "shop"],
+                    "regions": DEMO_REGIONS,
+                    "managementPolicy": "Observe",
+                    "instances": {"selector": {"tags": {"gdpr-scope": "web"}}},
+                    "cloudWatchAgent": {
+                        "presets": ["linux-system", "apache", "nginx", "windows-system", "iis"]
+                    },
+                    "logs": {"groupPrefix": "/gdpr/web", "retentionDays": RETENTION_DAYS},
+                    "auditChecks": [],
+                },
+            }
+        )
+    )
     return Estate(
-        "demo", ["--seed", "demo"],
-        [Account("prod", "111111111111", "gdpr-demo-prod"),
-         Account("shop", "222222222222", None)],
-        DEMO_REGIONS, [REPO / "examples" / "awsaccounts.yaml", monitoring])
+        "demo",
+        ["--seed", "demo"],
+        [Account("prod", "111111111111", "gdpr-demo-prod"), Account("shop", "222222222222", None)],
+        DEMO_REGIONS,
+        [REPO / "examples" / "awsaccounts.yaml", monitoring],
+    )
 
 
-def large_estate(work: Path, regions: int, instances: int, log_groups: int,
-                 declare_log_groups: bool = True) -> Estate:
+def large_estate(
+    work: Path, regions: int, instances: int, log_groups: int, declare_log_groups: bool = True
+) -> Estate:
     account = Account("acct-000", str(LARGE_ACCOUNT_BASE), None)
     manifests = work / "large-manifests.yaml"
     objects = [
-        {"apiVersion": "monitoring.gdpr.io/v1alpha1", "kind": "AwsAccount",
-         "metadata": {"name": account.name},
-         "spec": {"accountId": account.account_id,
-                  "assumeRole": {"roleArn": account.role_arn},
-                  "allowedNamespaces": ["security"]}},
-        {"apiVersion": "monitoring.gdpr.io/v1alpha1", "kind": "GdprMonitoring",
-         "metadata": {"name": "peer", "namespace": "security"},
-         "spec": {
-             "accounts": [account.name], "regions": LARGE_REGIONS[:regions],
-             "managementPolicy": "Observe",
-             "instances": {"selector": {"tags": {"gdpr-scope": "web"}}},
-             # The seed's groups, /gdpr/web/linux/group-N, as the agent would ship them.
-             "cloudWatchAgent": {"presets": ["linux-system"], "customLogFiles": [
-                 {"platform": "Linux", "filePath": f"/var/log/group-{n}.log",
-                  "logGroup": f"linux/group-{n}"}
-                 for n in range(log_groups if declare_log_groups else 0)]},
-             "logs": {"groupPrefix": "/gdpr/web", "retentionDays": RETENTION_DAYS},
-             "auditChecks": [],
-         }},
+        {
+            "apiVersion": "monitoring.gdpr.io/v1alpha1",
+            "kind": "AwsAccount",
+            "metadata": {"name": account.name},
+            "spec": {
+                "accountId": account.account_id,
+                "assumeRole": {"roleArn": account.role_arn},
+                "allowedNamespaces": ["security"],
+            },
+        },
+        {
+            "apiVersion": "monitoring.gdpr.io/v1alpha1",
+            "kind": "GdprMonitoring",
+            "metadata": {"name": "peer", "namespace": "security"},
+            "spec": {
+                "accounts": [account.name],
+                "regions": LARGE_REGIONS[:regions],
+                "managementPolicy": "Observe",
+                "instances": {"selector": {"tags": {"gdpr-scope": "web"}}},
+                # The seed's groups, /gdpr/web/linux/group-N, as the agent would ship them.
+                "cloudWatchAgent": {
+                    "presets": ["linux-system"],
+                    "customLogFiles": [
+                        {
+                            "platform": "Linux",
+                            "filePath": f"/var/log/group-{n}.log",
+                            "logGroup": f"linux/group-{n}",
+                        }
+                        for n in range(log_groups if declare_log_groups else 0)
+                    ],
+                },
+                "logs": {"groupPrefix": "/gdpr/web", "retentionDays": RETENTION_DAYS},
+                "auditChecks": [],
+            },
+        },
     ]
     manifests.write_text("\n---\n".join(json.dumps(o) for o in objects))
-    seed = ["--seed", "large", "--accounts", "1", "--regions", str(regions),
-            "--instances", str(instances), "--log-groups", str(log_groups)]
+    seed = [
+        "--seed",
+        "large",
+        "--accounts",
+        "1",
+        "--regions",
+        str(regions),
+        "--instances",
+        str(instances),
+        "--log-groups",
+        str(log_groups),
+    ]
     return Estate("large", seed, [account], LARGE_REGIONS[:regions], [manifests])
 
 
@@ -192,43 +249,69 @@ def _cpu() -> tuple[float, float]:
 
 def _env(url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(AWS_ENDPOINT_URL=url, AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
-               AWS_DEFAULT_REGION="us-east-1", AWS_REGION="us-east-1")
+    env.update(
+        AWS_ENDPOINT_URL=url,
+        AWS_ACCESS_KEY_ID="bench",
+        AWS_SECRET_ACCESS_KEY="bench",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_REGION="us-east-1",
+    )
     return env
 
 
 def run_ours(url: str, estate: Estate) -> tuple[float, dict[str, Any]]:
-    command = [str(Path(sys.executable).parent / "gdpr-operator"), "audit",
-               *(a for f in estate.files for a in ("-f", str(f))), "--format", "json"]
+    command = [
+        str(Path(sys.executable).parent / "gdpr-operator"),
+        "audit",
+        *(a for f in estate.files for a in ("-f", str(f))),
+        "--format",
+        "json",
+    ]
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, env=_env(url), check=False)
     seconds = time.perf_counter() - started
     if done.returncode not in (0, 1):  # 1: not compliant, which the estates are not
-        sys.exit(f"our audit failed ({done.returncode}):\n{done.stderr[-3000:]}"
-                 f"{done.stdout[-3000:]}")
+        sys.exit(
+            f"our audit failed ({done.returncode}):\n{done.stderr[-3000:]}{done.stdout[-3000:]}"
+        )
     return seconds, json.loads(done.stdout)
 
 
-def run_prowler(prowler: Path, url: str, estate: Estate, out: Path
-                ) -> tuple[float, list[dict[str, Any]]]:
+def run_prowler(
+    prowler: Path, url: str, estate: Estate, out: Path
+) -> tuple[float, list[dict[str, Any]]]:
     findings: list[dict[str, Any]] = []
     seconds = 0.0
     for account in estate.accounts:
         shutil.rmtree(out, ignore_errors=True)
-        command = [str(prowler), "aws", "--role", account.role_arn,
-                   *(["--external-id", account.external_id] if account.external_id else []),
-                   "--checks", *PROWLER_CHECKS, "--filter-region", *estate.regions,
-                   "--output-formats", "json-ocsf", "--output-directory", str(out),
-                   "--output-filename", account.name, "--no-banner",
-                   "--ignore-exit-code-3"]
+        command = [
+            str(prowler),
+            "aws",
+            "--role",
+            account.role_arn,
+            *(["--external-id", account.external_id] if account.external_id else []),
+            "--checks",
+            *PROWLER_CHECKS,
+            "--filter-region",
+            *estate.regions,
+            "--output-formats",
+            "json-ocsf",
+            "--output-directory",
+            str(out),
+            "--output-filename",
+            account.name,
+            "--no-banner",
+            "--ignore-exit-code-3",
+        ]
         started = time.perf_counter()
-        done = subprocess.run(command, capture_output=True, text=True, env=_env(url),
-                              check=False)
+        done = subprocess.run(command, capture_output=True, text=True, env=_env(url), check=False)
         seconds += time.perf_counter() - started
         report = out / f"{account.name}.ocsf.json"
         if done.returncode or not report.exists():
-            sys.exit(f"BLOCKED: Prowler failed against the sandbox ({done.returncode}):\n"
-                     f"{done.stderr[-3000:]}\n{done.stdout[-3000:]}")
+            sys.exit(
+                f"BLOCKED: Prowler failed against the sandbox ({done.returncode}):\n"
+                f"{done.stderr[-3000:]}\n{done.stdout[-3000:]}"
+            )
         findings += json.loads(report.read_text())
     return seconds, findings
 
@@ -247,7 +330,9 @@ def our_verdicts(report: dict[str, Any], estate: Estate) -> dict[Key, tuple[bool
             continue
         resource = "detector" if kind == "guardduty" else check["resource"]
         verdicts[(kind, ids[check["account"]], check["region"], resource)] = (
-            check["compliant"], check["reason"])
+            check["compliant"],
+            check["reason"],
+        )
     return verdicts
 
 
@@ -261,39 +346,57 @@ def prowler_verdicts(findings: list[dict[str, Any]]) -> dict[Key, tuple[bool, st
         account = resource["uid"].split(":")[4] or finding["cloud"]["account"]["uid"]
         name = "detector" if kind == "guardduty" else resource["name"]
         verdicts[(kind, account, resource["region"], name)] = (
-            finding["status_code"] == "PASS", finding["status_detail"])
+            finding["status_code"] == "PASS",
+            finding["status_detail"],
+        )
     return verdicts
 
 
-def explain(key: Key, ours: tuple[bool, str] | None, theirs: tuple[bool, str] | None,
-            prowler_regions: set[str]) -> str:
+def explain(
+    key: Key,
+    ours: tuple[bool, str] | None,
+    theirs: tuple[bool, str] | None,
+    prowler_regions: set[str],
+) -> str:
     kind = key[0]
     if theirs is None and key[2] not in prowler_regions:
-        return ("ours only: Prowler skipped the region, not listed as enabled by the "
-                "account's DescribeRegions(AllRegions=False) (an opt-in region the sandbox "
-                "reports not opted in); ours audits the regions its spec lists")
+        return (
+            "ours only: Prowler skipped the region, not listed as enabled by the "
+            "account's DescribeRegions(AllRegions=False) (an opt-in region the sandbox "
+            "reports not opted in); ours audits the regions its spec lists"
+        )
     if ours is None:
         if kind == "instance_profile":
-            return ("Prowler only: an instance outside our selector (gdpr-scope=web); we "
-                    "never look at it")
+            return (
+                "Prowler only: an instance outside our selector (gdpr-scope=web); we "
+                "never look at it"
+            )
         if kind == "log_retention":
-            return ("Prowler only: a log group our spec does not own (outside the groups "
-                    "the agent ships to under /gdpr/web); Prowler checks every group")
+            return (
+                "Prowler only: a log group our spec does not own (outside the groups "
+                "the agent ships to under /gdpr/web); Prowler checks every group"
+            )
         return "Prowler only"
     if theirs is None:
         if kind == "log_retention" and "does not exist" in ours[1]:
-            return ("ours only: a log group the agent config needs that does not exist yet; "
-                    "Prowler can only judge resources that exist")
+            return (
+                "ours only: a log group the agent config needs that does not exist yet; "
+                "Prowler can only judge resources that exist"
+            )
         return "ours only"
     if ours[0] == theirs[0]:
         return "agree"
     if kind == "log_retention" and "never expire" in ours[1]:
-        return ("never-expire retention: ours non-compliant (storage limitation, Art. "
-                "5(1)(e): kept forever), Prowler compliant (never expiring >= its minimum "
-                f"of {RETENTION_DAYS} days)")
+        return (
+            "never-expire retention: ours non-compliant (storage limitation, Art. "
+            "5(1)(e): kept forever), Prowler compliant (never expiring >= its minimum "
+            f"of {RETENTION_DAYS} days)"
+        )
     if kind == "log_retention" and not ours[0] and theirs[0]:
-        return ("retention longer than the spec: ours wants exactly the spec's days, "
-                "Prowler only a minimum (log_group_retention_days)")
+        return (
+            "retention longer than the spec: ours wants exactly the spec's days, "
+            "Prowler only a minimum (log_group_retention_days)"
+        )
     return f"disagree: ours {ours[1]!r}, Prowler {theirs[1]!r}"
 
 
@@ -302,14 +405,17 @@ def compare(ours: dict[Key, tuple[bool, str]], theirs: dict[Key, tuple[bool, str
     groups: dict[tuple[str, str, str, str], list[Key]] = defaultdict(list)
     for key in sorted(ours.keys() | theirs.keys()):
         o, t = ours.get(key), theirs.get(key)
-        verdict = (("PASS" if o[0] else "FAIL") if o else "-",
-                   ("PASS" if t[0] else "FAIL") if t else "-")
+        verdict = (
+            ("PASS" if o[0] else "FAIL") if o else "-",
+            ("PASS" if t[0] else "FAIL") if t else "-",
+        )
         why = explain(key, o, t, prowler_regions)
         groups[(key[0], *verdict, why)].append(key)
     print(f"  {'check':17}{'ours':6}{'Prowler':9}{'resources':>10}  explanation (examples)")
     for (kind, o, t, why), keys in sorted(groups.items()):
-        examples = ", ".join(f"{k[1]}/{k[2]}" + (f":{k[3]}" if k[0] != "guardduty" else "")
-                             for k in keys[:3])
+        examples = ", ".join(
+            f"{k[1]}/{k[2]}" + (f":{k[3]}" if k[0] != "guardduty" else "") for k in keys[:3]
+        )
         print(f"  {kind:17}{o:6}{t:9}{len(keys):>10}  {why}")
         print(f"  {'':42}  e.g. {examples}{' ...' if len(keys) > 3 else ''}")
 
@@ -317,13 +423,17 @@ def compare(ours: dict[Key, tuple[bool, str]], theirs: dict[Key, tuple[bool, str
 # --- main ---------------------------------------------------------------------------------
 
 
-def bench(estate: Estate, prowler: Path, runs: int, work: Path, *, warm_prowler: bool
-          ) -> dict[str, Any]:
+def bench(
+    estate: Estate, prowler: Path, runs: int, work: Path, *, warm_prowler: bool
+) -> dict[str, Any]:
     seeding = time.perf_counter()
     with sandbox(estate.seed, work / f"sandbox-{estate.name}.log") as url:
-        print(f"\n== {estate.name}: {len(estate.accounts)} account(s) x "
-              f"{len(estate.regions)} regions; sandbox seeded in "
-              f"{time.perf_counter() - seeding:.0f} s", flush=True)
+        print(
+            f"\n== {estate.name}: {len(estate.accounts)} account(s) x "
+            f"{len(estate.regions)} regions; sandbox seeded in "
+            f"{time.perf_counter() - seeding:.0f} s",
+            flush=True,
+        )
         # One untimed pass first: moto builds a service's backend the first time an
         # account-region touches it, which the first tool timed would pay for the other.
         run_ours(url, estate)
@@ -339,26 +449,36 @@ def bench(estate: Estate, prowler: Path, runs: int, work: Path, *, warm_prowler:
                     seconds, report = run_ours(url, estate)
                     ours_s.append(seconds)
                 else:
-                    seconds, findings = run_prowler(prowler, url, estate,
-                                                    work / "prowler-out")
+                    seconds, findings = run_prowler(prowler, url, estate, work / "prowler-out")
                     theirs_s.append(seconds)
                 after = _cpu()
                 cpu[who] = (after[0] - before[0], after[1] - before[1])
-            print(f"  run {run + 1}: ours {ours_s[-1]:.2f} s (CPU {cpu['ours'][0]:.1f} s, "
-                  f"sandbox {cpu['ours'][1]:.1f} s), Prowler {theirs_s[-1]:.2f} s (CPU "
-                  f"{cpu['prowler'][0]:.1f} s, sandbox {cpu['prowler'][1]:.1f} s)", flush=True)
+            print(
+                f"  run {run + 1}: ours {ours_s[-1]:.2f} s (CPU {cpu['ours'][0]:.1f} s, "
+                f"sandbox {cpu['ours'][1]:.1f} s), Prowler {theirs_s[-1]:.2f} s (CPU "
+                f"{cpu['prowler'][0]:.1f} s, sandbox {cpu['prowler'][1]:.1f} s)",
+                flush=True,
+            )
     instances = sum(1 for k in prowler_verdicts(findings) if k[0] == "instance_profile")
     groups = sum(1 for k in prowler_verdicts(findings) if k[0] == "log_retention")
     print(f"  estate as Prowler sees it: {instances} instances, {groups} log groups")
     print("  verdicts, resource by resource (last run):")
     compare(our_verdicts(report, estate), prowler_verdicts(findings))
     checks = Counter(c["check"] for c in report["checks"])
-    print(f"  (ours also reported {sum(checks.values())} results over {len(checks)} checks "
-          "in all; only the three above have a Prowler counterpart)")
-    return {"estate": estate.name, "ours": statistics.median(ours_s),
-            "prowler": statistics.median(theirs_s), "runs": runs,
-            "accounts": len(estate.accounts), "regions": len(estate.regions),
-            "instances": instances, "log_groups": groups}
+    print(
+        f"  (ours also reported {sum(checks.values())} results over {len(checks)} checks "
+        "in all; only the three above have a Prowler counterpart)"
+    )
+    return {
+        "estate": estate.name,
+        "ours": statistics.median(ours_s),
+        "prowler": statistics.median(theirs_s),
+        "runs": runs,
+        "accounts": len(estate.accounts),
+        "regions": len(estate.regions),
+        "instances": instances,
+        "log_groups": groups,
+    }
 
 
 def main() -> None:
@@ -368,33 +488,63 @@ def main() -> None:
     parser.add_argument("--regions", type=int, default=17)
     parser.add_argument("--instances", type=int, default=59, help="per region")
     parser.add_argument("--log-groups", type=int, default=30, help="per region")
-    parser.add_argument("--undeclared-log-groups", action="store_true",
-                        help="large: leave the seed's log groups out of the spec (ours then "
-                             "neither checks them nor their ingestion: Prowler-only rows)")
-    parser.add_argument("--no-prowler-warm-up", action="store_true",
-                        help="warm the sandbox with our audit only (saves a Prowler pass)")
+    parser.add_argument(
+        "--undeclared-log-groups",
+        action="store_true",
+        help="large: leave the seed's log groups out of the spec (ours then "
+        "neither checks them nor their ingestion: Prowler-only rows)",
+    )
+    parser.add_argument(
+        "--no-prowler-warm-up",
+        action="store_true",
+        help="warm the sandbox with our audit only (saves a Prowler pass)",
+    )
     args = parser.parse_args()
     prowler = prowler_executable()
     rows = []
     with tempfile.TemporaryDirectory(prefix="peer-prowler-") as tmp:
         work = Path(tmp)
         if args.estate in ("demo", "both"):
-            rows.append(bench(demo_estate(work), prowler, args.runs, work,
-                              warm_prowler=not args.no_prowler_warm_up))
+            rows.append(
+                bench(
+                    demo_estate(work),
+                    prowler,
+                    args.runs,
+                    work,
+                    warm_prowler=not args.no_prowler_warm_up,
+                )
+            )
         if args.estate in ("large", "both"):
-            rows.append(bench(large_estate(work, args.regions, args.instances,
-                                           args.log_groups, not args.undeclared_log_groups),
-                              prowler, args.runs, work,
-                              warm_prowler=not args.no_prowler_warm_up))
-    print(f"\n{'estate':8}{'accounts':>9}{'regions':>8}{'instances':>10}{'log groups':>11}"
-          f"{'ours (s)':>10}{'Prowler (s)':>12}{'speed-up':>9}  target >= 10x")
+            rows.append(
+                bench(
+                    large_estate(
+                        work,
+                        args.regions,
+                        args.instances,
+                        args.log_groups,
+                        not args.undeclared_log_groups,
+                    ),
+                    prowler,
+                    args.runs,
+                    work,
+                    warm_prowler=not args.no_prowler_warm_up,
+                )
+            )
+    print(
+        f"\n{'estate':8}{'accounts':>9}{'regions':>8}{'instances':>10}{'log groups':>11}"
+        f"{'ours (s)':>10}{'Prowler (s)':>12}{'speed-up':>9}  target >= 10x"
+    )
     for r in rows:
         speedup = r["prowler"] / r["ours"]
-        print(f"{r['estate']:8}{r['accounts']:>9}{r['regions']:>8}{r['instances']:>10}"
-              f"{r['log_groups']:>11}{r['ours']:>10.2f}{r['prowler']:>12.2f}"
-              f"{speedup:>8.1f}x  {'MET' if speedup >= 10 else 'NOT MET'}")
-    print(f"(medians of {args.runs} runs each, alternating; wall time of the whole command "
-          "(interpreter start included); Prowler: one invocation per account, in sequence)")
+        print(
+            f"{r['estate']:8}{r['accounts']:>9}{r['regions']:>8}{r['instances']:>10}"
+            f"{r['log_groups']:>11}{r['ours']:>10.2f}{r['prowler']:>12.2f}"
+            f"{speedup:>8.1f}x  {'MET' if speedup >= 10 else 'NOT MET'}"
+        )
+    print(
+        f"(medians of {args.runs} runs each, alternating; wall time of the whole command "
+        "(interpreter start included); Prowler: one invocation per account, in sequence)"
+    )
 
 
 if __name__ == "__main__":

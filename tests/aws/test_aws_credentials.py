@@ -53,8 +53,12 @@ async def test_assume_role_without_external_id(
 async def test_assume_role_with_wrong_external_id_is_denied(
     layer: Aws, external_id: str | None
 ) -> None:
-    prod = AccountAccess(name="prod", account_id="111111111111",
-                         role_arn=operator_role_arn("111111111111"), external_id=external_id)
+    prod = AccountAccess(
+        name="prod",
+        account_id="111111111111",
+        role_arn=operator_role_arn("111111111111"),
+        external_id=external_id,
+    )
 
     with pytest.raises(AccessDeniedError) as denied:
         await caller(layer, prod)
@@ -66,8 +70,9 @@ async def test_assume_role_with_wrong_external_id_is_denied(
 
 
 async def test_role_of_unknown_account_is_denied(layer: Aws) -> None:
-    ghost = AccountAccess(name="ghost", account_id="999999999999",
-                          role_arn=operator_role_arn("999999999999"))
+    ghost = AccountAccess(
+        name="ghost", account_id="999999999999", role_arn=operator_role_arn("999999999999")
+    )
 
     with pytest.raises(AccessDeniedError):
         await caller(layer, ghost)
@@ -80,7 +85,9 @@ async def test_own_identity_without_role(layer: Aws) -> None:
 
 
 async def test_assumed_credentials_are_reused_then_refreshed_before_expiry(
-    sandbox: SandboxControl, sandbox_url: str, demo_accounts: dict[str, AccountAccess],
+    sandbox: SandboxControl,
+    sandbox_url: str,
+    demo_accounts: dict[str, AccountAccess],
 ) -> None:
     shop = demo_accounts["shop"]  # 3600 s sessions
     target = Target(shop, "eu-west-1")
@@ -113,8 +120,9 @@ async def test_aws_endpoint_url_reaches_every_service_including_sts(
 ) -> None:
     async with Aws(AwsSettings()) as layer:  # no endpoint given: the environment's
         identity = await caller(layer, demo_accounts["shop"])
-        regions = await layer.call(Target(demo_accounts["shop"], "eu-north-1"), "guardduty",
-                                   "list_detectors")
+        regions = await layer.call(
+            Target(demo_accounts["shop"], "eu-north-1"), "guardduty", "list_detectors"
+        )
 
     assert identity["account"] == "222222222222"
     assert len(regions["DetectorIds"]) == 1
@@ -147,8 +155,12 @@ async def test_many_calls_that_meet_the_same_expiry_assume_the_role_once(
     sandbox.expire_sessions(scratch_account.account_id)
     sandbox.clear_calls()
 
-    await asyncio.gather(*(layer.call(Target(scratch_account, region), "logs",
-                                      "describe_log_groups") for region in regions))
+    await asyncio.gather(
+        *(
+            layer.call(Target(scratch_account, region), "logs", "describe_log_groups")
+            for region in regions
+        )
+    )
 
     assert 1 <= sandbox.call_count("sts", "AssumeRole") <= 2  # threads racing to forget
 

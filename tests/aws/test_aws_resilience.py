@@ -31,8 +31,7 @@ async def test_throttling_storm_is_bounded_then_converges(
         calls = [layer.call(target, "guardduty", "list_detectors") for _ in range(5)]
         outcomes = await asyncio.gather(*calls, return_exceptions=True)
 
-        assert all(isinstance(o, TemporaryAwsError) and o.reason == "Throttled"
-                   for o in outcomes)
+        assert all(isinstance(o, TemporaryAwsError) and o.reason == "Throttled" for o in outcomes)
         # Each call gave up after max_attempts: the storm costs a bounded number of calls.
         assert sandbox.call_count("guardduty", "ListDetectors") == 5 * 3
 
@@ -62,8 +61,9 @@ async def test_one_region_failing_does_not_fail_the_others(
     sandbox.add_fault("ec2", "server_error", region="eu-central-1")
     targets = [Target(prod, region) for region in DEMO_REGIONS]
 
-    outcomes = await gather_outcomes(targets, lambda t: list_instances(layer, t),
-                                     timeout_per_target=30)
+    outcomes = await gather_outcomes(
+        targets, lambda t: list_instances(layer, t), timeout_per_target=30
+    )
 
     by_region = {o.target.region: o for o in outcomes}
     failed = by_region["eu-central-1"].error
@@ -83,7 +83,8 @@ async def test_a_slow_region_times_out_alone(
 
     started = time.monotonic()
     outcomes = await gather_outcomes(
-        targets, lambda t: layer.call(t, "guardduty", "list_detectors"),
+        targets,
+        lambda t: layer.call(t, "guardduty", "list_detectors"),
         timeout_per_target=1.5,
     )
 
@@ -100,8 +101,10 @@ async def test_targets_take_turns_and_their_clocks_start_on_their_turn(
 
     started = time.monotonic()
     outcomes = await gather_outcomes(
-        targets, lambda t: layer.call(t, "guardduty", "list_detectors"),
-        timeout_per_target=1.5, targets_in_flight=1,
+        targets,
+        lambda t: layer.call(t, "guardduty", "list_detectors"),
+        timeout_per_target=1.5,
+        targets_in_flight=1,
     )
 
     # 2.1 s in all, more than one timeout, yet each target within its own 1.5 s (the
@@ -123,8 +126,7 @@ async def test_calls_do_not_block_the_event_loop(
             ticks += 1
 
     ticking = asyncio.create_task(ticker())
-    await layer.call(Target(demo_accounts["shop"], "eu-central-1"), "guardduty",
-                     "list_detectors")
+    await layer.call(Target(demo_accounts["shop"], "eu-central-1"), "guardduty", "list_detectors")
     ticking.cancel()
 
     assert ticks >= 7
@@ -135,20 +137,29 @@ async def test_concurrency_is_limited_per_account_and_service(
 ) -> None:
     sandbox.add_fault("guardduty", "latency", latency_ms=500)
     shop, prod = demo_accounts["shop"], demo_accounts["prod"]
-    async with sandbox_layer(sandbox_url, max_concurrency=8,
-                             per_account_service_concurrency=2) as layer:
+    async with sandbox_layer(
+        sandbox_url, max_concurrency=8, per_account_service_concurrency=2
+    ) as layer:
         await layer.call(Target(shop, "eu-west-1"), "guardduty", "list_detectors")
         await layer.call(Target(prod, "eu-west-1"), "guardduty", "list_detectors")
 
         started = time.monotonic()
-        await asyncio.gather(*(layer.call(Target(shop, region), "guardduty", "list_detectors")
-                               for region in DEMO_REGIONS * 2))
+        await asyncio.gather(
+            *(
+                layer.call(Target(shop, region), "guardduty", "list_detectors")
+                for region in DEMO_REGIONS * 2
+            )
+        )
         same_account = time.monotonic() - started  # 6 calls, 2 at a time: 3 rounds
 
         started = time.monotonic()
-        await asyncio.gather(*(layer.call(Target(access, region), "guardduty",
-                                          "list_detectors")
-                               for access in (shop, prod) for region in DEMO_REGIONS[:2]))
+        await asyncio.gather(
+            *(
+                layer.call(Target(access, region), "guardduty", "list_detectors")
+                for access in (shop, prod)
+                for region in DEMO_REGIONS[:2]
+            )
+        )
         two_accounts = time.monotonic() - started  # 4 calls, 2 per account: 1 round
 
     assert same_account >= 1.5
@@ -159,8 +170,9 @@ async def test_global_limit_bounds_calls_in_flight(
     sandbox_url: str, sandbox: SandboxControl, demo_accounts: dict[str, AccountAccess]
 ) -> None:
     sandbox.add_fault("guardduty", "latency", latency_ms=200)
-    targets = [Target(access, region) for access in demo_accounts.values()
-               for region in DEMO_REGIONS]
+    targets = [
+        Target(access, region) for access in demo_accounts.values() for region in DEMO_REGIONS
+    ]
     async with sandbox_layer(sandbox_url, max_concurrency=2) as layer:
         await asyncio.gather(*(layer.call(t, "sts", "get_caller_identity") for t in targets))
         started = time.monotonic()
@@ -174,8 +186,10 @@ async def test_client_cache_is_bounded(
 ) -> None:
     async with sandbox_layer(sandbox_url, max_clients=2) as layer:
         for region in DEMO_REGIONS:
-            for service, operation in (("guardduty", "list_detectors"),
-                                       ("ec2", "describe_instances")):
+            for service, operation in (
+                ("guardduty", "list_detectors"),
+                ("ec2", "describe_instances"),
+            ):
                 await layer.call(Target(demo_accounts["shop"], region), service, operation)
         assert layer.cached_clients == 2
 

@@ -16,19 +16,41 @@ from gdpr_operator.sandbox import SandboxControl
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _manifest(tmp_path: Path, account: AccountAccess, namespace: str = "security",
-              allowed: str = "security", **spec: Any) -> Path:
+def _manifest(
+    tmp_path: Path,
+    account: AccountAccess,
+    namespace: str = "security",
+    allowed: str = "security",
+    **spec: Any,
+) -> Path:
     path = tmp_path / "estate.yaml"
-    path.write_text(yaml.safe_dump_all([
-        {"apiVersion": "monitoring.gdpr.io/v1alpha1", "kind": "AwsAccount",
-         "metadata": {"name": "scratch"},
-         "spec": {"accountId": account.account_id, "allowedNamespaces": [allowed],
-                  "assumeRole": {"roleArn": account.role_arn}}},
-        {"apiVersion": "monitoring.gdpr.io/v1alpha1", "kind": "GdprMonitoring",
-         "metadata": {"name": "web", "namespace": namespace},
-         "spec": {"accounts": ["scratch"], "regions": ["eu-west-1"], "auditChecks": [],
-                  **spec}},
-    ]))
+    path.write_text(
+        yaml.safe_dump_all(
+            [
+                {
+                    "apiVersion": "monitoring.gdpr.io/v1alpha1",
+                    "kind": "AwsAccount",
+                    "metadata": {"name": "scratch"},
+                    "spec": {
+                        "accountId": account.account_id,
+                        "allowedNamespaces": [allowed],
+                        "assumeRole": {"roleArn": account.role_arn},
+                    },
+                },
+                {
+                    "apiVersion": "monitoring.gdpr.io/v1alpha1",
+                    "kind": "GdprMonitoring",
+                    "metadata": {"name": "web", "namespace": namespace},
+                    "spec": {
+                        "accounts": ["scratch"],
+                        "regions": ["eu-west-1"],
+                        "auditChecks": [],
+                        **spec,
+                    },
+                },
+            ]
+        )
+    )
     return path
 
 
@@ -39,8 +61,11 @@ def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]
 
 
 def test_audit_reports_with_articles_and_writes_nothing_then_remediate_converges(
-    sandbox_env: str, sandbox: SandboxControl, scratch_account: AccountAccess,
-    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    sandbox_env: str,
+    sandbox: SandboxControl,
+    scratch_account: AccountAccess,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     # Enforce in the file: audit must still be observe-only.
     estate = _manifest(tmp_path, scratch_account, managementPolicy="Enforce")
@@ -48,15 +73,20 @@ def test_audit_reports_with_articles_and_writes_nothing_then_remediate_converges
     assert code == 1
     report = json.loads(out)
     assert report["summary"]["nonCompliant"] == 3
-    one_a_line = [json.loads(line.rstrip(",")) for line in out.splitlines()
-                  if line.startswith('{"check"')]
+    one_a_line = [
+        json.loads(line.rstrip(",")) for line in out.splitlines() if line.startswith('{"check"')
+    ]
     assert one_a_line == report["checks"]
     detector = next(c for c in report["checks"] if c["check"] == "guardduty.detector_enabled")
     assert detector["action"] == "would_remediate"
     assert detector["monitoring"] == "security/web"
     assert "Art. 33" in detector["articles"]
-    assert not [c for c in sandbox.calls() if c["account"] == scratch_account.account_id
-                and c["operation"].startswith(("Create", "Update"))]
+    assert not [
+        c
+        for c in sandbox.calls()
+        if c["account"] == scratch_account.account_id
+        and c["operation"].startswith(("Create", "Update"))
+    ]
 
     code, out, _ = _run(capsys, "remediate", "-f", str(estate))
     assert code == 0
@@ -67,7 +97,9 @@ def test_audit_reports_with_articles_and_writes_nothing_then_remediate_converges
 
 
 def test_an_unbound_namespace_is_refused_with_exit_2(
-    sandbox_env: str, scratch_account: AccountAccess, tmp_path: Path,
+    sandbox_env: str,
+    scratch_account: AccountAccess,
+    tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     estate = _manifest(tmp_path, scratch_account, namespace="intruder")
@@ -77,42 +109,67 @@ def test_an_unbound_namespace_is_refused_with_exit_2(
 
 
 def test_the_external_id_comes_from_a_secret_in_the_file(
-    sandbox_env: str, capsys: pytest.CaptureFixture[str], tmp_path: Path,
+    sandbox_env: str,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
 ) -> None:
-    examples = [str(REPO / "examples" / "awsaccounts.yaml"),
-                str(REPO / "examples" / "gdprmonitoring-observe.yaml")]
-    code, out, _ = _run(capsys, "audit", "-f", examples[0], "-f", examples[1],
-                        "--format", "json")
+    examples = [
+        str(REPO / "examples" / "awsaccounts.yaml"),
+        str(REPO / "examples" / "gdprmonitoring-observe.yaml"),
+    ]
+    code, out, _ = _run(capsys, "audit", "-f", examples[0], "-f", examples[1], "--format", "json")
     assert code in (0, 1), out
     assert json.loads(out)["summary"]["errors"] == 0
 
     wrong = tmp_path / "wrong-secret.yaml"
-    wrong.write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "prod-external-id"},
-        "stringData": {"externalId": "not-the-right-one"}}))
-    code, out, _ = _run(capsys, "audit", "-f", examples[0], "-f", examples[1],
-                        "-f", str(wrong), "--format", "json")
+    wrong.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {"name": "prod-external-id"},
+                "stringData": {"externalId": "not-the-right-one"},
+            }
+        )
+    )
+    code, out, _ = _run(
+        capsys, "audit", "-f", examples[0], "-f", examples[1], "-f", str(wrong), "--format", "json"
+    )
     assert code == 2
     assert {e["reason"] for e in json.loads(out)["errors"]} == {"AccessDenied"}
 
 
-@pytest.mark.parametrize(("document", "message"), [
-    ("kind: GdprMonitoring\napiVersion: monitoring.gdpr.io/v1alpha1\nmetadata: {name: x}\n"
-     "spec: {accounts: [prod], regions: [eu-west-1], logs: {retentionDays: 2}}\n",
-     "document 1 (GdprMonitoring x): spec.logs.retentionDays: 2 is not one of"),
-    ("kind: GdprMonitoring\napiVersion: monitoring.gdpr.io/v1alpha1\nmetadata: {name: x}\n"
-     "spec: {regions: [eu-west-1]}\n",
-     "document 1 (GdprMonitoring x): spec: 'accounts' is a required property"),
-    ("---\nkind: AwsAccount\napiVersion: monitoring.gdpr.io/v1alpha1\nmetadata: {name: a}\n"
-     "spec: {accountId: '1234', allowedNamespaces: []}\n",
-     "document 1 (AwsAccount a): spec.accountId: '1234' does not match"),
-    ("kind: GdprMonitoring\napiVersion: monitoring.gdpr.io/v1alpha1\nmetadata: {}\n",
-     "document 1 (GdprMonitoring): metadata.name is required"),
-    ("key: [unclosed\n", "while parsing"),
-    ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n", "no GdprMonitoring"),
-])
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        (
+            "kind: GdprMonitoring\napiVersion: monitoring.gdpr.io/v1alpha1\nmetadata: {name: x}\n"
+            "spec: {accounts: [prod], regions: [eu-west-1], logs: {retentionDays: 2}}\n",
+            "document 1 (GdprMonitoring x): spec.logs.retentionDays: 2 is not one of",
+        ),
+        (
+            "kind: GdprMonitoring\napiVersion: monitoring.gdpr.io/v1alpha1\nmetadata: {name: x}\n"
+            "spec: {regions: [eu-west-1]}\n",
+            "document 1 (GdprMonitoring x): spec: 'accounts' is a required property",
+        ),
+        (
+            "---\nkind: AwsAccount\napiVersion: monitoring.gdpr.io/v1alpha1\nmetadata: {name: a}\n"
+            "spec: {accountId: '1234', allowedNamespaces: []}\n",
+            "document 1 (AwsAccount a): spec.accountId: '1234' does not match",
+        ),
+        (
+            "kind: GdprMonitoring\napiVersion: monitoring.gdpr.io/v1alpha1\nmetadata: {}\n",
+            "document 1 (GdprMonitoring): metadata.name is required",
+        ),
+        ("key: [unclosed\n", "while parsing"),
+        ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n", "no GdprMonitoring"),
+    ],
+)
 def test_malformed_input_names_file_document_and_field(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], document: str, message: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    document: str,
+    message: str,
 ) -> None:
     path = tmp_path / "input.yaml"
     path.write_text(document)

@@ -17,15 +17,22 @@ repository next to shared/."""
 
 def reference_dir() -> Path:
     if not REFERENCE.is_dir():
-        pytest.fail(f"the reference data is missing: expected {REFERENCE} (shared/reference "
-                    f"next to the repository's clone, as CI lays it out)")
+        pytest.fail(
+            f"the reference data is missing: expected {REFERENCE} (shared/reference "
+            f"next to the repository's clone, as CI lays it out)"
+        )
     return REFERENCE
 
 
 def kustomize(kubectl: Path, directory: Path) -> list[dict[str, Any]]:
     """The objects that `kubectl kustomize DIRECTORY` renders."""
-    built = subprocess.run([str(kubectl), "kustomize", str(directory)], capture_output=True,
-                           text=True, check=False, timeout=60)
+    built = subprocess.run(
+        [str(kubectl), "kustomize", str(directory)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
     assert built.returncode == 0, f"kubectl kustomize {directory} failed:\n{built.stderr}"
     return [doc for doc in yaml.safe_load_all(built.stdout) if doc]
 

@@ -18,8 +18,11 @@ class FinalStage:
 
 def final_stage(dockerfile: Path) -> FinalStage:
     text = re.sub(r"\\\n", " ", dockerfile.read_text())  # join continued lines
-    lines = [line.strip() for line in text.splitlines()
-             if line.strip() and not line.lstrip().startswith("#")]
+    lines = [
+        line.strip()
+        for line in text.splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
     last_from = max(i for i, line in enumerate(lines) if line.upper().startswith("FROM "))
     entrypoint: list[str] | None = None
     cmd: list[str] | None = None
@@ -32,8 +35,9 @@ def final_stage(dockerfile: Path) -> FinalStage:
             try:
                 value = json.loads(rest)
             except json.JSONDecodeError as error:
-                raise AssertionError(f"{instruction} must use the exec (JSON) form: {rest}") \
-                    from error
+                raise AssertionError(
+                    f"{instruction} must use the exec (JSON) form: {rest}"
+                ) from error
             if instruction == "ENTRYPOINT":
                 entrypoint = value
             else:

@@ -96,14 +96,18 @@ def lua_literal(value: Any) -> str:  # noqa: PLR0911 - one return per type
     if isinstance(value, list):
         return "{" + ", ".join(lua_literal(item) for item in value) + "}"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"[{_string(str(k))}] = {lua_literal(v)}"
-                               for k, v in value.items()) + "}"
+        return (
+            "{"
+            + ", ".join(f"[{_string(str(k))}] = {lua_literal(v)}" for k, v in value.items())
+            + "}"
+        )
     raise TypeError(f"cannot convert {type(value).__name__} to Lua")
 
 
 def _lua(program: str) -> str:
-    ran = subprocess.run([lua_binary(), "-"], input=program, capture_output=True, text=True,
-                         check=False, timeout=30)
+    ran = subprocess.run(
+        [lua_binary(), "-"], input=program, capture_output=True, text=True, check=False, timeout=30
+    )
     assert ran.returncode == 0, f"lua5.1 failed:\n{ran.stderr}"
     return ran.stdout
 

@@ -14,10 +14,26 @@ _GROUPING = re.compile(
     r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^()]*\)", re.IGNORECASE
 )
 _IDENTIFIER = re.compile(r"(?<![\w.:])([a-zA-Z_:][a-zA-Z0-9_:]*)(\s*\()?")
-_KEYWORDS = frozenset({
-    "and", "or", "unless", "by", "without", "on", "ignoring", "group_left", "group_right",
-    "bool", "offset", "inf", "nan", "atan2", "start", "end",
-})
+_KEYWORDS = frozenset(
+    {
+        "and",
+        "or",
+        "unless",
+        "by",
+        "without",
+        "on",
+        "ignoring",
+        "group_left",
+        "group_right",
+        "bool",
+        "offset",
+        "inf",
+        "nan",
+        "atan2",
+        "start",
+        "end",
+    }
+)
 _LABEL_VALUES = re.compile(r"^\s*label_values\(\s*([a-zA-Z_:][\w:]*)")
 
 
@@ -58,11 +74,19 @@ def exported_metric_names() -> set[str]:
         if family.type == "counter":
             names.update({f"{family.name}_total", f"{family.name}_created"})
         elif family.type in ("histogram", "gaugehistogram"):
-            names.update(f"{family.name}{suffix}" for suffix in
-                         ("_bucket", "_sum", "_count", "_created", "_gsum", "_gcount"))
+            names.update(
+                f"{family.name}{suffix}"
+                for suffix in ("_bucket", "_sum", "_count", "_created", "_gsum", "_gcount")
+            )
         elif family.type == "summary":
-            names.update({family.name, f"{family.name}_sum", f"{family.name}_count",
-                          f"{family.name}_created"})
+            names.update(
+                {
+                    family.name,
+                    f"{family.name}_sum",
+                    f"{family.name}_count",
+                    f"{family.name}_created",
+                }
+            )
         else:
             names.add(family.name)
     return names

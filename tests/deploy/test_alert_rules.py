@@ -31,26 +31,41 @@ def _rules() -> list[dict[str, Any]]:
 
 
 def test_prometheusrule_is_generated_from_the_rules_file() -> None:
-    generated = subprocess.run([str(REPO / "scripts" / "generate-prometheusrule"), "--stdout"],
-                               capture_output=True, text=True, check=True).stdout
+    generated = subprocess.run(
+        [str(REPO / "scripts" / "generate-prometheusrule"), "--stdout"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert PROMETHEUS_RULE.read_text() == generated, (
-        "prometheusrule.yaml is stale: run scripts/generate-prometheusrule")
+        "prometheusrule.yaml is stale: run scripts/generate-prometheusrule"
+    )
     rule = yaml.safe_load(PROMETHEUS_RULE.read_text())
     assert rule["kind"] == "PrometheusRule"
     assert rule["spec"]["groups"] == yaml.safe_load(RULES.read_text())["groups"]
 
 
 def test_promtool_checks_the_rules(promtool: Path) -> None:
-    checked = subprocess.run([str(promtool), "check", "rules", str(RULES)],
-                             capture_output=True, text=True, check=False, timeout=60)
+    checked = subprocess.run(
+        [str(promtool), "check", "rules", str(RULES)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert f"SUCCESS: {len(_rules())} rules found" in checked.stdout
 
 
 def test_promtool_unit_tests_pass(promtool: Path) -> None:
     assert PROMTOOL_TESTS, "no promtool tests found"
-    tested = subprocess.run([str(promtool), "test", "rules", *map(str, PROMTOOL_TESTS)],
-                            capture_output=True, text=True, check=False, timeout=120)
+    tested = subprocess.run(
+        [str(promtool), "test", "rules", *map(str, PROMTOOL_TESTS)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
     assert tested.returncode == 0, tested.stdout + tested.stderr
 
 

@@ -25,14 +25,19 @@ def _cases(directory: Path) -> list[tuple[Path, dict[str, Any]]]:
 
 
 def _reference_examples() -> list[Path]:
-    examples = sorted(path.parent for path in
-                      (reference_dir() / "argo-cd" / "health-examples").glob("*/health_test.yaml"))
+    examples = sorted(
+        path.parent
+        for path in (reference_dir() / "argo-cd" / "health-examples").glob("*/health_test.yaml")
+    )
     assert examples, "no health_test.yaml under shared/reference/argo-cd/health-examples"
     return examples
 
 
-@pytest.mark.parametrize(("input_path", "expected"), _cases(CASES_DIR),
-                         ids=lambda value: value.stem if isinstance(value, Path) else "")
+@pytest.mark.parametrize(
+    ("input_path", "expected"),
+    _cases(CASES_DIR),
+    ids=lambda value: value.stem if isinstance(value, Path) else "",
+)
 def test_gdprmonitoring_health(input_path: Path, expected: dict[str, str]) -> None:
     obj = yaml.safe_load(input_path.read_text())
     status, message = run_health(HEALTH_LUA, obj)
@@ -45,15 +50,25 @@ def test_every_health_status_and_terminal_reason_is_covered() -> None:
     degraded_reasons = set()
     for path, expected in cases:
         if expected["status"] == "Degraded":
-            ready = next(c for c in yaml.safe_load(path.read_text())["status"]["conditions"]
-                         if c["type"] == "Ready")
+            ready = next(
+                c
+                for c in yaml.safe_load(path.read_text())["status"]["conditions"]
+                if c["type"] == "Ready"
+            )
             degraded_reasons.add(ready["reason"])
-    assert degraded_reasons >= {"AccountNotBound", "AccountNotFound", "InvalidSpec",
-                                "CredentialsUnavailable", "AccessDenied", "ChecksFailing"}
+    assert degraded_reasons >= {
+        "AccountNotBound",
+        "AccountNotFound",
+        "InvalidSpec",
+        "CredentialsUnavailable",
+        "AccessDenied",
+        "ChecksFailing",
+    }
 
 
-@pytest.mark.parametrize("input_path", [path for path, _ in _cases(CASES_DIR)],
-                         ids=lambda path: path.stem)
+@pytest.mark.parametrize(
+    "input_path", [path for path, _ in _cases(CASES_DIR)], ids=lambda path: path.stem
+)
 def test_testdata_are_valid_gdprmonitorings(input_path: Path) -> None:
     """The cases are objects the API server could hold: spec and status fit the CRD schema."""
     obj = yaml.safe_load(input_path.read_text())
@@ -65,8 +80,9 @@ def test_testdata_are_valid_gdprmonitorings(input_path: Path) -> None:
 def test_harness_reports_what_the_script_returns(tmp_path: Path) -> None:
     """A script that returns something else is seen as such (the harness can fail)."""
     script = tmp_path / "health.lua"
-    script.write_text('return {status = "Degraded", message = obj.metadata.name .. "\\n" .. '
-                      '#obj.spec.regions}')
+    script.write_text(
+        'return {status = "Degraded", message = obj.metadata.name .. "\\n" .. #obj.spec.regions}'
+    )
     obj = {"metadata": {"name": "wéb"}, "spec": {"regions": ["a", "b"]}}
     assert run_health(script, obj) == ("Degraded", "wéb\n2")
     script.write_text("return {status = os.getenv('HOME')}")  # os is not in Argo CD's VM

@@ -26,13 +26,17 @@ def _dashboard() -> dict[str, Any]:
 
 def _queries() -> list[tuple[str, str]]:
     dashboard = _dashboard()
-    queries = [(f"{panel['title']} {target['refId']}", target["expr"])
-               for panel in _panels(dashboard["panels"]) for target in panel.get("targets", [])]
+    queries = [
+        (f"{panel['title']} {target['refId']}", target["expr"])
+        for panel in _panels(dashboard["panels"])
+        for target in panel.get("targets", [])
+    ]
     for variable in dashboard["templating"]["list"]:
         if variable["type"] == "query":
             query = variable["query"]
-            queries.append((f"${variable['name']}",
-                            query["query"] if isinstance(query, dict) else query))
+            queries.append(
+                (f"${variable['name']}", query["query"] if isinstance(query, dict) else query)
+            )
     return queries
 
 
@@ -45,11 +49,17 @@ def test_queries_select_only_exported_metrics(where: str, expr: str) -> None:
 
 
 def test_dashboard_shows_what_issue_7_asks_for() -> None:
-    used = set().union(*(metric_names(expr) for where, expr in _queries()
-                         if not where.startswith("$")))
-    assert {"gdpr_check_compliant", "gdpr_drift_detected_total", "gdpr_remediations_total",
-            "gdpr_guardduty_findings", "gdpr_reconcile_duration_seconds_bucket",
-            "gdpr_aws_api_calls_total"} <= used
+    used = set().union(
+        *(metric_names(expr) for where, expr in _queries() if not where.startswith("$"))
+    )
+    assert {
+        "gdpr_check_compliant",
+        "gdpr_drift_detected_total",
+        "gdpr_remediations_total",
+        "gdpr_guardduty_findings",
+        "gdpr_reconcile_duration_seconds_bucket",
+        "gdpr_aws_api_calls_total",
+    } <= used
     exprs = " ".join(expr for _, expr in _queries())
     assert "histogram_quantile(" in exprs
     assert 'outcome="throttled"' in exprs
@@ -64,8 +74,11 @@ def test_panels_are_well_formed() -> None:
     for panel in panels:
         grid = panel["gridPos"]
         assert grid["x"] + grid["w"] <= 24, panel["title"]
-        cells = {(x, y) for x in range(grid["x"], grid["x"] + grid["w"])
-                 for y in range(grid["y"], grid["y"] + grid["h"])}
+        cells = {
+            (x, y)
+            for x in range(grid["x"], grid["x"] + grid["w"])
+            for y in range(grid["y"], grid["y"] + grid["h"])
+        }
         assert not cells & occupied, f"{panel['title']} overlaps another panel"
         occupied |= cells
         if panel["type"] != "row":
@@ -81,16 +94,25 @@ def test_panels_are_well_formed() -> None:
                 assert variable in names
 
 
-@pytest.mark.parametrize(("expr", "names"), [
-    ('sum by (check) (increase(gdpr_drift_detected_total{check=~"a|b"}[$__rate_interval]))',
-     {"gdpr_drift_detected_total"}),
-    ("histogram_quantile(0.9, sum by (le) (rate(x_bucket[5m] offset 1h)))", {"x_bucket"}),
-    ('a / on (service) group_left (operation) b > bool 1e3 and c unless d or vector(0)',
-     {"a", "b", "c", "d"}),
-    ('absent(up{job=~".*gdpr-operator.*"} == 1) and absent(gdpr_reconcile_total)',
-     {"up", "gdpr_reconcile_total"}),
-    ('time() - m{x="sum(y)"} > 3600', {"m"}),
-    ("sum without (instance) (rate(ns:metric:rate5m[1h:5m]))", {"ns:metric:rate5m"}),
-])
+@pytest.mark.parametrize(
+    ("expr", "names"),
+    [
+        (
+            'sum by (check) (increase(gdpr_drift_detected_total{check=~"a|b"}[$__rate_interval]))',
+            {"gdpr_drift_detected_total"},
+        ),
+        ("histogram_quantile(0.9, sum by (le) (rate(x_bucket[5m] offset 1h)))", {"x_bucket"}),
+        (
+            "a / on (service) group_left (operation) b > bool 1e3 and c unless d or vector(0)",
+            {"a", "b", "c", "d"},
+        ),
+        (
+            'absent(up{job=~".*gdpr-operator.*"} == 1) and absent(gdpr_reconcile_total)',
+            {"up", "gdpr_reconcile_total"},
+        ),
+        ('time() - m{x="sum(y)"} > 3600', {"m"}),
+        ("sum without (instance) (rate(ns:metric:rate5m[1h:5m]))", {"ns:metric:rate5m"}),
+    ],
+)
 def test_metric_name_extraction(expr: str, names: set[str]) -> None:
     assert metric_names(expr) == names

@@ -52,20 +52,30 @@ PERMISSION_ONLY = frozenset({"iam:PassRole"})
 
 IMPLIED: Mapping[str, tuple[frozenset[str], str]] = {
     "iam:PassRole": (
-        frozenset({"iam:AddRoleToInstanceProfile", "ec2:AssociateIamInstanceProfile",
-                   "ec2:ReplaceIamInstanceProfileAssociation"}),
-        "putting the agent's role in its profile, or the profile on an instance, passes it"),
+        frozenset(
+            {
+                "iam:AddRoleToInstanceProfile",
+                "ec2:AssociateIamInstanceProfile",
+                "ec2:ReplaceIamInstanceProfileAssociation",
+            }
+        ),
+        "putting the agent's role in its profile, or the profile on an instance, passes it",
+    ),
     "iam:CreateServiceLinkedRole": (
         frozenset({"guardduty:CreateDetector", "guardduty:UpdateDetector"}),
-        "GuardDuty creates its service-linked roles on the caller's behalf"),
+        "GuardDuty creates its service-linked roles on the caller's behalf",
+    ),
     "iam:TagRole": (frozenset({"iam:CreateRole"}), "CreateRole with Tags"),
     "iam:TagInstanceProfile": (
-        frozenset({"iam:CreateInstanceProfile"}), "CreateInstanceProfile with Tags"),
+        frozenset({"iam:CreateInstanceProfile"}),
+        "CreateInstanceProfile with Tags",
+    ),
     "guardduty:TagResource": (frozenset({"guardduty:CreateDetector"}), "CreateDetector with Tags"),
     "logs:TagResource": (frozenset({"logs:CreateLogGroup"}), "CreateLogGroup with tags"),
     "ssm:AddTagsToResource": (
         frozenset({"ssm:PutParameter", "ssm:CreateAssociation"}),
-        "PutParameter and CreateAssociation with Tags"),
+        "PutParameter and CreateAssociation with Tags",
+    ),
 }
 """Actions that AWS authorizes as part of another call, so never seen as calls: each is
 justified by the recorded calls that need it (the test checks that one of them was made)."""
@@ -74,9 +84,18 @@ REGION = "eu-west-1"
 IAM_REGION = "us-east-1"
 WEB = {"gdpr-scope": "web"}
 LINUX_AMI = "ami-760aaa0f"
-EC2_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
-    "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
-    "Action": "sts:AssumeRole"}]})
+EC2_TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "ec2.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+)
 LAMBDA_TRUST = EC2_TRUST.replace("ec2.amazonaws.com", "lambda.amazonaws.com")
 S3_READ_POLICY = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
 MEMBER_ROLE = "gdpr-operator-member"
@@ -119,21 +138,33 @@ def test_the_policy_allows_each_declared_action_once_within_the_size_limit() -> 
     assert sorted(allowed) == sorted(_generator().declared_actions())
     assert len(allowed) == len(set(allowed))
     assert all(statement["Effect"] == "Allow" for statement in policy["Statement"])
-    assert len({statement["Sid"] for statement in policy["Statement"]}) == len(
-        policy["Statement"])
+    assert len({statement["Sid"] for statement in policy["Statement"]}) == len(policy["Statement"])
     assert not [action for action in allowed if "*" in action]
     assert len(re.sub(r"\s", "", POLICY.read_text("utf-8"))) <= MANAGED_POLICY_MAX_CHARS
 
 
 def test_only_the_pass_role_and_service_linked_role_statements_are_conditioned() -> None:
-    conditioned = {statement["Sid"]: (statement["Action"], statement["Condition"])
-                   for statement in _policy()["Statement"] if "Condition" in statement}
+    conditioned = {
+        statement["Sid"]: (statement["Action"], statement["Condition"])
+        for statement in _policy()["Statement"]
+        if "Condition" in statement
+    }
     assert conditioned == {
-        "PassAgentRoleToEc2": (["iam:PassRole"], {
-            "StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}),
-        "GuardDutyServiceLinkedRoles": (["iam:CreateServiceLinkedRole"], {
-            "StringEquals": {"iam:AWSServiceName": [
-                "guardduty.amazonaws.com", "malware-protection.guardduty.amazonaws.com"]}}),
+        "PassAgentRoleToEc2": (
+            ["iam:PassRole"],
+            {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}},
+        ),
+        "GuardDutyServiceLinkedRoles": (
+            ["iam:CreateServiceLinkedRole"],
+            {
+                "StringEquals": {
+                    "iam:AWSServiceName": [
+                        "guardduty.amazonaws.com",
+                        "malware-protection.guardduty.amazonaws.com",
+                    ]
+                }
+            },
+        ),
     }
 
 
@@ -152,42 +183,56 @@ def test_every_action_names_an_operation_of_its_service() -> None:
 
 
 def test_the_layers_own_actions_are_those_of_its_calls() -> None:
-    assert frozenset({iam_action("sts", "assume_role"), iam_action("ec2", "describe_regions")}
-                     ) == LAYER_IAM_ACTIONS
+    assert (
+        frozenset({iam_action("sts", "assume_role"), iam_action("ec2", "describe_regions")})
+        == LAYER_IAM_ACTIONS
+    )
 
 
-def test_the_member_trust_policy_example_has_placeholders_and_an_external_id_condition(
-) -> None:
+def test_the_member_trust_policy_example_has_placeholders_and_an_external_id_condition() -> None:
     text = MEMBER_TRUST.read_text("utf-8")
     assert set(re.findall(r"\b[A-Z]+(?:_[A-Z]+)+\b", text)) == {
-        "MANAGEMENT_ACCOUNT_ID", "OPERATOR_ROLE_NAME", "EXTERNAL_ID"}
+        "MANAGEMENT_ACCOUNT_ID",
+        "OPERATOR_ROLE_NAME",
+        "EXTERNAL_ID",
+    }
     (statement,) = json.loads(text)["Statement"]
     assert statement["Action"] == "sts:AssumeRole"
     assert statement["Condition"] == {"StringEquals": {"sts:ExternalId": "EXTERNAL_ID"}}
 
 
 async def test_a_layer_is_told_of_each_call_once_assume_role_included(
-    scratch_account: AccountAccess, sandbox_url: str, sandbox: SandboxControl,
+    scratch_account: AccountAccess,
+    sandbox_url: str,
+    sandbox: SandboxControl,
 ) -> None:
     """What the recorder relies on: every call, the credentials' AssumeRole too; a throttled
     call retried by botocore is one call; another layer's calls are not told."""
     seen: list[tuple[str, str, str]] = []
-    sandbox.add_fault("guardduty", "throttle", operation="ListDetectors",
-                      account=scratch_account.account_id, count=2)
+    sandbox.add_fault(
+        "guardduty",
+        "throttle",
+        operation="ListDetectors",
+        account=scratch_account.account_id,
+        count=2,
+    )
     async with sandbox_layer(sandbox_url) as observed, sandbox_layer(sandbox_url) as other:
         observed.observe_calls(lambda *call: seen.append(call))
         target = Target(scratch_account, REGION)
         await observed.call(target, "guardduty", "list_detectors")
         await other.call(target, "guardduty", "list_detectors")
     # In this order: a call is told before it is signed, which fetches the credentials.
-    assert seen == [("guardduty", "ListDetectors", "guardduty:ListDetectors"),
-                    ("sts", "AssumeRole", "sts:AssumeRole")]
-    assert sandbox.call_count("guardduty", "ListDetectors",
-                              account=scratch_account.account_id) == 4
+    assert seen == [
+        ("guardduty", "ListDetectors", "guardduty:ListDetectors"),
+        ("sts", "AssumeRole", "sts:AssumeRole"),
+    ]
+    assert sandbox.call_count("guardduty", "ListDetectors", account=scratch_account.account_id) == 4
 
 
 async def test_the_operator_calls_only_what_the_policy_allows_and_needs_all_of_it(
-    operator_layer: Aws, layer: Aws, scratch_account: AccountAccess,
+    operator_layer: Aws,
+    layer: Aws,
+    scratch_account: AccountAccess,
     aws_calls: AwsCallRecorder,
 ) -> None:
     """Every component, in Observe and Enforce, drift repaired, a spec change, release, and
@@ -200,55 +245,76 @@ async def test_the_operator_calls_only_what_the_policy_allows_and_needs_all_of_i
     assert not outside, (
         f"calls outside deploy/iam/gdpr-operator-policy.json: {sorted(outside)}; declare "
         f"them (CheckInfo.iam_actions, a reconciler's own, or LAYER_IAM_ACTIONS) and run "
-        f"scripts/generate-iam-policy")
+        f"scripts/generate-iam-policy"
+    )
     unused = allowed - calls.actions - IMPLIED.keys()
     assert not unused, (
         f"allowed, but no scenario called them: {sorted(unused)}; add a scenario that "
-        f"reaches them, or stop declaring them")
+        f"reaches them, or stop declaring them"
+    )
     for action, (needed_by, reason) in IMPLIED.items():
         assert action in allowed, f"{action} ({reason}) is missing from the policy"
         assert needed_by & calls.actions, (
-            f"{action} is allowed for {sorted(needed_by)} ({reason}), none of which was called")
+            f"{action} is allowed for {sorted(needed_by)} ({reason}), none of which was called"
+        )
     writes = {action for action in observed.actions if not _generator().is_read(action)}
     assert writes <= LAYER_IAM_ACTIONS, f"Observe called {sorted(writes)}"
 
 
-async def _scenarios(operator: Aws, layer: Aws, account: AccountAccess,
-                     aws_calls: AwsCallRecorder) -> CallRecord:
+async def _scenarios(
+    operator: Aws, layer: Aws, account: AccountAccess, aws_calls: AwsCallRecorder
+) -> CallRecord:
     """Runs the scenarios; returns the calls of the Observe pass."""
     member = await _member_account(layer, account)
     target = Target(account, REGION)
     key = (await layer.call(target, "kms", "create_key"))["KeyMetadata"]["Arn"]
-    spec = parse_monitoring({
-        "accounts": [member.name], "regions": [REGION], "managementPolicy": "Enforce",
-        "deletionPolicy": "Delete", "guardDuty": {"autoEnableOrganizationMembers": "ALL"},
-        "instances": {"selector": {"tags": WEB},
-                      "instanceProfile": {"whenOtherProfileAttached": "Replace"}},
-        "cloudWatchAgent": {"presets": ["linux-system"]},
-        "logs": {"retentionDays": 30, "kmsKeyArn": key},
-    })
+    spec = parse_monitoring(
+        {
+            "accounts": [member.name],
+            "regions": [REGION],
+            "managementPolicy": "Enforce",
+            "deletionPolicy": "Delete",
+            "guardDuty": {"autoEnableOrganizationMembers": "ALL"},
+            "instances": {
+                "selector": {"tags": WEB},
+                "instanceProfile": {"whenOtherProfileAttached": "Replace"},
+            },
+            "cloudWatchAgent": {"presets": ["linux-system"]},
+            "logs": {"retentionDays": 30, "kmsKeyArn": key},
+        }
+    )
     assert [r.component for r in RECONCILERS if not r.applies_to(spec)] == [], (
-        "a component these scenarios do not run: enable it in their spec")
+        "a component these scenarios do not run: enable it in their spec"
+    )
     await _estate(layer, account, spec)
 
-    async def run(monitoring: MonitoringSpec, external_id: str = EXTERNAL_ID,
-                  work: Work = engine.reconcile) -> engine.Outcome:
+    async def run(
+        monitoring: MonitoringSpec, external_id: str = EXTERNAL_ID, work: Work = engine.reconcile
+    ) -> engine.Outcome:
         return await work(_request(operator, member, monitoring, external_id))
 
     # Observe first: everything is missing, nothing may be written.
     with aws_calls.recording() as observed:
-        _no_errors(await run(dataclasses.replace(
-            spec, management_policy=ManagementPolicy.OBSERVE)))
+        _no_errors(await run(dataclasses.replace(spec, management_policy=ManagementPolicy.OBSERVE)))
     # Enforce creates the detector, the role and profile, associations, parameters, groups.
     _no_errors(await run(spec))
     # Drift behind the operator's back, and a spec change that renders a new configuration.
     (detector,) = (await layer.call(target, "guardduty", "list_detectors"))["DetectorIds"]
     await layer.call(target, "guardduty", "update_detector", DetectorId=detector, Enable=False)
     assert spec.instances is not None
-    await layer.call(Target(account, GLOBAL_REGION), "iam", "update_assume_role_policy",
-                     RoleName=spec.instances.role_name, PolicyDocument=LAMBDA_TRUST)
-    reconfigured = dataclasses.replace(spec, cloud_watch_agent=dataclasses.replace(
-        spec.cloud_watch_agent, presets=("linux-system", "nginx")))
+    await layer.call(
+        Target(account, GLOBAL_REGION),
+        "iam",
+        "update_assume_role_policy",
+        RoleName=spec.instances.role_name,
+        PolicyDocument=LAMBDA_TRUST,
+    )
+    reconfigured = dataclasses.replace(
+        spec,
+        cloud_watch_agent=dataclasses.replace(
+            spec.cloud_watch_agent, presets=("linux-system", "nginx")
+        ),
+    )
     _no_errors(await run(reconfigured))
     # Converged: reads only (association runs, log streams), nothing left to repair.
     converged = await run(reconfigured)
@@ -259,29 +325,53 @@ async def _scenarios(operator: Aws, layer: Aws, account: AccountAccess,
     _no_errors(released)
     assert released.released
     # Every region enabled in the account: the layer's DescribeRegions.
-    _no_errors(await run(parse_monitoring({
-        "accounts": [member.name], "regions": ["*"], "managementPolicy": "Observe",
-        "auditChecks": []})))
+    _no_errors(
+        await run(
+            parse_monitoring(
+                {
+                    "accounts": [member.name],
+                    "regions": ["*"],
+                    "managementPolicy": "Observe",
+                    "auditChecks": [],
+                }
+            )
+        )
+    )
     # The documented trust policy refuses a wrong ExternalId.
     refused = await run(spec, external_id="not-the-external-id")
     assert refused.errors, "a wrong ExternalId was accepted"
-    assert all(e.reason == "AccessDenied" and "sts:AssumeRole" in e.message
-               for e in refused.errors), refused.errors
+    assert all(
+        e.reason == "AccessDenied" and "sts:AssumeRole" in e.message for e in refused.errors
+    ), refused.errors
     return observed
 
 
 async def _member_account(layer: Aws, account: AccountAccess) -> AwsAccountSpec:
     """The account as a member role made from deploy/iam's trust policy example reaches it."""
-    trust = (MEMBER_TRUST.read_text("utf-8")
-             .replace("MANAGEMENT_ACCOUNT_ID", MANAGEMENT_ACCOUNT_ID)
-             .replace("OPERATOR_ROLE_NAME", "gdpr-operator")
-             .replace("EXTERNAL_ID", EXTERNAL_ID))
-    reply = await layer.call(Target(account, IAM_REGION), "iam", "create_role",
-                             RoleName=MEMBER_ROLE, AssumeRolePolicyDocument=trust)
-    return parse_aws_account("member", {
-        "accountId": account.account_id, "allowedNamespaces": [NAMESPACE],
-        "assumeRole": {"roleArn": reply["Role"]["Arn"],
-                       "externalIdSecretRef": {"name": "member", "key": "externalId"}}})
+    trust = (
+        MEMBER_TRUST.read_text("utf-8")
+        .replace("MANAGEMENT_ACCOUNT_ID", MANAGEMENT_ACCOUNT_ID)
+        .replace("OPERATOR_ROLE_NAME", "gdpr-operator")
+        .replace("EXTERNAL_ID", EXTERNAL_ID)
+    )
+    reply = await layer.call(
+        Target(account, IAM_REGION),
+        "iam",
+        "create_role",
+        RoleName=MEMBER_ROLE,
+        AssumeRolePolicyDocument=trust,
+    )
+    return parse_aws_account(
+        "member",
+        {
+            "accountId": account.account_id,
+            "allowedNamespaces": [NAMESPACE],
+            "assumeRole": {
+                "roleArn": reply["Role"]["Arn"],
+                "externalIdSecretRef": {"name": "member", "key": "externalId"},
+            },
+        },
+    )
 
 
 async def _estate(layer: Aws, account: AccountAccess, spec: MonitoringSpec) -> None:
@@ -291,38 +381,73 @@ async def _estate(layer: Aws, account: AccountAccess, spec: MonitoringSpec) -> N
     and never expires; a multi-Region trail and its bucket."""
     iam, target = Target(account, IAM_REGION), Target(account, REGION)
     management = Target(AccountAccess("management", MANAGEMENT_ACCOUNT_ID), REGION)
-    await layer.call(management, "guardduty", "enable_organization_admin_account",
-                     AdminAccountId=account.account_id)
-    await layer.call(iam, "iam", "create_role", RoleName="legacy-app",
-                     AssumeRolePolicyDocument=EC2_TRUST)
-    await layer.call(iam, "iam", "attach_role_policy", RoleName="legacy-app",
-                     PolicyArn=S3_READ_POLICY)
+    await layer.call(
+        management,
+        "guardduty",
+        "enable_organization_admin_account",
+        AdminAccountId=account.account_id,
+    )
+    await layer.call(
+        iam, "iam", "create_role", RoleName="legacy-app", AssumeRolePolicyDocument=EC2_TRUST
+    )
+    await layer.call(
+        iam, "iam", "attach_role_policy", RoleName="legacy-app", PolicyArn=S3_READ_POLICY
+    )
     await layer.call(iam, "iam", "create_instance_profile", InstanceProfileName="legacy-app")
-    await layer.call(iam, "iam", "add_role_to_instance_profile",
-                     InstanceProfileName="legacy-app", RoleName="legacy-app")
-    tags = [{"ResourceType": "instance",
-             "Tags": [{"Key": k, "Value": v} for k, v in WEB.items()]}]
+    await layer.call(
+        iam,
+        "iam",
+        "add_role_to_instance_profile",
+        InstanceProfileName="legacy-app",
+        RoleName="legacy-app",
+    )
+    tags = [{"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in WEB.items()]}]
     for profile in ({}, {"IamInstanceProfile": {"Name": "legacy-app"}}):
-        await layer.call(target, "ec2", "run_instances", ImageId=LINUX_AMI, MinCount=1,
-                         MaxCount=1, TagSpecifications=tags, **profile)
+        await layer.call(
+            target,
+            "ec2",
+            "run_instances",
+            ImageId=LINUX_AMI,
+            MinCount=1,
+            MaxCount=1,
+            TagSpecifications=tags,
+            **profile,
+        )
     group = configs_for(spec)[Platform.LINUX].log_group_names[0]
     await layer.call(target, "logs", "create_log_group", logGroupName=group)
     # For the audit checks, which read a trail's status and a bucket's logging only when
     # there is one.
-    await layer.call(target, "s3", "create_bucket", Bucket=f"audit-{account.account_id}",
-                     CreateBucketConfiguration={"LocationConstraint": REGION})
-    await layer.call(target, "cloudtrail", "create_trail", Name="organization",
-                     S3BucketName=f"audit-{account.account_id}", IsMultiRegionTrail=True)
+    await layer.call(
+        target,
+        "s3",
+        "create_bucket",
+        Bucket=f"audit-{account.account_id}",
+        CreateBucketConfiguration={"LocationConstraint": REGION},
+    )
+    await layer.call(
+        target,
+        "cloudtrail",
+        "create_trail",
+        Name="organization",
+        S3BucketName=f"audit-{account.account_id}",
+        IsMultiRegionTrail=True,
+    )
 
 
-def _request(aws: Aws, member: AwsAccountSpec, spec: MonitoringSpec, external_id: str
-             ) -> engine.Request:
+def _request(
+    aws: Aws, member: AwsAccountSpec, spec: MonitoringSpec, external_id: str
+) -> engine.Request:
     async def read_external_id(secret: SecretRef) -> str:
         return external_id
 
     return engine.Request(
-        namespace=NAMESPACE, name=NAME, spec=spec,
-        lookup_account={member.name: member}.get, read_external_id=read_external_id, aws=aws)
+        namespace=NAMESPACE,
+        name=NAME,
+        spec=spec,
+        lookup_account={member.name: member}.get,
+        read_external_id=read_external_id,
+        aws=aws,
+    )
 
 
 def _no_errors(outcome: engine.Outcome) -> None:

@@ -36,7 +36,7 @@ def _argv_and_ports(container: dict[str, Any]) -> tuple[list[str], int, int, str
     assert "command" not in container, "the Deployment must run the image's ENTRYPOINT"
     args = container.get("args", stage.cmd)
     assert args[: len(stage.cmd)] == stage.cmd, "the Deployment's args must start with CMD"
-    flags = {flag: arg[len(flag):] for arg in args for flag in PORT_FLAGS if arg.startswith(flag)}
+    flags = {flag: arg[len(flag) :] for arg in args for flag in PORT_FLAGS if arg.startswith(flag)}
     assert set(flags) == set(PORT_FLAGS), f"the Deployment must set {PORT_FLAGS}: {args}"
     liveness = urllib.request.urlparse(flags["--liveness="])
     assert liveness.port is not None
@@ -61,18 +61,25 @@ def _get(url: str) -> tuple[int, str]:
 
 
 def test_image_command_serves_liveness_and_metrics(
-        installed: Kubectl, local_cluster_env: dict[str, str], kubectl_binary: Path,
-        tmp_path: Path) -> None:
+    installed: Kubectl, local_cluster_env: dict[str, str], kubectl_binary: Path, tmp_path: Path
+) -> None:
     container, namespace, service_account = _container(kubectl_binary)
     argv, _, liveness_port, liveness_path = _argv_and_ports(container)
     new_metrics, new_liveness = free_port(), free_port()
-    argv = [arg.replace(f":{liveness_port}/", f":{new_liveness}/")
-            if arg.startswith("--liveness=") else
-            f"--metrics-port={new_metrics}" if arg.startswith("--metrics-port=") else arg
-            for arg in argv]
+    argv = [
+        arg.replace(f":{liveness_port}/", f":{new_liveness}/")
+        if arg.startswith("--liveness=")
+        else f"--metrics-port={new_metrics}"
+        if arg.startswith("--metrics-port=")
+        else arg
+        for arg in argv
+    ]
     kubeconfig = subprocess.run(
         [str(LOCAL_CLUSTER), "service-account-kubeconfig", namespace, service_account],
-        env=local_cluster_env, capture_output=True, text=True, check=True,
+        env=local_cluster_env,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
     # The image's PATH puts its virtualenv first; here that is this test's virtualenv.
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
@@ -80,15 +87,22 @@ def test_image_command_serves_liveness_and_metrics(
     assert executable is not None
     assert Path(executable).parent == Path(sys.executable).parent
     env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
-    env.update(PATH=path, KUBECONFIG=kubeconfig,
-               GDPR_OPERATOR_NAMESPACE=namespace)  # the downward API's metadata.namespace
+    env.update(
+        PATH=path, KUBECONFIG=kubeconfig, GDPR_OPERATOR_NAMESPACE=namespace
+    )  # the downward API's metadata.namespace
     log = tmp_path / "operator.log"
     with log.open("wb") as sink:
-        process = subprocess.Popen([executable, *argv[1:]], env=env, stdout=sink,
-                                   stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [executable, *argv[1:]], env=env, stdout=sink, stderr=subprocess.STDOUT
+        )
     try:
-        wait_for("the liveness endpoint", lambda: process.poll() is not None or
-                 _get(f"http://127.0.0.1:{new_liveness}{liveness_path}")[0] == 200)
+        wait_for(
+            "the liveness endpoint",
+            lambda: (
+                process.poll() is not None
+                or _get(f"http://127.0.0.1:{new_liveness}{liveness_path}")[0] == 200
+            ),
+        )
         assert process.poll() is None, f"exited early:\n{log.read_text()}"
         status, metrics = _get(f"http://127.0.0.1:{new_metrics}/metrics")
         assert status == 200

@@ -21,13 +21,19 @@ KUSTOMIZATIONS = Path(__file__).parent / "kustomize"
 def cluster(installed: Kubectl, reference: Path) -> Kubectl:
     """The session's cluster with deploy/base applied (by `installed`) and the third-party
     CRDs that the components and the Argo CD example need."""
-    crds = [*sorted((reference / "prometheus-operator").glob("*.yaml")),
-            reference / "argo-cd" / "application-crd.yaml",
-            reference / "argo-cd" / "appproject-crd.yaml"]
+    crds = [
+        *sorted((reference / "prometheus-operator").glob("*.yaml")),
+        reference / "argo-cd" / "application-crd.yaml",
+        reference / "argo-cd" / "appproject-crd.yaml",
+    ]
     for crd in crds:  # server-side: these CRDs exceed client-side apply's annotation limit
         installed.run("apply", "--server-side", "-f", str(crd))
-    for name in ("servicemonitors.monitoring.coreos.com", "prometheusrules.monitoring.coreos.com",
-                 "applications.argoproj.io", "appprojects.argoproj.io"):
+    for name in (
+        "servicemonitors.monitoring.coreos.com",
+        "prometheusrules.monitoring.coreos.com",
+        "applications.argoproj.io",
+        "appprojects.argoproj.io",
+    ):
         installed.run("wait", "--for=condition=Established", "--timeout=60s", f"crd/{name}")
     installed.run("create", "namespace", "argocd", check=False)
     return installed

@@ -36,6 +36,7 @@ ACCOUNT: dict[str, Any] = {
     },
 }
 
+
 class _Absent:
     """A case's value that stands for "leave the field out"."""
 
@@ -58,86 +59,192 @@ MALFORMED = [
     (MONITORING, "deletionPolicy", "Purge", "spec.deletionPolicy"),
     (MONITORING, "resyncInterval", "5 minutes", "spec.resyncInterval"),
     (MONITORING, "resyncInterval", "10s", "spec.resyncInterval"),
-    (MONITORING, "guardDuty.findingPublishingFrequency", "HOURLY",
-     "spec.guardDuty.findingPublishingFrequency"),
+    (
+        MONITORING,
+        "guardDuty.findingPublishingFrequency",
+        "HOURLY",
+        "spec.guardDuty.findingPublishingFrequency",
+    ),
     (MONITORING, "guardDuty.features", ["MALWARE"], "spec.guardDuty.features[0]"),
     (MONITORING, "guardDuty.enable", True, 'unknown field "spec.guardDuty.enable"'),
     (MONITORING, "instances.selector.tags", {}, "spec.instances.selector.tags"),
-    (MONITORING, "instances.selector.tags", {"aws:cloudformation:stack-name": "web"},
-     "spec.instances.selector.tags"),
-    (MONITORING, "instances.instanceProfile.roleName", "bad name!",
-     "spec.instances.instanceProfile.roleName"),
-    (MONITORING, "instances.instanceProfile.whenOtherProfileAttached", "Ignore",
-     "spec.instances.instanceProfile.whenOtherProfileAttached"),
-    (MONITORING, "instances.instanceProfile.additionalPolicyArns", ["ReadOnlyAccess"],
-     "spec.instances.instanceProfile.additionalPolicyArns[0]"),
+    (
+        MONITORING,
+        "instances.selector.tags",
+        {"aws:cloudformation:stack-name": "web"},
+        "spec.instances.selector.tags",
+    ),
+    (
+        MONITORING,
+        "instances.instanceProfile.roleName",
+        "bad name!",
+        "spec.instances.instanceProfile.roleName",
+    ),
+    (
+        MONITORING,
+        "instances.instanceProfile.whenOtherProfileAttached",
+        "Ignore",
+        "spec.instances.instanceProfile.whenOtherProfileAttached",
+    ),
+    (
+        MONITORING,
+        "instances.instanceProfile.additionalPolicyArns",
+        ["ReadOnlyAccess"],
+        "spec.instances.instanceProfile.additionalPolicyArns[0]",
+    ),
     (MONITORING, "cloudWatchAgent.presets", ["mysql"], "spec.cloudWatchAgent.presets[0]"),
-    (MONITORING, "cloudWatchAgent.customLogFiles",
-     [{"platform": "Linux", "filePath": "C:\\app\\app.log", "logGroup": "app"}],
-     "spec.cloudWatchAgent.customLogFiles[0].filePath"),
+    (
+        MONITORING,
+        "cloudWatchAgent.customLogFiles",
+        [{"platform": "Linux", "filePath": "C:\\app\\app.log", "logGroup": "app"}],
+        "spec.cloudWatchAgent.customLogFiles[0].filePath",
+    ),
     (MONITORING, "logs.retentionDays", 2, "spec.logs.retentionDays"),
     (MONITORING, "logs.retentionDays", 0, "spec.logs.retentionDays"),
     (MONITORING, "logs.groupPrefix", "gdpr/web", "spec.logs.groupPrefix"),
-    (MONITORING, "logs.kmsKeyArn",
-     "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-     "spec.logs.kmsKeyArn"),
+    (
+        MONITORING,
+        "logs.kmsKeyArn",
+        "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        "spec.logs.kmsKeyArn",
+    ),
     (MONITORING, "logs.maxIngestionAge", "30s", "spec.logs.maxIngestionAge"),
     (MONITORING, "auditChecks", ["guardduty"], "spec.auditChecks[0]"),
-    (MONITORING, "auditChecks", ["vpc.flow_logs", "vpc.flow_logs"],
-     "spec.auditChecks[1]: Duplicate value"),
-    (MONITORING, "cloudWatchAgent.customLogFiles", [_APP_LOG, _APP_LOG],
-     "spec.cloudWatchAgent.customLogFiles[1]: Duplicate value"),
-    (MONITORING, "cloudWatchAgent.customLogFiles", [{**_APP_LOG, "logGroup": DELETE}],
-     "spec.cloudWatchAgent.customLogFiles[0].logGroup: Required value"),
-    (MONITORING, "cloudWatchAgent.customLogFiles", [{**_APP_LOG, "logGroup": "app logs"}],
-     "spec.cloudWatchAgent.customLogFiles[0].logGroup"),
-    (MONITORING, "cloudWatchAgent.customLogFiles", [{**_APP_LOG, "platform": "Solaris"}],
-     "spec.cloudWatchAgent.customLogFiles[0].platform"),
-    (MONITORING, "cloudWatchAgent.customLogFiles", [{**_APP_LOG, "timestampFormat": "%Y" * 65}],
-     "spec.cloudWatchAgent.customLogFiles[0].timestampFormat"),
-    (MONITORING, "cloudWatchAgent.presets", ["nginx", "nginx"],
-     "spec.cloudWatchAgent.presets[1]: Duplicate value"),
-    (MONITORING, "guardDuty.autoEnableOrganizationMembers", "SOME",
-     "spec.guardDuty.autoEnableOrganizationMembers"),
-    (MONITORING, "guardDuty.features", ["EKS_AUDIT_LOGS", "EKS_AUDIT_LOGS"],
-     "spec.guardDuty.features[1]: Duplicate value"),
-    (MONITORING, "auditChecks", ["cloudtrail.multi_region", "config.recorder", "vpc.flow_logs",
-                                 "s3.access_logging", "config.recorder"],
-     "spec.auditChecks: Too many"),
-    (MONITORING, "cloudWatchAgent.customLogFiles",
-     [{**_APP_LOG, "filePath": f"/var/log/app{n}.log"} for n in range(51)],
-     "spec.cloudWatchAgent.customLogFiles: Too many"),
-    (MONITORING, "cloudWatchAgent.presets", ["linux-system", "apache", "nginx",
-                                             "windows-system", "iis", "nginx"],
-     "spec.cloudWatchAgent.presets: Too many"),
-    (MONITORING, "guardDuty.features", ["S3_DATA_EVENTS"] * 17,
-     "spec.guardDuty.features: Too many"),
-    (MONITORING, "instances.instanceProfile.additionalPolicyArns",
-     [f"arn:aws:iam::aws:policy/Policy{n}" for n in range(9)],
-     "spec.instances.instanceProfile.additionalPolicyArns: Too many"),
+    (
+        MONITORING,
+        "auditChecks",
+        ["vpc.flow_logs", "vpc.flow_logs"],
+        "spec.auditChecks[1]: Duplicate value",
+    ),
+    (
+        MONITORING,
+        "cloudWatchAgent.customLogFiles",
+        [_APP_LOG, _APP_LOG],
+        "spec.cloudWatchAgent.customLogFiles[1]: Duplicate value",
+    ),
+    (
+        MONITORING,
+        "cloudWatchAgent.customLogFiles",
+        [{**_APP_LOG, "logGroup": DELETE}],
+        "spec.cloudWatchAgent.customLogFiles[0].logGroup: Required value",
+    ),
+    (
+        MONITORING,
+        "cloudWatchAgent.customLogFiles",
+        [{**_APP_LOG, "logGroup": "app logs"}],
+        "spec.cloudWatchAgent.customLogFiles[0].logGroup",
+    ),
+    (
+        MONITORING,
+        "cloudWatchAgent.customLogFiles",
+        [{**_APP_LOG, "platform": "Solaris"}],
+        "spec.cloudWatchAgent.customLogFiles[0].platform",
+    ),
+    (
+        MONITORING,
+        "cloudWatchAgent.customLogFiles",
+        [{**_APP_LOG, "timestampFormat": "%Y" * 65}],
+        "spec.cloudWatchAgent.customLogFiles[0].timestampFormat",
+    ),
+    (
+        MONITORING,
+        "cloudWatchAgent.presets",
+        ["nginx", "nginx"],
+        "spec.cloudWatchAgent.presets[1]: Duplicate value",
+    ),
+    (
+        MONITORING,
+        "guardDuty.autoEnableOrganizationMembers",
+        "SOME",
+        "spec.guardDuty.autoEnableOrganizationMembers",
+    ),
+    (
+        MONITORING,
+        "guardDuty.features",
+        ["EKS_AUDIT_LOGS", "EKS_AUDIT_LOGS"],
+        "spec.guardDuty.features[1]: Duplicate value",
+    ),
+    (
+        MONITORING,
+        "auditChecks",
+        [
+            "cloudtrail.multi_region",
+            "config.recorder",
+            "vpc.flow_logs",
+            "s3.access_logging",
+            "config.recorder",
+        ],
+        "spec.auditChecks: Too many",
+    ),
+    (
+        MONITORING,
+        "cloudWatchAgent.customLogFiles",
+        [{**_APP_LOG, "filePath": f"/var/log/app{n}.log"} for n in range(51)],
+        "spec.cloudWatchAgent.customLogFiles: Too many",
+    ),
+    (
+        MONITORING,
+        "cloudWatchAgent.presets",
+        ["linux-system", "apache", "nginx", "windows-system", "iis", "nginx"],
+        "spec.cloudWatchAgent.presets: Too many",
+    ),
+    (
+        MONITORING,
+        "guardDuty.features",
+        ["S3_DATA_EVENTS"] * 17,
+        "spec.guardDuty.features: Too many",
+    ),
+    (
+        MONITORING,
+        "instances.instanceProfile.additionalPolicyArns",
+        [f"arn:aws:iam::aws:policy/Policy{n}" for n in range(9)],
+        "spec.instances.instanceProfile.additionalPolicyArns: Too many",
+    ),
     (MONITORING, "instances.selector", DELETE, "spec.instances.selector: Required value"),
-    (MONITORING, "instances.selector.tags", DELETE,
-     "spec.instances.selector.tags: Required value"),
-    (MONITORING, "instances.instanceProfile.additionalPolicyArns",
-     ["arn:aws:iam::aws:policy/ReadOnlyAccess"] * 2,
-     "spec.instances.instanceProfile.additionalPolicyArns[1]: Duplicate value"),
+    (MONITORING, "instances.selector.tags", DELETE, "spec.instances.selector.tags: Required value"),
+    (
+        MONITORING,
+        "instances.instanceProfile.additionalPolicyArns",
+        ["arn:aws:iam::aws:policy/ReadOnlyAccess"] * 2,
+        "spec.instances.instanceProfile.additionalPolicyArns[1]: Duplicate value",
+    ),
     (ACCOUNT, "accountId", "12345", "spec.accountId"),
     (ACCOUNT, "accountId", DELETE, "spec.accountId: Required value"),
-    (ACCOUNT, "assumeRole.roleArn", "arn:aws:iam::222222222222:role/gdpr-operator",
-     "spec.assumeRole.roleArn"),
+    (
+        ACCOUNT,
+        "assumeRole.roleArn",
+        "arn:aws:iam::222222222222:role/gdpr-operator",
+        "spec.assumeRole.roleArn",
+    ),
     (ACCOUNT, "assumeRole.roleArn", "gdpr-operator", "spec.assumeRole.roleArn"),
     (ACCOUNT, "assumeRole.durationSeconds", 60, "spec.assumeRole.durationSeconds"),
-    (ACCOUNT, "assumeRole.externalIdSecretRef.key", DELETE,
-     "spec.assumeRole.externalIdSecretRef.key: Required value"),
+    (
+        ACCOUNT,
+        "assumeRole.externalIdSecretRef.key",
+        DELETE,
+        "spec.assumeRole.externalIdSecretRef.key: Required value",
+    ),
     (ACCOUNT, "allowedNamespaces", ["Bad_NS"], "spec.allowedNamespaces[0]"),
     (ACCOUNT, "allowedNamespaces", ["web", "web"], "spec.allowedNamespaces[1]: Duplicate value"),
-    (ACCOUNT, "allowedNamespaces", [f"team-{n}" for n in range(257)],
-     "spec.allowedNamespaces: Too many"),
+    (
+        ACCOUNT,
+        "allowedNamespaces",
+        [f"team-{n}" for n in range(257)],
+        "spec.allowedNamespaces: Too many",
+    ),
     (ACCOUNT, "assumeRole.roleArn", DELETE, "spec.assumeRole.roleArn: Required value"),
-    (ACCOUNT, "assumeRole.externalIdSecretRef.name", DELETE,
-     "spec.assumeRole.externalIdSecretRef.name: Required value"),
-    (ACCOUNT, "assumeRole.externalIdSecretRef.name", "Prod_Secret",
-     "spec.assumeRole.externalIdSecretRef.name"),
+    (
+        ACCOUNT,
+        "assumeRole.externalIdSecretRef.name",
+        DELETE,
+        "spec.assumeRole.externalIdSecretRef.name: Required value",
+    ),
+    (
+        ACCOUNT,
+        "assumeRole.externalIdSecretRef.name",
+        "Prod_Secret",
+        "spec.assumeRole.externalIdSecretRef.name",
+    ),
     (ACCOUNT, "assumeRole.sessionName", "x", "spec.assumeRole.sessionName"),
     (ACCOUNT, "assumeRole.sessionName", "gdpr operator", "spec.assumeRole.sessionName"),
 ]
@@ -152,16 +259,21 @@ def _mutated(base: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
     if value is DELETE:
         del node[leaf]
     elif isinstance(value, list):  # a list of objects may say which key an item lacks
-        node[leaf] = [{k: v for k, v in item.items() if v is not DELETE}
-                      if isinstance(item, dict) else item for item in value]
+        node[leaf] = [
+            {k: v for k, v in item.items() if v is not DELETE} if isinstance(item, dict) else item
+            for item in value
+        ]
     else:
         node[leaf] = value
     return obj
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize(("base", "path", "value", "expected"), MALFORMED,
-                         ids=[f"{case[0]['kind']}.{case[1]}={case[2]!r:.60}" for case in MALFORMED])
+@pytest.mark.parametrize(
+    ("base", "path", "value", "expected"),
+    MALFORMED,
+    ids=[f"{case[0]['kind']}.{case[1]}={case[2]!r:.60}" for case in MALFORMED],
+)
 def test_api_server_rejects_malformed_spec(
     installed: Kubectl, base: dict[str, Any], path: str, value: Any, expected: str
 ) -> None:
@@ -180,8 +292,9 @@ def test_api_server_accepts_the_valid_base(installed: Kubectl, base: dict[str, A
 
 @pytest.mark.e2e
 def test_api_server_fills_in_defaults(installed: Kubectl) -> None:
-    result = installed.run("create", "--dry-run=server", "-o", "json", "-f", "-",
-                           stdin=yaml.safe_dump(MONITORING))
+    result = installed.run(
+        "create", "--dry-run=server", "-o", "json", "-f", "-", stdin=yaml.safe_dump(MONITORING)
+    )
     spec = yaml.safe_load(result.stdout)["spec"]
     assert spec["managementPolicy"] == "Observe"
     assert spec["deletionPolicy"] == "Retain"
@@ -192,17 +305,42 @@ def test_api_server_fills_in_defaults(installed: Kubectl) -> None:
 @pytest.mark.e2e
 def test_kubectl_explain_describes_every_spec_field(installed: Kubectl) -> None:
     text = installed.run("explain", "gdprmonitorings.spec", "--recursive").stdout
-    for field in ("accounts", "regions", "managementPolicy", "deletionPolicy", "resyncInterval",
-                  "findingPublishingFrequency", "whenOtherProfileAttached", "presets",
-                  "retentionDays", "kmsKeyArn", "maxIngestionAge", "auditChecks"):
+    for field in (
+        "accounts",
+        "regions",
+        "managementPolicy",
+        "deletionPolicy",
+        "resyncInterval",
+        "findingPublishingFrequency",
+        "whenOtherProfileAttached",
+        "presets",
+        "retentionDays",
+        "kmsKeyArn",
+        "maxIngestionAge",
+        "auditChecks",
+    ):
         assert field in text
     explained = installed.run("explain", "gdprmonitorings.spec.logs.retentionDays").stdout
     assert "storage limitation" in explained
 
 
-_CONSTRAINTS = frozenset({"enum", "pattern", "minimum", "maximum", "minLength", "maxLength",
-                          "minItems", "maxItems", "minProperties", "maxProperties", "required",
-                          "format", "x-kubernetes-validations"})
+_CONSTRAINTS = frozenset(
+    {
+        "enum",
+        "pattern",
+        "minimum",
+        "maximum",
+        "minLength",
+        "maxLength",
+        "minItems",
+        "maxItems",
+        "minProperties",
+        "maxProperties",
+        "required",
+        "format",
+        "x-kubernetes-validations",
+    }
+)
 _FIELD_NAMED = re.compile(r"spec\.([\w.\[\]]+)")
 
 
@@ -231,9 +369,16 @@ def _covered(field: str, schema: dict[str, Any], named: set[str]) -> bool:
 def test_the_table_rejects_something_in_every_constrained_field(kind: str) -> None:
     crd = yaml.safe_load((CRDS / f"{kind.lower()}s.monitoring.gdpr.io.yaml").read_text())
     spec = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
-    named = {re.sub(r"\[\d+\]", "[]", found.group(1))
-             for base, _, _, expected in MALFORMED if base["kind"] == kind
-             for found in [_FIELD_NAMED.search(expected)] if found}
-    uncovered = {field for field, schema in _constrained_fields(spec).items()
-                 if not _covered(field, schema, named)}
+    named = {
+        re.sub(r"\[\d+\]", "[]", found.group(1))
+        for base, _, _, expected in MALFORMED
+        if base["kind"] == kind
+        for found in [_FIELD_NAMED.search(expected)]
+        if found
+    }
+    uncovered = {
+        field
+        for field, schema in _constrained_fields(spec).items()
+        if not _covered(field, schema, named)
+    }
     assert not uncovered, f"no malformed case names {sorted(uncovered)}"

@@ -26,21 +26,28 @@ async def _profile_of(layer: Aws, target: Target, instance_id: str) -> Any:
 
 
 async def test_the_estate_converges_to_ready_through_the_operator(
-    operator: OperatorProcess, installed: Kubectl, scratch_account: AccountAccess, layer: Aws,
+    operator: OperatorProcess,
+    installed: Kubectl,
+    scratch_account: AccountAccess,
+    layer: Aws,
 ) -> None:
     target = Target(scratch_account, REGION)
     web = [await launch_instance(layer, target, {"gdpr-scope": "web"}) for _ in range(2)]
     other = await launch_instance(layer, target, {"gdpr-scope": "batch"})
     namespace = new_namespace(installed)
-    apply_estate(installed, namespace, scratch_account, managementPolicy="Enforce",
-                 resyncInterval="30s",
-                 instances={"selector": {"tags": {"gdpr-scope": "web"}}},
-                 cloudWatchAgent={"presets": ["linux-system", "nginx"]},
-                 logs={"groupPrefix": PREFIX, "retentionDays": 90})
+    apply_estate(
+        installed,
+        namespace,
+        scratch_account,
+        managementPolicy="Enforce",
+        resyncInterval="30s",
+        instances={"selector": {"tags": {"gdpr-scope": "web"}}},
+        cloudWatchAgent={"presets": ["linux-system", "nginx"]},
+        logs={"groupPrefix": PREFIX, "retentionDays": 90},
+    )
 
     conditions = wait_ready(installed, namespace, "True", timeout=180)
-    for component in ("GuardDuty", "AgentRole", "InstanceProfiles", "CloudWatchAgent",
-                      "LogGroups"):
+    for component in ("GuardDuty", "AgentRole", "InstanceProfiles", "CloudWatchAgent", "LogGroups"):
         assert conditions[component]["status"] == "True", conditions[component]
 
     for instance in web:
@@ -50,8 +57,12 @@ async def test_the_estate_converges_to_ready_through_the_operator(
     assert await _profile_of(layer, target, other) is None
     groups = await layer.call(target, "logs", "describe_log_groups", logGroupNamePrefix=PREFIX)
     retention = {g["logGroupName"]: g.get("retentionInDays") for g in groups["logGroups"]}
-    assert set(retention) == {f"{PREFIX}/linux/syslog", f"{PREFIX}/linux/auth",
-                              f"{PREFIX}/nginx/access", f"{PREFIX}/nginx/error"}
+    assert set(retention) == {
+        f"{PREFIX}/linux/syslog",
+        f"{PREFIX}/linux/auth",
+        f"{PREFIX}/nginx/access",
+        f"{PREFIX}/nginx/error",
+    }
     assert set(retention.values()) == {90}
     summary = installed.get("gdprmonitoring", "web", namespace)["status"]["summary"]
     assert summary["nonCompliant"] == 0

@@ -49,6 +49,7 @@ def _every_service(fault: str) -> Callable[[SandboxControl, str], None]:
     def inject(sandbox: SandboxControl, account: str) -> None:
         for service in (*REGIONAL_SERVICES, "iam"):
             sandbox.add_fault(service, fault, account=account)
+
     return inject
 
 
@@ -59,9 +60,15 @@ def _server_errors_in_one_region(sandbox: SandboxControl, account: str) -> None:
 
 def _timeouts(sandbox: SandboxControl, account: str) -> None:
     # Every attempt of the first pass's call times out; the fault then runs out.
-    sandbox.add_fault("guardduty", "latency", operation="ListDetectors", account=account,
-                      region=FAULTED_REGION, count=4,
-                      latency_ms=int(AWS_READ_TIMEOUT_SECONDS * 1000) + 1500)
+    sandbox.add_fault(
+        "guardduty",
+        "latency",
+        operation="ListDetectors",
+        account=account,
+        region=FAULTED_REGION,
+        count=4,
+        latency_ms=int(AWS_READ_TIMEOUT_SECONDS * 1000) + 1500,
+    )
 
 
 def _create_detector_denied(sandbox: SandboxControl, account: str) -> None:
@@ -69,16 +76,35 @@ def _create_detector_denied(sandbox: SandboxControl, account: str) -> None:
 
 
 SCENARIOS = [
-    Scenario("throttling storm", _every_service("throttle"), "Synced", "Throttled", "",
-             "throttled"),
-    Scenario("5xx in one region", _server_errors_in_one_region, "Synced", "AwsServiceError",
-             FAULTED_REGION, "error"),
+    Scenario(
+        "throttling storm", _every_service("throttle"), "Synced", "Throttled", "", "throttled"
+    ),
+    Scenario(
+        "5xx in one region",
+        _server_errors_in_one_region,
+        "Synced",
+        "AwsServiceError",
+        FAULTED_REGION,
+        "error",
+    ),
     Scenario("timeouts", _timeouts, "GuardDuty", "AwsUnreachable", FAULTED_REGION, "error"),
     # Reads succeed, so the checks are evaluated: failing, their repair refused.
-    Scenario("AccessDenied for one action", _create_detector_denied, "GuardDuty",
-             "ChecksFailing", "repair failed: AccessDenied: ", "error"),
-    Scenario("credentials expired for good", _every_service("expired_token"), "Synced",
-             "CredentialsExpired", "", "error"),
+    Scenario(
+        "AccessDenied for one action",
+        _create_detector_denied,
+        "GuardDuty",
+        "ChecksFailing",
+        "repair failed: AccessDenied: ",
+        "error",
+    ),
+    Scenario(
+        "credentials expired for good",
+        _every_service("expired_token"),
+        "Synced",
+        "CredentialsExpired",
+        "",
+        "error",
+    ),
 ]
 
 
@@ -89,16 +115,22 @@ def scenario(request: pytest.FixtureRequest) -> Scenario:
 
 
 async def test_the_estate_converges_once_the_fault_is_gone(
-    *, operator: OperatorProcess, installed: Kubectl, scratch_account: AccountAccess, layer: Aws,
-    sandbox: SandboxControl, scenario: Scenario,
+    *,
+    operator: OperatorProcess,
+    installed: Kubectl,
+    scratch_account: AccountAccess,
+    layer: Aws,
+    sandbox: SandboxControl,
+    scenario: Scenario,
 ) -> None:
     instances = await launch_estate(layer, scratch_account)
     before = api_calls(operator, scenario.outcome)
     scenario.inject(sandbox, scratch_account.account_id)
     estate = apply_fault_estate(installed, scratch_account, instances)
 
-    shown = wait_for_condition(installed, estate, scenario.condition, reason=scenario.reason,
-                               naming=scenario.naming)
+    shown = wait_for_condition(
+        installed, estate, scenario.condition, reason=scenario.reason, naming=scenario.naming
+    )
     assert estate.namespace in shown["message"]  # the AwsAccount, named like its namespace
     if scenario.reason == "ChecksFailing":
         assert "not allowed guardduty:CreateDetector" in shown["message"]
@@ -115,13 +147,15 @@ async def test_the_estate_converges_once_the_fault_is_gone(
 
 
 async def test_credentials_expiring_mid_run_are_assumed_anew(
-    operator: OperatorProcess, installed: Kubectl, scratch_account: AccountAccess, layer: Aws,
+    operator: OperatorProcess,
+    installed: Kubectl,
+    scratch_account: AccountAccess,
+    layer: Aws,
     sandbox: SandboxControl,
 ) -> None:
     # Slow the calls down so that the sessions expire while the first pass is under way.
     for service in ("ec2", "ssm", "logs"):
-        sandbox.add_fault(service, "latency", account=scratch_account.account_id,
-                          latency_ms=150)
+        sandbox.add_fault(service, "latency", account=scratch_account.account_id, latency_ms=150)
     instances = await launch_estate(layer, scratch_account)
     refused_before = api_calls(operator, "error")
     estate = apply_fault_estate(installed, scratch_account, instances)

@@ -36,10 +36,24 @@ def test_a_second_replica_stands_by_while_the_first_leads(
     env = {**os.environ, "KUBECONFIG": str(operator.identity.kubeconfig)}
     with log.open("wb") as sink:
         standby = subprocess.Popen(
-            [sys.executable, "-m", "gdpr_operator", "run", "--metrics-port", str(free_port()),
-             "--metrics-address", "127.0.0.1", "--liveness", liveness,
-             "--operator-namespace", OPERATOR_NAMESPACE],
-            env=env, stdout=sink, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "gdpr_operator",
+                "run",
+                "--metrics-port",
+                str(free_port()),
+                "--metrics-address",
+                "127.0.0.1",
+                "--liveness",
+                liveness,
+                "--operator-namespace",
+                OPERATOR_NAMESPACE,
+            ],
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
     try:
         wait_for("the standby to say so", lambda: "Standing by" in log.read_text())
 
@@ -50,6 +64,7 @@ def test_a_second_replica_stands_by_while_the_first_leads(
                     return answer
             except OSError:
                 return None
+
         assert wait_for("the standby's liveness answer", probe) == {"leader": False}
         time.sleep(3)  # several renewals: the leader keeps the lease
         after = installed.get("lease", LEASE_NAME, OPERATOR_NAMESPACE)["spec"]
@@ -67,8 +82,9 @@ def test_the_lease_passes_to_a_standby_only_after_the_leader_went_silent(
     namespace = f"lease-{time.monotonic_ns() % 10**8}"
     installed.run("create", "namespace", namespace)
     api = _api(installed.kubeconfig)
-    first = Lease(LeaseSettings(namespace, "first", duration_seconds=2,
-                                renew_every_seconds=0.5), api)
+    first = Lease(
+        LeaseSettings(namespace, "first", duration_seconds=2, renew_every_seconds=0.5), api
+    )
     second = Lease(LeaseSettings(namespace, "second", duration_seconds=2), api)
     assert first.try_acquire()
     assert not second.try_acquire()

@@ -18,44 +18,71 @@ pytestmark = pytest.mark.e2e
 
 
 def test_the_external_id_never_appears_in_status_events_logs_or_metrics(
-    operator: OperatorProcess, installed: Kubectl,
+    operator: OperatorProcess,
+    installed: Kubectl,
 ) -> None:
     external_id = f"ext-{secrets.token_hex(12)}"
     # An account of its own, whose role demands this ExternalId.
     account = operator_access("guarded", f"4{secrets.randbelow(10**11):011d}", external_id)
     namespace = new_namespace(installed)
     secret = f"external-id-{namespace}"
-    installed.run("create", "secret", "generic", secret, "-n", OPERATOR_NAMESPACE,
-                  f"--from-literal=externalId={external_id}")
+    installed.run(
+        "create",
+        "secret",
+        "generic",
+        secret,
+        "-n",
+        OPERATOR_NAMESPACE,
+        f"--from-literal=externalId={external_id}",
+    )
     apply_estate(installed, namespace, account, secret, managementPolicy="Enforce")
     wait_ready(installed, namespace, "True")
 
     # A wrong ExternalId too: the AccessDenied it causes must not echo either value.
-    installed.run("create", "secret", "generic", f"{secret}-wrong", "-n", OPERATOR_NAMESPACE,
-                  f"--from-literal=externalId={external_id}-wrong")
-    apply_estate(installed, namespace, account, f"{secret}-wrong", managementPolicy="Enforce",
-                 resyncInterval="10m")
+    installed.run(
+        "create",
+        "secret",
+        "generic",
+        f"{secret}-wrong",
+        "-n",
+        OPERATOR_NAMESPACE,
+        f"--from-literal=externalId={external_id}-wrong",
+    )
+    apply_estate(
+        installed,
+        namespace,
+        account,
+        f"{secret}-wrong",
+        managementPolicy="Enforce",
+        resyncInterval="10m",
+    )
     wait_ready(installed, namespace, "False", generation=2)
 
-    status = installed.run("get", "gdprmonitoring", "web", "-n", namespace, "-o",
-                           "json").stdout
+    status = installed.run("get", "gdprmonitoring", "web", "-n", namespace, "-o", "json").stdout
     events = installed.run("get", "events", "-A", "-o", "json").stdout
-    for where, text in (("status", status), ("events", events),
-                        ("operator log", operator.log.read_text()),
-                        ("metrics", operator.metrics())):
+    for where, text in (
+        ("status", status),
+        ("events", events),
+        ("operator log", operator.log.read_text()),
+        ("metrics", operator.metrics()),
+    ):
         assert external_id not in text, f"the ExternalId leaked into the {where}"
 
 
 def test_retain_changes_nothing_in_aws_on_delete(
-    operator: OperatorProcess, installed: Kubectl, scratch_account: AccountAccess,
+    operator: OperatorProcess,
+    installed: Kubectl,
+    scratch_account: AccountAccess,
     sandbox: SandboxControl,
 ) -> None:
     namespace = new_namespace(installed)
-    apply_estate(installed, namespace, scratch_account, managementPolicy="Enforce",
-                 deletionPolicy="Retain")
+    apply_estate(
+        installed, namespace, scratch_account, managementPolicy="Enforce", deletionPolicy="Retain"
+    )
     wait_ready(installed, namespace, "True")
     sandbox.clear_calls()
     installed.run("delete", "gdprmonitoring", "web", "-n", namespace, "--wait=false")
-    wait_for("the object to be gone",
-             lambda: not installed.exists("gdprmonitoring", "web", namespace))
+    wait_for(
+        "the object to be gone", lambda: not installed.exists("gdprmonitoring", "web", namespace)
+    )
     assert writes(sandbox, scratch_account) == []

@@ -23,20 +23,35 @@ RESYNC_TICK_SECONDS = 10
 
 
 def _calls_into(sandbox: SandboxControl, account: AccountAccess) -> list[str]:
-    return [f"{c['service']}:{c['operation']}" for c in sandbox.calls()
-            if c["account"] == account.account_id]
+    return [
+        f"{c['service']}:{c['operation']}"
+        for c in sandbox.calls()
+        if c["account"] == account.account_id
+    ]
 
 
 def _other_teams_account(admin: Kubectl, name: str, account: AccountAccess) -> None:
-    admin.apply(yaml.safe_dump({
-        "apiVersion": "monitoring.gdpr.io/v1alpha1", "kind": "AwsAccount",
-        "metadata": {"name": name},
-        "spec": {"accountId": account.account_id, "allowedNamespaces": ["payments"],
-                 "assumeRole": {"roleArn": account.role_arn}}}))
+    admin.apply(
+        yaml.safe_dump(
+            {
+                "apiVersion": "monitoring.gdpr.io/v1alpha1",
+                "kind": "AwsAccount",
+                "metadata": {"name": name},
+                "spec": {
+                    "accountId": account.account_id,
+                    "allowedNamespaces": ["payments"],
+                    "assumeRole": {"roleArn": account.role_arn},
+                },
+            }
+        )
+    )
 
 
 def test_pointing_a_monitoring_at_another_teams_account_is_refused_without_a_call(
-    *, operator: OperatorProcess, installed: Kubectl, scratch_account: AccountAccess,
+    *,
+    operator: OperatorProcess,
+    installed: Kubectl,
+    scratch_account: AccountAccess,
     sandbox: SandboxControl,
 ) -> None:
     namespace = new_namespace(installed)
@@ -46,8 +61,16 @@ def test_pointing_a_monitoring_at_another_teams_account_is_refused_without_a_cal
     _other_teams_account(installed, f"payments-{namespace}", theirs)
     sandbox.clear_calls()
 
-    installed.run("patch", "gdprmonitoring", "web", "-n", namespace, "--type=merge", "-p",
-                  json.dumps({"spec": {"accounts": [f"payments-{namespace}"]}}))
+    installed.run(
+        "patch",
+        "gdprmonitoring",
+        "web",
+        "-n",
+        namespace,
+        "--type=merge",
+        "-p",
+        json.dumps({"spec": {"accounts": [f"payments-{namespace}"]}}),
+    )
 
     conditions = wait_ready(installed, namespace, "False", generation=2)
     assert conditions["Ready"]["reason"] == "AccountNotBound"
@@ -56,20 +79,30 @@ def test_pointing_a_monitoring_at_another_teams_account_is_refused_without_a_cal
 
 
 async def test_a_binding_withdrawn_mid_pass_stops_the_operator_acting_in_the_account(
-    *, operator: OperatorProcess, installed: Kubectl, scratch_account: AccountAccess,
-    layer: Aws, sandbox: SandboxControl,
+    *,
+    operator: OperatorProcess,
+    installed: Kubectl,
+    scratch_account: AccountAccess,
+    layer: Aws,
+    sandbox: SandboxControl,
 ) -> None:
     # The withdrawal lands while the first pass is still writing.
-    estate = await estate_mid_first_pass(layer, installed, sandbox, scratch_account,
-                                         latency_ms=300)
+    estate = await estate_mid_first_pass(layer, installed, sandbox, scratch_account, latency_ms=300)
 
-    installed.run("patch", "awsaccount", estate.namespace, "--type=merge", "-p",
-                  json.dumps({"spec": {"allowedNamespaces": ["someone-else"]}}))
+    installed.run(
+        "patch",
+        "awsaccount",
+        estate.namespace,
+        "--type=merge",
+        "-p",
+        json.dumps({"spec": {"allowedNamespaces": ["someone-else"]}}),
+    )
     sandbox.clear_faults()
 
     # Noticed without a spec change: at the latest one timer tick after the pass under way.
-    wait_for_condition(installed, estate, "Ready", reason="AccountNotBound",
-                       naming=estate.namespace, timeout=120)
+    wait_for_condition(
+        installed, estate, "Ready", reason="AccountNotBound", naming=estate.namespace, timeout=120
+    )
     # Drift the operator would repair if it still could.
     target = Target(scratch_account, REGIONS[0])
     for detector in (await layer.call(target, "guardduty", "list_detectors"))["DetectorIds"]:
@@ -78,4 +111,5 @@ async def test_a_binding_withdrawn_mid_pass_stops_the_operator_acting_in_the_acc
     await asyncio.sleep(2.5 * RESYNC_TICK_SECONDS)
 
     assert _calls_into(sandbox, scratch_account) == [], (
-        "the operator acted in an account no longer bound to the namespace")
+        "the operator acted in an account no longer bound to the namespace"
+    )

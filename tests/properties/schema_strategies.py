@@ -22,8 +22,12 @@ def values(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
     if kind == "array":
         items = values(schema["items"])
         unique = schema.get("x-kubernetes-list-type") == "set"
-        return st.lists(items, min_size=schema.get("minItems", 0),
-                        max_size=min(schema.get("maxItems", 4), 4), unique=unique)
+        return st.lists(
+            items,
+            min_size=schema.get("minItems", 0),
+            max_size=min(schema.get("maxItems", 4), 4),
+            unique=unique,
+        )
     if kind == "string":
         return _string(schema)
     if kind == "integer":
@@ -37,8 +41,11 @@ def _object(schema: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
     if "additionalProperties" in schema:
         low = schema.get("minProperties", 0)
         return st.dictionaries(
-            st.from_regex(r"\A[a-z][a-z0-9-]{0,15}\Z"), values(schema["additionalProperties"]),
-            min_size=low, max_size=max(low, min(schema.get("maxProperties", 3), 3)))
+            st.from_regex(r"\A[a-z][a-z0-9-]{0,15}\Z"),
+            values(schema["additionalProperties"]),
+            min_size=low,
+            max_size=max(low, min(schema.get("maxProperties", 3), 3)),
+        )
     required = set(schema.get("required", []))
     fields = {name: values(field) for name, field in schema.get("properties", {}).items()}
     return st.fixed_dictionaries(
@@ -51,5 +58,6 @@ def _string(schema: dict[str, Any]) -> st.SearchStrategy[str]:
     low, high = schema.get("minLength", 0), schema.get("maxLength", 64)
     if "pattern" in schema:
         return st.from_regex(schema["pattern"], fullmatch=True).filter(
-            lambda text: low <= len(text) <= high)
+            lambda text: low <= len(text) <= high
+        )
     return st.text(min_size=low, max_size=min(high, 64))

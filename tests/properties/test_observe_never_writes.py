@@ -32,42 +32,59 @@ REGIONS = ["eu-west-1", "eu-central-1", "us-east-1"]
 def _spec_schema() -> dict[str, Any]:
     spec: dict[str, Any] = _json_schema(openapi_schema("GdprMonitoring"))["properties"]["spec"]
     # Accounts and regions come from the sandbox's world; every other field is generated.
-    properties = {name: field for name, field in spec["properties"].items()
-                  if name not in ("accounts", "regions")}
+    properties = {
+        name: field
+        for name, field in spec["properties"].items()
+        if name not in ("accounts", "regions")
+    }
     return {**spec, "properties": properties, "required": []}
 
 
 def _specs() -> st.SearchStrategy[dict[str, Any]]:
     # "*" (every enabled region) is the costly case: drawn about one time in five.
-    regions = st.one_of(st.just(["*"]), *[st.lists(st.sampled_from(REGIONS), min_size=1,
-                                                   max_size=2, unique=True)] * 4)
+    regions = st.one_of(
+        st.just(["*"]),
+        *[st.lists(st.sampled_from(REGIONS), min_size=1, max_size=2, unique=True)] * 4,
+    )
     return st.tuples(values(_spec_schema()), regions).map(
-        lambda pair: {**pair[0], "regions": pair[1], "accounts": ["scratch"]})
+        lambda pair: {**pair[0], "regions": pair[1], "accounts": ["scratch"]}
+    )
 
 
 async def _observe(access: AccountAccess, layer: Aws, raw: dict[str, Any]) -> engine.Outcome:
-    spec = dataclasses.replace(parse_monitoring(raw),
-                               management_policy=ManagementPolicy.OBSERVE)
-    account = AwsAccountSpec("scratch", access.account_id,
-                             AssumeRole(access.role_arn or "", None, "gdpr-operator", 3600),
-                             frozenset({"security"}))
+    spec = dataclasses.replace(parse_monitoring(raw), management_policy=ManagementPolicy.OBSERVE)
+    account = AwsAccountSpec(
+        "scratch",
+        access.account_id,
+        AssumeRole(access.role_arn or "", None, "gdpr-operator", 3600),
+        frozenset({"security"}),
+    )
 
     async def no_secret(ref: SecretRef) -> str:
         raise AssertionError(f"no Secret here: {ref}")
 
-    return await engine.reconcile(engine.Request(
-        "security", "web", spec, {"scratch": account}.get, no_secret, layer))
+    return await engine.reconcile(
+        engine.Request("security", "web", spec, {"scratch": account}.get, no_secret, layer)
+    )
 
 
 def test_observe_never_crashes_and_never_writes(
-    sandbox_url: str, sandbox: SandboxControl, scratch_account: AccountAccess,
+    sandbox_url: str,
+    sandbox: SandboxControl,
+    scratch_account: AccountAccess,
 ) -> None:
     loop = asyncio.new_event_loop()
     layer = sandbox_layer(sandbox_url)  # one layer, one loop: clients reused across examples
 
-    @settings(max_examples=25, deadline=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                     HealthCheck.function_scoped_fixture])
+    @settings(
+        max_examples=25,
+        deadline=None,
+        suppress_health_check=[
+            HealthCheck.too_slow,
+            HealthCheck.data_too_large,
+            HealthCheck.function_scoped_fixture,
+        ],
+    )
     @given(raw=_specs())
     def check(raw: dict[str, Any]) -> None:
         outcome = loop.run_until_complete(_observe(scratch_account, layer, raw))

@@ -14,6 +14,7 @@ from fixtures.calls import reads, writes
 
 __all__ = ["context", "reads", "spec", "writes"]
 
+
 def spec(accounts: list[str], regions: list[str], **fields: Any) -> MonitoringSpec:
     return parse_monitoring({"accounts": accounts, "regions": regions, **fields})
 
@@ -24,5 +25,4 @@ def context(layer: Aws, monitoring: MonitoringSpec, owner: str = "security/web")
 
 @pytest.fixture
 def enforce_context(layer: Aws, scratch_account: AccountAccess) -> Context:
-    return context(layer, spec([scratch_account.name], ["eu-west-1"],
-                               managementPolicy="Enforce"))
+    return context(layer, spec([scratch_account.name], ["eu-west-1"], managementPolicy="Enforce"))

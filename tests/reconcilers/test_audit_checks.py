@@ -25,126 +25,215 @@ from gdpr_operator.sandbox import SandboxControl
 from .conftest import context, spec, writes
 
 REGION, OTHER = "eu-west-1", "eu-central-1"
-TRAILS, RECORDERS, FLOW_LOGS, ACCESS_LOGS = (CloudTrail(), ConfigRecorder(), VpcFlowLogs(),
-                                             S3AccessLogging())
+TRAILS, RECORDERS, FLOW_LOGS, ACCESS_LOGS = (
+    CloudTrail(),
+    ConfigRecorder(),
+    VpcFlowLogs(),
+    S3AccessLogging(),
+)
 COMPONENTS: Sequence[Reconciler] = (TRAILS, RECORDERS, FLOW_LOGS, ACCESS_LOGS)
 
 Seen = dict[str, tuple[bool, str]]
 """resource -> (compliant, reason)"""
 
 
-def _observe(layer: Aws, account: AccountAccess, policy: str = "Observe",
-             regions: Sequence[str] = (REGION,)) -> Context:
+def _observe(
+    layer: Aws, account: AccountAccess, policy: str = "Observe", regions: Sequence[str] = (REGION,)
+) -> Context:
     return context(layer, spec([account.name], list(regions), managementPolicy=policy))
 
 
 async def _seen(component: Reconciler, ctx: Context, target: Target) -> Seen:
     report = await component.reconcile(ctx, target)
     assert {(r.check, r.account, r.region, r.action) for r in report.results} <= {
-        (component.checks[0].id, target.account, target.region, Action.NONE)}
+        (component.checks[0].id, target.account, target.region, Action.NONE)
+    }
     return {r.resource: (r.compliant, r.reason) for r in report.results}
 
 
 async def _bucket(layer: Aws, target: Target, prefix: str, **params: str) -> str:
     name = f"{prefix}-{target.account_id}"
-    await layer.call(target, "s3", "create_bucket", Bucket=name,
-                     CreateBucketConfiguration={"LocationConstraint": target.region}, **params)
+    await layer.call(
+        target,
+        "s3",
+        "create_bucket",
+        Bucket=name,
+        CreateBucketConfiguration={"LocationConstraint": target.region},
+        **params,
+    )
     return name
 
 
 def _reads(sandbox: SandboxControl, account: AccountAccess) -> list[tuple[str, str]]:
-    return sorted((call["operation"], call["region"]) for call in sandbox.calls()
-                  if call["account"] == account.account_id for _ in range(call["count"]))
+    return sorted(
+        (call["operation"], call["region"])
+        for call in sandbox.calls()
+        if call["account"] == account.account_id
+        for _ in range(call["count"])
+    )
 
 
 async def test_cloudtrail_wants_a_logging_multi_region_trail_with_management_events(
-    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl,
+    layer: Aws,
+    scratch_account: AccountAccess,
+    sandbox: SandboxControl,
 ) -> None:
     ctx = _observe(layer, scratch_account)
-    account, here, home = (Target(scratch_account, region)
-                           for region in (GLOBAL_REGION, REGION, OTHER))
+    account, here, home = (
+        Target(scratch_account, region) for region in (GLOBAL_REGION, REGION, OTHER)
+    )
     assert await _seen(TRAILS, ctx, account) == {"": (False, "no multi-Region trail")}
 
     bucket = await _bucket(layer, home, "trail")
     await layer.call(here, "cloudtrail", "create_trail", Name="local", S3BucketName=bucket)
     await layer.call(here, "cloudtrail", "start_logging", Name="local")
-    assert await _seen(TRAILS, ctx, account) == {"": (False, (
-        "no multi-Region trail (1 single-Region trail(s), which cover one Region each)"))}
+    assert await _seen(TRAILS, ctx, account) == {
+        "": (
+            False,
+            ("no multi-Region trail (1 single-Region trail(s), which cover one Region each)"),
+        )
+    }
 
-    arn = (await layer.call(home, "cloudtrail", "create_trail", Name="org",
-                            S3BucketName=bucket, IsMultiRegionTrail=True))["TrailARN"]
-    await layer.call(home, "cloudtrail", "put_event_selectors", TrailName="org", EventSelectors=[
-        {"ReadWriteType": "WriteOnly", "IncludeManagementEvents": True}])
-    assert await _seen(TRAILS, ctx, account) == {arn: (False, (
-        "trail org is not logging and does not log read management events"))}
+    arn = (
+        await layer.call(
+            home,
+            "cloudtrail",
+            "create_trail",
+            Name="org",
+            S3BucketName=bucket,
+            IsMultiRegionTrail=True,
+        )
+    )["TrailARN"]
+    await layer.call(
+        home,
+        "cloudtrail",
+        "put_event_selectors",
+        TrailName="org",
+        EventSelectors=[{"ReadWriteType": "WriteOnly", "IncludeManagementEvents": True}],
+    )
+    assert await _seen(TRAILS, ctx, account) == {
+        arn: (False, ("trail org is not logging and does not log read management events"))
+    }
 
     await layer.call(home, "cloudtrail", "start_logging", Name="org")
-    await layer.call(home, "cloudtrail", "put_event_selectors", TrailName="org", EventSelectors=[
-        {"ReadWriteType": "All", "IncludeManagementEvents": True}])
+    await layer.call(
+        home,
+        "cloudtrail",
+        "put_event_selectors",
+        TrailName="org",
+        EventSelectors=[{"ReadWriteType": "All", "IncludeManagementEvents": True}],
+    )
     sandbox.clear_calls()
     assert await _seen(TRAILS, ctx, account) == {arn: (True, "compliant")}
     # Listed in the spec's region (the shadow of the trail), read in its home Region.
     assert _reads(sandbox, scratch_account) == [
-        ("DescribeTrails", REGION), ("GetEventSelectors", OTHER), ("GetTrailStatus", OTHER)]
+        ("DescribeTrails", REGION),
+        ("GetEventSelectors", OTHER),
+        ("GetTrailStatus", OTHER),
+    ]
 
 
 async def test_cloudtrail_lists_trails_in_the_first_enabled_region_for_every_region(
-    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl,
+    layer: Aws,
+    scratch_account: AccountAccess,
+    sandbox: SandboxControl,
 ) -> None:
     ctx = _observe(layer, scratch_account, regions=["*"])
     first = (await layer.regions(scratch_account, ["*"]))[0]
     sandbox.clear_calls()
     await _seen(TRAILS, ctx, Target(scratch_account, GLOBAL_REGION))
     assert ("DescribeTrails", first) in _reads(sandbox, scratch_account)
-    assert {iam_action(call["service"], call["operation"]) for call in sandbox.calls()
-            if call["account"] == scratch_account.account_id} == {
-        "ec2:DescribeRegions", "cloudtrail:DescribeTrails"}
+    assert {
+        iam_action(call["service"], call["operation"])
+        for call in sandbox.calls()
+        if call["account"] == scratch_account.account_id
+    } == {"ec2:DescribeRegions", "cloudtrail:DescribeTrails"}
 
 
 async def test_config_wants_a_recorder_recording_every_supported_type(
-    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl,
+    layer: Aws,
+    scratch_account: AccountAccess,
+    sandbox: SandboxControl,
 ) -> None:
     ctx, target = _observe(layer, scratch_account), Target(scratch_account, REGION)
     assert await _seen(RECORDERS, ctx, target) == {
-        "": (False, "no AWS Config configuration recorder in this region")}
+        "": (False, "no AWS Config configuration recorder in this region")
+    }
 
     role = f"arn:aws:iam::{scratch_account.account_id}:role/config"
-    await layer.call(target, "config", "put_configuration_recorder", ConfigurationRecorder={
-        "name": "default", "roleARN": role,
-        "recordingGroup": {"allSupported": False, "resourceTypes": ["AWS::EC2::Instance"]}})
-    assert await _seen(RECORDERS, ctx, target) == {"default": (False, (
-        "recorder default is not recording and records selected resource types only"))}
+    await layer.call(
+        target,
+        "config",
+        "put_configuration_recorder",
+        ConfigurationRecorder={
+            "name": "default",
+            "roleARN": role,
+            "recordingGroup": {"allSupported": False, "resourceTypes": ["AWS::EC2::Instance"]},
+        },
+    )
+    assert await _seen(RECORDERS, ctx, target) == {
+        "default": (
+            False,
+            ("recorder default is not recording and records selected resource types only"),
+        )
+    }
 
-    await layer.call(target, "config", "put_configuration_recorder", ConfigurationRecorder={
-        "name": "default", "roleARN": role, "recordingGroup": {"allSupported": True}})
-    await layer.call(target, "config", "put_delivery_channel", DeliveryChannel={
-        "name": "default", "s3BucketName": await _bucket(layer, target, "config")})
-    await layer.call(target, "config", "start_configuration_recorder",
-                     ConfigurationRecorderName="default")
+    await layer.call(
+        target,
+        "config",
+        "put_configuration_recorder",
+        ConfigurationRecorder={
+            "name": "default",
+            "roleARN": role,
+            "recordingGroup": {"allSupported": True},
+        },
+    )
+    await layer.call(
+        target,
+        "config",
+        "put_delivery_channel",
+        DeliveryChannel={"name": "default", "s3BucketName": await _bucket(layer, target, "config")},
+    )
+    await layer.call(
+        target, "config", "start_configuration_recorder", ConfigurationRecorderName="default"
+    )
     sandbox.clear_calls()
     assert await _seen(RECORDERS, ctx, target) == {"default": (True, "compliant")}
     assert _reads(sandbox, scratch_account) == [
-        ("DescribeConfigurationRecorderStatus", REGION), ("DescribeConfigurationRecorders", REGION)]
+        ("DescribeConfigurationRecorderStatus", REGION),
+        ("DescribeConfigurationRecorders", REGION),
+    ]
 
 
 async def test_each_vpc_wants_an_active_delivering_flow_log_of_its_own(
-    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl,
+    layer: Aws,
+    scratch_account: AccountAccess,
+    sandbox: SandboxControl,
 ) -> None:
     ctx, target = _observe(layer, scratch_account), Target(scratch_account, REGION)
     (default,) = (await layer.call(target, "ec2", "describe_vpcs"))["Vpcs"]
     assert await _seen(FLOW_LOGS, ctx, target) == {default["VpcId"]: (False, "no flow log")}
 
-    broken, partial = [(await layer.call(target, "ec2", "create_vpc", CidrBlock=cidr))["Vpc"]
-                       ["VpcId"] for cidr in ("10.1.0.0/16", "10.2.0.0/16")]
-    subnet = (await layer.call(target, "ec2", "create_subnet", VpcId=partial,
-                               CidrBlock="10.2.1.0/24"))["Subnet"]["SubnetId"]
+    broken, partial = [
+        (await layer.call(target, "ec2", "create_vpc", CidrBlock=cidr))["Vpc"]["VpcId"]
+        for cidr in ("10.1.0.0/16", "10.2.0.0/16")
+    ]
+    subnet = (
+        await layer.call(target, "ec2", "create_subnet", VpcId=partial, CidrBlock="10.2.1.0/24")
+    )["Subnet"]["SubnetId"]
     await layer.call(target, "logs", "create_log_group", logGroupName="/vpc/flow")
 
     async def flow_log(kind: str, resource: str, group: str) -> str:
         created = await layer.call(
-            target, "ec2", "create_flow_logs", ResourceType=kind, ResourceIds=[resource],
-            TrafficType="ALL", LogGroupName=group,
-            DeliverLogsPermissionArn=f"arn:aws:iam::{scratch_account.account_id}:role/flow")
+            target,
+            "ec2",
+            "create_flow_logs",
+            ResourceType=kind,
+            ResourceIds=[resource],
+            TrafficType="ALL",
+            LogGroupName=group,
+            DeliverLogsPermissionArn=f"arn:aws:iam::{scratch_account.account_id}:role/flow",
+        )
         return str(created["FlowLogIds"][0])
 
     await flow_log("VPC", default["VpcId"], "/vpc/flow")
@@ -156,12 +245,16 @@ async def test_each_vpc_wants_an_active_delivering_flow_log_of_its_own(
         broken: (False, f"flow log {failing} cannot deliver: Access error"),
         partial: (False, "no flow log"),
     }
-    assert _reads(sandbox, scratch_account) == [("DescribeFlowLogs", REGION),
-                                                ("DescribeVpcs", REGION)]
+    assert _reads(sandbox, scratch_account) == [
+        ("DescribeFlowLogs", REGION),
+        ("DescribeVpcs", REGION),
+    ]
 
 
 async def test_each_bucket_of_the_region_wants_access_logging_but_log_targets(
-    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl,
+    layer: Aws,
+    scratch_account: AccountAccess,
+    sandbox: SandboxControl,
 ) -> None:
     ctx, target = _observe(layer, scratch_account), Target(scratch_account, REGION)
     assert await _seen(ACCESS_LOGS, ctx, target) == {}
@@ -169,8 +262,13 @@ async def test_each_bucket_of_the_region_wants_access_logging_but_log_targets(
     logs = await _bucket(layer, target, "logs", ACL="log-delivery-write")
     data, plain = await _bucket(layer, target, "data"), await _bucket(layer, target, "plain")
     await _bucket(layer, Target(scratch_account, OTHER), "elsewhere")  # not a spec region
-    await layer.call(target, "s3", "put_bucket_logging", Bucket=data, BucketLoggingStatus={
-        "LoggingEnabled": {"TargetBucket": logs, "TargetPrefix": f"{data}/"}})
+    await layer.call(
+        target,
+        "s3",
+        "put_bucket_logging",
+        Bucket=data,
+        BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": logs, "TargetPrefix": f"{data}/"}},
+    )
     sandbox.clear_calls()
     assert await _seen(ACCESS_LOGS, ctx, target) == {
         data: (True, "compliant"),
@@ -179,47 +277,75 @@ async def test_each_bucket_of_the_region_wants_access_logging_but_log_targets(
     }
     # One listing filtered to the region, then one read per bucket.
     assert _reads(sandbox, scratch_account) == [("GetBucketLogging", REGION)] * 3 + [
-        ("ListBuckets", REGION)]
+        ("ListBuckets", REGION)
+    ]
 
 
 @pytest.mark.parametrize("policy", ["Enforce", "Observe"])
 async def test_never_a_write_nor_a_repair_nor_a_release_in_either_mode(
-    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl, policy: str,
+    layer: Aws,
+    scratch_account: AccountAccess,
+    sandbox: SandboxControl,
+    policy: str,
 ) -> None:
     ctx = _observe(layer, scratch_account, policy)
     assert ctx.spec.enforce is (policy == "Enforce")
     await _bucket(layer, Target(scratch_account, REGION), "unlogged")
     sandbox.clear_calls()
-    targets = [Target(scratch_account, GLOBAL_REGION if c.global_scope else REGION)
-               for c in COMPONENTS]
-    results = [result for component, target in zip(COMPONENTS, targets, strict=True)
-               for result in (await component.reconcile(ctx, target)).results]
+    targets = [
+        Target(scratch_account, GLOBAL_REGION if c.global_scope else REGION) for c in COMPONENTS
+    ]
+    results = [
+        result
+        for component, target in zip(COMPONENTS, targets, strict=True)
+        for result in (await component.reconcile(ctx, target)).results
+    ]
     # deletionPolicy Delete: nothing was created, so nothing is removed.
     for component, target in zip(COMPONENTS, targets, strict=True):
         assert await component.release(ctx, target) == ComponentReport()
     assert {r.check for r in results if not r.compliant} == {
-        "cloudtrail.multi_region", "config.recorder", "vpc.flow_logs", "s3.access_logging"}
+        "cloudtrail.multi_region",
+        "config.recorder",
+        "vpc.flow_logs",
+        "s3.access_logging",
+    }
     assert {r.action for r in results} == {Action.NONE}
     assert writes(sandbox, scratch_account) == []
-    called = {iam_action(call["service"], call["operation"]) for call in sandbox.calls()
-              if call["account"] == scratch_account.account_id}
+    called = {
+        iam_action(call["service"], call["operation"])
+        for call in sandbox.calls()
+        if call["account"] == scratch_account.account_id
+    }
     assert called <= frozenset[str]().union(*(c.iam_actions for c in COMPONENTS))
 
 
-@pytest.mark.parametrize(("component", "denied"), [
-    (TRAILS, ("cloudtrail", "DescribeTrails", "cloudtrail:DescribeTrails")),
-    (RECORDERS, ("config", "DescribeConfigurationRecorderStatus",
-                 "config:DescribeConfigurationRecorderStatus")),
-    (FLOW_LOGS, ("ec2", "DescribeFlowLogs", "ec2:DescribeFlowLogs")),
-    (ACCESS_LOGS, ("s3", "ListBuckets", "s3:ListAllMyBuckets")),
-])
+@pytest.mark.parametrize(
+    ("component", "denied"),
+    [
+        (TRAILS, ("cloudtrail", "DescribeTrails", "cloudtrail:DescribeTrails")),
+        (
+            RECORDERS,
+            (
+                "config",
+                "DescribeConfigurationRecorderStatus",
+                "config:DescribeConfigurationRecorderStatus",
+            ),
+        ),
+        (FLOW_LOGS, ("ec2", "DescribeFlowLogs", "ec2:DescribeFlowLogs")),
+        (ACCESS_LOGS, ("s3", "ListBuckets", "s3:ListAllMyBuckets")),
+    ],
+)
 async def test_access_denied_on_a_read_propagates_naming_the_action(
-    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl,
-    component: Reconciler, denied: tuple[str, str, str],
+    layer: Aws,
+    scratch_account: AccountAccess,
+    sandbox: SandboxControl,
+    component: Reconciler,
+    denied: tuple[str, str, str],
 ) -> None:
     service, operation, action = denied
-    sandbox.add_fault(service, "access_denied", operation=operation,
-                      account=scratch_account.account_id)
+    sandbox.add_fault(
+        service, "access_denied", operation=operation, account=scratch_account.account_id
+    )
     target = Target(scratch_account, GLOBAL_REGION if component.global_scope else REGION)
     with pytest.raises(AccessDeniedError) as raised:
         await component.reconcile(_observe(layer, scratch_account, "Enforce"), target)
@@ -227,26 +353,46 @@ async def test_access_denied_on_a_read_propagates_naming_the_action(
 
 
 async def test_the_engine_reports_a_denied_component_and_the_others_results(
-    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl,
+    layer: Aws,
+    scratch_account: AccountAccess,
+    sandbox: SandboxControl,
 ) -> None:
-    sandbox.add_fault("config", "access_denied", operation="DescribeConfigurationRecorders",
-                      account=scratch_account.account_id)
+    sandbox.add_fault(
+        "config",
+        "access_denied",
+        operation="DescribeConfigurationRecorders",
+        account=scratch_account.account_id,
+    )
     assert scratch_account.role_arn is not None
-    bound = AwsAccountSpec(scratch_account.name, scratch_account.account_id,
-                           AssumeRole(scratch_account.role_arn, None, "gdpr-operator", 3600),
-                           frozenset({"security"}))
+    bound = AwsAccountSpec(
+        scratch_account.name,
+        scratch_account.account_id,
+        AssumeRole(scratch_account.role_arn, None, "gdpr-operator", 3600),
+        frozenset({"security"}),
+    )
 
     async def no_secret(ref: SecretRef) -> str:
         raise AssertionError(f"no ExternalId to read, asked for {ref}")
 
-    request = engine.Request("security", "web", spec([bound.name], [REGION]),
-                             {bound.name: bound}.get, no_secret, layer)
+    request = engine.Request(
+        "security", "web", spec([bound.name], [REGION]), {bound.name: bound}.get, no_secret, layer
+    )
     outcome = await engine.reconcile(request, COMPONENTS)
     (error,) = outcome.errors
     assert (error.account, error.region, error.component, error.reason) == (
-        bound.name, REGION, "ConfigRecorder", "AccessDenied")
+        bound.name,
+        REGION,
+        "ConfigRecorder",
+        "AccessDenied",
+    )
     assert "config:DescribeConfigurationRecorders" in error.message
     assert {r.check for r in outcome.results} == {
-        "cloudtrail.multi_region", "vpc.flow_logs"}  # no bucket: no s3 result
+        "cloudtrail.multi_region",
+        "vpc.flow_logs",
+    }  # no bucket: no s3 result
     assert [name for name, _ in outcome.components] == [
-        "CloudTrail", "ConfigRecorder", "VpcFlowLogs", "S3AccessLogging"]
+        "CloudTrail",
+        "ConfigRecorder",
+        "VpcFlowLogs",
+        "S3AccessLogging",
+    ]

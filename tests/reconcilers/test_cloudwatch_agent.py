@@ -20,50 +20,79 @@ IAM_REGION = "us-east-1"
 AGENT = CloudWatchAgent()
 SSM_CORE = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
 LINUX_AMI, WINDOWS_AMI = "ami-760aaa0f", "ami-b7e93bce"
-TRUST = ('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":'
-         '{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}')
+TRUST = (
+    '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":'
+    '{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
+)
 OWNER_TAGS = {"gdpr-operator:managed-by": "gdpr-operator", "gdpr-operator:owner": "security/web"}
 PARAMETER = "AmazonCloudWatch-gdpr_security_web_Linux"
 
 
-def _pass(layer: Aws, account: AccountAccess, presets: list[str], policy: str = "Enforce",
-          owner: str = "security/web") -> Context:
+def _pass(
+    layer: Aws,
+    account: AccountAccess,
+    presets: list[str],
+    policy: str = "Enforce",
+    owner: str = "security/web",
+) -> Context:
     """The context of one pass (its reads are cached for that pass only)."""
-    return context(layer, spec(
-        [account.name], [REGION], managementPolicy=policy,
-        instances={"selector": {"tags": {"gdpr-scope": "web"}}},
-        cloudWatchAgent={"presets": presets}), owner)
+    return context(
+        layer,
+        spec(
+            [account.name],
+            [REGION],
+            managementPolicy=policy,
+            instances={"selector": {"tags": {"gdpr-scope": "web"}}},
+            cloudWatchAgent={"presets": presets},
+        ),
+        owner,
+    )
 
 
-async def _managed_instance(layer: Aws, account: AccountAccess, *, image: str = LINUX_AMI,
-                            tags: dict[str, str] | None = None) -> str:
+async def _managed_instance(
+    layer: Aws,
+    account: AccountAccess,
+    *,
+    image: str = LINUX_AMI,
+    tags: dict[str, str] | None = None,
+) -> str:
     """An instance SSM manages (its profile's role carries AmazonSSMManagedInstanceCore)."""
     iam = Target(account, IAM_REGION)
     profiles = await layer.call(iam, "iam", "list_instance_profiles")
     if not profiles["InstanceProfiles"]:
-        await layer.call(iam, "iam", "create_role", RoleName="core",
-                         AssumeRolePolicyDocument=TRUST)
+        await layer.call(iam, "iam", "create_role", RoleName="core", AssumeRolePolicyDocument=TRUST)
         await layer.call(iam, "iam", "attach_role_policy", RoleName="core", PolicyArn=SSM_CORE)
         await layer.call(iam, "iam", "create_instance_profile", InstanceProfileName="core")
-        await layer.call(iam, "iam", "add_role_to_instance_profile",
-                         InstanceProfileName="core", RoleName="core")
+        await layer.call(
+            iam, "iam", "add_role_to_instance_profile", InstanceProfileName="core", RoleName="core"
+        )
     tags = {"gdpr-scope": "web"} if tags is None else tags
     reply = await layer.call(
-        Target(account, REGION), "ec2", "run_instances", ImageId=image, MinCount=1,
-        MaxCount=1, IamInstanceProfile={"Name": "core"},
-        TagSpecifications=[{"ResourceType": "instance",
-                            "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}])
+        Target(account, REGION),
+        "ec2",
+        "run_instances",
+        ImageId=image,
+        MinCount=1,
+        MaxCount=1,
+        IamInstanceProfile={"Name": "core"},
+        TagSpecifications=[
+            {"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
+        ],
+    )
     instance_id: str = reply["Instances"][0]["InstanceId"]
     return instance_id
 
 
 async def _associations(layer: Aws, target: Target) -> dict[str, dict[str, Any]]:
     listed = await layer.call(target, "ssm", "list_associations")
-    described = [await layer.call(target, "ssm", "describe_association",
-                                  AssociationId=a["AssociationId"])
-                 for a in listed["Associations"]]
-    return {d["AssociationDescription"]["AssociationName"]: d["AssociationDescription"]
-            for d in described}
+    described = [
+        await layer.call(target, "ssm", "describe_association", AssociationId=a["AssociationId"])
+        for a in listed["Associations"]
+    ]
+    return {
+        d["AssociationDescription"]["AssociationName"]: d["AssociationDescription"]
+        for d in described
+    }
 
 
 def _by_resource(results: Sequence[CheckResult]) -> dict[tuple[str, str], tuple[bool, str]]:
@@ -71,7 +100,9 @@ def _by_resource(results: Sequence[CheckResult]) -> dict[tuple[str, str], tuple[
 
 
 async def test_enforce_installs_and_configures_then_costs_reads_only(
-    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl,
+    layer: Aws,
+    scratch_account: AccountAccess,
+    sandbox: SandboxControl,
 ) -> None:
     target = Target(scratch_account, REGION)
     web = [await _managed_instance(layer, scratch_account) for _ in range(2)]
@@ -83,18 +114,22 @@ async def test_enforce_installs_and_configures_then_costs_reads_only(
     assert _by_resource(report.results) == {
         ("cwagent.config", PARAMETER): (False, "remediated"),
         ("cwagent.installed", web[0]): (False, "remediated"),
-        ("cwagent.installed", web[1]): (False, "remediated")}
+        ("cwagent.installed", web[1]): (False, "remediated"),
+    }
     assert writes(sandbox, scratch_account) == [
-        "ssm:CreateAssociation", "ssm:CreateAssociation", "ssm:PutParameter"]
+        "ssm:CreateAssociation",
+        "ssm:CreateAssociation",
+        "ssm:PutParameter",
+    ]
     stored = (await layer.call(target, "ssm", "get_parameter", Name=PARAMETER))["Parameter"]
     assert stored["Value"] == configs_for(enforce().spec)[Platform.LINUX].canonical_json
     assert stored["Version"] == 1
-    tags = await layer.call(target, "ssm", "list_tags_for_resource", ResourceType="Parameter",
-                            ResourceId=PARAMETER)
+    tags = await layer.call(
+        target, "ssm", "list_tags_for_resource", ResourceType="Parameter", ResourceId=PARAMETER
+    )
     assert {t["Key"]: t["Value"] for t in tags["TagList"]} == OWNER_TAGS
     associations = await _associations(layer, target)
-    assert set(associations) == {"gdpr_security_web_install",
-                                 "gdpr_security_web_Linux_configure"}
+    assert set(associations) == {"gdpr_security_web_install", "gdpr_security_web_Linux_configure"}
     install = associations["gdpr_security_web_install"]
     assert install["Name"] == "AWS-ConfigureAWSPackage"
     assert install["Parameters"] == {"action": ["Install"], "name": ["AmazonCloudWatchAgent"]}
@@ -104,8 +139,12 @@ async def test_enforce_installs_and_configures_then_costs_reads_only(
     assert configure["Name"] == "AmazonCloudWatch-ManageAgent"
     assert configure["Targets"] == [{"Key": "tag:gdpr-scope", "Values": ["web"]}]
     assert configure["Parameters"] == {
-        "action": ["configure"], "mode": ["ec2"], "optionalConfigurationSource": ["ssm"],
-        "optionalConfigurationLocation": [f"{PARAMETER}:1"], "optionalRestart": ["yes"]}
+        "action": ["configure"],
+        "mode": ["ec2"],
+        "optionalConfigurationSource": ["ssm"],
+        "optionalConfigurationLocation": [f"{PARAMETER}:1"],
+        "optionalRestart": ["yes"],
+    }
 
     sandbox.clear_calls()
     again = await AGENT.reconcile(enforce(), target)
@@ -115,7 +154,9 @@ async def test_enforce_installs_and_configures_then_costs_reads_only(
 
 
 async def test_a_spec_change_makes_one_parameter_version_and_one_reconfiguration(
-    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl,
+    layer: Aws,
+    scratch_account: AccountAccess,
+    sandbox: SandboxControl,
 ) -> None:
     target = Target(scratch_account, REGION)
     web = await _managed_instance(layer, scratch_account)
@@ -124,8 +165,10 @@ async def test_a_spec_change_makes_one_parameter_version_and_one_reconfiguration
     sandbox.clear_calls()
 
     report = await AGENT.reconcile(changed(), target)
-    assert _by_resource(report.results) == {("cwagent.config", PARAMETER): (False, "remediated"),
-                                            ("cwagent.installed", web): (False, "remediated")}
+    assert _by_resource(report.results) == {
+        ("cwagent.config", PARAMETER): (False, "remediated"),
+        ("cwagent.installed", web): (False, "remediated"),
+    }
     config = next(r for r in report.results if r.check == "cwagent.config")
     assert "differs from the rendered configuration" in config.reason
     assert writes(sandbox, scratch_account) == ["ssm:PutParameter", "ssm:UpdateAssociation"]
@@ -142,26 +185,33 @@ async def test_a_spec_change_makes_one_parameter_version_and_one_reconfiguration
 
 
 async def test_observe_reports_what_it_would_do_and_writes_nothing(
-    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl,
+    layer: Aws,
+    scratch_account: AccountAccess,
+    sandbox: SandboxControl,
 ) -> None:
     target = Target(scratch_account, REGION)
     web = await _managed_instance(layer, scratch_account)
     sandbox.clear_calls()
-    report = await AGENT.reconcile(_pass(layer, scratch_account, ["linux-system"], "Observe"),
-                                   target)
+    report = await AGENT.reconcile(
+        _pass(layer, scratch_account, ["linux-system"], "Observe"), target
+    )
     assert _by_resource(report.results) == {
         ("cwagent.config", PARAMETER): (False, "would_remediate"),
-        ("cwagent.installed", web): (False, "would_remediate")}
+        ("cwagent.installed", web): (False, "would_remediate"),
+    }
     (config,) = (r for r in report.results if r.check == "cwagent.config")
     assert config.reason == (
         f"parameter {PARAMETER} does not exist; State Manager association "
         "gdpr_security_web_install does not exist; State Manager association "
-        "gdpr_security_web_Linux_configure does not exist")
+        "gdpr_security_web_Linux_configure does not exist"
+    )
     assert writes(sandbox, scratch_account) == []
 
 
 async def test_both_platforms_are_configured_apart_by_instance_ids(
-    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl,
+    layer: Aws,
+    scratch_account: AccountAccess,
+    sandbox: SandboxControl,
 ) -> None:
     target = Target(scratch_account, REGION)
     linux = await _managed_instance(layer, scratch_account)
@@ -172,11 +222,14 @@ async def test_both_platforms_are_configured_apart_by_instance_ids(
     assert {r.action for r in first.results} == {Action.REMEDIATED}
     associations = await _associations(layer, target)
     assert associations["gdpr_security_web_install"]["Targets"] == [
-        {"Key": "tag:gdpr-scope", "Values": ["web"]}]
+        {"Key": "tag:gdpr-scope", "Values": ["web"]}
+    ]
     assert associations["gdpr_security_web_Linux_configure"]["Targets"] == [
-        {"Key": "InstanceIds", "Values": [linux]}]
+        {"Key": "InstanceIds", "Values": [linux]}
+    ]
     assert associations["gdpr_security_web_Windows_configure"]["Targets"] == [
-        {"Key": "InstanceIds", "Values": [windows]}]
+        {"Key": "InstanceIds", "Values": [windows]}
+    ]
     assert all(r.compliant for r in (await AGENT.reconcile(enforce(), target)).results)
 
     # A new Windows instance: the next pass adds it to the Windows association only.
@@ -185,13 +238,16 @@ async def test_both_platforms_are_configured_apart_by_instance_ids(
     report = await AGENT.reconcile(enforce(), target)
     assert writes(sandbox, scratch_account) == ["ssm:UpdateAssociation"]
     assert _by_resource(report.results)[("cwagent.installed", newcomer)] == (False, "remediated")
-    windows_targets = (await _associations(layer, target))[
-        "gdpr_security_web_Windows_configure"]["Targets"]
+    windows_targets = (await _associations(layer, target))["gdpr_security_web_Windows_configure"][
+        "Targets"
+    ]
     assert windows_targets == [{"Key": "InstanceIds", "Values": sorted([windows, newcomer])}]
 
 
 async def test_instances_state_manager_has_not_reached_wait_without_a_write(
-    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl,
+    layer: Aws,
+    scratch_account: AccountAccess,
+    sandbox: SandboxControl,
 ) -> None:
     target = Target(scratch_account, REGION)
     stopped = await _managed_instance(layer, scratch_account)
@@ -204,27 +260,34 @@ async def test_instances_state_manager_has_not_reached_wait_without_a_write(
     report = await AGENT.reconcile(enforce(), target)
     installed = {r.resource: r for r in report.results if r.check == "cwagent.installed"}
     assert installed[stopped].reason == (
-        "agent not installed: association gdpr_security_web_install is Pending on it")
+        "agent not installed: association gdpr_security_web_install is Pending on it"
+    )
     assert installed[windows].reason == (
-        "the instance runs Windows, and the spec's presets render nothing for it")
+        "the instance runs Windows, and the spec's presets render nothing for it"
+    )
     assert {(r.compliant, r.action) for r in installed.values()} == {(False, Action.NONE)}
     assert writes(sandbox, scratch_account) == []
 
 
 async def test_access_denied_on_create_association_fails_and_names_the_action(
-    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl,
+    layer: Aws,
+    scratch_account: AccountAccess,
+    sandbox: SandboxControl,
 ) -> None:
     target = Target(scratch_account, REGION)
     await _managed_instance(layer, scratch_account)
-    sandbox.add_fault("ssm", "access_denied", operation="CreateAssociation",
-                      account=scratch_account.account_id)
+    sandbox.add_fault(
+        "ssm", "access_denied", operation="CreateAssociation", account=scratch_account.account_id
+    )
     report = await AGENT.reconcile(_pass(layer, scratch_account, ["linux-system"]), target)
     assert {r.action for r in report.results} == {Action.FAILED}
     assert all("ssm:CreateAssociation" in r.reason for r in report.results)
 
 
 async def test_release_deletes_only_what_this_owner_created(
-    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl,
+    layer: Aws,
+    scratch_account: AccountAccess,
+    sandbox: SandboxControl,
 ) -> None:
     target = Target(scratch_account, REGION)
     await _managed_instance(layer, scratch_account)
@@ -233,15 +296,24 @@ async def test_release_deletes_only_what_this_owner_created(
     await AGENT.reconcile(mine, target)
     await AGENT.reconcile(theirs, target)
     # A parameter under this owner's name that someone else made: not the operator's.
-    await layer.call(target, "ssm", "put_parameter", Type="String", Value="{}",
-                     Name="AmazonCloudWatch-gdpr_security_web_Windows")
+    await layer.call(
+        target,
+        "ssm",
+        "put_parameter",
+        Type="String",
+        Value="{}",
+        Name="AmazonCloudWatch-gdpr_security_web_Windows",
+    )
 
     released = await AGENT.release(mine, target)
     assert len(released.released) == 3  # install, Linux configure, Linux parameter
     assert set(await _associations(layer, target)) == {
-        "gdpr_other_monitoring_install", "gdpr_other_monitoring_Linux_configure"}
+        "gdpr_other_monitoring_install",
+        "gdpr_other_monitoring_Linux_configure",
+    }
     left = await layer.call(target, "ssm", "describe_parameters")
     assert sorted(p["Name"] for p in left["Parameters"]) == [
         "AmazonCloudWatch-gdpr_other_monitoring_Linux",
-        "AmazonCloudWatch-gdpr_security_web_Windows"]
+        "AmazonCloudWatch-gdpr_security_web_Windows",
+    ]
     assert not (await AGENT.release(mine, target)).released

@@ -29,7 +29,9 @@ async def _detectors(layer: Aws, target: Target) -> list[dict[str, object]]:
 
 
 async def test_enforce_creates_one_tagged_detector_then_costs_reads_only(
-    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl,
+    layer: Aws,
+    scratch_account: AccountAccess,
+    sandbox: SandboxControl,
     enforce_context: Context,
 ) -> None:
     target = Target(scratch_account, REGION)
@@ -37,15 +39,19 @@ async def test_enforce_creates_one_tagged_detector_then_costs_reads_only(
     assert _by_check(report.results) == {
         "guardduty.detector_enabled": (False, "remediated"),
         "guardduty.publishing_frequency": (False, "remediated"),
-        "guardduty.features": (False, "remediated")}
+        "guardduty.features": (False, "remediated"),
+    }
     assert writes(sandbox, scratch_account) == ["guardduty:CreateDetector"]
     (detector,) = await _detectors(layer, target)
     assert detector["Status"] == "ENABLED"
     assert detector["FindingPublishingFrequency"] == "FIFTEEN_MINUTES"
     assert {f["Name"]: f["Status"] for f in detector["Features"]} == {  # type: ignore[attr-defined]
-        name: "ENABLED" for name in enforce_context.spec.guard_duty.features}
-    assert detector["Tags"] == {"gdpr-operator:managed-by": "gdpr-operator",
-                                "gdpr-operator:owner": "security/web"}
+        name: "ENABLED" for name in enforce_context.spec.guard_duty.features
+    }
+    assert detector["Tags"] == {
+        "gdpr-operator:managed-by": "gdpr-operator",
+        "gdpr-operator:owner": "security/web",
+    }
 
     sandbox.clear_calls()
     again = await GUARDDUTY.reconcile(enforce_context, target)
@@ -57,7 +63,9 @@ async def test_enforce_creates_one_tagged_detector_then_costs_reads_only(
 
 
 async def test_observe_reports_what_it_would_do_and_writes_nothing(
-    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl,
+    layer: Aws,
+    scratch_account: AccountAccess,
+    sandbox: SandboxControl,
 ) -> None:
     observe = context(layer, spec([scratch_account.name], [REGION]))
     assert not observe.spec.enforce
@@ -69,15 +77,23 @@ async def test_observe_reports_what_it_would_do_and_writes_nothing(
 
 
 async def test_out_of_band_drift_is_repaired_in_place_leaving_unmentioned_features(
-    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl,
+    layer: Aws,
+    scratch_account: AccountAccess,
+    sandbox: SandboxControl,
     enforce_context: Context,
 ) -> None:
     target = Target(scratch_account, REGION)
     created = await layer.call(
-        target, "guardduty", "create_detector", Enable=False,
+        target,
+        "guardduty",
+        "create_detector",
+        Enable=False,
         FindingPublishingFrequency="SIX_HOURS",
-        Features=[{"Name": "S3_DATA_EVENTS", "Status": "DISABLED"},
-                  {"Name": "LAMBDA_NETWORK_LOGS", "Status": "ENABLED"}])
+        Features=[
+            {"Name": "S3_DATA_EVENTS", "Status": "DISABLED"},
+            {"Name": "LAMBDA_NETWORK_LOGS", "Status": "ENABLED"},
+        ],
+    )
     sandbox.clear_calls()
 
     report = await GUARDDUTY.reconcile(enforce_context, target)
@@ -95,28 +111,41 @@ async def test_out_of_band_drift_is_repaired_in_place_leaving_unmentioned_featur
 
 
 async def test_findings_are_counted_by_severity_band(
-    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl,
+    layer: Aws,
+    scratch_account: AccountAccess,
+    sandbox: SandboxControl,
     enforce_context: Context,
 ) -> None:
     target = Target(scratch_account, REGION)
     await GUARDDUTY.reconcile(enforce_context, target)
-    sandbox.seed_findings(scratch_account.account_id, REGION, [
-        {"type": "Recon:EC2/PortProbeUnprotectedPort", "severity": 2.0},
-        {"type": "UnauthorizedAccess:EC2/SSHBruteForce", "severity": 8.0},
-        {"type": "CryptoCurrency:EC2/BitcoinTool.B!DNS", "severity": 8.0},
-        {"type": "Backdoor:EC2/C&CActivity.B", "severity": 9.5},
-    ])
+    sandbox.seed_findings(
+        scratch_account.account_id,
+        REGION,
+        [
+            {"type": "Recon:EC2/PortProbeUnprotectedPort", "severity": 2.0},
+            {"type": "UnauthorizedAccess:EC2/SSHBruteForce", "severity": 8.0},
+            {"type": "CryptoCurrency:EC2/BitcoinTool.B!DNS", "severity": 8.0},
+            {"type": "Backdoor:EC2/C&CActivity.B", "severity": 9.5},
+        ],
+    )
     report = await GUARDDUTY.reconcile(enforce_context, target)
     assert {f.severity: f.count for f in report.findings} == {
-        "low": 1, "medium": 0, "high": 2, "critical": 1}
+        "low": 1,
+        "medium": 0,
+        "high": 2,
+        "critical": 1,
+    }
 
 
 async def test_access_denied_on_create_fails_the_repair_and_names_the_action(
-    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl,
+    layer: Aws,
+    scratch_account: AccountAccess,
+    sandbox: SandboxControl,
     enforce_context: Context,
 ) -> None:
-    sandbox.add_fault("guardduty", "access_denied", operation="CreateDetector",
-                      account=scratch_account.account_id)
+    sandbox.add_fault(
+        "guardduty", "access_denied", operation="CreateDetector", account=scratch_account.account_id
+    )
     report = await GUARDDUTY.reconcile(enforce_context, Target(scratch_account, REGION))
     assert {r.action for r in report.results} == {Action.FAILED}
     assert all("guardduty:CreateDetector" in r.reason for r in report.results)
@@ -124,7 +153,9 @@ async def test_access_denied_on_create_fails_the_repair_and_names_the_action(
 
 
 async def test_release_deletes_only_what_this_owner_created(
-    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl,
+    layer: Aws,
+    scratch_account: AccountAccess,
+    sandbox: SandboxControl,
     enforce_context: Context,
 ) -> None:
     mine, theirs = Target(scratch_account, REGION), Target(scratch_account, "eu-central-1")
@@ -146,19 +177,29 @@ ORG_CHECK = "guardduty.organization_auto_enable"
 
 
 def _org_context(layer: Aws, account: AccountAccess, members: str, policy: str) -> Context:
-    return context(layer, spec([account.name], [REGION], managementPolicy=policy,
-                               guardDuty={"autoEnableOrganizationMembers": members}))
+    return context(
+        layer,
+        spec(
+            [account.name],
+            [REGION],
+            managementPolicy=policy,
+            guardDuty={"autoEnableOrganizationMembers": members},
+        ),
+    )
 
 
 async def _members(layer: Aws, target: Target) -> object:
     (detector_id,) = (await layer.call(target, "guardduty", "list_detectors"))["DetectorIds"]
-    reply = await layer.call(target, "guardduty", "describe_organization_configuration",
-                             DetectorId=detector_id)
+    reply = await layer.call(
+        target, "guardduty", "describe_organization_configuration", DetectorId=detector_id
+    )
     return reply["AutoEnableOrganizationMembers"], reply["AutoEnable"]
 
 
 async def test_administrator_gets_members_auto_enabled_then_costs_one_more_read(
-    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl,
+    layer: Aws,
+    scratch_account: AccountAccess,
+    sandbox: SandboxControl,
 ) -> None:
     designate_administrator(scratch_account.account_id, REGION)
     target = Target(scratch_account, REGION)
@@ -166,7 +207,9 @@ async def test_administrator_gets_members_auto_enabled_then_costs_one_more_read(
     report = await GUARDDUTY.reconcile(enforce, target)
     assert _by_check(report.results)[ORG_CHECK] == (False, "remediated")
     assert writes(sandbox, scratch_account) == [
-        "guardduty:CreateDetector", "guardduty:UpdateOrganizationConfiguration"]
+        "guardduty:CreateDetector",
+        "guardduty:UpdateOrganizationConfiguration",
+    ]
     assert await _members(layer, target) == ("ALL", True)
 
     sandbox.clear_calls()
@@ -179,24 +222,30 @@ async def test_administrator_gets_members_auto_enabled_then_costs_one_more_read(
 
 
 async def test_member_account_is_reported_without_a_write_and_other_checks_hold(
-    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl,
+    layer: Aws,
+    scratch_account: AccountAccess,
+    sandbox: SandboxControl,
 ) -> None:
     target = Target(scratch_account, REGION)
-    report = await GUARDDUTY.reconcile(_org_context(layer, scratch_account, "NEW", "Enforce"),
-                                       target)
+    report = await GUARDDUTY.reconcile(
+        _org_context(layer, scratch_account, "NEW", "Enforce"), target
+    )
     by_check = {r.check: r for r in report.results}
     assert not by_check[ORG_CHECK].compliant
     assert by_check[ORG_CHECK].action is Action.NONE
     assert by_check[ORG_CHECK].reason == (
         "not the GuardDuty delegated administrator: member auto-enable is set from the "
-        "administrator account")
+        "administrator account"
+    )
     assert by_check[ORG_CHECK].resource == by_check["guardduty.detector_enabled"].resource
     assert {by_check[c].action for c in by_check if c != ORG_CHECK} == {Action.REMEDIATED}
     assert writes(sandbox, scratch_account) == ["guardduty:CreateDetector"]
 
 
 async def test_observe_would_set_members_and_writes_nothing(
-    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl,
+    layer: Aws,
+    scratch_account: AccountAccess,
+    sandbox: SandboxControl,
 ) -> None:
     designate_administrator(scratch_account.account_id, REGION)
     target = Target(scratch_account, REGION)
@@ -205,8 +254,13 @@ async def test_observe_would_set_members_and_writes_nothing(
     report = await GUARDDUTY.reconcile(observe, target)
     assert _by_check(report.results)[ORG_CHECK] == (False, "would_remediate")
     # A detector (made out of band), members left at NONE.
-    await layer.call(target, "guardduty", "create_detector", Enable=True,
-                     FindingPublishingFrequency="FIFTEEN_MINUTES")
+    await layer.call(
+        target,
+        "guardduty",
+        "create_detector",
+        Enable=True,
+        FindingPublishingFrequency="FIFTEEN_MINUTES",
+    )
     sandbox.clear_calls()
     report = await GUARDDUTY.reconcile(observe, target)
     org = next(r for r in report.results if r.check == ORG_CHECK)
@@ -217,7 +271,9 @@ async def test_observe_would_set_members_and_writes_nothing(
 
 
 async def test_no_organization_read_unless_the_spec_asks(
-    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl,
+    layer: Aws,
+    scratch_account: AccountAccess,
+    sandbox: SandboxControl,
     enforce_context: Context,
 ) -> None:
     assert enforce_context.spec.guard_duty.auto_enable_organization_members == "NONE"
@@ -227,32 +283,54 @@ async def test_no_organization_read_unless_the_spec_asks(
 
 
 async def test_sandbox_organization_api_follows_aws(
-    layer: Aws, scratch_account: AccountAccess,
+    layer: Aws,
+    scratch_account: AccountAccess,
 ) -> None:
     target = Target(scratch_account, REGION)
-    detector_id = (await layer.call(target, "guardduty", "create_detector", Enable=True)
-                   )["DetectorId"]
+    detector_id = (await layer.call(target, "guardduty", "create_detector", Enable=True))[
+        "DetectorId"
+    ]
     with pytest.raises(PermanentAwsError, match="not the delegated administrator"):
-        await layer.call(target, "guardduty", "describe_organization_configuration",
-                         DetectorId=detector_id)
+        await layer.call(
+            target, "guardduty", "describe_organization_configuration", DetectorId=detector_id
+        )
     designate_administrator(scratch_account.account_id, REGION)
     with pytest.raises(PermanentAwsError, match="not owned by the current account"):
-        await layer.call(target, "guardduty", "describe_organization_configuration",
-                         DetectorId="0" * 32)
-    reply = await layer.call(target, "guardduty", "describe_organization_configuration",
-                             DetectorId=detector_id)
-    assert (reply["AutoEnableOrganizationMembers"], reply["AutoEnable"],
-            reply["MemberAccountLimitReached"]) == ("NONE", False, False)
-    await layer.call(target, "guardduty", "update_organization_configuration",
-                     DetectorId=detector_id, AutoEnable=True)  # deprecated: NEW
+        await layer.call(
+            target, "guardduty", "describe_organization_configuration", DetectorId="0" * 32
+        )
+    reply = await layer.call(
+        target, "guardduty", "describe_organization_configuration", DetectorId=detector_id
+    )
+    assert (
+        reply["AutoEnableOrganizationMembers"],
+        reply["AutoEnable"],
+        reply["MemberAccountLimitReached"],
+    ) == ("NONE", False, False)
+    await layer.call(
+        target,
+        "guardduty",
+        "update_organization_configuration",
+        DetectorId=detector_id,
+        AutoEnable=True,
+    )  # deprecated: NEW
     assert await _members(layer, target) == ("NEW", True)
     with pytest.raises(PermanentAwsError, match="BadRequestException"):
-        await layer.call(target, "guardduty", "update_organization_configuration",
-                         DetectorId=detector_id, AutoEnableOrganizationMembers="SOME")
+        await layer.call(
+            target,
+            "guardduty",
+            "update_organization_configuration",
+            DetectorId=detector_id,
+            AutoEnableOrganizationMembers="SOME",
+        )
     # Another region: not designated there.
     other = Target(scratch_account, "eu-central-1")
-    other_id = (await layer.call(other, "guardduty", "create_detector", Enable=True)
-                )["DetectorId"]
+    other_id = (await layer.call(other, "guardduty", "create_detector", Enable=True))["DetectorId"]
     with pytest.raises(PermanentAwsError, match="not the delegated administrator"):
-        await layer.call(other, "guardduty", "update_organization_configuration",
-                         DetectorId=other_id, AutoEnableOrganizationMembers="ALL")
+        await layer.call(
+            other,
+            "guardduty",
+            "update_organization_configuration",
+            DetectorId=other_id,
+            AutoEnableOrganizationMembers="ALL",
+        )

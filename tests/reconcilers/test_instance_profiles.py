@@ -21,19 +21,44 @@ AGENT_POLICY = "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"
 SSM_POLICY = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
 S3_READ_POLICY = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
 WEB = {"gdpr-scope": "web"}
-EC2_TRUST = {"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
-OUR_IAM_CREATION = ["iam:AddRoleToInstanceProfile", "iam:AttachRolePolicy",
-                    "iam:AttachRolePolicy", "iam:CreateInstanceProfile", "iam:CreateRole"]
+EC2_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "ec2.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
+OUR_IAM_CREATION = [
+    "iam:AddRoleToInstanceProfile",
+    "iam:AttachRolePolicy",
+    "iam:AttachRolePolicy",
+    "iam:CreateInstanceProfile",
+    "iam:CreateRole",
+]
 AGENT_ROLE, INSTANCE_PROFILES = AgentRole(), InstanceProfiles()
 
 
-def _context(layer: Aws, account: AccountAccess, *, regions: Sequence[str] = (REGION,),
-             policy: str = "Enforce", when_other: str = "AttachPolicies",
-             owner: str = "security/web") -> Context:
-    monitoring = spec([account.name], list(regions), managementPolicy=policy, instances={
-        "selector": {"tags": WEB},
-        "instanceProfile": {"whenOtherProfileAttached": when_other}})
+def _context(
+    layer: Aws,
+    account: AccountAccess,
+    *,
+    regions: Sequence[str] = (REGION,),
+    policy: str = "Enforce",
+    when_other: str = "AttachPolicies",
+    owner: str = "security/web",
+) -> Context:
+    monitoring = spec(
+        [account.name],
+        list(regions),
+        managementPolicy=policy,
+        instances={
+            "selector": {"tags": WEB},
+            "instanceProfile": {"whenOtherProfileAttached": when_other},
+        },
+    )
     return Context(layer, monitoring, owner)
 
 
@@ -52,52 +77,70 @@ def _outcome(results: Iterable[CheckResult]) -> dict[tuple[str, str], tuple[bool
     return {(r.check, r.resource): (r.compliant, r.action.value) for r in results}
 
 
-def _instance_outcome(results: Iterable[CheckResult], instance_id: str
-                      ) -> dict[str, tuple[bool, str]]:
+def _instance_outcome(
+    results: Iterable[CheckResult], instance_id: str
+) -> dict[str, tuple[bool, str]]:
     return {r.check: (r.compliant, r.action.value) for r in results if r.resource == instance_id}
 
 
-async def _launch(layer: Aws, target: Target, tags: dict[str, str], *,
-                  profile: str | None = None, count: int = 1) -> list[str]:
+async def _launch(
+    layer: Aws, target: Target, tags: dict[str, str], *, profile: str | None = None, count: int = 1
+) -> list[str]:
     params: dict[str, Any] = {"ImageId": "ami-760aaa0f", "MinCount": count, "MaxCount": count}
     if tags:
-        params["TagSpecifications"] = [{"ResourceType": "instance", "Tags": [
-            {"Key": key, "Value": value} for key, value in tags.items()]}]
+        params["TagSpecifications"] = [
+            {
+                "ResourceType": "instance",
+                "Tags": [{"Key": key, "Value": value} for key, value in tags.items()],
+            }
+        ]
     if profile is not None:
         params["IamInstanceProfile"] = {"Name": profile}
     reply = await layer.call(target, "ec2", "run_instances", **params)
     return [instance["InstanceId"] for instance in reply["Instances"]]
 
 
-async def _foreign_profile(layer: Aws, account: AccountAccess, name: str,
-                           policies: Sequence[str] = (S3_READ_POLICY,)) -> None:
+async def _foreign_profile(
+    layer: Aws, account: AccountAccess, name: str, policies: Sequence[str] = (S3_READ_POLICY,)
+) -> None:
     iam = Target(account, GLOBAL_REGION)
-    await layer.call(iam, "iam", "create_role", RoleName=name,
-                     AssumeRolePolicyDocument=json.dumps(EC2_TRUST))
+    await layer.call(
+        iam, "iam", "create_role", RoleName=name, AssumeRolePolicyDocument=json.dumps(EC2_TRUST)
+    )
     for arn in policies:
         await layer.call(iam, "iam", "attach_role_policy", RoleName=name, PolicyArn=arn)
     await layer.call(iam, "iam", "create_instance_profile", InstanceProfileName=name)
-    await layer.call(iam, "iam", "add_role_to_instance_profile", InstanceProfileName=name,
-                     RoleName=name)
+    await layer.call(
+        iam, "iam", "add_role_to_instance_profile", InstanceProfileName=name, RoleName=name
+    )
 
 
 async def _held_profile(layer: Aws, target: Target, instance_id: str) -> str | None:
-    reply = await layer.call(target, "ec2", "describe_iam_instance_profile_associations",
-                             Filters=[{"Name": "instance-id", "Values": [instance_id]}])
+    reply = await layer.call(
+        target,
+        "ec2",
+        "describe_iam_instance_profile_associations",
+        Filters=[{"Name": "instance-id", "Values": [instance_id]}],
+    )
     arns = [a["IamInstanceProfile"]["Arn"] for a in reply["IamInstanceProfileAssociations"]]
     return arns[0].rsplit("/", 1)[-1] if arns else None
 
 
 async def _association_id(layer: Aws, target: Target, instance_id: str) -> str:
-    reply = await layer.call(target, "ec2", "describe_iam_instance_profile_associations",
-                             Filters=[{"Name": "instance-id", "Values": [instance_id]}])
+    reply = await layer.call(
+        target,
+        "ec2",
+        "describe_iam_instance_profile_associations",
+        Filters=[{"Name": "instance-id", "Values": [instance_id]}],
+    )
     association_id: str = reply["IamInstanceProfileAssociations"][0]["AssociationId"]
     return association_id
 
 
 async def _role_policies(layer: Aws, account: AccountAccess, role: str) -> set[str]:
-    reply = await layer.call(Target(account, GLOBAL_REGION), "iam",
-                             "list_attached_role_policies", RoleName=role)
+    reply = await layer.call(
+        Target(account, GLOBAL_REGION), "iam", "list_attached_role_policies", RoleName=role
+    )
     return {policy["PolicyArn"] for policy in reply["AttachedPolicies"]}
 
 
@@ -105,8 +148,10 @@ async def _iam_names(layer: Aws, account: AccountAccess) -> tuple[set[str], set[
     iam = Target(account, GLOBAL_REGION)
     roles = (await layer.call(iam, "iam", "list_roles"))["Roles"]
     profiles = (await layer.call(iam, "iam", "list_instance_profiles"))["InstanceProfiles"]
-    return ({role["RoleName"] for role in roles},
-            {profile["InstanceProfileName"] for profile in profiles})
+    return (
+        {role["RoleName"] for role in roles},
+        {profile["InstanceProfileName"] for profile in profiles},
+    )
 
 
 class RecordingAws(Aws):
@@ -123,15 +168,18 @@ class RecordingAws(Aws):
         self.requests.append((service, operation, params))
         return await super().call(target, service, operation, **params)
 
-    async def paginate(self, target: Target, service: str, operation: str, **params: Any
-                       ) -> AsyncIterator[Any]:
+    async def paginate(
+        self, target: Target, service: str, operation: str, **params: Any
+    ) -> AsyncIterator[Any]:
         self.requests.append((service, operation, params))
         async for page in super().paginate(target, service, operation, **params):
             yield page
 
 
 async def test_enforce_creates_the_tagged_role_and_profile_attaches_it_then_reads_only(
-    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl,
+    layer: Aws,
+    scratch_account: AccountAccess,
+    sandbox: SandboxControl,
 ) -> None:
     target = Target(scratch_account, REGION)
     web = await _launch(layer, target, WEB, count=2)
@@ -147,11 +195,15 @@ async def test_enforce_creates_the_tagged_role_and_profile_attaches_it_then_read
         assert first[("ssm.managed_instance", instance_id)] == (False, "none")
         assert await _held_profile(layer, target, instance_id) == ROLE
     assert writes(sandbox, scratch_account) == sorted(
-        OUR_IAM_CREATION + ["ec2:AssociateIamInstanceProfile"] * 2)
-    role = (await layer.call(Target(scratch_account, GLOBAL_REGION), "iam", "get_role",
-                             RoleName=ROLE))["Role"]
+        OUR_IAM_CREATION + ["ec2:AssociateIamInstanceProfile"] * 2
+    )
+    role = (
+        await layer.call(Target(scratch_account, GLOBAL_REGION), "iam", "get_role", RoleName=ROLE)
+    )["Role"]
     assert {t["Key"]: t["Value"] for t in role["Tags"]} == {
-        "gdpr-operator:managed-by": "gdpr-operator", "gdpr-operator:owner": "security/web"}
+        "gdpr-operator:managed-by": "gdpr-operator",
+        "gdpr-operator:owner": "security/web",
+    }
     assert role["AssumeRolePolicyDocument"] == EC2_TRUST
     assert await _role_policies(layer, scratch_account, ROLE) == {AGENT_POLICY, SSM_POLICY}
 
@@ -162,15 +214,22 @@ async def test_enforce_creates_the_tagged_role_and_profile_attaches_it_then_read
     assert writes(sandbox, scratch_account) == []
     # GetRole, ListAttachedRolePolicies and GetInstanceProfile once, shared with the region;
     # DescribeInstances and DescribeInstanceInformation once each.
-    assert sorted((c["service"], c["operation"], c["count"]) for c in sandbox.calls()
-                  if c["account"] == scratch_account.account_id) == [
-        ("ec2", "DescribeInstances", 1), ("iam", "GetInstanceProfile", 1),
-        ("iam", "GetRole", 1), ("iam", "ListAttachedRolePolicies", 1),
-        ("ssm", "DescribeInstanceInformation", 1)]
+    assert sorted(
+        (c["service"], c["operation"], c["count"])
+        for c in sandbox.calls()
+        if c["account"] == scratch_account.account_id
+    ) == [
+        ("ec2", "DescribeInstances", 1),
+        ("iam", "GetInstanceProfile", 1),
+        ("iam", "GetRole", 1),
+        ("iam", "ListAttachedRolePolicies", 1),
+        ("ssm", "DescribeInstanceInformation", 1),
+    ]
 
 
 async def test_instances_outside_the_selection_are_never_named(
-    layer: Aws, scratch_account: AccountAccess,
+    layer: Aws,
+    scratch_account: AccountAccess,
 ) -> None:
     target = Target(scratch_account, REGION)
     await _foreign_profile(layer, scratch_account, "ops-ssm", [SSM_POLICY])
@@ -188,7 +247,8 @@ async def test_instances_outside_the_selection_are_never_named(
     assert {r.resource for r in results} == {ROLE, web}
     # Every call made is one the components declare.
     assert {iam_action(service, operation) for service, operation, _ in recording.requests} <= (
-        AGENT_ROLE.iam_actions | INSTANCE_PROFILES.iam_actions)
+        AGENT_ROLE.iam_actions | INSTANCE_PROFILES.iam_actions
+    )
     named = json.dumps([params for _, _, params in recording.requests])
     assert not [instance_id for instance_id in outsiders if instance_id in named]
     assert await _held_profile(layer, target, untagged[0]) is None
@@ -197,14 +257,20 @@ async def test_instances_outside_the_selection_are_never_named(
 
 
 async def test_attach_policies_to_the_other_profiles_role_once_for_all_its_instances(
-    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl,
+    layer: Aws,
+    scratch_account: AccountAccess,
+    sandbox: SandboxControl,
 ) -> None:
     await _foreign_profile(layer, scratch_account, "legacy-app")
     # One by one: moto gives a profile to the first instance of a multi-instance launch only.
-    here = [instance_id for _ in range(2) for instance_id in await _launch(
-        layer, Target(scratch_account, REGION), WEB, profile="legacy-app")]
-    there = await _launch(layer, Target(scratch_account, OTHER_REGION), WEB,
-                          profile="legacy-app")
+    here = [
+        instance_id
+        for _ in range(2)
+        for instance_id in await _launch(
+            layer, Target(scratch_account, REGION), WEB, profile="legacy-app"
+        )
+    ]
+    there = await _launch(layer, Target(scratch_account, OTHER_REGION), WEB, profile="legacy-app")
     context = _context(layer, scratch_account, regions=(REGION, OTHER_REGION))
     sandbox.clear_calls()
 
@@ -215,9 +281,13 @@ async def test_attach_policies_to_the_other_profiles_role_once_for_all_its_insta
         assert outcome["ec2.instance_agent_permissions"] == (False, "remediated")
     # Ours, and each missing policy once on the application's role, for three instances.
     assert writes(sandbox, scratch_account) == sorted(
-        OUR_IAM_CREATION + ["iam:AttachRolePolicy"] * 2)
+        OUR_IAM_CREATION + ["iam:AttachRolePolicy"] * 2
+    )
     assert await _role_policies(layer, scratch_account, "legacy-app") == {
-        S3_READ_POLICY, AGENT_POLICY, SSM_POLICY}
+        S3_READ_POLICY,
+        AGENT_POLICY,
+        SSM_POLICY,
+    }
     assert await _held_profile(layer, Target(scratch_account, REGION), here[0]) == "legacy-app"
 
     sandbox.clear_calls()
@@ -227,7 +297,9 @@ async def test_attach_policies_to_the_other_profiles_role_once_for_all_its_insta
 
 
 async def test_replace_swaps_in_the_agents_profile(
-    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl,
+    layer: Aws,
+    scratch_account: AccountAccess,
+    sandbox: SandboxControl,
 ) -> None:
     target = Target(scratch_account, REGION)
     await _foreign_profile(layer, scratch_account, "legacy-app")
@@ -237,9 +309,12 @@ async def test_replace_swaps_in_the_agents_profile(
 
     results = await _pass(context, scratch_account)
     assert _instance_outcome(results, instance_id)["ec2.instance_agent_permissions"] == (
-        False, "remediated")
+        False,
+        "remediated",
+    )
     assert writes(sandbox, scratch_account) == sorted(
-        [*OUR_IAM_CREATION, "ec2:ReplaceIamInstanceProfileAssociation"])
+        [*OUR_IAM_CREATION, "ec2:ReplaceIamInstanceProfileAssociation"]
+    )
     assert await _held_profile(layer, target, instance_id) == ROLE
     assert await _role_policies(layer, scratch_account, "legacy-app") == {S3_READ_POLICY}
 
@@ -249,7 +324,9 @@ async def test_replace_swaps_in_the_agents_profile(
 
 
 async def test_report_only_reports_another_profile_without_the_policies(
-    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl,
+    layer: Aws,
+    scratch_account: AccountAccess,
+    sandbox: SandboxControl,
 ) -> None:
     target = Target(scratch_account, REGION)
     await _foreign_profile(layer, scratch_account, "legacy-app")
@@ -261,17 +338,22 @@ async def test_report_only_reports_another_profile_without_the_policies(
     assert _instance_outcome(results, instance_id) == {
         "ec2.instance_profile_attached": (True, "none"),
         "ec2.instance_agent_permissions": (False, "none"),
-        "ssm.managed_instance": (False, "none")}
+        "ssm.managed_instance": (False, "none"),
+    }
     (permissions,) = [r for r in results if r.check == "ec2.instance_agent_permissions"]
-    assert permissions.reason == ("role legacy-app (instance profile legacy-app) lacks "
-                                  "CloudWatchAgentServerPolicy, AmazonSSMManagedInstanceCore")
+    assert permissions.reason == (
+        "role legacy-app (instance profile legacy-app) lacks "
+        "CloudWatchAgentServerPolicy, AmazonSSMManagedInstanceCore"
+    )
     assert writes(sandbox, scratch_account) == sorted(OUR_IAM_CREATION)
     assert await _held_profile(layer, target, instance_id) == "legacy-app"
     assert await _role_policies(layer, scratch_account, "legacy-app") == {S3_READ_POLICY}
 
 
 async def test_a_pending_association_is_waited_on_not_repeated(
-    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl,
+    layer: Aws,
+    scratch_account: AccountAccess,
+    sandbox: SandboxControl,
 ) -> None:
     target = Target(scratch_account, REGION)
     (instance_id,) = await _launch(layer, target, WEB)
@@ -286,7 +368,8 @@ async def test_a_pending_association_is_waited_on_not_repeated(
     assert _instance_outcome(results, instance_id) == {
         "ec2.instance_profile_attached": (False, "none"),
         "ec2.instance_agent_permissions": (False, "none"),
-        "ssm.managed_instance": (True, "none")}
+        "ssm.managed_instance": (True, "none"),
+    }
     (attached,) = [r for r in results if r.check == "ec2.instance_profile_attached"]
     assert attached.reason == "profile association associating (in progress)"
     assert writes(sandbox, scratch_account) == []
@@ -294,7 +377,9 @@ async def test_a_pending_association_is_waited_on_not_repeated(
 
 
 async def test_drift_of_the_role_and_profile_is_repaired_at_the_next_pass(
-    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl,
+    layer: Aws,
+    scratch_account: AccountAccess,
+    sandbox: SandboxControl,
 ) -> None:
     iam = Target(scratch_account, GLOBAL_REGION)
     (instance_id,) = await _launch(layer, Target(scratch_account, REGION), WEB)
@@ -311,46 +396,81 @@ async def test_drift_of_the_role_and_profile_is_repaired_at_the_next_pass(
 
     await layer.call(iam, "iam", "detach_role_policy", RoleName=ROLE, PolicyArn=AGENT_POLICY)
     assert (await repaired_by("iam:AttachRolePolicy"))[("iam.agent_role", ROLE)] == (
-        False, "remediated")
+        False,
+        "remediated",
+    )
 
-    lambda_trust = {"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
-        "Action": "sts:AssumeRole"}]}
-    await layer.call(iam, "iam", "update_assume_role_policy", RoleName=ROLE,
-                     PolicyDocument=json.dumps(lambda_trust))
+    lambda_trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    await layer.call(
+        iam,
+        "iam",
+        "update_assume_role_policy",
+        RoleName=ROLE,
+        PolicyDocument=json.dumps(lambda_trust),
+    )
     await repaired_by("iam:UpdateAssumeRolePolicy")
 
     # The same trust, spelt differently, is no drift.
-    respelt = {"Version": "2012-10-17", "Statement": {
-        "Sid": "Ec2", "Effect": "Allow", "Principal": {"Service": ["ec2.amazonaws.com"]},
-        "Action": ["sts:AssumeRole"]}}
-    await layer.call(iam, "iam", "update_assume_role_policy", RoleName=ROLE,
-                     PolicyDocument=json.dumps(respelt))
+    respelt = {
+        "Version": "2012-10-17",
+        "Statement": {
+            "Sid": "Ec2",
+            "Effect": "Allow",
+            "Principal": {"Service": ["ec2.amazonaws.com"]},
+            "Action": ["sts:AssumeRole"],
+        },
+    }
+    await layer.call(
+        iam, "iam", "update_assume_role_policy", RoleName=ROLE, PolicyDocument=json.dumps(respelt)
+    )
     await repaired_by()
 
-    await layer.call(iam, "iam", "remove_role_from_instance_profile",
-                     InstanceProfileName=ROLE, RoleName=ROLE)
-    assert (await repaired_by("iam:AddRoleToInstanceProfile"))[
-        ("iam.instance_profile", ROLE)] == (False, "remediated")
+    await layer.call(
+        iam, "iam", "remove_role_from_instance_profile", InstanceProfileName=ROLE, RoleName=ROLE
+    )
+    assert (await repaired_by("iam:AddRoleToInstanceProfile"))[("iam.instance_profile", ROLE)] == (
+        False,
+        "remediated",
+    )
 
-    await layer.call(iam, "iam", "remove_role_from_instance_profile",
-                     InstanceProfileName=ROLE, RoleName=ROLE)
+    await layer.call(
+        iam, "iam", "remove_role_from_instance_profile", InstanceProfileName=ROLE, RoleName=ROLE
+    )
     for arn in (AGENT_POLICY, SSM_POLICY):
         await layer.call(iam, "iam", "detach_role_policy", RoleName=ROLE, PolicyArn=arn)
     await layer.call(iam, "iam", "delete_role", RoleName=ROLE)
-    await repaired_by("iam:CreateRole", "iam:AttachRolePolicy", "iam:AttachRolePolicy",
-                      "iam:AddRoleToInstanceProfile")
+    await repaired_by(
+        "iam:CreateRole",
+        "iam:AttachRolePolicy",
+        "iam:AttachRolePolicy",
+        "iam:AddRoleToInstanceProfile",
+    )
 
 
 async def test_a_disassociated_profile_and_a_new_instance_get_the_profile(
-    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl,
+    layer: Aws,
+    scratch_account: AccountAccess,
+    sandbox: SandboxControl,
 ) -> None:
     target = Target(scratch_account, REGION)
     (first,) = await _launch(layer, target, WEB)
     context = _context(layer, scratch_account)
     await _pass(context, scratch_account)
-    await layer.call(target, "ec2", "disassociate_iam_instance_profile",
-                     AssociationId=await _association_id(layer, target, first))
+    await layer.call(
+        target,
+        "ec2",
+        "disassociate_iam_instance_profile",
+        AssociationId=await _association_id(layer, target, first),
+    )
     (launched,) = await _launch(layer, target, WEB)
     sandbox.clear_calls()
 
@@ -363,7 +483,9 @@ async def test_a_disassociated_profile_and_a_new_instance_get_the_profile(
 
 
 async def test_observe_reports_what_it_would_do_and_writes_nothing(
-    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl,
+    layer: Aws,
+    scratch_account: AccountAccess,
+    sandbox: SandboxControl,
 ) -> None:
     target = Target(scratch_account, REGION)
     await _foreign_profile(layer, scratch_account, "legacy-app")
@@ -379,39 +501,56 @@ async def test_observe_reports_what_it_would_do_and_writes_nothing(
     assert _instance_outcome(results, bare) == {
         "ec2.instance_profile_attached": (False, "would_remediate"),
         "ec2.instance_agent_permissions": (False, "would_remediate"),
-        "ssm.managed_instance": (False, "none")}
+        "ssm.managed_instance": (False, "none"),
+    }
     assert _instance_outcome(results, legacy)["ec2.instance_agent_permissions"] == (
-        False, "would_remediate")
+        False,
+        "would_remediate",
+    )
     assert writes(sandbox, scratch_account) == []
     assert await _iam_names(layer, scratch_account) == (
-        {"gdpr-operator", "legacy-app"}, {"legacy-app"})
+        {"gdpr-operator", "legacy-app"},
+        {"legacy-app"},
+    )
 
     await _pass(_context(layer, scratch_account), scratch_account)
-    await layer.call(Target(scratch_account, GLOBAL_REGION), "iam", "detach_role_policy",
-                     RoleName=ROLE, PolicyArn=SSM_POLICY)
+    await layer.call(
+        Target(scratch_account, GLOBAL_REGION),
+        "iam",
+        "detach_role_policy",
+        RoleName=ROLE,
+        PolicyArn=SSM_POLICY,
+    )
     sandbox.clear_calls()
     drifted = await _pass(_context(layer, scratch_account, policy="Observe"), scratch_account)
     assert _outcome(drifted)[("iam.agent_role", ROLE)] == (False, "would_remediate")
     # The instances' role is the account component's to repair: reported, not planned here.
-    assert _instance_outcome(drifted, bare)["ec2.instance_agent_permissions"] == (
-        False, "none")
+    assert _instance_outcome(drifted, bare)["ec2.instance_agent_permissions"] == (False, "none")
     assert writes(sandbox, scratch_account) == []
 
 
 async def test_access_denied_on_a_write_fails_the_repair_naming_the_action(
-    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl,
+    layer: Aws,
+    scratch_account: AccountAccess,
+    sandbox: SandboxControl,
 ) -> None:
     (instance_id,) = await _launch(layer, Target(scratch_account, REGION), WEB)
-    sandbox.add_fault("ec2", "access_denied", operation="AssociateIamInstanceProfile",
-                      account=scratch_account.account_id)
+    sandbox.add_fault(
+        "ec2",
+        "access_denied",
+        operation="AssociateIamInstanceProfile",
+        account=scratch_account.account_id,
+    )
     results = await _pass(_context(layer, scratch_account), scratch_account)
-    repairs = [r for r in results if r.resource == instance_id
-               and r.check != "ssm.managed_instance"]
+    repairs = [
+        r for r in results if r.resource == instance_id and r.check != "ssm.managed_instance"
+    ]
     assert {r.action for r in repairs} == {Action.FAILED}
     assert all("ec2:AssociateIamInstanceProfile" in r.reason for r in repairs)
 
-    sandbox.add_fault("iam", "access_denied", operation="AttachRolePolicy",
-                      account=scratch_account.account_id)
+    sandbox.add_fault(
+        "iam", "access_denied", operation="AttachRolePolicy", account=scratch_account.account_id
+    )
     iam = Target(scratch_account, GLOBAL_REGION)
     await layer.call(iam, "iam", "detach_role_policy", RoleName=ROLE, PolicyArn=AGENT_POLICY)
     account_results = await AGENT_ROLE.reconcile(_context(layer, scratch_account), iam)
@@ -421,7 +560,8 @@ async def test_access_denied_on_a_write_fails_the_repair_naming_the_action(
 
 
 async def test_release_removes_only_its_own_and_only_when_no_instance_holds_it(
-    layer: Aws, scratch_account: AccountAccess,
+    layer: Aws,
+    scratch_account: AccountAccess,
 ) -> None:
     target, iam = Target(scratch_account, REGION), Target(scratch_account, GLOBAL_REGION)
     (web,) = await _launch(layer, target, WEB)
@@ -429,8 +569,13 @@ async def test_release_removes_only_its_own_and_only_when_no_instance_holds_it(
     context = _context(layer, scratch_account)
     await _pass(context, scratch_account)
     # Someone put the agent's profile on an instance the spec does not select.
-    await layer.call(target, "ec2", "associate_iam_instance_profile", InstanceId=unselected,
-                     IamInstanceProfile={"Name": ROLE})
+    await layer.call(
+        target,
+        "ec2",
+        "associate_iam_instance_profile",
+        InstanceId=unselected,
+        IamInstanceProfile={"Name": ROLE},
+    )
 
     other_owner = Context(layer, context.spec, "other/monitoring")
     assert not (await AGENT_ROLE.release(other_owner, iam)).released
@@ -439,20 +584,26 @@ async def test_release_removes_only_its_own_and_only_when_no_instance_holds_it(
 
     kept = await AGENT_ROLE.release(context, iam)
     assert kept.released == [
-        f"instance profile {ROLE} detached from 1 instance(s) in scratch/{REGION}"]
+        f"instance profile {ROLE} detached from 1 instance(s) in scratch/{REGION}"
+    ]
     assert await _held_profile(layer, target, web) is None
     assert await _held_profile(layer, target, unselected) == ROLE
     assert ROLE in (await _iam_names(layer, scratch_account))[1]
 
-    await layer.call(target, "ec2", "disassociate_iam_instance_profile",
-                     AssociationId=await _association_id(layer, target, unselected))
+    await layer.call(
+        target,
+        "ec2",
+        "disassociate_iam_instance_profile",
+        AssociationId=await _association_id(layer, target, unselected),
+    )
     released = await AGENT_ROLE.release(context, iam)
     assert released.released == [f"instance profile {ROLE} in scratch", f"role {ROLE} in scratch"]
     assert await _iam_names(layer, scratch_account) == ({"gdpr-operator"}, set())
 
 
 async def test_release_leaves_a_role_and_profile_it_did_not_create(
-    layer: Aws, scratch_account: AccountAccess,
+    layer: Aws,
+    scratch_account: AccountAccess,
 ) -> None:
     target = Target(scratch_account, REGION)
     await _foreign_profile(layer, scratch_account, ROLE, [])
@@ -462,14 +613,15 @@ async def test_release_leaves_a_role_and_profile_it_did_not_create(
     assert results[("iam.agent_role", ROLE)] == (False, "remediated")  # policies attached
     assert results[("iam.instance_profile", ROLE)] == (True, "none")
 
-    assert not (await AGENT_ROLE.release(context, Target(scratch_account, GLOBAL_REGION))
-                ).released
+    assert not (await AGENT_ROLE.release(context, Target(scratch_account, GLOBAL_REGION))).released
     assert await _held_profile(layer, target, web) == ROLE
     assert await _iam_names(layer, scratch_account) == ({"gdpr-operator", ROLE}, {ROLE})
 
 
 async def test_an_other_profile_that_already_carries_the_policies_is_left_alone(
-    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl,
+    layer: Aws,
+    scratch_account: AccountAccess,
+    sandbox: SandboxControl,
 ) -> None:
     target = Target(scratch_account, REGION)
     await _foreign_profile(layer, scratch_account, "able-app", [AGENT_POLICY, SSM_POLICY])
@@ -477,11 +629,13 @@ async def test_an_other_profile_that_already_carries_the_policies_is_left_alone(
     await _pass(_context(layer, scratch_account), scratch_account)  # creates the agent's role
     for when_other in ("AttachPolicies", "Replace", "Report"):
         sandbox.clear_calls()
-        results = await _pass(_context(layer, scratch_account, when_other=when_other),
-                              scratch_account)
+        results = await _pass(
+            _context(layer, scratch_account, when_other=when_other), scratch_account
+        )
         assert _instance_outcome(results, instance_id) == {
             "ec2.instance_profile_attached": (True, "none"),
             "ec2.instance_agent_permissions": (True, "none"),
-            "ssm.managed_instance": (True, "none")}, when_other
+            "ssm.managed_instance": (True, "none"),
+        }, when_other
         assert writes(sandbox, scratch_account) == []
         assert await _held_profile(layer, target, instance_id) == "able-app"

@@ -8,9 +8,17 @@ from typing import Any
 import botocore.session
 
 _TYPES: dict[str, type | tuple[type, ...]] = {
-    "string": str, "integer": int, "long": int, "boolean": bool,
-    "double": (float, int), "float": (float, int), "timestamp": dt.datetime,
-    "list": list, "map": dict, "structure": dict, "blob": bytes,
+    "string": str,
+    "integer": int,
+    "long": int,
+    "boolean": bool,
+    "double": (float, int),
+    "float": (float, int),
+    "timestamp": dt.datetime,
+    "list": list,
+    "map": dict,
+    "structure": dict,
+    "blob": bytes,
 }
 
 

@@ -29,19 +29,29 @@ from gdpr_operator.sandbox._ext_ssm import ASSOCIATIONS
 REGION = "eu-west-1"
 IAM_REGION = "us-east-1"
 SSM_CORE = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
-TRUST = ('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":'
-         '{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}')
+TRUST = (
+    '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":'
+    '{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
+)
 AUTH, SYSLOG = "/gdpr/linux/auth", "/gdpr/linux/syslog"
 ACCESS, ERROR = "/gdpr/nginx/access", "/gdpr/nginx/error"
 LOOP_THREAD = "gdpr-sandbox-agents"
 
 
 def _context(layer: Aws, account: AccountAccess, policy: str = "Enforce") -> Context:
-    return Context(layer, parse_monitoring({
-        "accounts": [account.name], "regions": [REGION], "managementPolicy": policy,
-        "instances": {"selector": {"tags": {"gdpr-scope": "web"}}},
-        "cloudWatchAgent": {"presets": ["linux-system", "nginx"]},
-    }), "security/web")
+    return Context(
+        layer,
+        parse_monitoring(
+            {
+                "accounts": [account.name],
+                "regions": [REGION],
+                "managementPolicy": policy,
+                "instances": {"selector": {"tags": {"gdpr-scope": "web"}}},
+                "cloudWatchAgent": {"presets": ["linux-system", "nginx"]},
+            }
+        ),
+        "security/web",
+    )
 
 
 async def _converge(layer: Aws, account: AccountAccess) -> None:
@@ -52,27 +62,40 @@ async def _converge(layer: Aws, account: AccountAccess) -> None:
     await CloudWatchAgent().reconcile(_context(layer, account), target)
 
 
-async def _instance(layer: Aws, account: AccountAccess, scope: str = "web", *,
-                    managed: bool = True) -> str:
+async def _instance(
+    layer: Aws, account: AccountAccess, scope: str = "web", *, managed: bool = True
+) -> str:
     """A Linux instance tagged gdpr-scope=`scope`; SSM manages it when `managed` (its
     profile's role carries AmazonSSMManagedInstanceCore)."""
     params: dict[str, Any] = {}
     if managed:
         iam = Target(account, IAM_REGION)
         if not (await layer.call(iam, "iam", "list_instance_profiles"))["InstanceProfiles"]:
-            await layer.call(iam, "iam", "create_role", RoleName="core",
-                             AssumeRolePolicyDocument=TRUST)
-            await layer.call(iam, "iam", "attach_role_policy", RoleName="core",
-                             PolicyArn=SSM_CORE)
+            await layer.call(
+                iam, "iam", "create_role", RoleName="core", AssumeRolePolicyDocument=TRUST
+            )
+            await layer.call(iam, "iam", "attach_role_policy", RoleName="core", PolicyArn=SSM_CORE)
             await layer.call(iam, "iam", "create_instance_profile", InstanceProfileName="core")
-            await layer.call(iam, "iam", "add_role_to_instance_profile",
-                             InstanceProfileName="core", RoleName="core")
+            await layer.call(
+                iam,
+                "iam",
+                "add_role_to_instance_profile",
+                InstanceProfileName="core",
+                RoleName="core",
+            )
         params["IamInstanceProfile"] = {"Name": "core"}
     reply = await layer.call(
-        Target(account, REGION), "ec2", "run_instances", ImageId="ami-760aaa0f", MinCount=1,
-        MaxCount=1, TagSpecifications=[{"ResourceType": "instance",
-                                        "Tags": [{"Key": "gdpr-scope", "Value": scope}]}],
-        **params)
+        Target(account, REGION),
+        "ec2",
+        "run_instances",
+        ImageId="ami-760aaa0f",
+        MinCount=1,
+        MaxCount=1,
+        TagSpecifications=[
+            {"ResourceType": "instance", "Tags": [{"Key": "gdpr-scope", "Value": scope}]}
+        ],
+        **params,
+    )
     instance_id: str = reply["Instances"][0]["InstanceId"]
     return instance_id
 
@@ -82,13 +105,20 @@ def _ours(shipments: list[Shipment], account: AccountAccess) -> list[Shipment]:
 
 
 async def _messages(layer: Aws, target: Target, group: str, stream: str) -> list[str]:
-    reply = await layer.call(target, "logs", "get_log_events", logGroupName=group,
-                             logStreamName=stream, startFromHead=True)
+    reply = await layer.call(
+        target,
+        "logs",
+        "get_log_events",
+        logGroupName=group,
+        logStreamName=stream,
+        startFromHead=True,
+    )
     return [event["message"] for event in reply["events"]]
 
 
 async def test_a_configured_running_instance_ships_into_its_groups_streams(
-    layer: Aws, scratch_account: AccountAccess,
+    layer: Aws,
+    scratch_account: AccountAccess,
 ) -> None:
     target = Target(scratch_account, REGION)
     web = await _instance(layer, scratch_account)
@@ -100,10 +130,14 @@ async def test_a_configured_running_instance_ships_into_its_groups_streams(
     shipped = _ours(simulate_once(), scratch_account)
 
     assert {(s.instance_id, s.log_group, s.log_stream): s.messages for s in shipped} == {
-        (web, AUTH, web): ("gdpr-sandbox agent: /var/log/auth.log heartbeat",
-                           "gdpr-sandbox agent: /var/log/secure heartbeat"),
-        (web, SYSLOG, web): ("gdpr-sandbox agent: /var/log/messages heartbeat",
-                             "gdpr-sandbox agent: /var/log/syslog heartbeat"),
+        (web, AUTH, web): (
+            "gdpr-sandbox agent: /var/log/auth.log heartbeat",
+            "gdpr-sandbox agent: /var/log/secure heartbeat",
+        ),
+        (web, SYSLOG, web): (
+            "gdpr-sandbox agent: /var/log/messages heartbeat",
+            "gdpr-sandbox agent: /var/log/syslog heartbeat",
+        ),
         (web, ACCESS, web): ("gdpr-sandbox agent: /var/log/nginx/access.log heartbeat",),
     }
     streams = await layer.call(target, "logs", "describe_log_streams", logGroupName=ACCESS)
@@ -111,20 +145,21 @@ async def test_a_configured_running_instance_ships_into_its_groups_streams(
     assert stream["logStreamName"] == web
     assert time.time() - stream["lastIngestionTime"] / 1000 < 60
     assert "gdpr-sandbox agent: /var/log/nginx/access.log heartbeat" in await _messages(
-        layer, target, ACCESS, web)
+        layer, target, ACCESS, web
+    )
     groups = await layer.call(target, "logs", "describe_log_groups", logGroupNamePrefix="/gdpr")
     assert ERROR not in {g["logGroupName"] for g in groups["logGroups"]}
 
     # What the operator then reads: fresh in every group that exists (Observe: it would
     # otherwise create the missing group again).
     report = await LogGroups().reconcile(_context(layer, scratch_account, "Observe"), target)
-    fresh = {r.resource: r.compliant for r in report.results
-             if r.check == "logs.ingestion_fresh"}
+    fresh = {r.resource: r.compliant for r in report.results if r.check == "logs.ingestion_fresh"}
     assert {f"{group}/{web}": True for group in (AUTH, SYSLOG, ACCESS)}.items() <= fresh.items()
 
 
 async def test_instances_not_configured_or_not_running_ship_nothing(
-    layer: Aws, scratch_account: AccountAccess,
+    layer: Aws,
+    scratch_account: AccountAccess,
 ) -> None:
     target = Target(scratch_account, REGION)
     configured = await _instance(layer, scratch_account)
@@ -137,8 +172,11 @@ async def test_instances_not_configured_or_not_running_ship_nothing(
     await _converge(layer, scratch_account)
     await layer.call(target, "ec2", "stop_instances", InstanceIds=[stopped_later])
     # Stopped when State Manager ran: Pending there until it is online again.
-    (configure,) = (a for a in ASSOCIATIONS.of(scratch_account.account_id, REGION).values()
-                    if a.name == CONFIGURE_DOCUMENT)
+    (configure,) = (
+        a
+        for a in ASSOCIATIONS.of(scratch_account.account_id, REGION).values()
+        if a.name == CONFIGURE_DOCUMENT
+    )
     assert configure.executions[-1].status_by_instance[pending] == "Pending"
     # The sandbox's State Manager fails no run by itself: record one that failed (it is not
     # run again at that version).
@@ -150,12 +188,17 @@ async def test_instances_not_configured_or_not_running_ship_nothing(
     # association on the one it had never reached; both ship at this tick.
     await layer.call(target, "ec2", "start_instances", InstanceIds=[stopped_later, pending])
     assert {s.instance_id for s in _ours(simulate_once(), scratch_account)} == {
-        configured, stopped_later, pending}
+        configured,
+        stopped_later,
+        pending,
+    }
     assert configure.executions[-1].status_by_instance == {pending: "Success"}
 
 
 async def test_the_simulators_writes_are_not_counted(
-    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl,
+    layer: Aws,
+    scratch_account: AccountAccess,
+    sandbox: SandboxControl,
 ) -> None:
     target = Target(scratch_account, REGION)
     web = await _instance(layer, scratch_account)
@@ -166,12 +209,21 @@ async def test_the_simulators_writes_are_not_counted(
     # /_gdpr/calls counts HTTP requests only; the simulator writes to moto directly.
     assert sandbox.calls() == []
     await _messages(layer, target, ACCESS, web)
-    assert sandbox.calls() == [{"service": "logs", "operation": "GetLogEvents", "count": 1,
-                                "account": scratch_account.account_id, "region": REGION}]
+    assert sandbox.calls() == [
+        {
+            "service": "logs",
+            "operation": "GetLogEvents",
+            "count": 1,
+            "account": scratch_account.account_id,
+            "region": REGION,
+        }
+    ]
 
 
 async def test_the_loop_ships_every_period_until_stopped(
-    layer: Aws, scratch_account: AccountAccess, sandbox_url: str,
+    layer: Aws,
+    scratch_account: AccountAccess,
+    sandbox_url: str,
 ) -> None:
     def loops() -> int:
         return sum(t.name == LOOP_THREAD for t in threading.enumerate())

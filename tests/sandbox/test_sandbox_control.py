@@ -20,9 +20,14 @@ from gdpr_operator.sandbox import DEMO_REGIONS, SandboxControl
 
 def raw_client(url: str, service: str, region: str = "eu-west-1") -> Any:
     """A plain boto3 client without retries: sees each answer as the sandbox gave it."""
-    return boto3.client(service, endpoint_url=url, region_name=region,
-                        aws_access_key_id="raw", aws_secret_access_key="raw",
-                        config=Config(retries={"mode": "standard", "total_max_attempts": 1}))
+    return boto3.client(
+        service,
+        endpoint_url=url,
+        region_name=region,
+        aws_access_key_id="raw",
+        aws_secret_access_key="raw",
+        config=Config(retries={"mode": "standard", "total_max_attempts": 1}),
+    )
 
 
 def status_of(call: Callable[[], Any]) -> tuple[str, int]:
@@ -30,8 +35,7 @@ def status_of(call: Callable[[], Any]) -> tuple[str, int]:
     try:
         call()
     except ClientError as error:
-        return error.response["Error"]["Code"], error.response["ResponseMetadata"][
-            "HTTPStatusCode"]
+        return error.response["Error"]["Code"], error.response["ResponseMetadata"]["HTTPStatusCode"]
     return "", 200
 
 
@@ -46,7 +50,10 @@ def status_of(call: Callable[[], Any]) -> tuple[str, int]:
     ],
 )
 def test_throttling_speaks_each_protocol(
-    sandbox_url: str, sandbox: SandboxControl, service: str, operation: str,
+    sandbox_url: str,
+    sandbox: SandboxControl,
+    service: str,
+    operation: str,
     expected: tuple[str, int],
 ) -> None:
     sandbox.add_fault(service, "throttle", count=1)
@@ -70,8 +77,7 @@ def test_server_errors_and_rates(sandbox_url: str, sandbox: SandboxControl) -> N
 def test_faults_match_operation_account_and_region(
     sandbox_url: str, sandbox: SandboxControl
 ) -> None:
-    sandbox.add_fault("guardduty", "access_denied", operation="ListFilter",
-                      region="eu-north-1")
+    sandbox.add_fault("guardduty", "access_denied", operation="ListFilter", region="eu-north-1")
     sandbox.add_fault("guardduty", "access_denied", account="111111111111")
 
     raw_client(sandbox_url, "guardduty", "eu-north-1").list_detectors()  # other operation
@@ -79,15 +85,19 @@ def test_faults_match_operation_account_and_region(
 
     assert len(sandbox.calls()) == 2
     assert [rule["fault"] for rule in sandbox._send("GET", "faults")["faults"]] == [
-        "access_denied", "access_denied"]
+        "access_denied",
+        "access_denied",
+    ]
 
 
 def test_invalid_fault_rules_are_refused(sandbox: SandboxControl) -> None:
-    for rule in ({"service": "ec2", "fault": "meteor"},
-                 {"service": "nope", "fault": "throttle"},
-                 {"service": "cloudwatch", "fault": "throttle"},  # CBOR: not written
-                 {"service": "ec2", "fault": "throttle", "rate": 2},
-                 {"service": "ec2", "fault": "throttle", "colour": "red"}):
+    for rule in (
+        {"service": "ec2", "fault": "meteor"},
+        {"service": "nope", "fault": "throttle"},
+        {"service": "cloudwatch", "fault": "throttle"},  # CBOR: not written
+        {"service": "ec2", "fault": "throttle", "rate": 2},
+        {"service": "ec2", "fault": "throttle", "colour": "red"},
+    ):
         with pytest.raises(urllib.error.HTTPError) as refused:
             sandbox._send("POST", "faults", rule)
         assert refused.value.code == 400
@@ -103,10 +113,20 @@ def test_call_counts_name_service_operation_account_and_region(
     raw_client(sandbox_url, "ssm", "eu-north-1").describe_instance_information()
 
     assert sandbox.calls() == [
-        {"service": "ec2", "operation": "DescribeRegions", "account": "123456789012",
-         "region": "eu-north-1", "count": 1},
-        {"service": "ssm", "operation": "DescribeInstanceInformation",
-         "account": "123456789012", "region": "eu-north-1", "count": 2},
+        {
+            "service": "ec2",
+            "operation": "DescribeRegions",
+            "account": "123456789012",
+            "region": "eu-north-1",
+            "count": 1,
+        },
+        {
+            "service": "ssm",
+            "operation": "DescribeInstanceInformation",
+            "account": "123456789012",
+            "region": "eu-north-1",
+            "count": 2,
+        },
     ]
     sandbox.clear_calls()
     assert sandbox.calls() == []
@@ -122,13 +142,15 @@ async def test_demo_seed_is_the_documented_estate(
             ids = (await layer.call(target, "guardduty", "list_detectors"))["DetectorIds"]
             detectors[(name, region)] = "missing"
             if ids:
-                detector = await layer.call(target, "guardduty", "get_detector",
-                                            DetectorId=ids[0])
+                detector = await layer.call(target, "guardduty", "get_detector", DetectorId=ids[0])
                 detectors[(name, region)] = detector["Status"]
     assert detectors == {
-        ("prod", "eu-west-1"): "ENABLED", ("prod", "eu-central-1"): "DISABLED",
-        ("prod", "eu-north-1"): "missing", ("shop", "eu-west-1"): "missing",
-        ("shop", "eu-central-1"): "ENABLED", ("shop", "eu-north-1"): "DISABLED",
+        ("prod", "eu-west-1"): "ENABLED",
+        ("prod", "eu-central-1"): "DISABLED",
+        ("prod", "eu-north-1"): "missing",
+        ("shop", "eu-west-1"): "missing",
+        ("shop", "eu-central-1"): "ENABLED",
+        ("shop", "eu-north-1"): "DISABLED",
     }
 
     prod = Target(demo_accounts["prod"], "eu-west-1")
@@ -138,24 +160,32 @@ async def test_demo_seed_is_the_documented_estate(
             {t["Key"]: t["Value"] for t in i["Tags"]}.get("gdpr-scope"),
             i.get("IamInstanceProfile", {}).get("Arn", "").rsplit("/", 1)[-1],
         )
-        for r in reply["Reservations"] for i in r["Instances"]
+        for r in reply["Reservations"]
+        for i in r["Instances"]
     }
     assert instances == {
-        "web-1": ("web", ""), "web-2": ("web", ""), "web-3": ("web", "legacy-app"),
-        "batch-1": (None, ""), "ops-1": (None, "ops-ssm"),
+        "web-1": ("web", ""),
+        "web-2": ("web", ""),
+        "web-3": ("web", "legacy-app"),
+        "batch-1": (None, ""),
+        "ops-1": (None, "ops-ssm"),
     }
 
-    groups = (await layer.call(prod, "logs", "describe_log_groups",
-                               logGroupNamePrefix="/gdpr/web"))["logGroups"]
+    groups = (
+        await layer.call(prod, "logs", "describe_log_groups", logGroupNamePrefix="/gdpr/web")
+    )["logGroups"]
     assert sorted(g["logGroupName"] for g in groups) == [
-        "/gdpr/web/linux/nginx/access", "/gdpr/web/linux/syslog"]
+        "/gdpr/web/linux/nginx/access",
+        "/gdpr/web/linux/syslog",
+    ]
     assert all("retentionInDays" not in g for g in groups)  # never expire
 
 
 def test_command_line_serves_and_prints_its_url() -> None:
     with subprocess.Popen(
         [sys.executable, "-m", "gdpr_operator.sandbox", "--port", "0"],
-        stdout=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        text=True,
     ) as process:
         try:
             assert process.stdout is not None

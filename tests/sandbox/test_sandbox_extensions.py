@@ -12,27 +12,39 @@ from gdpr_operator.sandbox import SandboxControl
 
 IAM_REGION = "us-east-1"
 SSM_CORE = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
-EC2_TRUST = ('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":'
-             '{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}')
+EC2_TRUST = (
+    '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":'
+    '{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
+)
 
 
-async def checked(layer: Aws, target: Target, service: str, operation: str,
-                  api_operation: str, **params: Any) -> Any:
+async def checked(
+    layer: Aws, target: Target, service: str, operation: str, api_operation: str, **params: Any
+) -> Any:
     reply = await layer.call(target, service, operation, **params)
     assert_matches_output(service, api_operation, reply)
     return reply
 
 
 async def instance_information(layer: Aws, target: Target, **params: Any) -> dict[str, Any]:
-    reply = await checked(layer, target, "ssm", "describe_instance_information",
-                          "DescribeInstanceInformation", **params)
+    reply = await checked(
+        layer,
+        target,
+        "ssm",
+        "describe_instance_information",
+        "DescribeInstanceInformation",
+        **params,
+    )
     return {i["InstanceId"]: i for i in reply["InstanceInformationList"]}
 
 
 async def named_instances(layer: Aws, target: Target) -> dict[str, str]:
     reply = await layer.call(target, "ec2", "describe_instances")
-    return {next(t["Value"] for t in i["Tags"] if t["Key"] == "Name"): i["InstanceId"]
-            for r in reply["Reservations"] for i in r["Instances"]}
+    return {
+        next(t["Value"] for t in i["Tags"] if t["Key"] == "Name"): i["InstanceId"]
+        for r in reply["Reservations"]
+        for i in r["Instances"]
+    }
 
 
 async def make_profile(layer: Aws, access: AccountAccess, name: str, policies: list[str]) -> None:
@@ -41,15 +53,25 @@ async def make_profile(layer: Aws, access: AccountAccess, name: str, policies: l
     for policy in policies:
         await layer.call(iam, "iam", "attach_role_policy", RoleName=name, PolicyArn=policy)
     await layer.call(iam, "iam", "create_instance_profile", InstanceProfileName=name)
-    await layer.call(iam, "iam", "add_role_to_instance_profile", InstanceProfileName=name,
-                     RoleName=name)
+    await layer.call(
+        iam, "iam", "add_role_to_instance_profile", InstanceProfileName=name, RoleName=name
+    )
 
 
 async def run_instance(layer: Aws, target: Target, name: str, **params: Any) -> str:
     reply = await layer.call(
-        target, "ec2", "run_instances", ImageId="ami-760aaa0f", MinCount=1, MaxCount=1,
-        TagSpecifications=[{"ResourceType": "instance", "Tags": [
-            {"Key": "Name", "Value": name}, {"Key": "gdpr-scope", "Value": "web"}]}],
+        target,
+        "ec2",
+        "run_instances",
+        ImageId="ami-760aaa0f",
+        MinCount=1,
+        MaxCount=1,
+        TagSpecifications=[
+            {
+                "ResourceType": "instance",
+                "Tags": [{"Key": "Name", "Value": name}, {"Key": "gdpr-scope", "Value": "web"}],
+            }
+        ],
         **params,
     )
     return str(reply["Instances"][0]["InstanceId"])
@@ -78,15 +100,22 @@ async def test_ssm_follows_role_policies_and_instance_state(
     instance_id = await run_instance(layer, target, "web", IamInstanceProfile={"Name": "agent"})
     assert await instance_information(layer, target) == {}
 
-    await layer.call(Target(scratch_account, IAM_REGION), "iam", "attach_role_policy",
-                     RoleName="agent", PolicyArn=SSM_CORE)
+    await layer.call(
+        Target(scratch_account, IAM_REGION),
+        "iam",
+        "attach_role_policy",
+        RoleName="agent",
+        PolicyArn=SSM_CORE,
+    )
     assert (await instance_information(layer, target))[instance_id]["PingStatus"] == "Online"
 
     await layer.call(target, "ec2", "stop_instances", InstanceIds=[instance_id])
-    assert (await instance_information(layer, target))[instance_id]["PingStatus"] == \
-        "ConnectionLost"
+    assert (await instance_information(layer, target))[instance_id][
+        "PingStatus"
+    ] == "ConnectionLost"
     online = await instance_information(
-        layer, target, Filters=[{"Key": "PingStatus", "Values": ["Online"]}])
+        layer, target, Filters=[{"Key": "PingStatus", "Values": ["Online"]}]
+    )
     assert online == {}
 
     await layer.call(target, "ec2", "terminate_instances", InstanceIds=[instance_id])
@@ -98,24 +127,34 @@ async def test_ssm_instance_information_filters_and_pages(
 ) -> None:
     target = Target(scratch_account, "eu-west-1")
     await make_profile(layer, scratch_account, "core", [SSM_CORE])
-    ids = [await run_instance(layer, target, f"web-{n}", IamInstanceProfile={"Name": "core"})
-           for n in range(7)]
+    ids = [
+        await run_instance(layer, target, f"web-{n}", IamInstanceProfile={"Name": "core"})
+        for n in range(7)
+    ]
 
-    pages = [page async for page in layer.paginate(target, "ssm",
-                                                   "describe_instance_information",
-                                                   PaginationConfig={"PageSize": 5})]
+    pages = [
+        page
+        async for page in layer.paginate(
+            target, "ssm", "describe_instance_information", PaginationConfig={"PageSize": 5}
+        )
+    ]
     by_id = await instance_information(
-        layer, target, InstanceInformationFilterList=[{"key": "InstanceIds",
-                                                       "valueSet": ids[:2]}])
+        layer, target, InstanceInformationFilterList=[{"key": "InstanceIds", "valueSet": ids[:2]}]
+    )
     by_tag = await instance_information(
-        layer, target, Filters=[{"Key": "tag:Name", "Values": ["web-3"]}])
+        layer, target, Filters=[{"Key": "tag:Name", "Values": ["web-3"]}]
+    )
 
     assert [len(p["InstanceInformationList"]) for p in pages] == [5, 2]
     assert sorted(by_id) == sorted(ids[:2])
     assert list(by_tag) == [ids[3]]
     with pytest.raises(PermanentAwsError) as invalid:
-        await layer.call(target, "ssm", "describe_instance_information",
-                         Filters=[{"Key": "Colour", "Values": ["blue"]}])
+        await layer.call(
+            target,
+            "ssm",
+            "describe_instance_information",
+            Filters=[{"Key": "Colour", "Values": ["blue"]}],
+        )
     assert invalid.value.code == "InvalidFilterKey"
 
 
@@ -131,43 +170,82 @@ async def test_state_manager_association_lifecycle(
     targets = [{"Key": "tag:gdpr-scope", "Values": ["web"]}]
 
     created = await checked(
-        layer, target, "ssm", "create_association", "CreateAssociation",
-        Name="AWS-ConfigureAWSPackage", Targets=targets, AssociationName="cwagent-install",
+        layer,
+        target,
+        "ssm",
+        "create_association",
+        "CreateAssociation",
+        Name="AWS-ConfigureAWSPackage",
+        Targets=targets,
+        AssociationName="cwagent-install",
         Parameters={"action": ["Install"], "name": ["AmazonCloudWatchAgent"]},
     )
     association_id = created["AssociationDescription"]["AssociationId"]
     overview = created["AssociationDescription"]["Overview"]
     assert overview["AssociationStatusAggregatedCount"] == {"Success": 1, "Pending": 1}
 
-    described = await checked(layer, target, "ssm", "describe_association",
-                              "DescribeAssociation", AssociationId=association_id)
+    described = await checked(
+        layer,
+        target,
+        "ssm",
+        "describe_association",
+        "DescribeAssociation",
+        AssociationId=association_id,
+    )
     assert described["AssociationDescription"]["Parameters"]["action"] == ["Install"]
 
     await layer.call(target, "ec2", "start_instances", InstanceIds=[stopped])
     updated = await checked(
-        layer, target, "ssm", "update_association", "UpdateAssociation",
-        AssociationId=association_id, AssociationVersion="1",
-        Parameters={"action": ["Install"], "name": ["AmazonCloudWatchAgent"],
-                    "version": ["latest"]},
+        layer,
+        target,
+        "ssm",
+        "update_association",
+        "UpdateAssociation",
+        AssociationId=association_id,
+        AssociationVersion="1",
+        Parameters={
+            "action": ["Install"],
+            "name": ["AmazonCloudWatchAgent"],
+            "version": ["latest"],
+        },
     )
     assert updated["AssociationDescription"]["AssociationVersion"] == "2"
     assert updated["AssociationDescription"]["Overview"]["Status"] == "Success"
 
-    listed = await checked(layer, target, "ssm", "list_associations", "ListAssociations",
-                           AssociationFilterList=[{"key": "Name",
-                                                   "value": "AWS-ConfigureAWSPackage"}])
+    listed = await checked(
+        layer,
+        target,
+        "ssm",
+        "list_associations",
+        "ListAssociations",
+        AssociationFilterList=[{"key": "Name", "value": "AWS-ConfigureAWSPackage"}],
+    )
     assert [a["AssociationId"] for a in listed["Associations"]] == [association_id]
 
-    executions = await checked(layer, target, "ssm", "describe_association_executions",
-                               "DescribeAssociationExecutions", AssociationId=association_id)
-    assert [(e["AssociationVersion"], e["ResourceCountByStatus"])
-            for e in executions["AssociationExecutions"]] == [
-        ("2", "{Success=2}"), ("1", "{Pending=1, Success=1}")]
+    executions = await checked(
+        layer,
+        target,
+        "ssm",
+        "describe_association_executions",
+        "DescribeAssociationExecutions",
+        AssociationId=association_id,
+    )
+    assert [
+        (e["AssociationVersion"], e["ResourceCountByStatus"])
+        for e in executions["AssociationExecutions"]
+    ] == [("2", "{Success=2}"), ("1", "{Pending=1, Success=1}")]
 
-    statuses = await checked(layer, target, "ssm", "describe_instance_associations_status",
-                             "DescribeInstanceAssociationsStatus", InstanceId=web)
+    statuses = await checked(
+        layer,
+        target,
+        "ssm",
+        "describe_instance_associations_status",
+        "DescribeInstanceAssociationsStatus",
+        InstanceId=web,
+    )
     assert [(s["Name"], s["Status"]) for s in statuses["InstanceAssociationStatusInfos"]] == [
-        ("AWS-ConfigureAWSPackage", "Success")]
+        ("AWS-ConfigureAWSPackage", "Success")
+    ]
     info = (await instance_information(layer, target))[web]
     assert info["AssociationStatus"] == "Success"
 
@@ -180,12 +258,21 @@ async def test_state_manager_rejects_unknown_documents_and_associations(
 ) -> None:
     target = Target(scratch_account, "eu-west-1")
     with pytest.raises(PermanentAwsError) as invalid:
-        await layer.call(target, "ssm", "create_association", Name="No-Such-Document",
-                         Targets=[{"Key": "InstanceIds", "Values": ["*"]}])
+        await layer.call(
+            target,
+            "ssm",
+            "create_association",
+            Name="No-Such-Document",
+            Targets=[{"Key": "InstanceIds", "Values": ["*"]}],
+        )
     assert invalid.value.code == "InvalidDocument"
     with pytest.raises(PermanentAwsError) as missing:
-        await layer.call(target, "ssm", "describe_association",
-                         AssociationId="00000000-0000-0000-0000-000000000000")
+        await layer.call(
+            target,
+            "ssm",
+            "describe_association",
+            AssociationId="00000000-0000-0000-0000-000000000000",
+        )
     assert missing.value.code == "AssociationDoesNotExist"
 
 
@@ -193,47 +280,88 @@ async def test_guardduty_findings_statistics_and_filters(
     layer: Aws, sandbox: SandboxControl, scratch_account: AccountAccess
 ) -> None:
     target = Target(scratch_account, "eu-west-1")
-    detector = (await layer.call(target, "guardduty", "create_detector",
-                                 Enable=True))["DetectorId"]
-    seeded = sandbox.seed_findings(scratch_account.account_id, "eu-west-1", [
-        {"type": "Recon:EC2/PortProbeUnprotectedPort", "severity": 2.0},
-        {"type": "Recon:EC2/PortProbeUnprotectedPort", "severity": 2.0},
-        {"type": "UnauthorizedAccess:EC2/SSHBruteForce", "severity": 5.0,
-         "instanceId": "i-0123456789abcdef0"},
-        {"type": "CryptoCurrency:EC2/BitcoinTool.B!DNS", "severity": 8.0},
-    ])
+    detector = (await layer.call(target, "guardduty", "create_detector", Enable=True))["DetectorId"]
+    seeded = sandbox.seed_findings(
+        scratch_account.account_id,
+        "eu-west-1",
+        [
+            {"type": "Recon:EC2/PortProbeUnprotectedPort", "severity": 2.0},
+            {"type": "Recon:EC2/PortProbeUnprotectedPort", "severity": 2.0},
+            {
+                "type": "UnauthorizedAccess:EC2/SSHBruteForce",
+                "severity": 5.0,
+                "instanceId": "i-0123456789abcdef0",
+            },
+            {"type": "CryptoCurrency:EC2/BitcoinTool.B!DNS", "severity": 8.0},
+        ],
+    )
 
     statistics = await checked(
-        layer, target, "guardduty", "get_findings_statistics", "GetFindingsStatistics",
-        DetectorId=detector, FindingStatisticTypes=["COUNT_BY_SEVERITY"], GroupBy="SEVERITY",
+        layer,
+        target,
+        "guardduty",
+        "get_findings_statistics",
+        "GetFindingsStatistics",
+        DetectorId=detector,
+        FindingStatisticTypes=["COUNT_BY_SEVERITY"],
+        GroupBy="SEVERITY",
     )
     severe = await checked(
-        layer, target, "guardduty", "list_findings", "ListFindings", DetectorId=detector,
+        layer,
+        target,
+        "guardduty",
+        "list_findings",
+        "ListFindings",
+        DetectorId=detector,
         FindingCriteria={"Criterion": {"severity": {"GreaterThanOrEqual": 4}}},
     )
     by_type = await checked(
-        layer, target, "guardduty", "get_findings_statistics", "GetFindingsStatistics",
-        DetectorId=detector, GroupBy="FINDING_TYPE",
+        layer,
+        target,
+        "guardduty",
+        "get_findings_statistics",
+        "GetFindingsStatistics",
+        DetectorId=detector,
+        GroupBy="FINDING_TYPE",
         FindingCriteria={"Criterion": {"service.archived": {"Eq": ["false"]}}},
     )
-    details = await checked(layer, target, "guardduty", "get_findings", "GetFindings",
-                            DetectorId=detector, FindingIds=severe["FindingIds"])
+    details = await checked(
+        layer,
+        target,
+        "guardduty",
+        "get_findings",
+        "GetFindings",
+        DetectorId=detector,
+        FindingIds=severe["FindingIds"],
+    )
 
     found = statistics["FindingStatistics"]
     assert found["CountBySeverity"] == {"2.0": 2, "5.0": 1, "8.0": 1}
     assert {(g["Severity"], g["TotalFindings"]) for g in found["GroupedBySeverity"]} == {
-        (2.0, 2), (5.0, 1), (8.0, 1)}
+        (2.0, 2),
+        (5.0, 1),
+        (8.0, 1),
+    }
     assert sorted(severe["FindingIds"]) == sorted(seeded[2:])
     assert by_type["FindingStatistics"]["GroupedByFindingType"][0] == {
         **by_type["FindingStatistics"]["GroupedByFindingType"][0],
-        "FindingType": "Recon:EC2/PortProbeUnprotectedPort", "TotalFindings": 2}
+        "FindingType": "Recon:EC2/PortProbeUnprotectedPort",
+        "TotalFindings": 2,
+    }
     assert {f["Severity"] for f in details["Findings"]} == {5.0, 8.0}
     instance = next(f for f in details["Findings"] if f["Severity"] == 5.0)
     assert instance["Resource"]["InstanceDetails"]["InstanceId"] == "i-0123456789abcdef0"
 
-    pages = [p async for p in layer.paginate(target, "guardduty", "list_findings",
-                                             DetectorId=detector,
-                                             PaginationConfig={"PageSize": 3})]
+    pages = [
+        p
+        async for p in layer.paginate(
+            target,
+            "guardduty",
+            "list_findings",
+            DetectorId=detector,
+            PaginationConfig={"PageSize": 3},
+        )
+    ]
     assert [len(p["FindingIds"]) for p in pages] == [3, 1]
 
     await layer.call(target, "guardduty", "delete_detector", DetectorId=detector)
@@ -255,5 +383,6 @@ async def test_guardduty_allows_one_detector_per_account_and_region(
     assert "already exists" in refused.value.message
     assert len((await layer.call(target, "guardduty", "list_detectors"))["DetectorIds"]) == 1
     # Another region of the same account is another detector.
-    await layer.call(Target(scratch_account, "eu-west-2"), "guardduty", "create_detector",
-                     Enable=True)
+    await layer.call(
+        Target(scratch_account, "eu-west-2"), "guardduty", "create_detector", Enable=True
+    )

@@ -57,9 +57,11 @@ def _crd_spec_field(*path: str) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def reference() -> Path:
     if not (AGENT_REFERENCE / "schema.json").is_file():
-        pytest.fail(f"the CloudWatch agent reference data is missing: expected "
-                    f"{AGENT_REFERENCE.resolve()}/schema.json (the repository is checked out "
-                    f"next to a shared/ folder that holds reference/)")
+        pytest.fail(
+            f"the CloudWatch agent reference data is missing: expected "
+            f"{AGENT_REFERENCE.resolve()}/schema.json (the repository is checked out "
+            f"next to a shared/ folder that holds reference/)"
+        )
     return AGENT_REFERENCE
 
 
@@ -83,11 +85,15 @@ def _errors(validator: jsonschema.protocols.Validator, document: Any) -> list[st
 
 # The validator, proven on the agent's own samples.
 
+
 def test_every_valid_sample_validates(
     reference: Path, validator: jsonschema.protocols.Validator
 ) -> None:
-    failures = {name: errors for name, sample in _samples(reference, "valid").items()
-                if (errors := _errors(validator, sample))}
+    failures = {
+        name: errors
+        for name, sample in _samples(reference, "valid").items()
+        if (errors := _errors(validator, sample))
+    }
     assert failures == {}
 
 
@@ -95,27 +101,37 @@ def test_every_invalid_sample_is_rejected(
     reference: Path, validator: jsonschema.protocols.Validator
 ) -> None:
     """All of them break a rule the schema states (none relies on the agent's own checks)."""
-    accepted = [name for name, sample in _samples(reference, "invalid").items()
-                if not _errors(validator, sample)]
+    accepted = [
+        name
+        for name, sample in _samples(reference, "invalid").items()
+        if not _errors(validator, sample)
+    ]
     assert accepted == []
 
 
 # Every preset and combination renders configurations the agent accepts.
 
+
 def _assert_accepted(validator: jsonschema.protocols.Validator, config: AgentConfig) -> None:
     assert _errors(validator, config.document) == []
     collected = config.document["logs"]["logs_collected"]
     # The schema's uniqueItems catches identical entries only; the agent wants unique files.
-    paths = Counter(entry["file_path"].casefold()
-                    for entry in collected.get("files", {}).get("collect_list", []))
-    events = Counter(entry["event_name"]
-                     for entry in collected.get("windows_events", {}).get("collect_list", []))
+    paths = Counter(
+        entry["file_path"].casefold()
+        for entry in collected.get("files", {}).get("collect_list", [])
+    )
+    events = Counter(
+        entry["event_name"] for entry in collected.get("windows_events", {}).get("collect_list", [])
+    )
     assert [path for path, count in paths.items() if count > 1] == []
     assert [event for event, count in events.items() if count > 1] == []
 
 
-SUBSETS = [list(subset) for size in range(1, len(PRESETS) + 1)
-           for subset in itertools.combinations(PRESETS, size)]
+SUBSETS = [
+    list(subset)
+    for size in range(1, len(PRESETS) + 1)
+    for subset in itertools.combinations(PRESETS, size)
+]
 
 
 @pytest.mark.parametrize("custom_files", [(), CUSTOM_FILES], ids=["presets", "with-custom"])
@@ -126,23 +142,26 @@ def test_every_combination_renders_valid_configs(
     custom_files: tuple[CustomLogFile, ...],
 ) -> None:
     configs = render_configs(presets, custom_files, group_prefix=PREFIX, retention_days=RETENTION)
-    platforms = {Platform.LINUX if name in LINUX_PRESETS else Platform.WINDOWS
-                 for name in presets}
+    platforms = {Platform.LINUX if name in LINUX_PRESETS else Platform.WINDOWS for name in presets}
     assert set(configs) == (set(Platform) if custom_files else platforms)
     for config in configs.values():
         _assert_accepted(validator, config)
 
 
 def test_the_presets_are_those_the_crd_offers() -> None:
-    assert list(preset_names()) == sorted(_crd_spec_field("cloudWatchAgent", "presets", "[]")
-                                          ["enum"])
+    assert list(preset_names()) == sorted(
+        _crd_spec_field("cloudWatchAgent", "presets", "[]")["enum"]
+    )
 
 
 def test_preset_log_groups_are_valid_custom_log_group_suffixes() -> None:
     pattern = _crd_spec_field("cloudWatchAgent", "customLogFiles", "[]", "logGroup")["pattern"]
     configs = render_configs(preset_names(), group_prefix=PREFIX, retention_days=RETENTION)
-    suffixes = [name.removeprefix(PREFIX + "/")
-                for config in configs.values() for name in config.log_group_names]
+    suffixes = [
+        name.removeprefix(PREFIX + "/")
+        for config in configs.values()
+        for name in config.log_group_names
+    ]
     assert [suffix for suffix in suffixes if not re.fullmatch(pattern, suffix)] == []
 
 
@@ -177,22 +196,31 @@ def test_what_each_preset_collects() -> None:
 
 # Behaviour.
 
+
 def _entries(config: AgentConfig, kind: str) -> list[dict[str, Any]]:
     entries: list[dict[str, Any]] = (
-        config.document["logs"]["logs_collected"].get(kind, {}).get("collect_list", []))
+        config.document["logs"]["logs_collected"].get(kind, {}).get("collect_list", [])
+    )
     return entries
 
 
 def _all_entries(configs: dict[Platform, AgentConfig]) -> list[dict[str, Any]]:
-    return [entry for config in configs.values()
-            for kind in ("files", "windows_events") for entry in _entries(config, kind)]
+    return [
+        entry
+        for config in configs.values()
+        for kind in ("files", "windows_events")
+        for entry in _entries(config, kind)
+    ]
 
 
 def test_log_groups_use_the_prefix_and_are_listed_per_platform() -> None:
     configs = render_configs(PRESETS, CUSTOM_FILES, group_prefix=PREFIX, retention_days=RETENTION)
     for config in configs.values():
-        groups = {entry["log_group_name"] for kind in ("files", "windows_events")
-                  for entry in _entries(config, kind)}
+        groups = {
+            entry["log_group_name"]
+            for kind in ("files", "windows_events")
+            for entry in _entries(config, kind)
+        }
         assert config.log_group_names == tuple(sorted(groups))
         assert all(group.startswith(PREFIX + "/") for group in groups)
     assert f"{PREFIX}/shop/app" in configs[Platform.LINUX].log_group_names
@@ -213,13 +241,24 @@ def test_retention_is_the_specs(days: int) -> None:
 
 def test_a_custom_file_replaces_the_preset_file_at_its_path() -> None:
     configs = render_configs(PRESETS, CUSTOM_FILES, group_prefix=PREFIX, retention_days=RETENTION)
-    nginx = [entry for entry in _entries(configs[Platform.LINUX], "files")
-             if entry["file_path"] == "/var/log/nginx/access.log"]
-    assert nginx == [{"file_path": "/var/log/nginx/access.log",
-                      "log_group_name": f"{PREFIX}/shop/nginx",
-                      "log_stream_name": "{instance_id}", "retention_in_days": RETENTION}]
-    iis = [entry for entry in _entries(configs[Platform.WINDOWS], "files")
-           if "inetpub" in entry["file_path"].casefold()]
+    nginx = [
+        entry
+        for entry in _entries(configs[Platform.LINUX], "files")
+        if entry["file_path"] == "/var/log/nginx/access.log"
+    ]
+    assert nginx == [
+        {
+            "file_path": "/var/log/nginx/access.log",
+            "log_group_name": f"{PREFIX}/shop/nginx",
+            "log_stream_name": "{instance_id}",
+            "retention_in_days": RETENTION,
+        }
+    ]
+    iis = [
+        entry
+        for entry in _entries(configs[Platform.WINDOWS], "files")
+        if "inetpub" in entry["file_path"].casefold()
+    ]
     assert [entry["log_group_name"] for entry in iis] == [f"{PREFIX}/shop/iis"]
     assert f"{PREFIX}/nginx/access" not in configs[Platform.LINUX].log_group_names
     assert f"{PREFIX}/iis/access" not in configs[Platform.WINDOWS].log_group_names
@@ -227,33 +266,45 @@ def test_a_custom_file_replaces_the_preset_file_at_its_path() -> None:
 
 def test_custom_files_at_one_path_keep_one_whatever_their_order() -> None:
     same_path = [CustomLogFile("Linux", "/srv/app.log", group, None) for group in ("b", "a", "c")]
-    renders = {render_configs([], files, group_prefix=PREFIX, retention_days=RETENTION)
-               [Platform.LINUX].canonical_json
-               for files in itertools.permutations(same_path)}
+    renders = {
+        render_configs([], files, group_prefix=PREFIX, retention_days=RETENTION)[
+            Platform.LINUX
+        ].canonical_json
+        for files in itertools.permutations(same_path)
+    }
     (only,) = renders
-    assert [entry["log_group_name"] for entry in json.loads(only)["logs"]["logs_collected"]
-            ["files"]["collect_list"]] == [f"{PREFIX}/a"]
+    assert [
+        entry["log_group_name"]
+        for entry in json.loads(only)["logs"]["logs_collected"]["files"]["collect_list"]
+    ] == [f"{PREFIX}/a"]
 
 
 def test_the_same_inputs_in_any_order_give_the_same_bytes() -> None:
     first = render_configs(PRESETS, CUSTOM_FILES, group_prefix=PREFIX, retention_days=RETENTION)
     again = render_configs(PRESETS, CUSTOM_FILES, group_prefix=PREFIX, retention_days=RETENTION)
     shuffled = render_configs(
-        [*reversed(PRESETS), "nginx"], CUSTOM_FILES[::-1],
-        group_prefix=PREFIX, retention_days=RETENTION)
+        [*reversed(PRESETS), "nginx"],
+        CUSTOM_FILES[::-1],
+        group_prefix=PREFIX,
+        retention_days=RETENTION,
+    )
     assert first == again == shuffled
     assert {config.content_hash for config in first.values()} == {
-        config.content_hash for config in shuffled.values()}
+        config.content_hash for config in shuffled.values()
+    }
 
 
 def test_the_canonical_form_and_its_hash() -> None:
     config = render_configs(["nginx"], group_prefix=PREFIX, retention_days=RETENTION)[
-        Platform.LINUX]
-    assert config.canonical_json == json.dumps(config.document, sort_keys=True,
-                                               separators=(",", ":"))
+        Platform.LINUX
+    ]
+    assert config.canonical_json == json.dumps(
+        config.document, sort_keys=True, separators=(",", ":")
+    )
     assert re.fullmatch("[0-9a-f]{16}", config.content_hash)
-    assert hashlib.sha256(config.canonical_json.encode()).hexdigest().startswith(
-        config.content_hash)
+    assert (
+        hashlib.sha256(config.canonical_json.encode()).hexdigest().startswith(config.content_hash)
+    )
 
 
 def test_changed_settings_change_the_hash() -> None:
@@ -268,10 +319,12 @@ def test_changed_settings_change_the_hash() -> None:
 
 
 def test_a_platform_without_entries_has_no_config() -> None:
-    assert set(render_configs(["apache", "nginx"], group_prefix=PREFIX,
-                              retention_days=RETENTION)) == {Platform.LINUX}
-    assert set(render_configs(["iis"], group_prefix=PREFIX,
-                              retention_days=RETENTION)) == {Platform.WINDOWS}
+    assert set(
+        render_configs(["apache", "nginx"], group_prefix=PREFIX, retention_days=RETENTION)
+    ) == {Platform.LINUX}
+    assert set(render_configs(["iis"], group_prefix=PREFIX, retention_days=RETENTION)) == {
+        Platform.WINDOWS
+    }
     assert render_configs([], group_prefix=PREFIX, retention_days=RETENTION) == {}
 
 
@@ -280,19 +333,27 @@ def test_configs_for_a_spec_follow_its_defaults() -> None:
     configs = configs_for(spec)
     assert set(configs) == set(Platform)  # the CRD's default presets: linux-system, windows-system
     assert {entry["retention_in_days"] for entry in _all_entries(configs)} == {365}
-    assert all(group.startswith("/gdpr/") for config in configs.values()
-               for group in config.log_group_names)
+    assert all(
+        group.startswith("/gdpr/")
+        for config in configs.values()
+        for group in config.log_group_names
+    )
 
 
 def test_unknown_presets_and_platforms_are_errors() -> None:
     with pytest.raises(AgentConfigError, match="unknown preset 'tomcat'"):
         render_configs(["tomcat"], group_prefix=PREFIX, retention_days=RETENTION)
     with pytest.raises(AgentConfigError, match="platform 'MacOS'"):
-        render_configs([], [CustomLogFile("MacOS", "/var/log/system.log", "mac", None)],
-                       group_prefix=PREFIX, retention_days=RETENTION)
+        render_configs(
+            [],
+            [CustomLogFile("MacOS", "/var/log/system.log", "mac", None)],
+            group_prefix=PREFIX,
+            retention_days=RETENTION,
+        )
 
 
 # The agent-config command.
+
 
 def test_command_prints_one_valid_config_with_the_crd_defaults(
     validator: jsonschema.protocols.Validator,
@@ -305,22 +366,26 @@ def test_command_prints_one_valid_config_with_the_crd_defaults(
 
 
 def test_command_picks_the_platform_asked_for() -> None:
-    document = json.loads(render_command(PRESETS, platform="Windows", group_prefix="/x",
-                                         retention_days=30))
+    document = json.loads(
+        render_command(PRESETS, platform="Windows", group_prefix="/x", retention_days=30)
+    )
     assert set(document["logs"]["logs_collected"]) == {"files", "windows_events"}
     assert "/gdpr/windows/security" in render_command(["windows-system"], platform="Windows")
 
 
-@pytest.mark.parametrize(("arguments", "message"), [
-    ({"presets": []}, "at least one preset"),
-    ({"presets": PRESETS}, "choose a platform"),
-    ({"presets": ["iis"], "platform": "Linux"}, "anything on Linux"),
-    ({"presets": ["iis"], "platform": "linux"}, "platform 'linux'"),
-    ({"presets": ["iis"], "retention_days": 0}, "retention of 0 days"),
-    ({"presets": ["iis"], "group_prefix": "gdpr"}, "group prefix 'gdpr'"),
-    ({"presets": ["iis"], "group_prefix": "/gdpr/"}, "group prefix '/gdpr/'"),
-    ({"presets": ["iis", "jboss"]}, "unknown preset 'jboss'"),
-])
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"presets": []}, "at least one preset"),
+        ({"presets": PRESETS}, "choose a platform"),
+        ({"presets": ["iis"], "platform": "Linux"}, "anything on Linux"),
+        ({"presets": ["iis"], "platform": "linux"}, "platform 'linux'"),
+        ({"presets": ["iis"], "retention_days": 0}, "retention of 0 days"),
+        ({"presets": ["iis"], "group_prefix": "gdpr"}, "group prefix 'gdpr'"),
+        ({"presets": ["iis"], "group_prefix": "/gdpr/"}, "group prefix '/gdpr/'"),
+        ({"presets": ["iis", "jboss"]}, "unknown preset 'jboss'"),
+    ],
+)
 def test_command_rejects_what_cannot_be_rendered(arguments: dict[str, Any], message: str) -> None:
     with pytest.raises(AgentConfigError, match=re.escape(message)):
         render_command(**arguments)

@@ -25,15 +25,21 @@ def _fields(schema: dict[str, Any], path: str) -> Iterator[tuple[str, dict[str, 
 def test_every_field_has_a_description(kind: str) -> None:
     """kubectl explain teaches the whole API."""
     schema = dict(openapi_schema(kind))
-    undocumented = [path for path, field in _fields(schema, kind)
-                    if path != f"{kind}.metadata" and not field.get("description")]
+    undocumented = [
+        path
+        for path, field in _fields(schema, kind)
+        if path != f"{kind}.metadata" and not field.get("description")
+    ]
     assert undocumented == []
 
 
 def _without_k8s_extensions(schema: Any) -> Any:
     if isinstance(schema, dict):
-        return {key: _without_k8s_extensions(value) for key, value in schema.items()
-                if not key.startswith("x-kubernetes-")}
+        return {
+            key: _without_k8s_extensions(value)
+            for key, value in schema.items()
+            if not key.startswith("x-kubernetes-")
+        }
     if isinstance(schema, list):
         return [_without_k8s_extensions(value) for value in schema]
     return schema

@@ -30,8 +30,7 @@ from gdpr_operator.reconcilers.cloudwatch_agent._ssm import (
 )
 
 OWNER = "security/web"
-CONFIG = render_configs(["linux-system"], group_prefix="/gdpr", retention_days=365)[
-    Platform.LINUX]
+CONFIG = render_configs(["linux-system"], group_prefix="/gdpr", retention_days=365)[Platform.LINUX]
 NAME = "AmazonCloudWatch-gdpr_security_web_Linux"
 TAGS = {"gdpr-operator:owner": OWNER}
 BY_TAG = (("tag:gdpr-scope", ("web",)),)
@@ -54,11 +53,14 @@ def test_long_association_names_are_shortened_with_a_hash() -> None:
     assert name == configure_name(long_owner, Platform.LINUX)
 
 
-@pytest.mark.parametrize(("selector", "platforms", "expected"), [
-    ({"gdpr-scope": "web"}, 1, True),
-    ({"gdpr-scope": "web"}, 2, False),  # a tag cannot tell Linux from Windows
-    ({"gdpr-scope": "web", "env": "prod"}, 1, False),  # one tag: exact whatever SSM combines
-])
+@pytest.mark.parametrize(
+    ("selector", "platforms", "expected"),
+    [
+        ({"gdpr-scope": "web"}, 1, True),
+        ({"gdpr-scope": "web"}, 2, False),  # a tag cannot tell Linux from Windows
+        ({"gdpr-scope": "web", "env": "prod"}, 1, False),  # one tag: exact whatever SSM combines
+    ],
+)
 def test_tag_targeted(selector: dict[str, str], platforms: int, expected: bool) -> None:
     assert tag_targeted(selector, platforms=platforms) is expected
 
@@ -72,34 +74,52 @@ def test_targets_by_tag_or_by_at_most_fifty_sorted_ids() -> None:
 
 
 def test_association_from_describe_association_reply_and_back() -> None:
-    reply = {"AssociationId": "a-1", "AssociationVersion": "3", "Name": "AWS-ConfigureAWSPackage",
-             "AssociationName": "gdpr_security_web_install",
-             "Parameters": {"action": ["Install"], "name": ["AmazonCloudWatchAgent"]},
-             "Targets": [{"Key": "tag:gdpr-scope", "Values": ["web"]}]}
+    reply = {
+        "AssociationId": "a-1",
+        "AssociationVersion": "3",
+        "Name": "AWS-ConfigureAWSPackage",
+        "AssociationName": "gdpr_security_web_install",
+        "Parameters": {"action": ["Install"], "name": ["AmazonCloudWatchAgent"]},
+        "Targets": [{"Key": "tag:gdpr-scope", "Values": ["web"]}],
+    }
     association = Association.from_api(reply)
     assert association == Association(
-        name="gdpr_security_web_install", document="AWS-ConfigureAWSPackage",
+        name="gdpr_security_web_install",
+        document="AWS-ConfigureAWSPackage",
         parameters={"action": ("Install",), "name": ("AmazonCloudWatchAgent",)},
-        targets=BY_TAG, id="a-1", version="3")
-    assert association.request() == {key: reply[key] for key in
-                                      ("Name", "AssociationName", "Parameters", "Targets")}
+        targets=BY_TAG,
+        id="a-1",
+        version="3",
+    )
+    assert association.request() == {
+        key: reply[key] for key in ("Name", "AssociationName", "Parameters", "Targets")
+    }
 
 
 def test_the_configure_association_pins_the_parameter_version() -> None:
     wanted = configure_association(OWNER, Platform.LINUX, 4, BY_ID)
     assert wanted.document == "AmazonCloudWatch-ManageAgent"
     assert wanted.parameters == {
-        "action": ("configure",), "mode": ("ec2",), "optionalConfigurationSource": ("ssm",),
-        "optionalConfigurationLocation": (f"{NAME}:4",), "optionalRestart": ("yes",)}
+        "action": ("configure",),
+        "mode": ("ec2",),
+        "optionalConfigurationSource": ("ssm",),
+        "optionalConfigurationLocation": (f"{NAME}:4",),
+        "optionalRestart": ("yes",),
+    }
 
 
-@pytest.mark.parametrize(("stored", "problem"), [
-    (None, f"parameter {NAME} does not exist"),
-    (StoredConfig(NAME, CONFIG.canonical_json, 2), None),
-    (StoredConfig(NAME, "{}", 2),
-     f"parameter {NAME} (version 2) differs from the rendered configuration "
-     f"{CONFIG.content_hash}"),
-])
+@pytest.mark.parametrize(
+    ("stored", "problem"),
+    [
+        (None, f"parameter {NAME} does not exist"),
+        (StoredConfig(NAME, CONFIG.canonical_json, 2), None),
+        (
+            StoredConfig(NAME, "{}", 2),
+            f"parameter {NAME} (version 2) differs from the rendered configuration "
+            f"{CONFIG.content_hash}",
+        ),
+    ],
+)
 def test_config_problem(stored: StoredConfig | None, problem: str | None) -> None:
     assert config_problem(NAME, CONFIG, stored) == problem
 
@@ -121,81 +141,127 @@ WANTED = install_association(OWNER, BY_TAG)
 
 
 def _observed(**changes: Any) -> Association:
-    fields: dict[str, Any] = {"name": WANTED.name, "document": WANTED.document,
-                              "parameters": WANTED.parameters, "targets": WANTED.targets,
-                              "id": "a-1", "version": "2", **changes}
+    fields: dict[str, Any] = {
+        "name": WANTED.name,
+        "document": WANTED.document,
+        "parameters": WANTED.parameters,
+        "targets": WANTED.targets,
+        "id": "a-1",
+        "version": "2",
+        **changes,
+    }
     return Association(**fields)
 
 
-@pytest.mark.parametrize(("observed", "problem"), [
-    (None, "State Manager association gdpr_security_web_install does not exist"),
-    (_observed(), None),
-    (_observed(document="AWS-RunShellScript"),
-     "association gdpr_security_web_install runs AWS-RunShellScript, "
-     "not AWS-ConfigureAWSPackage"),
-    (_observed(parameters={"action": ("Uninstall",), "name": ("AmazonCloudWatchAgent",)}),
-     "association gdpr_security_web_install has parameters "
-     "action=Uninstall, name=AmazonCloudWatchAgent, "
-     "not action=Install, name=AmazonCloudWatchAgent"),
-    (_observed(targets=BY_ID),
-     "association gdpr_security_web_install targets InstanceIds=i-1,i-2, "
-     "not tag:gdpr-scope=web"),
-])
+@pytest.mark.parametrize(
+    ("observed", "problem"),
+    [
+        (None, "State Manager association gdpr_security_web_install does not exist"),
+        (_observed(), None),
+        (
+            _observed(document="AWS-RunShellScript"),
+            "association gdpr_security_web_install runs AWS-RunShellScript, "
+            "not AWS-ConfigureAWSPackage",
+        ),
+        (
+            _observed(parameters={"action": ("Uninstall",), "name": ("AmazonCloudWatchAgent",)}),
+            "association gdpr_security_web_install has parameters "
+            "action=Uninstall, name=AmazonCloudWatchAgent, "
+            "not action=Install, name=AmazonCloudWatchAgent",
+        ),
+        (
+            _observed(targets=BY_ID),
+            "association gdpr_security_web_install targets InstanceIds=i-1,i-2, "
+            "not tag:gdpr-scope=web",
+        ),
+    ],
+)
 def test_association_problem(observed: Association | None, problem: str | None) -> None:
     assert association_problem(observed, WANTED) == problem
 
 
 def test_association_requests_create_tagged_update_everything_or_nothing() -> None:
-    assert association_request(None, WANTED, TAGS) == ("create_association", {
-        **WANTED.request(), "Tags": [{"Key": "gdpr-operator:owner", "Value": OWNER}]})
+    assert association_request(None, WANTED, TAGS) == (
+        "create_association",
+        {**WANTED.request(), "Tags": [{"Key": "gdpr-operator:owner", "Value": OWNER}]},
+    )
     assert association_request(_observed(), WANTED, TAGS) is None
     # UpdateAssociation resets what it is not given: every field goes again.
     assert association_request(_observed(targets=BY_ID), WANTED, TAGS) == (
-        "update_association", {**WANTED.request(), "AssociationId": "a-1",
-                               "AssociationVersion": "2"})
+        "update_association",
+        {**WANTED.request(), "AssociationId": "a-1", "AssociationVersion": "2"},
+    )
 
 
 def _configure(version: int, wanted_targets: tuple[Any, ...] = BY_TAG) -> Association:
     wanted = configure_association(OWNER, Platform.LINUX, version, wanted_targets)
-    return Association(wanted.name, wanted.document, wanted.parameters, wanted.targets,
-                       id="c-1", version="1")
+    return Association(
+        wanted.name, wanted.document, wanted.parameters, wanted.targets, id="c-1", version="1"
+    )
 
 
-@pytest.mark.parametrize(("stored", "observed", "problem"), [
-    (StoredConfig(NAME, CONFIG.canonical_json, 3), _configure(3), None),
-    (StoredConfig(NAME, CONFIG.canonical_json, 3), _configure(2),
-     f"association gdpr_security_web_Linux_configure has parameters action=configure, "
-     f"mode=ec2, optionalConfigurationLocation={NAME}:2, optionalConfigurationSource=ssm, "
-     f"optionalRestart=yes, not action=configure, mode=ec2, "
-     f"optionalConfigurationLocation={NAME}:3, optionalConfigurationSource=ssm, "
-     f"optionalRestart=yes"),
-    (StoredConfig(NAME, "{}", 3), _configure(3),
-     "association gdpr_security_web_Linux_configure must apply the new configuration "
-     f"{CONFIG.content_hash} once"),
-    (None, None, "State Manager association gdpr_security_web_Linux_configure does not exist"),
-])
-def test_configure_problem(stored: StoredConfig | None, observed: Association | None,
-                           problem: str | None) -> None:
-    assert configure_problem(OWNER, Platform.LINUX, CONFIG, stored=stored, observed=observed,
-                             wanted_targets=BY_TAG) == problem
+@pytest.mark.parametrize(
+    ("stored", "observed", "problem"),
+    [
+        (StoredConfig(NAME, CONFIG.canonical_json, 3), _configure(3), None),
+        (
+            StoredConfig(NAME, CONFIG.canonical_json, 3),
+            _configure(2),
+            f"association gdpr_security_web_Linux_configure has parameters action=configure, "
+            f"mode=ec2, optionalConfigurationLocation={NAME}:2, optionalConfigurationSource=ssm, "
+            f"optionalRestart=yes, not action=configure, mode=ec2, "
+            f"optionalConfigurationLocation={NAME}:3, optionalConfigurationSource=ssm, "
+            f"optionalRestart=yes",
+        ),
+        (
+            StoredConfig(NAME, "{}", 3),
+            _configure(3),
+            "association gdpr_security_web_Linux_configure must apply the new configuration "
+            f"{CONFIG.content_hash} once",
+        ),
+        (None, None, "State Manager association gdpr_security_web_Linux_configure does not exist"),
+    ],
+)
+def test_configure_problem(
+    stored: StoredConfig | None, observed: Association | None, problem: str | None
+) -> None:
+    assert (
+        configure_problem(
+            OWNER, Platform.LINUX, CONFIG, stored=stored, observed=observed, wanted_targets=BY_TAG
+        )
+        == problem
+    )
 
 
-def _delivery(install: dict[str, str], configure: dict[str, str],
-              targeted: frozenset[str] | None = None) -> Delivery:
+def _delivery(
+    install: dict[str, str], configure: dict[str, str], targeted: frozenset[str] | None = None
+) -> Delivery:
     return Delivery(None, targeted, Run("install", install), Run("configure", configure))
 
 
-@pytest.mark.parametrize(("delivery", "problem"), [
-    (_delivery({"i-1": "Success"}, {"i-1": "Success"}), None),
-    (_delivery({}, {}), "agent not installed: association install has not run on it (it "
-                        "runs once SSM manages the instance: see ssm.managed_instance)"),
-    (_delivery({"i-1": "Pending"}, {"i-1": "Pending"}),
-     "agent not installed: association install is Pending on it"),
-    (_delivery({"i-1": "Success"}, {"i-1": "Failed"}),
-     "configuration not applied: association configure is Failed on it"),
-    (_delivery({"i-1": "Success"}, {"i-1": "Success"}, frozenset({"i-2"})),
-     "not targeted: an association targets at most 50 instance ids; select one platform's "
-     "instances by one tag to target them by tag"),
-])
+@pytest.mark.parametrize(
+    ("delivery", "problem"),
+    [
+        (_delivery({"i-1": "Success"}, {"i-1": "Success"}), None),
+        (
+            _delivery({}, {}),
+            "agent not installed: association install has not run on it (it "
+            "runs once SSM manages the instance: see ssm.managed_instance)",
+        ),
+        (
+            _delivery({"i-1": "Pending"}, {"i-1": "Pending"}),
+            "agent not installed: association install is Pending on it",
+        ),
+        (
+            _delivery({"i-1": "Success"}, {"i-1": "Failed"}),
+            "configuration not applied: association configure is Failed on it",
+        ),
+        (
+            _delivery({"i-1": "Success"}, {"i-1": "Success"}, frozenset({"i-2"})),
+            "not targeted: an association targets at most 50 instance ids; select one platform's "
+            "instances by one tag to target them by tag",
+        ),
+    ],
+)
 def test_run_problem(delivery: Delivery, problem: str | None) -> None:
     assert run_problem("i-1", delivery) == problem

@@ -42,7 +42,8 @@ class Recorder:
         if target.region == self.fail_in:
             raise LookupError("region unreachable")
         return ComponentReport(
-            results=[CheckResult("x.check", target.account, target.region, "r", True, "ok")])
+            results=[CheckResult("x.check", target.account, target.region, "r", True, "ok")]
+        )
 
     async def release(self, context: Context, target: Target) -> ComponentReport:
         return ComponentReport(released=[f"thing in {target}"])
@@ -60,35 +61,57 @@ async def _read_secret(ref: SecretRef) -> str:
     return f"external-id-of-{ref.name}"
 
 
-def _request(namespace: str, accounts: list[str], regions: list[str],
-             read_secret: engine.ExternalIdReader = _read_secret) -> Request:
+def _request(
+    namespace: str,
+    accounts: list[str],
+    regions: list[str],
+    read_secret: engine.ExternalIdReader = _read_secret,
+) -> Request:
     # Explicit regions need no AWS call, and these components make none.
-    return Request(namespace, "web", parse_monitoring({"accounts": accounts, "regions": regions}),
-                   _accounts("sec").get, read_secret, Aws())
+    return Request(
+        namespace,
+        "web",
+        parse_monitoring({"accounts": accounts, "regions": regions}),
+        _accounts("sec").get,
+        read_secret,
+        Aws(),
+    )
 
 
 async def test_every_account_region_runs_and_global_components_once_per_account() -> None:
     regional, global_ = Recorder(), Recorder(component="Iam", global_scope=True)
     outcome = await engine.reconcile(
-        _request("sec", ["prod", "shop"], ["eu-west-1", "eu-north-1"]), [regional, global_])
+        _request("sec", ["prod", "shop"], ["eu-west-1", "eu-north-1"]), [regional, global_]
+    )
     assert sorted(regional.seen) == [
-        ("prod", "eu-north-1", None), ("prod", "eu-west-1", None),
-        ("shop", "eu-north-1", "external-id-of-s"), ("shop", "eu-west-1", "external-id-of-s")]
+        ("prod", "eu-north-1", None),
+        ("prod", "eu-west-1", None),
+        ("shop", "eu-north-1", "external-id-of-s"),
+        ("shop", "eu-west-1", "external-id-of-s"),
+    ]
     assert sorted(global_.seen) == [
-        ("prod", GLOBAL_REGION, None), ("shop", GLOBAL_REGION, "external-id-of-s")]
+        ("prod", GLOBAL_REGION, None),
+        ("shop", GLOBAL_REGION, "external-id-of-s"),
+    ]
     assert len(outcome.results) == 6
     assert outcome.errors == ()
-    assert sorted(outcome.targets) == [("prod", "eu-north-1"), ("prod", "eu-west-1"),
-                                       ("shop", "eu-north-1"), ("shop", "eu-west-1")]
+    assert sorted(outcome.targets) == [
+        ("prod", "eu-north-1"),
+        ("prod", "eu-west-1"),
+        ("shop", "eu-north-1"),
+        ("shop", "eu-west-1"),
+    ]
 
 
 async def test_a_failing_region_becomes_an_error_and_the_others_complete() -> None:
     component = Recorder(fail_in="eu-north-1", slow_in="eu-west-1")
-    outcome = await engine.reconcile(_request("sec", ["prod"], ["eu-west-1", "eu-north-1"]),
-                                     [component])
+    outcome = await engine.reconcile(
+        _request("sec", ["prod"], ["eu-west-1", "eu-north-1"]), [component]
+    )
     assert [(r.region, r.compliant) for r in outcome.results] == [("eu-west-1", True)]
     assert [(e.region, e.reason, e.message) for e in outcome.errors] == [
-        ("eu-north-1", "InternalError", "LookupError: region unreachable")]
+        ("eu-north-1", "InternalError", "LookupError: region unreachable")
+    ]
 
 
 async def test_refusal_runs_nothing() -> None:
@@ -105,10 +128,10 @@ async def test_unreadable_credentials_stop_that_account_only() -> None:
 
     component = Recorder()
     outcome = await engine.reconcile(
-        _request("sec", ["prod", "shop"], ["eu-west-1"], no_secret), [component])
+        _request("sec", ["prod", "shop"], ["eu-west-1"], no_secret), [component]
+    )
     assert component.seen == [("prod", "eu-west-1", None)]
-    assert [(e.account, e.reason) for e in outcome.errors] == [
-        ("shop", "CredentialsUnavailable")]
+    assert [(e.account, e.reason) for e in outcome.errors] == [("shop", "CredentialsUnavailable")]
 
 
 async def test_release_collects_what_each_component_removed() -> None:
@@ -140,8 +163,10 @@ async def test_account_wide_components_finish_before_regional_ones_start() -> No
             order.append(f"end {self.component}")
             return ComponentReport()
 
-    await engine.reconcile(_request("sec", ["prod"], ["eu-west-1"]),
-                           [Phased(component="Regional"), Phased("Iam", global_scope=True)])
+    await engine.reconcile(
+        _request("sec", ["prod"], ["eu-west-1"]),
+        [Phased(component="Regional"), Phased("Iam", global_scope=True)],
+    )
     assert order == ["start Iam", "end Iam", "start Regional", "end Regional"]
 
 
@@ -159,12 +184,14 @@ class Unbinding(Recorder):
 
 async def test_targets_whose_turn_comes_after_the_account_was_unbound_do_nothing() -> None:
     accounts = _accounts("sec")
-    spec = parse_monitoring({"accounts": ["prod"],
-                             "regions": ["eu-west-1", "eu-north-1", "eu-south-1"]})
+    spec = parse_monitoring(
+        {"accounts": ["prod"], "regions": ["eu-west-1", "eu-north-1", "eu-south-1"]}
+    )
     unbinding = Unbinding(accounts=accounts)
 
     outcome = await engine.reconcile(
-        Request("sec", "web", spec, accounts.get, _read_secret, Aws()), [unbinding])
+        Request("sec", "web", spec, accounts.get, _read_secret, Aws()), [unbinding]
+    )
 
     assert len(unbinding.seen) == 1  # the target already under way when it happened
     assert [error.reason for error in outcome.errors] == ["AccountNotBound"] * 2

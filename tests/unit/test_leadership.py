@@ -20,9 +20,14 @@ def _unreachable_api() -> client.CoordinationV1Api:
 
 
 def test_a_leader_that_cannot_reach_the_api_server_stops_within_its_renew_deadline() -> None:
-    settings = LeaseSettings("gdpr-system", "me", duration_seconds=3,
-                             renew_deadline_seconds=1.0, renew_every_seconds=0.2,
-                             request_timeout_seconds=0.5)
+    settings = LeaseSettings(
+        "gdpr-system",
+        "me",
+        duration_seconds=3,
+        renew_deadline_seconds=1.0,
+        renew_every_seconds=0.2,
+        request_timeout_seconds=0.5,
+    )
     lost = threading.Event()
     started = time.monotonic()
     renewing = keep_leading(Lease(settings, _unreachable_api()), on_lost=lost.set)

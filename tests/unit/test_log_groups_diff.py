@@ -30,28 +30,37 @@ def _group(retention: int | None = 365, key: str | None = KEY) -> LogGroup:
 
 
 def test_log_group_from_describe_log_groups() -> None:
-    assert LogGroup.from_api({"logGroupName": NAME, "retentionInDays": 30, "kmsKeyId": KEY,
-                              "arn": "arn:..."}) == LogGroup(NAME, 30, KEY)
+    assert LogGroup.from_api(
+        {"logGroupName": NAME, "retentionInDays": 30, "kmsKeyId": KEY, "arn": "arn:..."}
+    ) == LogGroup(NAME, 30, KEY)
     assert LogGroup.from_api({"logGroupName": NAME}) == LogGroup(NAME, None, None)
 
 
-@pytest.mark.parametrize(("group", "problem"), [
-    (None, "the log group does not exist"),
-    (_group(), None),
-    (_group(retention=30), "events kept 30 days, the spec says 365"),
-    (_group(retention=None),
-     "events never expire; the spec keeps them 365 days (storage limitation, Art. 5(1)(e))"),
-])
+@pytest.mark.parametrize(
+    ("group", "problem"),
+    [
+        (None, "the log group does not exist"),
+        (_group(), None),
+        (_group(retention=30), "events kept 30 days, the spec says 365"),
+        (
+            _group(retention=None),
+            "events never expire; the spec keeps them 365 days (storage limitation, Art. 5(1)(e))",
+        ),
+    ],
+)
 def test_retention_problem(group: LogGroup | None, problem: str | None) -> None:
     assert retention_problem(365, group) == problem
 
 
-@pytest.mark.parametrize(("group", "problem"), [
-    (None, "the log group does not exist"),
-    (_group(), None),
-    (_group(key=None), f"not encrypted with a KMS key; the spec asks for {KEY}"),
-    (_group(key=OTHER), f"encrypted with {OTHER}, the spec asks for {KEY}"),
-])
+@pytest.mark.parametrize(
+    ("group", "problem"),
+    [
+        (None, "the log group does not exist"),
+        (_group(), None),
+        (_group(key=None), f"not encrypted with a KMS key; the spec asks for {KEY}"),
+        (_group(key=OTHER), f"encrypted with {OTHER}, the spec asks for {KEY}"),
+    ],
+)
 def test_encryption_problem(group: LogGroup | None, problem: str | None) -> None:
     assert encryption_problem(KEY, group) == problem
 
@@ -59,32 +68,48 @@ def test_encryption_problem(group: LogGroup | None, problem: str | None) -> None
 RETAIN = ("put_retention_policy", {"logGroupName": NAME, "retentionInDays": 365})
 
 
-@pytest.mark.parametrize(("logs", "group", "calls"), [
-    (PLAIN, None, [("create_log_group", {"logGroupName": NAME, "tags": TAGS}), RETAIN]),
-    (ENCRYPTED, None,
-     [("create_log_group", {"logGroupName": NAME, "tags": TAGS, "kmsKeyId": KEY}), RETAIN]),
-    (ENCRYPTED, _group(), []),
-    (PLAIN, _group(key=None), []),
-    (PLAIN, _group(retention=None, key=OTHER), [RETAIN]),  # no key asked: none changed
-    (ENCRYPTED, _group(retention=7, key=OTHER),
-     [("associate_kms_key", {"logGroupName": NAME, "kmsKeyId": KEY}), RETAIN]),
-    (ENCRYPTED, _group(key=None),
-     [("associate_kms_key", {"logGroupName": NAME, "kmsKeyId": KEY})]),
-])
-def test_repairs(logs: LogsSpec, group: LogGroup | None,
-                 calls: list[tuple[str, dict[str, Any]]]) -> None:
+@pytest.mark.parametrize(
+    ("logs", "group", "calls"),
+    [
+        (PLAIN, None, [("create_log_group", {"logGroupName": NAME, "tags": TAGS}), RETAIN]),
+        (
+            ENCRYPTED,
+            None,
+            [("create_log_group", {"logGroupName": NAME, "tags": TAGS, "kmsKeyId": KEY}), RETAIN],
+        ),
+        (ENCRYPTED, _group(), []),
+        (PLAIN, _group(key=None), []),
+        (PLAIN, _group(retention=None, key=OTHER), [RETAIN]),  # no key asked: none changed
+        (
+            ENCRYPTED,
+            _group(retention=7, key=OTHER),
+            [("associate_kms_key", {"logGroupName": NAME, "kmsKeyId": KEY}), RETAIN],
+        ),
+        (
+            ENCRYPTED,
+            _group(key=None),
+            [("associate_kms_key", {"logGroupName": NAME, "kmsKeyId": KEY})],
+        ),
+    ],
+)
+def test_repairs(
+    logs: LogsSpec, group: LogGroup | None, calls: list[tuple[str, dict[str, Any]]]
+) -> None:
     assert repairs(NAME, logs, group, TAGS) == calls
 
 
 ARRIVALS = Arrivals(NAME, {"i-1": 1_700_000_000.0, "i-2": None})
 
 
-@pytest.mark.parametrize(("arrivals", "stream", "last"), [
-    (ARRIVALS, "i-1", 1_700_000_000.0),
-    (ARRIVALS, "i-2", None),  # a stream without events
-    (ARRIVALS, "i-3", None),  # no stream
-    (None, "i-1", None),  # no log group to read
-])
+@pytest.mark.parametrize(
+    ("arrivals", "stream", "last"),
+    [
+        (ARRIVALS, "i-1", 1_700_000_000.0),
+        (ARRIVALS, "i-2", None),  # a stream without events
+        (ARRIVALS, "i-3", None),  # no stream
+        (None, "i-1", None),  # no log group to read
+    ],
+)
 def test_last_arrival(arrivals: Arrivals | None, stream: str, last: float | None) -> None:
     assert last_arrival(arrivals, stream) == last
 
@@ -92,12 +117,20 @@ def test_last_arrival(arrivals: Arrivals | None, stream: str, last: float | None
 NOW = 1_700_000_000.0
 
 
-@pytest.mark.parametrize(("last", "verdict"), [
-    (None, (False, "no log events yet")),
-    (NOW - 60, (True, "last event arrived 2023-11-14T22:12:20+00:00, 60s ago")),
-    (NOW - 900, (True, "last event arrived 2023-11-14T21:58:20+00:00, 900s ago")),
-    (NOW - 901, (False, "last event arrived 2023-11-14T21:58:19+00:00, 901s ago; "
-                        "the maximum age is 900s")),
-])
+@pytest.mark.parametrize(
+    ("last", "verdict"),
+    [
+        (None, (False, "no log events yet")),
+        (NOW - 60, (True, "last event arrived 2023-11-14T22:12:20+00:00, 60s ago")),
+        (NOW - 900, (True, "last event arrived 2023-11-14T21:58:20+00:00, 900s ago")),
+        (
+            NOW - 901,
+            (
+                False,
+                "last event arrived 2023-11-14T21:58:19+00:00, 901s ago; the maximum age is 900s",
+            ),
+        ),
+    ],
+)
 def test_freshness(last: float | None, verdict: tuple[bool, str]) -> None:
     assert freshness(last, now=NOW, max_age=900.0) == verdict

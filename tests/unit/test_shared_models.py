@@ -23,8 +23,10 @@ def signed_by(client: Any) -> str:
 
 
 def test_clients_on_the_shared_loader_share_their_class_not_their_credentials() -> None:
-    first, second = ec2_client("AKIDFIRST", shared_loader()), ec2_client("AKIDSECOND",
-                                                                         shared_loader())
+    first, second = (
+        ec2_client("AKIDFIRST", shared_loader()),
+        ec2_client("AKIDSECOND", shared_loader()),
+    )
 
     assert type(first) is type(second)
     assert (signed_by(first), signed_by(second)) == ("AKIDFIRST", "AKIDSECOND")

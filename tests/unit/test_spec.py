@@ -18,9 +18,16 @@ from gdpr_operator.model import (
 MINIMAL = {"accounts": ["prod"], "regions": ["eu-west-1"]}
 
 
-@pytest.mark.parametrize(("text", "seconds"), [
-    ("30s", 30), ("5m", 300), ("1h30m", 5400), ("1.5h", 5400), ("168h", 604800),
-])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("30s", 30),
+        ("5m", 300),
+        ("1h30m", 5400),
+        ("1.5h", 5400),
+        ("168h", 604800),
+    ],
+)
 def test_durations(text: str, seconds: float) -> None:
     assert parse_duration(text) == seconds
 
@@ -41,7 +48,11 @@ def test_defaults_come_from_the_crd() -> None:
     assert spec.guard_duty.finding_publishing_frequency == "FIFTEEN_MINUTES"
     assert spec.instances is None
     assert spec.audit_checks == (
-        "cloudtrail.multi_region", "config.recorder", "vpc.flow_logs", "s3.access_logging")
+        "cloudtrail.multi_region",
+        "config.recorder",
+        "vpc.flow_logs",
+        "s3.access_logging",
+    )
 
 
 def test_nested_defaults_apply_inside_given_objects() -> None:
@@ -59,20 +70,27 @@ def test_apply_defaults_leaves_given_values_and_the_input_alone() -> None:
     assert given == {**MINIMAL, "logs": {"retentionDays": 30}}
 
 
-@pytest.mark.parametrize(("spec", "field"), [
-    ({"regions": ["eu-west-1"]}, "spec.accounts"),
-    ({**MINIMAL, "accounts": "prod"}, "spec.accounts"),
-    ({**MINIMAL, "accounts": ["prod", 3]}, "spec.accounts[1]"),
-    ({**MINIMAL, "managementPolicy": "Fix"}, "spec.managementPolicy"),
-    ({**MINIMAL, "resyncInterval": "soon"}, "spec.resyncInterval"),
-    ({**MINIMAL, "logs": {"retentionDays": "365"}}, "spec.logs.retentionDays"),
-    ({**MINIMAL, "logs": {"retentionDays": True}}, "spec.logs.retentionDays"),
-    ({**MINIMAL, "guardDuty": []}, "spec.guardDuty"),
-    ({**MINIMAL, "instances": {"selector": {"tags": {"a": 1}}}},
-     "spec.instances.selector.tags.a"),
-    ({**MINIMAL, "cloudWatchAgent": {"customLogFiles": [{"platform": "Linux"}]}},
-     "spec.cloudWatchAgent.customLogFiles[0].filePath"),
-])
+@pytest.mark.parametrize(
+    ("spec", "field"),
+    [
+        ({"regions": ["eu-west-1"]}, "spec.accounts"),
+        ({**MINIMAL, "accounts": "prod"}, "spec.accounts"),
+        ({**MINIMAL, "accounts": ["prod", 3]}, "spec.accounts[1]"),
+        ({**MINIMAL, "managementPolicy": "Fix"}, "spec.managementPolicy"),
+        ({**MINIMAL, "resyncInterval": "soon"}, "spec.resyncInterval"),
+        ({**MINIMAL, "logs": {"retentionDays": "365"}}, "spec.logs.retentionDays"),
+        ({**MINIMAL, "logs": {"retentionDays": True}}, "spec.logs.retentionDays"),
+        ({**MINIMAL, "guardDuty": []}, "spec.guardDuty"),
+        (
+            {**MINIMAL, "instances": {"selector": {"tags": {"a": 1}}}},
+            "spec.instances.selector.tags.a",
+        ),
+        (
+            {**MINIMAL, "cloudWatchAgent": {"customLogFiles": [{"platform": "Linux"}]}},
+            "spec.cloudWatchAgent.customLogFiles[0].filePath",
+        ),
+    ],
+)
 def test_errors_name_the_field(spec: dict[str, Any], field: str) -> None:
     with pytest.raises(SpecError) as raised:
         parse_monitoring(spec)
@@ -83,11 +101,17 @@ def test_aws_account_with_and_without_a_role() -> None:
     own = parse_aws_account("own", {"accountId": "111111111111", "allowedNamespaces": ["a"]})
     assert own.assume_role is None
     assert own.allowed_namespaces == frozenset({"a"})
-    assumed = parse_aws_account("prod", {
-        "accountId": "111111111111", "allowedNamespaces": [],
-        "assumeRole": {"roleArn": "arn:aws:iam::111111111111:role/x",
-                       "externalIdSecretRef": {"name": "s", "key": "k"}},
-    })
+    assumed = parse_aws_account(
+        "prod",
+        {
+            "accountId": "111111111111",
+            "allowedNamespaces": [],
+            "assumeRole": {
+                "roleArn": "arn:aws:iam::111111111111:role/x",
+                "externalIdSecretRef": {"name": "s", "key": "k"},
+            },
+        },
+    )
     assert assumed.assume_role is not None
     assert assumed.assume_role.session_name == "gdpr-operator"
     assert assumed.assume_role.duration_seconds == 3600

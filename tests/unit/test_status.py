@@ -7,46 +7,83 @@ from gdpr_operator.report import MAX_SUMMARY_TARGETS, status_update
 T0, T1 = "2026-01-01T00:00:00Z", "2026-01-01T00:05:00Z"
 
 
-def _result(compliant: bool, action: Action = Action.NONE, region: str = "eu-west-1",
-            check: str = "guardduty.detector_enabled") -> CheckResult:
+def _result(
+    compliant: bool,
+    action: Action = Action.NONE,
+    region: str = "eu-west-1",
+    check: str = "guardduty.detector_enabled",
+) -> CheckResult:
     return CheckResult(check, "prod", region, "d-1", compliant, "why", action)
 
 
-def _conditions(outcome: Outcome, previous: dict[str, object] | None = None,
-                now: str = T0) -> dict[str, dict[str, object]]:
+def _conditions(
+    outcome: Outcome, previous: dict[str, object] | None = None, now: str = T0
+) -> dict[str, dict[str, object]]:
     status = status_update(previous or {}, 1, outcome, now).status
     return {c["type"]: c for c in status["conditions"]}
 
 
 def test_conditions_table() -> None:
     cases = [
-        (Outcome(results=(_result(True),), targets=(("prod", "eu-west-1"),)),
-         ("True", "Ready"), ("True", "ReconcileSucceeded"), ("True", "AllChecksCompliant")),
-        (Outcome(results=(_result(False, Action.REMEDIATED),)),
-         ("True", "Ready"), ("True", "ReconcileSucceeded"), ("True", "AllChecksCompliant")),
-        (Outcome(results=(_result(False, Action.WOULD_REMEDIATE),)),
-         ("False", "ChecksFailing"), ("True", "ReconcileSucceeded"), ("False", "ChecksFailing")),
-        (Outcome(results=(_result(False, Action.FAILED),)),
-         ("False", "ChecksFailing"), ("True", "ReconcileSucceeded"), ("False", "ChecksFailing")),
-        (Outcome(errors=(CheckError("prod", "eu-west-1", "GuardDuty", "AccessDenied", "no"),)),
-         ("False", "AccessDenied"), ("False", "AccessDenied"), ("Unknown", "ChecksNotEvaluated")),
-        (Outcome(refusal=Refusal("AccountNotBound", "not yours")),
-         ("False", "AccountNotBound"), ("False", "AccountNotBound"), ("Unknown", "NotEvaluated")),
+        (
+            Outcome(results=(_result(True),), targets=(("prod", "eu-west-1"),)),
+            ("True", "Ready"),
+            ("True", "ReconcileSucceeded"),
+            ("True", "AllChecksCompliant"),
+        ),
+        (
+            Outcome(results=(_result(False, Action.REMEDIATED),)),
+            ("True", "Ready"),
+            ("True", "ReconcileSucceeded"),
+            ("True", "AllChecksCompliant"),
+        ),
+        (
+            Outcome(results=(_result(False, Action.WOULD_REMEDIATE),)),
+            ("False", "ChecksFailing"),
+            ("True", "ReconcileSucceeded"),
+            ("False", "ChecksFailing"),
+        ),
+        (
+            Outcome(results=(_result(False, Action.FAILED),)),
+            ("False", "ChecksFailing"),
+            ("True", "ReconcileSucceeded"),
+            ("False", "ChecksFailing"),
+        ),
+        (
+            Outcome(errors=(CheckError("prod", "eu-west-1", "GuardDuty", "AccessDenied", "no"),)),
+            ("False", "AccessDenied"),
+            ("False", "AccessDenied"),
+            ("Unknown", "ChecksNotEvaluated"),
+        ),
+        (
+            Outcome(refusal=Refusal("AccountNotBound", "not yours")),
+            ("False", "AccountNotBound"),
+            ("False", "AccountNotBound"),
+            ("Unknown", "NotEvaluated"),
+        ),
     ]
     for outcome, ready, synced, compliant in cases:
         conditions = _conditions(outcome)
-        got = [(conditions[t]["status"], conditions[t]["reason"])
-               for t in ("Ready", "Synced", "Compliant")]
+        got = [
+            (conditions[t]["status"], conditions[t]["reason"])
+            for t in ("Ready", "Synced", "Compliant")
+        ]
         assert got == [ready, synced, compliant], outcome
 
 
 def test_failing_message_counts_by_check() -> None:
-    outcome = Outcome(results=(
-        _result(False), _result(False, region="eu-central-1"),
-        _result(False, check="logs.retention"), _result(True, check="logs.retention")))
+    outcome = Outcome(
+        results=(
+            _result(False),
+            _result(False, region="eu-central-1"),
+            _result(False, check="logs.retention"),
+            _result(True, check="logs.retention"),
+        )
+    )
     message = _conditions(outcome)["Compliant"]["message"]
-    assert message == ("3 of 4 check result(s) not compliant: "
-                       "guardduty.detector_enabled (2), logs.retention (1)")
+    assert message == (
+        "3 of 4 check result(s) not compliant: guardduty.detector_enabled (2), logs.retention (1)"
+    )
 
 
 def test_last_transition_time_moves_only_on_a_flip_and_events_only_on_transitions() -> None:
@@ -54,7 +91,10 @@ def test_last_transition_time_moves_only_on_a_flip_and_events_only_on_transition
     bad = Outcome(results=(_result(False, Action.WOULD_REMEDIATE),))
     first = status_update({}, 1, good, T0)
     assert [(e.type, e.reason) for e in first.events] == [
-        ("Normal", "Ready"), ("Normal", "ReconcileSucceeded"), ("Normal", "AllChecksCompliant")]
+        ("Normal", "Ready"),
+        ("Normal", "ReconcileSucceeded"),
+        ("Normal", "AllChecksCompliant"),
+    ]
     assert first.events[0].message.startswith("Ready Unknown -> True")
 
     same = status_update(first.status, 2, good, T1)
@@ -64,7 +104,9 @@ def test_last_transition_time_moves_only_on_a_flip_and_events_only_on_transition
 
     flipped = status_update(same.status, 2, bad, T1)
     assert [(e.type, e.reason) for e in flipped.events] == [
-        ("Warning", "ChecksFailing"), ("Warning", "ChecksFailing")]
+        ("Warning", "ChecksFailing"),
+        ("Warning", "ChecksFailing"),
+    ]
     times = {c["type"]: c["lastTransitionTime"] for c in flipped.status["conditions"]}
     assert times == {"Ready": T1, "Synced": T0, "Compliant": T1}
     assert not flipped.ready
@@ -72,8 +114,9 @@ def test_last_transition_time_moves_only_on_a_flip_and_events_only_on_transition
 
 def test_a_new_reason_without_a_flip_is_announced_but_keeps_the_transition_time() -> None:
     refused = status_update({}, 1, Outcome(refusal=Refusal("AccountNotFound", "gone")), T0)
-    other = status_update(refused.status, 1,
-                          Outcome(refusal=Refusal("AccountNotBound", "not yours")), T1)
+    other = status_update(
+        refused.status, 1, Outcome(refusal=Refusal("AccountNotBound", "not yours")), T1
+    )
     ready = next(c for c in other.status["conditions"] if c["type"] == "Ready")
     assert ready["lastTransitionTime"] == T0
     assert ("Warning", "AccountNotBound") in [(e.type, e.reason) for e in other.events]
@@ -81,12 +124,21 @@ def test_a_new_reason_without_a_flip_is_announced_but_keeps_the_transition_time(
 
 def test_summary_counts_and_is_bounded_worst_first() -> None:
     targets = tuple(("prod", f"r-{i:03d}") for i in range(MAX_SUMMARY_TARGETS + 50))
-    results = (_result(False, region="r-249"), _result(True, region="r-000"),
-               _result(False, Action.REMEDIATED, region="r-001"))
+    results = (
+        _result(False, region="r-249"),
+        _result(True, region="r-000"),
+        _result(False, Action.REMEDIATED, region="r-001"),
+    )
     errors = (CheckError("prod", "r-100", "GuardDuty", "Throttled", "slow down"),)
-    summary = status_update({}, 1, Outcome(results=results, errors=errors, targets=targets),
-                            T0).status["summary"]
-    assert (summary["checks"], summary["compliant"], summary["nonCompliant"],
-            summary["remediated"], summary["errors"]) == (3, 2, 1, 1, 1)
+    summary = status_update(
+        {}, 1, Outcome(results=results, errors=errors, targets=targets), T0
+    ).status["summary"]
+    assert (
+        summary["checks"],
+        summary["compliant"],
+        summary["nonCompliant"],
+        summary["remediated"],
+        summary["errors"],
+    ) == (3, 2, 1, 1, 1)
     assert len(summary["targets"]) == MAX_SUMMARY_TARGETS
     assert [t["region"] for t in summary["targets"][:2]] == ["r-100", "r-249"]

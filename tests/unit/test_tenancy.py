@@ -17,17 +17,20 @@ ACCOUNTS = {
 }
 
 
-@pytest.mark.parametrize(("namespace", "requested", "bound", "reason"), [
-    ("security", ["prod"], ["prod"], None),
-    ("security", ["prod", "shop"], ["prod", "shop"], None),
-    ("shop-team", ["shop"], ["shop"], None),
-    ("shop-team", ["shop", "prod"], [], "AccountNotBound"),
-    ("security", ["nobody"], [], "AccountNotBound"),
-    ("security", ["ghost"], [], "AccountNotFound"),
-    ("security", ["prod", "ghost"], [], "AccountNotFound"),
-    # Not bound wins over not found: it is the one a user cannot fix alone.
-    ("security", ["ghost", "nobody"], [], "AccountNotBound"),
-])
+@pytest.mark.parametrize(
+    ("namespace", "requested", "bound", "reason"),
+    [
+        ("security", ["prod"], ["prod"], None),
+        ("security", ["prod", "shop"], ["prod", "shop"], None),
+        ("shop-team", ["shop"], ["shop"], None),
+        ("shop-team", ["shop", "prod"], [], "AccountNotBound"),
+        ("security", ["nobody"], [], "AccountNotBound"),
+        ("security", ["ghost"], [], "AccountNotFound"),
+        ("security", ["prod", "ghost"], [], "AccountNotFound"),
+        # Not bound wins over not found: it is the one a user cannot fix alone.
+        ("security", ["ghost", "nobody"], [], "AccountNotBound"),
+    ],
+)
 def test_bind_all_or_nothing(
     namespace: str, requested: list[str], bound: list[str], reason: str | None
 ) -> None:

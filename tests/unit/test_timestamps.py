@@ -10,18 +10,21 @@ from botocore.utils import parse_timestamp
 from gdpr_operator.aws._timestamps import fast_parse_timestamp
 
 
-@pytest.mark.parametrize("value", [
-    "2026-11-28T19:31:44.000Z",  # EC2
-    "2026-11-28T19:31:44Z",
-    "2026-11-28T19:31:44.123456789Z",  # more digits than microseconds
-    "2026-11-28T19:31:44+02:00",
-    "2026-11-28T19:31:44",  # no offset: botocore decides the zone
-    "2026-11-28",
-    "Wed, 02 Oct 2002 13:00:00 GMT",  # RFC 822 (S3-style headers)
-    "1700000000",  # epoch seconds as text
-    1700000000,  # JSON protocols: epoch seconds
-    1700000000.25,
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2026-11-28T19:31:44.000Z",  # EC2
+        "2026-11-28T19:31:44Z",
+        "2026-11-28T19:31:44.123456789Z",  # more digits than microseconds
+        "2026-11-28T19:31:44+02:00",
+        "2026-11-28T19:31:44",  # no offset: botocore decides the zone
+        "2026-11-28",
+        "Wed, 02 Oct 2002 13:00:00 GMT",  # RFC 822 (S3-style headers)
+        "1700000000",  # epoch seconds as text
+        1700000000,  # JSON protocols: epoch seconds
+        1700000000.25,
+    ],
+)
 def test_parses_as_botocore_does(value: Any) -> None:
     ours, botocores = fast_parse_timestamp(value), parse_timestamp(value)
 

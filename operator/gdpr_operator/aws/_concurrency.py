@@ -51,7 +51,10 @@ class Outcome(Generic[K, T]):
 
 
 async def gather_outcomes(
-    targets: Iterable[K], work: Callable[[K], Awaitable[T]], *, timeout_per_target: float,
+    targets: Iterable[K],
+    work: Callable[[K], Awaitable[T]],
+    *,
+    timeout_per_target: float,
     targets_in_flight: int = 16,
 ) -> list[Outcome[K, T]]:
     """Run `work` for every target, `targets_in_flight` at a time; one outcome per target,
@@ -70,10 +73,15 @@ async def gather_outcomes(
                 async with asyncio.timeout(timeout_per_target):
                     return Outcome(target, value=await work(target))
             except TimeoutError:
-                return Outcome(target, error=TemporaryAwsError(
-                    f"{target}: no answer within {timeout_per_target:g}s", service="",
-                    operation="", reason="Timeout",
-                ))
+                return Outcome(
+                    target,
+                    error=TemporaryAwsError(
+                        f"{target}: no answer within {timeout_per_target:g}s",
+                        service="",
+                        operation="",
+                        reason="Timeout",
+                    ),
+                )
             except AwsError as error:
                 return Outcome(target, error=error)
 

@@ -58,8 +58,14 @@ ACCESS_DENIED_CODES = frozenset(
 )
 EXPIRED_CREDENTIALS_CODES = frozenset({"ExpiredToken", "ExpiredTokenException"})
 _SERVER_ERROR_CODES = frozenset(
-    {"InternalError", "InternalFailure", "InternalServerError", "ServiceUnavailable",
-     "RequestTimeout", "RequestTimeoutException"}
+    {
+        "InternalError",
+        "InternalFailure",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "RequestTimeout",
+        "RequestTimeoutException",
+    }
 )
 _NOT_FOUND = re.compile(r"NotFound|NoSuch|^ResourceNotFound")
 _PRINCIPAL = re.compile(r"\b(arn:aws[\w-]*:(?:iam|sts)::\d{12}:\S+)")
@@ -94,7 +100,13 @@ class AccessDeniedError(AwsError):
     reason = "AccessDenied"
 
     def __init__(
-        self, message: str, *, service: str, operation: str, code: str, action: str,
+        self,
+        message: str,
+        *,
+        service: str,
+        operation: str,
+        code: str,
+        action: str,
         principal: str | None,
     ) -> None:
         super().__init__(message, service=service, operation=operation, code=code)
@@ -123,17 +135,23 @@ def classify(exc: Exception, *, service: str, operation: str, action: str) -> Aw
         return _classify_client_error(exc, service=service, operation=operation, action=action)
     if isinstance(exc, ConnectionError | HTTPClientError):
         return TemporaryAwsError(
-            f"{where}: cannot reach AWS: {exc}", service=service, operation=operation,
+            f"{where}: cannot reach AWS: {exc}",
+            service=service,
+            operation=operation,
             reason="AwsUnreachable",
         )
     if isinstance(exc, NoCredentialsError):
         return PermanentAwsError(
-            f"{where}: no AWS credentials found", service=service, operation=operation,
+            f"{where}: no AWS credentials found",
+            service=service,
+            operation=operation,
             code="NoCredentials",
         )
     if isinstance(exc, ParamValidationError):
         return PermanentAwsError(
-            f"{where}: invalid parameters: {exc}", service=service, operation=operation,
+            f"{where}: invalid parameters: {exc}",
+            service=service,
+            operation=operation,
             code="ParamValidation",
         )
     if isinstance(exc, BotoCoreError):
@@ -158,27 +176,41 @@ def _classify_client_error(
     where = f"{service}:{operation}"
     if code in THROTTLING_CODES or status == 429:
         return TemporaryAwsError(
-            f"{where} throttled by AWS ({code}) after retries", service=service,
-            operation=operation, code=code, reason="Throttled",
+            f"{where} throttled by AWS ({code}) after retries",
+            service=service,
+            operation=operation,
+            code=code,
+            reason="Throttled",
         )
     if code in EXPIRED_CREDENTIALS_CODES:
         return TemporaryAwsError(
             f"{where}: the account's temporary credentials expired ({code}); they are "
-            f"assumed anew for the next call", service=service, operation=operation,
-            code=code, reason="CredentialsExpired",
+            f"assumed anew for the next call",
+            service=service,
+            operation=operation,
+            code=code,
+            reason="CredentialsExpired",
         )
     if code in ACCESS_DENIED_CODES:
         principal = _PRINCIPAL.search(aws_message)
         who = principal.group(1) if principal else None
         return AccessDeniedError(
             f"{who or 'the operator'} is not allowed {action} ({code}): {aws_message}",
-            service=service, operation=operation, code=code, action=action, principal=who,
+            service=service,
+            operation=operation,
+            code=code,
+            action=action,
+            principal=who,
         )
     if status >= 500 or code in _SERVER_ERROR_CODES:
         return TemporaryAwsError(
             f"{where} failed on AWS's side ({code or status}) after retries: {aws_message}",
-            service=service, operation=operation, code=code, reason="AwsServiceError",
+            service=service,
+            operation=operation,
+            code=code,
+            reason="AwsServiceError",
         )
     error_class = NotFoundError if _NOT_FOUND.search(code) else PermanentAwsError
-    return error_class(f"{where} rejected ({code}): {aws_message}", service=service,
-                       operation=operation, code=code)
+    return error_class(
+        f"{where} rejected ({code}): {aws_message}", service=service, operation=operation, code=code
+    )

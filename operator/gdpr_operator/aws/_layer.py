@@ -53,7 +53,10 @@ class Aws:
         Raises an AwsError subclass (see the module docstring) when the call fails.
         """
         return await self._run(
-            target, service, operation, lambda client: getattr(client, operation)(**params),
+            target,
+            service,
+            operation,
+            lambda client: getattr(client, operation)(**params),
             retry_expired=True,
         )
 
@@ -62,7 +65,9 @@ class Aws:
     ) -> AsyncIterator[Any]:
         """Pages of a paginated operation, fetched one by one as they are consumed."""
         pages = await self._run(
-            target, service, operation,
+            target,
+            service,
+            operation,
             lambda client: iter(client.get_paginator(operation).paginate(**params)),
         )
         while True:
@@ -76,7 +81,9 @@ class Aws:
         if not _regions.wants_all_regions(requested):
             return list(requested)
         reply = await self.call(
-            Target(access, self._sessions.home_region), "ec2", "describe_regions",
+            Target(access, self._sessions.home_region),
+            "ec2",
+            "describe_regions",
             **_regions.DESCRIBE_ENABLED_REGIONS,
         )
         return _regions.enabled_regions(reply)
@@ -99,7 +106,9 @@ class Aws:
         return self
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
         self.close()
@@ -113,7 +122,11 @@ class Aws:
                 observer(service_model.service_name, name, action)
 
     async def _run(
-        self, target: Target, service: str, operation: str, use: Callable[[Any], T],
+        self,
+        target: Target,
+        service: str,
+        operation: str,
+        use: Callable[[Any], T],
         retry_expired: bool = False,
     ) -> T:
         """`use` a client of `target`'s `service` in a worker thread, within limits.
@@ -122,6 +135,7 @@ class Aws:
         session): the account's role is then assumed anew, and `use` tried once more when
         `retry_expired` (not for a page of a pagination under way, which cannot restart).
         """
+
         def in_thread() -> T:
             clients = self._clients
             try:

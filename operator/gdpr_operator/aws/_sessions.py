@@ -28,9 +28,7 @@ class Sessions:
     of these sessions make (STS AssumeRole for credentials included), once per call.
     """
 
-    def __init__(
-        self, settings: AwsSettings, on_call: Callable[[Any], None] | None = None
-    ) -> None:
+    def __init__(self, settings: AwsSettings, on_call: Callable[[Any], None] | None = None) -> None:
         self._on_call = on_call
         # botocore sessions are not thread-safe; creating clients is serialised through this.
         self._lock = threading.Lock()
@@ -56,7 +54,8 @@ class Sessions:
         session = Session()
         session.register_component("data_loader", shared_loader())
         session.get_component("response_parser_factory").set_parser_defaults(
-            timestamp_parser=fast_parse_timestamp)
+            timestamp_parser=fast_parse_timestamp
+        )
         session.register("needs-retry", _count_attempt)
         if self._on_call is not None:
             session.register("before-call", partial(_before_call, self._on_call))
@@ -69,8 +68,11 @@ class Sessions:
     def create_client(self, session: Session, service: str, region: str, **kwargs: Any) -> Any:
         with self._lock:
             return session.create_client(
-                service, region_name=region, config=self.config,
-                endpoint_url=self._endpoint_url, **kwargs,
+                service,
+                region_name=region,
+                config=self.config,
+                endpoint_url=self._endpoint_url,
+                **kwargs,
             )
 
     def base_credentials(self) -> Any:
@@ -96,9 +98,7 @@ class _Given(CredentialProvider):  # type: ignore[misc]
         return self._credentials
 
 
-def _count_attempt(
-    response: tuple[Any, dict[str, Any]] | None, operation: Any, **_: Any
-) -> None:
+def _count_attempt(response: tuple[Any, dict[str, Any]] | None, operation: Any, **_: Any) -> None:
     """botocore 'needs-retry' hook: runs once per HTTP attempt, retries included."""
     _metrics.AWS_API_CALLS.labels(
         service=operation.service_model.service_name,

@@ -26,9 +26,7 @@ from botocore.client import ClientCreator
 from botocore.loaders import Loader, create_loader
 from botocore.session import Session
 
-_botocore_create_client_class: Callable[[Any, str, Any], type] = (
-    ClientCreator._create_client_class
-)
+_botocore_create_client_class: Callable[[Any, str, Any], type] = ClientCreator._create_client_class
 
 
 @cache

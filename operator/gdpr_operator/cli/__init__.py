@@ -21,10 +21,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     parser.add_argument(
-        "--log-format", choices=["text", "json"],
+        "--log-format",
+        choices=["text", "json"],
         default=os.environ.get("GDPR_LOG_FORMAT", "text"),
         help="json: one JSON object per line, for log pipelines (default: $GDPR_LOG_FORMAT "
-        "or %(default)s)")
+        "or %(default)s)",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="run the operator (kopf), with liveness and /metrics")
@@ -35,50 +37,78 @@ def _parser() -> argparse.ArgumentParser:
         "(default: $GDPR_OPERATOR_NAMESPACE or %(default)s)",
     )
     run.add_argument(
-        "--watch-namespace", action="append", default=[], metavar="NAMESPACE",
+        "--watch-namespace",
+        action="append",
+        default=[],
+        metavar="NAMESPACE",
         help="watch only this namespace (repeatable; default: every namespace)",
     )
     run.add_argument("--metrics-address", default="0.0.0.0", help="default: %(default)s")
     run.add_argument("--metrics-port", type=int, default=8080, help="default: %(default)s")
     run.add_argument(
-        "--liveness", default="http://0.0.0.0:8081/healthz",
+        "--liveness",
+        default="http://0.0.0.0:8081/healthz",
         help="liveness endpoint URL to serve (default: %(default)s)",
     )
     run.add_argument(
-        "--no-leader-election", dest="leader_election", action="store_false",
+        "--no-leader-election",
+        dest="leader_election",
+        action="store_false",
         help="act without holding the Lease gdpr-operator in the operator's namespace "
         "(only safe when a single replica runs)",
     )
     run.add_argument(
-        "--aws-read-timeout", type=_positive_seconds, metavar="SECONDS",
-        help="how long one AWS request may take to answer before it is retried "
-        "(default: 15)",
+        "--aws-read-timeout",
+        type=_positive_seconds,
+        metavar="SECONDS",
+        help="how long one AWS request may take to answer before it is retried (default: 15)",
     )
-    for name, verb in (("audit", "an observe-only pass: report, change nothing"),
-                       ("remediate", "an Enforce pass: repair what is not compliant")):
+    for name, verb in (
+        ("audit", "an observe-only pass: report, change nothing"),
+        ("remediate", "an Enforce pass: repair what is not compliant"),
+    ):
         one_pass = commands.add_parser(
-            name, help=f"{verb}, over the AwsAccounts and GdprMonitorings in FILE; "
-            "exit 0 compliant, 1 not, 2 error")
+            name,
+            help=f"{verb}, over the AwsAccounts and GdprMonitorings in FILE; "
+            "exit 0 compliant, 1 not, 2 error",
+        )
         one_pass.add_argument(
-            "-f", "--filename", required=True, type=Path, metavar="FILE", action="append",
-            help="YAML with AwsAccount, GdprMonitoring (and Secret) objects (repeatable)")
+            "-f",
+            "--filename",
+            required=True,
+            type=Path,
+            metavar="FILE",
+            action="append",
+            help="YAML with AwsAccount, GdprMonitoring (and Secret) objects (repeatable)",
+        )
         one_pass.add_argument("--format", choices=["table", "json"], default="table")
         one_pass.add_argument(
             "--operator-namespace",
             default=os.environ.get("GDPR_OPERATOR_NAMESPACE", DEFAULT_NAMESPACE),
-            help="namespace whose Secrets in FILE hold ExternalIds (default: %(default)s)")
+            help="namespace whose Secrets in FILE hold ExternalIds (default: %(default)s)",
+        )
 
     # The sandbox parses its own options (moto stays unimported unless it runs).
     commands.add_parser(
-        "sandbox", add_help=False,
-        help="the local AWS sandbox for demos and tests (see `gdpr-operator sandbox --help`)")
+        "sandbox",
+        add_help=False,
+        help="the local AWS sandbox for demos and tests (see `gdpr-operator sandbox --help`)",
+    )
 
     agent = commands.add_parser(
-        "agent-config", help="print the CloudWatch agent configuration rendered from presets")
-    agent.add_argument("presets", nargs="+", metavar="PRESET",
-                       help="linux-system, apache, nginx, windows-system, iis")
-    agent.add_argument("--platform", choices=["Linux", "Windows"],
-                       help="needed when the presets cover both platforms")
+        "agent-config", help="print the CloudWatch agent configuration rendered from presets"
+    )
+    agent.add_argument(
+        "presets",
+        nargs="+",
+        metavar="PRESET",
+        help="linux-system, apache, nginx, windows-system, iis",
+    )
+    agent.add_argument(
+        "--platform",
+        choices=["Linux", "Windows"],
+        help="needed when the presets cover both platforms",
+    )
     agent.add_argument("--group-prefix", help="log group prefix (default: the CRD's, /gdpr)")
     agent.add_argument("--retention-days", type=int, help="default: the CRD's, 365")
     return parser
@@ -99,8 +129,10 @@ class _RoutineFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        return not (message.startswith("Timer 'resync' succeeded")
-                    or (record.name == "aiohttp.access" and "/healthz" in message))
+        return not (
+            message.startswith("Timer 'resync' succeeded")
+            or (record.name == "aiohttp.access" and "/healthz" in message)
+        )
 
 
 class _JsonFormatter(logging.Formatter):
@@ -140,29 +172,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unparsed and args.command != "sandbox":
         parser.error(f"unrecognized arguments: {' '.join(unparsed)}")
     # One-shot commands print a report: only problems belong in their log.
-    _configure_logging(args.verbose, logging.INFO if args.command == "run" else logging.WARNING,
-                       args.log_format)
+    _configure_logging(
+        args.verbose, logging.INFO if args.command == "run" else logging.WARNING, args.log_format
+    )
     if args.command == "run":
         from gdpr_operator.aws import AwsSettings  # noqa: PLC0415 - boto3 is heavy too
         from gdpr_operator.handlers import RunOptions, run  # noqa: PLC0415 - kopf is heavy
 
-        run(RunOptions(
-            operator_namespace=args.operator_namespace,
-            watch_namespaces=tuple(args.watch_namespace),
-            metrics_address=args.metrics_address,
-            metrics_port=args.metrics_port,
-            liveness_endpoint=args.liveness,
-            leader_election=args.leader_election,
-            aws_settings=AwsSettings() if args.aws_read_timeout is None
-            else AwsSettings(read_timeout=args.aws_read_timeout),
-        ))
+        run(
+            RunOptions(
+                operator_namespace=args.operator_namespace,
+                watch_namespaces=tuple(args.watch_namespace),
+                metrics_address=args.metrics_address,
+                metrics_port=args.metrics_port,
+                liveness_endpoint=args.liveness,
+                leader_election=args.leader_election,
+                aws_settings=AwsSettings()
+                if args.aws_read_timeout is None
+                else AwsSettings(read_timeout=args.aws_read_timeout),
+            )
+        )
     elif args.command in ("audit", "remediate"):
         from gdpr_operator.cli._audit import EXIT_ERROR, run_pass  # noqa: PLC0415
         from gdpr_operator.cli._manifests import InputError  # noqa: PLC0415
 
         try:
-            return run_pass(args.filename, enforce=args.command == "remediate", output=args.format,
-                       operator_namespace=args.operator_namespace)
+            return run_pass(
+                args.filename,
+                enforce=args.command == "remediate",
+                output=args.format,
+                operator_namespace=args.operator_namespace,
+            )
         except InputError as error:
             print(f"gdpr-operator {args.command}: {error}", file=sys.stderr)
             return EXIT_ERROR
@@ -177,9 +217,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
 
         try:
-            print(render_command(args.presets, platform=args.platform,
-                                 group_prefix=args.group_prefix,
-                                 retention_days=args.retention_days))
+            print(
+                render_command(
+                    args.presets,
+                    platform=args.platform,
+                    group_prefix=args.group_prefix,
+                    retention_days=args.retention_days,
+                )
+            )
         except AgentConfigError as error:
             print(f"gdpr-operator agent-config: {error}", file=sys.stderr)
             return 2

@@ -32,8 +32,7 @@ class Pass:
         return f"{self.monitoring.namespace}/{self.monitoring.name}"
 
 
-def run_pass(paths: Sequence[Path], *, enforce: bool, output: str, operator_namespace: str
-             ) -> int:
+def run_pass(paths: Sequence[Path], *, enforce: bool, output: str, operator_namespace: str) -> int:
     """Audit (or remediate) everything in `paths`; print the report; return the exit code."""
     inputs = load(paths, operator_namespace)
     passes = asyncio.run(_all(inputs, enforce, sys.stderr))
@@ -56,20 +55,26 @@ async def _all(inputs: Inputs, enforce: bool, stderr: TextIO) -> list[Pass]:
         value = inputs.secrets.get(ref.name, {}).get(ref.key)
         if value is None:
             raise CredentialsUnavailableError(
-                f"Secret {ref.name} with key {ref.key!r} is not in the file")
+                f"Secret {ref.name} with key {ref.key!r} is not in the file"
+            )
         return value.strip()
 
     async with Aws() as aws, _progress(stderr, len(inputs.monitorings)):
-        outcomes = await asyncio.gather(*(
-            engine.reconcile(engine.Request(
-                namespace=monitoring.namespace,
-                name=monitoring.name,
-                spec=dataclasses.replace(monitoring.spec, management_policy=policy),
-                lookup_account=inputs.accounts.get,
-                read_external_id=read_external_id,
-                aws=aws,
-            ))
-            for monitoring in inputs.monitorings))
+        outcomes = await asyncio.gather(
+            *(
+                engine.reconcile(
+                    engine.Request(
+                        namespace=monitoring.namespace,
+                        name=monitoring.name,
+                        spec=dataclasses.replace(monitoring.spec, management_policy=policy),
+                        lookup_account=inputs.accounts.get,
+                        read_external_id=read_external_id,
+                        aws=aws,
+                    )
+                )
+                for monitoring in inputs.monitorings
+            )
+        )
     return [Pass(m, o) for m, o in zip(inputs.monitorings, outcomes, strict=True)]
 
 
@@ -83,9 +88,11 @@ async def _progress(stream: TextIO, monitorings: int) -> AsyncIterator[None]:
 
     async def tick() -> None:
         while True:
-            stream.write(f"\r\033[Kchecking {monitorings} GdprMonitoring(s): "
-                         f"{_aws_calls() - calls_before:.0f} AWS calls, "
-                         f"{time.monotonic() - started:.1f}s")
+            stream.write(
+                f"\r\033[Kchecking {monitorings} GdprMonitoring(s): "
+                f"{_aws_calls() - calls_before:.0f} AWS calls, "
+                f"{time.monotonic() - started:.1f}s"
+            )
             stream.flush()
             await asyncio.sleep(0.2)
 
@@ -99,8 +106,12 @@ async def _progress(stream: TextIO, monitorings: int) -> AsyncIterator[None]:
 
 
 def _aws_calls() -> float:
-    return sum(sample.value for metric in AWS_API_CALLS.collect() for sample in metric.samples
-               if sample.name.endswith("_total"))
+    return sum(
+        sample.value
+        for metric in AWS_API_CALLS.collect()
+        for sample in metric.samples
+        if sample.name.endswith("_total")
+    )
 
 
 def _articles() -> dict[str, list[str]]:
@@ -115,8 +126,7 @@ def _summary(passes: Sequence[Pass]) -> dict[str, Any]:
         "nonCompliant": sum(1 for r in results if not r.passing),
         "remediated": sum(1 for r in results if r.action.value == "remediated"),
         "errors": sum(len(p.outcome.errors) for p in passes),
-        "refused": [f"{p.label}: {p.outcome.refusal.message}"
-                    for p in passes if p.outcome.refusal],
+        "refused": [f"{p.label}: {p.outcome.refusal.message}" for p in passes if p.outcome.refusal],
     }
 
 
@@ -125,14 +135,21 @@ def render_json(passes: Sequence[Pass]) -> str:
     json module's C encoder (a large estate has tens of thousands of results; indenting
     would take the pure-Python one, several times slower)."""
     articles = _articles()
-    checks = [{**result.to_dict(), "articles": articles.get(result.check, []),
-               "monitoring": p.label}
-              for p in passes for result in p.outcome.results]
-    errors = [{**dataclasses.asdict(error), "monitoring": p.label}
-              for p in passes for error in p.outcome.errors]
-    return (f'{{"summary": {json.dumps(_summary(passes))},\n'
-            f'"checks": [{_one_a_line(checks)}],\n'
-            f'"errors": [{_one_a_line(errors)}]}}\n')
+    checks = [
+        {**result.to_dict(), "articles": articles.get(result.check, []), "monitoring": p.label}
+        for p in passes
+        for result in p.outcome.results
+    ]
+    errors = [
+        {**dataclasses.asdict(error), "monitoring": p.label}
+        for p in passes
+        for error in p.outcome.errors
+    ]
+    return (
+        f'{{"summary": {json.dumps(_summary(passes))},\n'
+        f'"checks": [{_one_a_line(checks)}],\n'
+        f'"errors": [{_one_a_line(errors)}]}}\n'
+    )
 
 
 def _one_a_line(items: Sequence[dict[str, Any]]) -> str:
@@ -143,20 +160,60 @@ def _one_a_line(items: Sequence[dict[str, Any]]) -> str:
 
 def render_table(passes: Sequence[Pass]) -> str:
     articles = _articles()
-    header = ("MONITORING", "CHECK", "GDPR", "ACCOUNT", "REGION", "RESOURCE", "OK", "ACTION",
-              "REASON")
-    rows = [(p.label, r.check, ", ".join(articles.get(r.check, [])), r.account, r.region,
-             r.resource or "-", "yes" if r.passing else "NO", r.action.value, r.reason)
-            for p in passes for r in p.outcome.results]
-    rows += [(p.label, e.component, "", e.account, e.region, "-", "ERROR", "-",
-              f"{e.reason}: {e.message}") for p in passes for e in p.outcome.errors]
+    header = (
+        "MONITORING",
+        "CHECK",
+        "GDPR",
+        "ACCOUNT",
+        "REGION",
+        "RESOURCE",
+        "OK",
+        "ACTION",
+        "REASON",
+    )
+    rows = [
+        (
+            p.label,
+            r.check,
+            ", ".join(articles.get(r.check, [])),
+            r.account,
+            r.region,
+            r.resource or "-",
+            "yes" if r.passing else "NO",
+            r.action.value,
+            r.reason,
+        )
+        for p in passes
+        for r in p.outcome.results
+    ]
+    rows += [
+        (
+            p.label,
+            e.component,
+            "",
+            e.account,
+            e.region,
+            "-",
+            "ERROR",
+            "-",
+            f"{e.reason}: {e.message}",
+        )
+        for p in passes
+        for e in p.outcome.errors
+    ]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header) - 1)]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
-             + "  " + row[-1] for row in [header, *rows]]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
+        + "  "
+        + row[-1]
+        for row in [header, *rows]
+    ]
     summary = _summary(passes)
     lines.append("")
-    lines.append(f"{summary['checks']} check result(s): {summary['compliant']} compliant, "
-                 f"{summary['nonCompliant']} not compliant, {summary['remediated']} remediated, "
-                 f"{summary['errors']} error(s)")
+    lines.append(
+        f"{summary['checks']} check result(s): {summary['compliant']} compliant, "
+        f"{summary['nonCompliant']} not compliant, {summary['remediated']} remediated, "
+        f"{summary['errors']} error(s)"
+    )
     lines += [f"refused: {refusal}" for refusal in summary["refused"]]
     return "\n".join(lines) + "\n"

@@ -49,8 +49,9 @@ def load(paths: Sequence[Path], operator_namespace: str) -> Inputs:
     for path in paths:
         _load_file(path, operator_namespace, inputs)
     if not inputs.monitorings:
-        raise InputError(f"{', '.join(map(str, paths))}: no GdprMonitoring ({API_VERSION}) "
-                         "to act on")
+        raise InputError(
+            f"{', '.join(map(str, paths))}: no GdprMonitoring ({API_VERSION}) to act on"
+        )
     return inputs
 
 
@@ -103,8 +104,11 @@ def _json_schema(schema: Any) -> Any:
     """The OpenAPI schema as JSON Schema: Kubernetes extensions (CEL rules among them) and
     the embedded ObjectMeta are left to the API server."""
     if isinstance(schema, dict):
-        return {key: _json_schema(value) for key, value in schema.items()
-                if not key.startswith("x-kubernetes-")}
+        return {
+            key: _json_schema(value)
+            for key, value in schema.items()
+            if not key.startswith("x-kubernetes-")
+        }
     if isinstance(schema, list):
         return [_json_schema(value) for value in schema]
     return schema

@@ -84,14 +84,12 @@ class Request:
         return f"{self.namespace}/{self.name}"
 
 
-async def reconcile(request: Request, reconcilers: Sequence[Reconciler] = RECONCILERS
-                    ) -> Outcome:
+async def reconcile(request: Request, reconcilers: Sequence[Reconciler] = RECONCILERS) -> Outcome:
     """Run every applicable component for every bound account and region of the spec."""
     return await _fan_out(request, reconcilers, _reconcile_component)
 
 
-async def release(request: Request, reconcilers: Sequence[Reconciler] = RECONCILERS
-                  ) -> Outcome:
+async def release(request: Request, reconcilers: Sequence[Reconciler] = RECONCILERS) -> Outcome:
     """deletionPolicy Delete: each component removes what it created for this owner."""
     return await _fan_out(request, reconcilers, _release_component)
 
@@ -99,13 +97,15 @@ async def release(request: Request, reconcilers: Sequence[Reconciler] = RECONCIL
 Work = Callable[[Reconciler, Context, Target], Awaitable[ComponentReport]]
 
 
-async def _reconcile_component(component: Reconciler, context: Context, target: Target
-                               ) -> ComponentReport:
+async def _reconcile_component(
+    component: Reconciler, context: Context, target: Target
+) -> ComponentReport:
     return await component.reconcile(context, target)
 
 
-async def _release_component(component: Reconciler, context: Context, target: Target
-                             ) -> ComponentReport:
+async def _release_component(
+    component: Reconciler, context: Context, target: Target
+) -> ComponentReport:
     return await component.release(context, target)
 
 
@@ -113,13 +113,14 @@ async def _fan_out(request: Request, reconcilers: Sequence[Reconciler], work: Wo
     binding = bind_accounts(request.namespace, request.spec.accounts, request.lookup_account)
     if binding.refusal is not None:
         return Outcome(refusal=binding.refusal)
-    components = [reconciler for reconciler in reconcilers
-                  if reconciler.applies_to(request.spec)]
+    components = [reconciler for reconciler in reconcilers if reconciler.applies_to(request.spec)]
     context = Context(request.aws, request.spec, request.owner)
     turns = asyncio.Semaphore(TARGETS_IN_FLIGHT)
     per_account = await asyncio.gather(
-        *(_account(request, context, account, components=components, work=work, turns=turns)
-          for account in binding.accounts)
+        *(
+            _account(request, context, account, components=components, work=work, turns=turns)
+            for account in binding.accounts
+        )
     )
     return Outcome(
         results=tuple(result for outcome in per_account for result in outcome.results),
@@ -128,8 +129,10 @@ async def _fan_out(request: Request, reconcilers: Sequence[Reconciler], work: Wo
         findings=tuple(finding for outcome in per_account for finding in outcome.findings),
         ingestion=tuple(item for outcome in per_account for item in outcome.ingestion),
         released=tuple(item for outcome in per_account for item in outcome.released),
-        components=tuple((component.component, tuple(check.id for check in component.checks))
-                         for component in components),
+        components=tuple(
+            (component.component, tuple(check.id for check in component.checks))
+            for component in components
+        ),
     )
 
 
@@ -146,19 +149,37 @@ async def _account(
         access = await _access(account, request.read_external_id)
         regions = await request.aws.regions(access, request.spec.regions)
     except (CredentialsUnavailableError, AwsError) as error:
-        return Outcome(errors=(CheckError(
-            account.name, GLOBAL_REGION, "Credentials",
-            getattr(error, "reason", "CredentialsUnavailable"), str(error)),))
+        return Outcome(
+            errors=(
+                CheckError(
+                    account.name,
+                    GLOBAL_REGION,
+                    "Credentials",
+                    getattr(error, "reason", "CredentialsUnavailable"),
+                    str(error),
+                ),
+            )
+        )
     # Account-wide components (IAM) first: regional ones may rely on what they create;
     # releasing goes the other way round. Then region by region, each region's components
     # together: they share that region's clients and pass-cache reads while those are fresh.
     reports: list[ComponentReport | CheckError] = []
-    for phase in ((False, True) if work is _release_component else (True, False)):
-        reports += await asyncio.gather(*(
-            _guarded(work, component, context, Target(access, region), turns=turns,
-                     unchanged=lambda: _unchanged(request, account))
-            for region in ([GLOBAL_REGION] if phase else regions)
-            for component in components if component.global_scope is phase))
+    for phase in (False, True) if work is _release_component else (True, False):
+        reports += await asyncio.gather(
+            *(
+                _guarded(
+                    work,
+                    component,
+                    context,
+                    Target(access, region),
+                    turns=turns,
+                    unchanged=lambda: _unchanged(request, account),
+                )
+                for region in ([GLOBAL_REGION] if phase else regions)
+                for component in components
+                if component.global_scope is phase
+            )
+        )
     done = [report for report in reports if isinstance(report, ComponentReport)]
     return Outcome(
         results=tuple(result for report in done for result in report.results),
@@ -175,33 +196,57 @@ def _unchanged(request: Request, account: AwsAccountSpec) -> Refusal | None:
     if request.lookup_account(account.name) == account:
         return None
     refusal = bind_accounts(request.namespace, (account.name,), request.lookup_account).refusal
-    return refusal or Refusal("AccountChanged", f"AwsAccount {account.name} changed during "
-                              "the pass; the next pass acts on it as it is now")
+    return refusal or Refusal(
+        "AccountChanged",
+        f"AwsAccount {account.name} changed during the pass; the next pass acts on it as it is now",
+    )
 
 
-async def _guarded(work: Work, component: Reconciler, context: Context, target: Target,
-                   *, turns: asyncio.Semaphore, unchanged: Callable[[], Refusal | None]
-                   ) -> ComponentReport | CheckError:
+async def _guarded(
+    work: Work,
+    component: Reconciler,
+    context: Context,
+    target: Target,
+    *,
+    turns: asyncio.Semaphore,
+    unchanged: Callable[[], Refusal | None],
+) -> ComponentReport | CheckError:
     """A failing or slow target becomes an error of its own; the others complete. A target
     whose turn comes after its AwsAccount changed (unbound from the namespace, say) does
     nothing: the binding is checked again as each target starts, not only as the pass does."""
     try:
         async with turns, asyncio.timeout(TARGET_TIMEOUT_SECONDS):
             if (refusal := unchanged()) is not None:
-                return CheckError(target.account, target.region, component.component,
-                                  refusal.reason, refusal.message)
+                return CheckError(
+                    target.account,
+                    target.region,
+                    component.component,
+                    refusal.reason,
+                    refusal.message,
+                )
             return await work(component, context, target)
     except AwsError as error:
         logger.warning("%s in %s: %s", component.component, target, error)
-        return CheckError(target.account, target.region, component.component, error.reason,
-                          str(error))
+        return CheckError(
+            target.account, target.region, component.component, error.reason, str(error)
+        )
     except TimeoutError:
-        return CheckError(target.account, target.region, component.component, "Timeout",
-                          f"no answer within {TARGET_TIMEOUT_SECONDS:g}s")
+        return CheckError(
+            target.account,
+            target.region,
+            component.component,
+            "Timeout",
+            f"no answer within {TARGET_TIMEOUT_SECONDS:g}s",
+        )
     except Exception as error:  # a bug in one component must not stop the others
         logger.exception("%s failed in %s", component.component, target)
-        return CheckError(target.account, target.region, component.component,
-                          "InternalError", f"{type(error).__name__}: {error}")
+        return CheckError(
+            target.account,
+            target.region,
+            component.component,
+            "InternalError",
+            f"{type(error).__name__}: {error}",
+        )
 
 
 async def _access(account: AwsAccountSpec, read_external_id: ExternalIdReader) -> AccountAccess:

@@ -46,16 +46,22 @@ def bind_accounts(
         else:
             bound.append(account)
     if unbound:
-        return Binding((), Refusal(
-            "AccountNotBound",
-            f"AwsAccount {_names(unbound)} not bound to namespace {namespace!r}: a cluster "
-            f"administrator must add it to spec.allowedNamespaces; nothing was done in AWS",
-        ))
+        return Binding(
+            (),
+            Refusal(
+                "AccountNotBound",
+                f"AwsAccount {_names(unbound)} not bound to namespace {namespace!r}: a cluster "
+                f"administrator must add it to spec.allowedNamespaces; nothing was done in AWS",
+            ),
+        )
     if missing:
-        return Binding((), Refusal(
-            "AccountNotFound",
-            f"AwsAccount {_names(missing)} not found; nothing was done in AWS",
-        ))
+        return Binding(
+            (),
+            Refusal(
+                "AccountNotFound",
+                f"AwsAccount {_names(missing)} not found; nothing was done in AWS",
+            ),
+        )
     return Binding(tuple(bound), None)
 
 

@@ -63,9 +63,12 @@ def run(options: RunOptions) -> None:
     logger.info("Serving /metrics on %s:%d", options.metrics_address, options.metrics_port)
     lease = None
     if options.leader_election:
-        lease = Lease(LeaseSettings(options.operator_namespace,
-                                    f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"),
-                      client.CoordinationV1Api())
+        lease = Lease(
+            LeaseSettings(
+                options.operator_namespace, f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
+            ),
+            client.CoordinationV1Api(),
+        )
         wait_for_leadership(lease, options.liveness_endpoint)
     if asyncio.run(_operate(options, lease)):
         # Leadership lost: stop, so that two replicas never act together.
@@ -86,11 +89,13 @@ async def _operate(options: RunOptions, lease: Lease | None) -> bool:
             loop.call_soon_threadsafe(lost.set)
 
         keep_leading(lease, on_lost)
-    memo = kopf.Memo(config=OperatorConfig(
-        namespace=options.operator_namespace,
-        read_external_id=ExternalIdSecrets(options.operator_namespace, client.CoreV1Api()),
-        aws_settings=options.aws_settings,
-    ))
+    memo = kopf.Memo(
+        config=OperatorConfig(
+            namespace=options.operator_namespace,
+            read_external_id=ExternalIdSecrets(options.operator_namespace, client.CoreV1Api()),
+            aws_settings=options.aws_settings,
+        )
+    )
     await kopf.operator(
         settings=_settings(),
         memo=memo,

@@ -70,7 +70,8 @@ class Lease:
         now = datetime.now(UTC)
         try:
             lease = self._api.read_namespaced_lease(
-                LEASE_NAME, self.settings.namespace, _request_timeout=self._timeout)
+                LEASE_NAME, self.settings.namespace, _request_timeout=self._timeout
+            )
         except ApiException as error:
             if error.status != 404:
                 raise
@@ -86,8 +87,9 @@ class Lease:
         spec.renew_time = now
         try:
             # The read's resourceVersion makes this a compare-and-swap: one replica wins.
-            self._api.replace_namespaced_lease(LEASE_NAME, self.settings.namespace, lease,
-                                               _request_timeout=self._timeout)
+            self._api.replace_namespaced_lease(
+                LEASE_NAME, self.settings.namespace, lease, _request_timeout=self._timeout
+            )
         except ApiException as error:
             if error.status == 409:
                 return False
@@ -102,13 +104,15 @@ class Lease:
         """Give the lease up, if we hold it, so that a standby takes over at once."""
         try:
             lease = self._api.read_namespaced_lease(
-                LEASE_NAME, self.settings.namespace, _request_timeout=self._timeout)
+                LEASE_NAME, self.settings.namespace, _request_timeout=self._timeout
+            )
             if lease.spec is None or lease.spec.holder_identity != self.settings.identity:
                 return
             lease.spec.holder_identity = None
             lease.spec.renew_time = None
-            self._api.replace_namespaced_lease(LEASE_NAME, self.settings.namespace, lease,
-                                               _request_timeout=self._timeout)
+            self._api.replace_namespaced_lease(
+                LEASE_NAME, self.settings.namespace, lease, _request_timeout=self._timeout
+            )
         except LEASE_API_ERRORS as error:
             logger.warning("Lease %s not released: %s", LEASE_NAME, _describe(error))
 
@@ -116,12 +120,17 @@ class Lease:
         body = client.V1Lease(
             metadata=client.V1ObjectMeta(name=LEASE_NAME, namespace=self.settings.namespace),
             spec=client.V1LeaseSpec(
-                holder_identity=self.settings.identity, acquire_time=now, renew_time=now,
-                lease_duration_seconds=self.settings.duration_seconds, lease_transitions=0),
+                holder_identity=self.settings.identity,
+                acquire_time=now,
+                renew_time=now,
+                lease_duration_seconds=self.settings.duration_seconds,
+                lease_transitions=0,
+            ),
         )
         try:
-            self._api.create_namespaced_lease(self.settings.namespace, body,
-                                              _request_timeout=self._timeout)
+            self._api.create_namespaced_lease(
+                self.settings.namespace, body, _request_timeout=self._timeout
+            )
         except ApiException as error:
             if error.status == 409:
                 return False
@@ -136,14 +145,21 @@ def wait_for_leadership(lease: Lease, liveness_endpoint: str) -> None:
         while True:
             try:
                 if lease.try_acquire():
-                    logger.info("Leading as %s (Lease %s/%s)", lease.settings.identity,
-                                lease.settings.namespace, LEASE_NAME)
+                    logger.info(
+                        "Leading as %s (Lease %s/%s)",
+                        lease.settings.identity,
+                        lease.settings.namespace,
+                        LEASE_NAME,
+                    )
                     return
             except LEASE_API_ERRORS as error:
                 logger.warning("Lease %s unreadable: %s", LEASE_NAME, _describe(error))
             if not announced:
-                logger.info("Standing by: another replica holds Lease %s/%s",
-                            lease.settings.namespace, LEASE_NAME)
+                logger.info(
+                    "Standing by: another replica holds Lease %s/%s",
+                    lease.settings.namespace,
+                    LEASE_NAME,
+                )
                 announced = True
             time.sleep(lease.settings.retry_every_seconds)
 

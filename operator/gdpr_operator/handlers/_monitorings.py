@@ -51,8 +51,9 @@ async def reconcile_on_change(
     await _reconcile(body, patch, memo, kwargs["aws_accounts"])
 
 
-@kopf.timer(GROUP, VERSION, MONITORINGS, interval=RESYNC_TICK_SECONDS,
-            initial_delay=RESYNC_TICK_SECONDS)
+@kopf.timer(
+    GROUP, VERSION, MONITORINGS, interval=RESYNC_TICK_SECONDS, initial_delay=RESYNC_TICK_SECONDS
+)
 async def resync(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **kwargs: Any) -> None:
     """Drift detection: a full reconcile once the object's (jittered) interval has elapsed,
     sooner while passes fail (see `next_pass_after`), and at once when an AwsAccount it
@@ -64,19 +65,16 @@ async def resync(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **kwargs: 
     async with _lock(memo):
         # Decided under the lock: a change handler's pass may just have ended, and `body`
         # (read when the timer fired) would not show it yet.
-        interval = next_pass_after(spec.resync_interval_seconds,
-                                   memo.get("failures_in_a_row", 0))
+        interval = next_pass_after(spec.resync_interval_seconds, memo.get("failures_in_a_row", 0))
         jitter = memo.setdefault("jitter", jitter_factor())
-        accounts_changed = memo.get("accounts_seen") != _accounts_seen(
-            spec, kwargs["aws_accounts"])
+        accounts_changed = memo.get("accounts_seen") != _accounts_seen(spec, kwargs["aws_accounts"])
         if accounts_changed or _due(body, memo, interval * jitter):
             await _pass(body, patch, memo, kwargs["aws_accounts"])
             memo["jitter"] = jitter_factor()
 
 
 @kopf.on.delete(GROUP, VERSION, MONITORINGS)
-async def release(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger, **kwargs: Any
-                  ) -> None:
+async def release(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger, **kwargs: Any) -> None:
     """Deletion: Retain leaves AWS as it is; Delete removes what the operator created for
     this object (known by its tags), and the finalizer stays until that succeeded."""
     namespace, name = body.metadata.namespace or "", body.metadata.name or ""
@@ -91,13 +89,19 @@ async def release(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger, **kwarg
             kopf.event(body, type="Normal", reason="Released", message=f"Deleted {item}")
         if outcome.refusal is not None:
             # Unbound now: the operator may no longer act there, so it removes nothing.
-            kopf.event(body, type="Warning", reason=outcome.refusal.reason,
-                       message=f"Nothing deleted in AWS: {outcome.refusal.message}")
+            kopf.event(
+                body,
+                type="Warning",
+                reason=outcome.refusal.reason,
+                message=f"Nothing deleted in AWS: {outcome.refusal.message}",
+            )
         elif outcome.errors:
             first = outcome.errors[0]
             raise kopf.TemporaryError(
                 f"could not delete everything the operator created ({len(outcome.errors)} "
-                f"error(s); first: {first.account}/{first.region}: {first.message})", delay=30)
+                f"error(s); first: {first.account}/{first.region}: {first.message})",
+                delay=30,
+            )
     logger.info("Released %s/%s", namespace, name)
     metrics.forget(namespace, name)
 
@@ -108,8 +112,9 @@ def _lock(memo: kopf.Memo) -> asyncio.Lock:
     return lock
 
 
-def _request(body: kopf.Body, spec: MonitoringSpec, memo: kopf.Memo, accounts: AccountIndex
-             ) -> engine.Request:
+def _request(
+    body: kopf.Body, spec: MonitoringSpec, memo: kopf.Memo, accounts: AccountIndex
+) -> engine.Request:
     config: OperatorConfig = memo["config"]
     return engine.Request(
         namespace=body.metadata.namespace or "",
@@ -144,14 +149,20 @@ async def _pass(
         outcome = await engine.reconcile(_request(body, spec, memo, accounts))
     memo["failures_in_a_row"] = memo.get("failures_in_a_row", 0) + 1 if outcome.errors else 0
     memo["last_pass"] = (generation, time.monotonic())
-    update = status_update(body.status, generation, outcome,
-                           _now().isoformat().replace("+00:00", "Z"))
+    update = status_update(
+        body.status, generation, outcome, _now().isoformat().replace("+00:00", "Z")
+    )
     patch.status.update(update.status)
     for event in update.events:
         kopf.event(body, type=event.type, reason=event.reason, message=event.message)
-    metrics.record_outcome(namespace, name, outcome, ready=update.ready,
-                           duration_seconds=time.monotonic() - started,
-                           finished_at=time.time())
+    metrics.record_outcome(
+        namespace,
+        name,
+        outcome,
+        ready=update.ready,
+        duration_seconds=time.monotonic() - started,
+        finished_at=time.time(),
+    )
 
 
 def _due(body: kopf.Body, memo: kopf.Memo, interval_seconds: float) -> bool:
@@ -164,8 +175,9 @@ def _due(body: kopf.Body, memo: kopf.Memo, interval_seconds: float) -> bool:
     return resync_due(body.status, generation, interval_seconds, _now())
 
 
-def _accounts_seen(spec: MonitoringSpec, accounts: AccountIndex
-                   ) -> tuple[AwsAccountSpec | None, ...]:
+def _accounts_seen(
+    spec: MonitoringSpec, accounts: AccountIndex
+) -> tuple[AwsAccountSpec | None, ...]:
     """The AwsAccounts `spec` names, as the operator knows them now."""
     return tuple(_lookup(accounts, name) for name in spec.accounts)
 

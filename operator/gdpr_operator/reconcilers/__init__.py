@@ -16,9 +16,16 @@ from gdpr_operator.reconcilers.instance_profiles import AgentRole, InstanceProfi
 from gdpr_operator.reconcilers.log_groups import LogGroups
 
 RECONCILERS: Sequence[Reconciler] = (
-    GuardDuty(), AgentRole(), InstanceProfiles(), CloudWatchAgent(), LogGroups(),
+    GuardDuty(),
+    AgentRole(),
+    InstanceProfiles(),
+    CloudWatchAgent(),
+    LogGroups(),
     # Observe-only audit checks: they report and never change anything.
-    CloudTrail(), ConfigRecorder(), VpcFlowLogs(), S3AccessLogging(),
+    CloudTrail(),
+    ConfigRecorder(),
+    VpcFlowLogs(),
+    S3AccessLogging(),
 )
 """Every component, in the order their results are reported."""
 

@@ -28,19 +28,28 @@ class SelectedInstance:
 
     @classmethod
     def from_api(cls, reply: Mapping[str, Any]) -> SelectedInstance:
-        return cls(reply["InstanceId"], reply.get("Platform", "").lower() == "windows",
-                   reply.get("IamInstanceProfile", {}).get("Arn"))
+        return cls(
+            reply["InstanceId"],
+            reply.get("Platform", "").lower() == "windows",
+            reply.get("IamInstanceProfile", {}).get("Arn"),
+        )
 
 
-async def describe_selected(aws: Aws, target: Target, tags: Mapping[str, str]
-                            ) -> tuple[SelectedInstance, ...]:
+async def describe_selected(
+    aws: Aws, target: Target, tags: Mapping[str, str]
+) -> tuple[SelectedInstance, ...]:
     """The live instances carrying every tag of `tags`, sorted by id, read now."""
     filters = [{"Name": f"tag:{key}", "Values": [value]} for key, value in sorted(tags.items())]
     filters.append({"Name": "instance-state-name", "Values": list(LIVE_STATES)})
     found = [
         SelectedInstance.from_api(instance)
-        async for page in aws.paginate(target, "ec2", "describe_instances", Filters=filters,
-                                       PaginationConfig={"PageSize": DESCRIBE_INSTANCES_PAGE})
+        async for page in aws.paginate(
+            target,
+            "ec2",
+            "describe_instances",
+            Filters=filters,
+            PaginationConfig={"PageSize": DESCRIBE_INSTANCES_PAGE},
+        )
         for reservation in page.get("Reservations", [])
         for instance in reservation.get("Instances", [])
     ]

@@ -45,13 +45,17 @@ def synced_condition(outcome: Outcome) -> Condition:
     if outcome.errors:
         first = outcome.errors[0]
         return Condition(
-            SYNCED, "False", first.reason,
+            SYNCED,
+            "False",
+            first.reason,
             f"{len(outcome.errors)} check(s) could not be evaluated; first: {first.component} "
             f"in {first.account}/{first.region}: {first.message}",
         )
     accounts = {account for account, _ in outcome.targets}
     return Condition(
-        SYNCED, "True", "ReconcileSucceeded",
+        SYNCED,
+        "True",
+        "ReconcileSucceeded",
         f"Evaluated {len(outcome.results)} check(s) across {len(accounts)} account(s) and "
         f"{len(outcome.targets)} account-region(s)",
     )
@@ -65,14 +69,24 @@ def compliant_condition(outcome: Outcome) -> Condition:
         by_check = Counter(result.check for result in failing)
         worst = ", ".join(f"{check} ({count})" for check, count in by_check.most_common(5))
         return Condition(
-            COMPLIANT, "False", "ChecksFailing",
+            COMPLIANT,
+            "False",
+            "ChecksFailing",
             f"{len(failing)} of {len(outcome.results)} check result(s) not compliant: {worst}",
         )
     if outcome.errors:
-        return Condition(COMPLIANT, "Unknown", "ChecksNotEvaluated",
-                         f"{len(outcome.errors)} check(s) could not be evaluated")
-    return Condition(COMPLIANT, "True", "AllChecksCompliant",
-                     f"All {len(outcome.results)} check result(s) compliant")
+        return Condition(
+            COMPLIANT,
+            "Unknown",
+            "ChecksNotEvaluated",
+            f"{len(outcome.errors)} check(s) could not be evaluated",
+        )
+    return Condition(
+        COMPLIANT,
+        "True",
+        "AllChecksCompliant",
+        f"All {len(outcome.results)} check result(s) compliant",
+    )
 
 
 def ready_condition(synced: Condition, compliant: Condition) -> Condition:
@@ -83,24 +97,29 @@ def ready_condition(synced: Condition, compliant: Condition) -> Condition:
     return Condition(READY, "True", "Ready", compliant.message)
 
 
-def component_condition(outcome: Outcome, component: str, checks: tuple[str, ...]
-                        ) -> Condition:
+def component_condition(outcome: Outcome, component: str, checks: tuple[str, ...]) -> Condition:
     """One component (GuardDuty, ...): its errors, failures and repairs in this pass."""
     errors = [error for error in outcome.errors if error.component == component]
     if errors:
-        return Condition(component, "False", errors[0].reason,
-                         f"{len(errors)} target(s) not evaluated; first: {errors[0].account}/"
-                         f"{errors[0].region}: {errors[0].message}")
+        return Condition(
+            component,
+            "False",
+            errors[0].reason,
+            f"{len(errors)} target(s) not evaluated; first: {errors[0].account}/"
+            f"{errors[0].region}: {errors[0].message}",
+        )
     results = [result for result in outcome.results if result.check in checks]
     failing = [result for result in results if not result.passing]
     if failing:
         return Condition(component, "False", "ChecksFailing", _describe(failing, len(results)))
     repaired = [result for result in results if result.action is Action.REMEDIATED]
     if repaired:
-        return Condition(component, "True", "Remediated",
-                         f"Repaired {_describe(repaired, len(results))}")
-    return Condition(component, "True", "Compliant",
-                     f"All {len(results)} check result(s) compliant")
+        return Condition(
+            component, "True", "Remediated", f"Repaired {_describe(repaired, len(results))}"
+        )
+    return Condition(
+        component, "True", "Compliant", f"All {len(results)} check result(s) compliant"
+    )
 
 
 def _describe(results: Sequence[CheckResult], total: int) -> str:
@@ -112,8 +131,7 @@ def _describe(results: Sequence[CheckResult], total: int) -> str:
 def conditions_for(outcome: Outcome) -> list[Condition]:
     synced = synced_condition(outcome)
     compliant = compliant_condition(outcome)
-    components = [component_condition(outcome, name, checks)
-                  for name, checks in outcome.components]
+    components = [component_condition(outcome, name, checks) for name, checks in outcome.components]
     return [ready_condition(synced, compliant), synced, compliant, *components]
 
 
@@ -132,12 +150,14 @@ def merge_conditions(
         flipped = before.get("status") != condition.status
         if flipped or before.get("reason") != condition.reason:
             transitions.append(Transition(before or None, condition))
-        merged.append({
-            "type": condition.type,
-            "status": condition.status,
-            "observedGeneration": generation,
-            "lastTransitionTime": before.get("lastTransitionTime", now) if not flipped else now,
-            "reason": condition.reason,
-            "message": condition.message,
-        })
+        merged.append(
+            {
+                "type": condition.type,
+                "status": condition.status,
+                "observedGeneration": generation,
+                "lastTransitionTime": before.get("lastTransitionTime", now) if not flipped else now,
+                "reason": condition.reason,
+                "message": condition.message,
+            }
+        )
     return merged, transitions

@@ -78,8 +78,15 @@ def reconcile_result(outcome: Outcome) -> str:
     return "error" if outcome.errors else "success"
 
 
-def record_outcome(namespace: str, monitoring: str, outcome: Outcome, *, ready: bool,
-                   duration_seconds: float, finished_at: float) -> None:
+def record_outcome(
+    namespace: str,
+    monitoring: str,
+    outcome: Outcome,
+    *,
+    ready: bool,
+    duration_seconds: float,
+    finished_at: float,
+) -> None:
     """Export one reconcile of `namespace/monitoring`."""
     result = reconcile_result(outcome)
     reconcile_total.labels(result).inc()
@@ -90,11 +97,13 @@ def record_outcome(namespace: str, monitoring: str, outcome: Outcome, *, ready: 
     _count_drift(namespace, monitoring, outcome)
     for finding in outcome.findings:
         guardduty_findings.labels(finding.account, finding.region, finding.severity).set(
-            finding.count)
+            finding.count
+        )
     for arrival in outcome.ingestion:
         if arrival.last_event_seconds is not None:
-            log_group_last_ingestion.labels(arrival.account, arrival.region,
-                                            arrival.log_group).set(arrival.last_event_seconds)
+            log_group_last_ingestion.labels(arrival.account, arrival.region, arrival.log_group).set(
+                arrival.last_event_seconds
+            )
     tallies: dict[tuple[str, str, str], list[int]] = {}
     for check in outcome.results:
         tally = tallies.setdefault((check.account, check.region, check.check), [0, 0])
@@ -117,8 +126,10 @@ def record_outcome(namespace: str, monitoring: str, outcome: Outcome, *, ready: 
 
 def _count_remediation(namespace: str, monitoring: str, check: CheckResult) -> None:
     # Both outcomes start at 0, so that increase() sees the first remediation of a check.
-    counters = {outcome: remediations_total.labels(namespace, monitoring, check.check, outcome)
-                for outcome in ("success", "failed")}
+    counters = {
+        outcome: remediations_total.labels(namespace, monitoring, check.check, outcome)
+        for outcome in ("success", "failed")
+    }
     drift_detected_total.labels(namespace, monitoring, check.check)
     if check.action is Action.REMEDIATED:
         counters["success"].inc()
@@ -130,8 +141,14 @@ def forget(namespace: str, monitoring: str) -> None:
     """Drop every series of a deleted GdprMonitoring."""
     _passing.pop((namespace, monitoring), None)
     _check_series.pop((namespace, monitoring), None)
-    for metric in (check_compliant, check_resources, monitoring_ready, last_successful_reconcile,
-                   drift_detected_total, remediations_total):
+    for metric in (
+        check_compliant,
+        check_resources,
+        monitoring_ready,
+        last_successful_reconcile,
+        drift_detected_total,
+        remediations_total,
+    ):
         metric.remove_by_labels({"namespace": namespace, "monitoring": monitoring})
 
 

@@ -35,16 +35,21 @@ def ensure_operator_role(account_id: str, external_id: str | None = None) -> Non
         statement["Condition"] = {"StringEquals": {"sts:ExternalId": external_id}}
     iam.create_role(
         role_name=OPERATOR_ROLE,
-        assume_role_policy_document=json.dumps(
-            {"Version": "2012-10-17", "Statement": [statement]}
-        ),
-        path="/", permissions_boundary=None, description="gdpr-operator (sandbox)",
-        tags=[], max_session_duration="3600",
+        assume_role_policy_document=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
+        path="/",
+        permissions_boundary=None,
+        description="gdpr-operator (sandbox)",
+        tags=[],
+        max_session_duration="3600",
     )
 
 
 def operator_access(name: str, account_id: str, external_id: str | None = None) -> AccountAccess:
     """How the operator reaches a sandbox account (its role created first)."""
     ensure_operator_role(account_id, external_id)
-    return AccountAccess(name=name, account_id=account_id,
-                         role_arn=operator_role_arn(account_id), external_id=external_id)
+    return AccountAccess(
+        name=name,
+        account_id=account_id,
+        role_arn=operator_role_arn(account_id),
+        external_id=external_id,
+    )

@@ -110,8 +110,9 @@ def simulate_once(now: float | None = None) -> list[Shipment]:
                 try:
                     shipments += _tick(account, region, ec2, millis)
                 except Exception:
-                    _log.warning("simulated agents in %s %s skipped a tick", account, region,
-                                 exc_info=True)
+                    _log.warning(
+                        "simulated agents in %s %s skipped a tick", account, region, exc_info=True
+                    )
     return shipments
 
 
@@ -128,8 +129,7 @@ class AgentSimulator:
         if self.period <= 0 or self._thread is not None:
             return
         self._stopping.clear()
-        self._thread = threading.Thread(target=self._run, name="gdpr-sandbox-agents",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._run, name="gdpr-sandbox-agents", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
@@ -150,8 +150,9 @@ def _tick(account: str, region: str, ec2: EC2Backend, millis: int) -> list[Shipm
     running = [i for i in list(ec2.all_instances()) if i.state == "running"]
     if not running:
         return []
-    configures = [a for a in list(ASSOCIATIONS.of(account, region).values())
-                  if a.name == CONFIGURE_DOCUMENT]
+    configures = [
+        a for a in list(ASSOCIATIONS.of(account, region).values()) if a.name == CONFIGURE_DOCUMENT
+    ]
     logs = _existing(logs_backends, account, region)  # none: no log groups to write to
     if not configures or logs is None:
         return []
@@ -168,23 +169,30 @@ def _tick(account: str, region: str, ec2: EC2Backend, millis: int) -> list[Shipm
         }
         for (group, stream), messages in _sources(config, names).items():
             if _put(logs, group, stream, messages, millis):
-                shipments.append(Shipment(account, region, instance.id, group, stream,
-                                          tuple(messages)))
+                shipments.append(
+                    Shipment(account, region, instance.id, group, stream, tuple(messages))
+                )
     return shipments
 
 
-def _configuration(account: str, region: str, configures: list[Association],
-                   instance_id: str) -> dict[str, Any] | None:
+def _configuration(
+    account: str, region: str, configures: list[Association], instance_id: str
+) -> dict[str, Any] | None:
     """The agent configuration applied to the instance last, if any (module doc)."""
-    applied = [(when, association) for association in configures
-               if (when := _succeeded_at(association, instance_id)) is not None]
+    applied = [
+        (when, association)
+        for association in configures
+        if (when := _succeeded_at(association, instance_id)) is not None
+    ]
     if not applied:
         return None
     _, association = max(applied, key=lambda pair: pair[0])
     parameters = association.parameters
-    if (parameters.get("action") != ["configure"]
-            or parameters.get("optionalConfigurationSource") != ["ssm"]
-            or len(parameters.get("optionalConfigurationLocation") or []) != 1):
+    if (
+        parameters.get("action") != ["configure"]
+        or parameters.get("optionalConfigurationSource") != ["ssm"]
+        or len(parameters.get("optionalConfigurationLocation") or []) != 1
+    ):
         return None
     return _parameter_json(account, region, parameters["optionalConfigurationLocation"][0])
 
@@ -219,8 +227,9 @@ def _parameter_json(account: str, region: str, location: str) -> dict[str, Any] 
     return config if isinstance(config, dict) else None
 
 
-def _sources(config: Mapping[str, Any], names: Mapping[str, str]
-             ) -> dict[tuple[str, str], list[str]]:
+def _sources(
+    config: Mapping[str, Any], names: Mapping[str, str]
+) -> dict[tuple[str, str], list[str]]:
     """(log group, log stream) -> one heartbeat message per source shipping there."""
     logs = _mapping(config.get("logs"))
     default_stream = logs.get("log_stream_name") or DEFAULT_STREAM
@@ -259,8 +268,7 @@ def _existing(backends: BackendDict[_Backend], account: str, region: str) -> _Ba
     return None if regions is None else regions.get(region)
 
 
-def _put(logs: LogsBackend, group_name: str, stream: str, messages: list[str],
-         millis: int) -> bool:
+def _put(logs: LogsBackend, group_name: str, stream: str, messages: list[str], millis: int) -> bool:
     """Put the messages into the stream, made if missing; False when the group is missing."""
     group = logs.groups.get(group_name)
     if group is None:
@@ -270,6 +278,7 @@ def _put(logs: LogsBackend, group_name: str, stream: str, messages: list[str],
         streams = dict(group.streams)
         streams.setdefault(stream, LogStream(log_group=group, name=stream))
         group.streams = streams
-    logs.put_log_events(group_name, stream,
-                        [{"timestamp": millis, "message": message} for message in messages])
+    logs.put_log_events(
+        group_name, stream, [{"timestamp": millis, "message": message} for message in messages]
+    )
     return True

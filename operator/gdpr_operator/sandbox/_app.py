@@ -30,12 +30,16 @@ CONTROL_PREFIX = "/_gdpr/"
 _EXTENSIONS: dict[tuple[str, str], type[BaseResponse]] = {
     **{("ec2", operation): Ec2Extensions for operation in Ec2Extensions.OPERATIONS},
     **{("ssm", operation): SsmExtensions for operation in SsmExtensions.OPERATIONS},
-    **{("guardduty", operation): GuardDutyExtensions
-       for operation in GuardDutyExtensions.OPERATIONS},
+    **{
+        ("guardduty", operation): GuardDutyExtensions
+        for operation in GuardDutyExtensions.OPERATIONS
+    },
     **{("sts", operation): StsExtensions for operation in StsExtensions.OPERATIONS},
     **{("logs", operation): LogsExtensions for operation in LogsExtensions.OPERATIONS},
-    **{("guardduty", operation): GuardDutyOrganizationExtensions
-       for operation in GuardDutyOrganizationExtensions.OPERATIONS},
+    **{
+        ("guardduty", operation): GuardDutyOrganizationExtensions
+        for operation in GuardDutyOrganizationExtensions.OPERATIONS
+    },
 }
 
 
@@ -86,14 +90,18 @@ class SandboxApp:
         route = (request.method, request.path.removeprefix(CONTROL_PREFIX).rstrip("/"))
         handlers: dict[tuple[str, str], Callable[[Request], tuple[Any, int]]] = {
             ("GET", "faults"): lambda _: (
-                {"faults": [rule.to_json() for rule in self.faults.rules()]}, 200),
+                {"faults": [rule.to_json() for rule in self.faults.rules()]},
+                200,
+            ),
             ("POST", "faults"): self._add_fault,
             ("DELETE", "faults"): _doing(self.faults.clear),
             ("GET", "calls"): lambda _: ({"calls": self.calls.to_json()}, 200),
             ("DELETE", "calls"): _doing(self.calls.clear),
             ("POST", "guardduty/findings"): _seed_findings,
             ("GET", "ec2/association-state"): lambda _: (
-                {"holds": ASSOCIATION_HOLDS.to_json()}, 200),
+                {"holds": ASSOCIATION_HOLDS.to_json()},
+                200,
+            ),
             ("POST", "ec2/association-state"): _hold_association,
             ("DELETE", "ec2/association-state"): _doing(ASSOCIATION_HOLDS.clear),
             ("POST", "sts/expire-sessions"): _expire_sessions,
@@ -138,9 +146,13 @@ def _hold_association(request: Request) -> tuple[Any, int]:
     if unknown:
         raise ValueError(f"unknown fields: {sorted(unknown)}")
     reads = body.get("reads")
-    hold = ASSOCIATION_HOLDS.hold(str(body["account"]), str(body["region"]),
-                                  str(body["instanceId"]), str(body["state"]),
-                                  None if reads is None else int(reads))
+    hold = ASSOCIATION_HOLDS.hold(
+        str(body["account"]),
+        str(body["region"]),
+        str(body["instanceId"]),
+        str(body["state"]),
+        None if reads is None else int(reads),
+    )
     return hold, 201
 
 

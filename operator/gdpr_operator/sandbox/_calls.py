@@ -18,8 +18,7 @@ class CallLog:
 
     def record(self, request: AwsRequest) -> None:
         with self._lock:
-            self._counts[(request.service, request.operation, request.account,
-                          request.region)] += 1
+            self._counts[(request.service, request.operation, request.account, request.region)] += 1
 
     def clear(self) -> None:
         with self._lock:

@@ -17,8 +17,9 @@ class SandboxControl:
     def add_fault(self, service: str, fault: str, **match: Any) -> dict[str, Any]:
         """A fault rule (see `_faults`): e.g. add_fault("ec2", "throttle", region="eu-west-1",
         count=3)."""
-        rule: dict[str, Any] = self._send("POST", "faults", {"service": service, "fault": fault,
-                                                             **match})
+        rule: dict[str, Any] = self._send(
+            "POST", "faults", {"service": service, "fault": fault, **match}
+        )
         return rule
 
     def clear_faults(self) -> None:
@@ -29,19 +30,33 @@ class SandboxControl:
         calls: list[dict[str, Any]] = self._send("GET", "calls")["calls"]
         return calls
 
-    def call_count(self, service: str, operation: str | None = None, *,
-                   account: str | None = None, region: str | None = None) -> int:
+    def call_count(
+        self,
+        service: str,
+        operation: str | None = None,
+        *,
+        account: str | None = None,
+        region: str | None = None,
+    ) -> int:
         return sum(
-            c["count"] for c in self.calls()
-            if c["service"] == service and operation in (None, c["operation"])
-            and account in (None, c["account"]) and region in (None, c["region"])
+            c["count"]
+            for c in self.calls()
+            if c["service"] == service
+            and operation in (None, c["operation"])
+            and account in (None, c["account"])
+            and region in (None, c["region"])
         )
 
     def clear_calls(self) -> None:
         self._send("DELETE", "calls")
 
-    def seed_findings(self, account: str, region: str, findings: list[dict[str, Any]],
-                      detector_id: str | None = None) -> list[str]:
+    def seed_findings(
+        self,
+        account: str,
+        region: str,
+        findings: list[dict[str, Any]],
+        detector_id: str | None = None,
+    ) -> list[str]:
         """Add GuardDuty findings ({type, severity, resourceType?, instanceId?})."""
         body: dict[str, Any] = {"account": account, "region": region, "findings": findings}
         if detector_id is not None:
@@ -49,13 +64,18 @@ class SandboxControl:
         ids: list[str] = self._send("POST", "guardduty/findings", body)["findingIds"]
         return ids
 
-    def hold_association(self, account: str, region: str, instance_id: str, state: str,
-                         reads: int | None = None) -> dict[str, Any]:
+    def hold_association(
+        self, account: str, region: str, instance_id: str, state: str, reads: int | None = None
+    ) -> dict[str, Any]:
         """Show the instance's profile association as `state` ("associating" or
         "disassociating") for the next `reads` DescribeIamInstanceProfileAssociations
         answers listing it (None: until `clear_association_holds`); see `_ext_ec2`."""
-        body: dict[str, Any] = {"account": account, "region": region,
-                                "instanceId": instance_id, "state": state}
+        body: dict[str, Any] = {
+            "account": account,
+            "region": region,
+            "instanceId": instance_id,
+            "state": state,
+        }
         if reads is not None:
             body["reads"] = reads
         hold: dict[str, Any] = self._send("POST", "ec2/association-state", body)
@@ -83,7 +103,9 @@ class SandboxControl:
     def _send(self, method: str, path: str, body: Any = None) -> Any:
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(
-            f"{self.url}/_gdpr/{path}", data=data, method=method,
+            f"{self.url}/_gdpr/{path}",
+            data=data,
+            method=method,
             headers={"Content-Type": "application/json"},
         )
         with urllib.request.urlopen(request, timeout=30) as response:

@@ -46,32 +46,36 @@ def managed_instances(account: str, region: str) -> list[ManagedInstance]:
         if SSM_CORE_POLICY_ARN not in instance_role_policies(account, region, instance.id):
             continue
         windows = instance.platform == "windows"
-        managed.append(ManagedInstance(
-            instance_id=instance.id,
-            online=instance.state == "running",
-            platform_type="Windows" if windows else "Linux",
-            platform_name=_cached(image_names, instance.image_id,
-                                  lambda image_id: _image_name(backend, image_id)),
-            ip_address=instance.private_ip or "",
-            computer_name=instance.private_dns_name,
-            registered=_as_datetime(instance.launch_time),
-            # moto's instance.get_tags() scans every tag of the region: read the index.
-            tags=dict(backend.tags.get(instance.id, {})),
-        ))
+        managed.append(
+            ManagedInstance(
+                instance_id=instance.id,
+                online=instance.state == "running",
+                platform_type="Windows" if windows else "Linux",
+                platform_name=_cached(
+                    image_names, instance.image_id, lambda image_id: _image_name(backend, image_id)
+                ),
+                ip_address=instance.private_ip or "",
+                computer_name=instance.private_dns_name,
+                registered=_as_datetime(instance.launch_time),
+                # moto's instance.get_tags() scans every tag of the region: read the index.
+                tags=dict(backend.tags.get(instance.id, {})),
+            )
+        )
     return managed
 
 
 def instance_role_policies(account: str, region: str, instance_id: str) -> set[str]:
     """ARNs of the managed policies attached to the role(s) of the instance's profile."""
-    association = ec2_backends[account][region].iam_instance_profile_associations.get(
-        instance_id
-    )
+    association = ec2_backends[account][region].iam_instance_profile_associations.get(instance_id)
     if association is None:
         return set()
     iam = iam_backends[account]["aws"]
     profile = next(
-        (p for p in iam.instance_profiles.values()
-         if p.arn == association.iam_instance_profile.arn),
+        (
+            p
+            for p in iam.instance_profiles.values()
+            if p.arn == association.iam_instance_profile.arn
+        ),
         None,
     )
     if profile is None:  # deleted since it was attached

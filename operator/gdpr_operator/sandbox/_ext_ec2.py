@@ -44,30 +44,53 @@ from moto.utilities.utils import get_partition
 from ._errors import ApiError
 
 DEFAULT_PARTITION = "aws"
-DEFAULT_REGIONS = frozenset({
-    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1",
-    "eu-central-1", "eu-west-1", "eu-west-2", "eu-west-3", "eu-north-1",
-    "ap-south-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
-    "ap-southeast-1", "ap-southeast-2",
-})
+DEFAULT_REGIONS = frozenset(
+    {
+        "us-east-1",
+        "us-east-2",
+        "us-west-1",
+        "us-west-2",
+        "ca-central-1",
+        "sa-east-1",
+        "eu-central-1",
+        "eu-west-1",
+        "eu-west-2",
+        "eu-west-3",
+        "eu-north-1",
+        "ap-south-1",
+        "ap-northeast-1",
+        "ap-northeast-2",
+        "ap-northeast-3",
+        "ap-southeast-1",
+        "ap-southeast-2",
+    }
+)
 """The aws partition's regions enabled by default: those launched before 20 March 2019.
 AWS makes every later region opt-in."""
 OPT_IN_NOT_REQUIRED, NOT_OPTED_IN = "opt-in-not-required", "not-opted-in"
 ENABLED_STATUSES = frozenset({OPT_IN_NOT_REQUIRED, "opted-in"})
 PENDING_STATES = frozenset({"associating", "disassociating"})
 ASSOCIATED = "associated"
-_REGION_FILTERS = {"region-name": "RegionName", "endpoint": "Endpoint",
-                   "opt-in-status": "OptInStatus"}
+_REGION_FILTERS = {
+    "region-name": "RegionName",
+    "endpoint": "Endpoint",
+    "opt-in-status": "OptInStatus",
+}
 
 
 def regions_of(partition: str) -> list[dict[str, str]]:
     """DescribeRegions' Regions of the partition (AllRegions, no filters), from moto's list."""
-    return [{
-        "RegionName": region.name,
-        "Endpoint": region.endpoint,
-        "OptInStatus": OPT_IN_NOT_REQUIRED
-        if partition != DEFAULT_PARTITION or region.name in DEFAULT_REGIONS else NOT_OPTED_IN,
-    } for region in RegionsAndZonesBackend.regions if get_partition(region.name) == partition]
+    return [
+        {
+            "RegionName": region.name,
+            "Endpoint": region.endpoint,
+            "OptInStatus": OPT_IN_NOT_REQUIRED
+            if partition != DEFAULT_PARTITION or region.name in DEFAULT_REGIONS
+            else NOT_OPTED_IN,
+        }
+        for region in RegionsAndZonesBackend.regions
+        if get_partition(region.name) == partition
+    ]
 
 
 @dataclass(slots=True)
@@ -85,8 +108,9 @@ class AssociationHolds:
         self._holds: dict[tuple[str, str, str], _Hold] = {}
         self._lock = threading.Lock()
 
-    def hold(self, account: str, region: str, instance_id: str, state: str,
-             reads: int | None = None) -> dict[str, Any]:
+    def hold(
+        self, account: str, region: str, instance_id: str, state: str, reads: int | None = None
+    ) -> dict[str, Any]:
         """Hold the instance's association in `state` for `reads` answers (None: until
         cleared). ValueError when the state is not a pending one, reads is not positive, or
         the instance has no association."""
@@ -95,17 +119,23 @@ class AssociationHolds:
         if reads is not None and reads < 1:
             raise ValueError("reads must be at least 1 (or absent: until cleared)")
         backend = _existing_backend(account, region)
-        association = None if backend is None else \
-            backend.iam_instance_profile_associations.get(instance_id)
+        association = (
+            None if backend is None else backend.iam_instance_profile_associations.get(instance_id)
+        )
         if backend is None or association is None:
-            raise ValueError(f"instance {instance_id} has no instance profile association "
-                             f"in {account} {region}")
+            raise ValueError(
+                f"instance {instance_id} has no instance profile association in {account} {region}"
+            )
         with self._lock:
             self._holds[(account, region, association.association_id)] = _Hold(state, reads)
             association.state = state
             show_profile(backend, instance_id)
-        return {"associationId": association.association_id, "instanceId": instance_id,
-                "state": state, "reads": reads}
+        return {
+            "associationId": association.association_id,
+            "instanceId": instance_id,
+            "state": state,
+            "reads": reads,
+        }
 
     def spend(self, account: str, region: str, association_ids: list[str]) -> None:
         """One read of each of these associations answered: holds whose reads are spent end."""
@@ -133,11 +163,19 @@ class AssociationHolds:
     def to_json(self) -> list[dict[str, Any]]:
         """The holds on associations that still exist."""
         with self._lock:
-            return [{"account": account, "region": region, "associationId": association_id,
-                     "state": hold.state, "reads": hold.reads}
-                    for (account, region, association_id), hold in sorted(
-                        self._holds.items(), key=lambda item: item[0])
-                    if _association(account, region, association_id) is not None]
+            return [
+                {
+                    "account": account,
+                    "region": region,
+                    "associationId": association_id,
+                    "state": hold.state,
+                    "reads": hold.reads,
+                }
+                for (account, region, association_id), hold in sorted(
+                    self._holds.items(), key=lambda item: item[0]
+                )
+                if _association(account, region, association_id) is not None
+            ]
 
     def _end(self, key: tuple[str, str, str]) -> None:
         account, region, association_id = key
@@ -166,10 +204,15 @@ def show_profile(backend: Any, instance_id: str) -> None:
 class Ec2Extensions(EC2Response):
     """The operations listed in the module docstring, on top of moto's EC2."""
 
-    OPERATIONS = frozenset({
-        "DescribeRegions", "RunInstances", "AssociateIamInstanceProfile",
-        "ReplaceIamInstanceProfileAssociation", "DescribeIamInstanceProfileAssociations",
-    })
+    OPERATIONS = frozenset(
+        {
+            "DescribeRegions",
+            "RunInstances",
+            "AssociateIamInstanceProfile",
+            "ReplaceIamInstanceProfileAssociation",
+            "DescribeIamInstanceProfileAssociations",
+        }
+    )
 
     def describe_regions(self) -> ActionResult:
         self.error_on_dryrun()
@@ -178,15 +221,19 @@ class Ec2Extensions(EC2Response):
         filters = self._filters_from_querystring()
         unknown = set(filters) - set(_REGION_FILTERS)
         if unknown:
-            raise ApiError("InvalidParameterValue", f"The filter '{sorted(unknown)[0]}' is "
-                           "invalid")
+            raise ApiError("InvalidParameterValue", f"The filter '{sorted(unknown)[0]}' is invalid")
         regions = [
-            region for region in regions_of(get_partition(self.region))
+            region
+            for region in regions_of(get_partition(self.region))
             if (all_regions or region["OptInStatus"] in ENABLED_STATUSES)
             and (not names or region["RegionName"] in names)
-            and all(any(fnmatch.fnmatchcase(region[_REGION_FILTERS[name]], pattern)
-                        for pattern in values)
-                    for name, values in filters.items())
+            and all(
+                any(
+                    fnmatch.fnmatchcase(region[_REGION_FILTERS[name]], pattern)
+                    for pattern in values
+                )
+                for name, values in filters.items()
+            )
         ]
         return ActionResult({"Regions": regions})
 
@@ -199,8 +246,10 @@ class Ec2Extensions(EC2Response):
         for instance in reservation.instances:
             if (name or arn) and instance.id not in backend.iam_instance_profile_associations:
                 backend.associate_iam_instance_profile(
-                    instance_id=instance.id, iam_instance_profile_name=name,
-                    iam_instance_profile_arn=None if name else arn)
+                    instance_id=instance.id,
+                    iam_instance_profile_name=name,
+                    iam_instance_profile_arn=None if name else arn,
+                )
             show_profile(backend, instance.id)
         return result
 
@@ -221,17 +270,24 @@ class Ec2Extensions(EC2Response):
         result = super().describe_iam_instance_profile_associations()
         listed: list[Any] = _field(result, "IamInstanceProfileAssociations")
         token = _field(result, "NextToken")
-        answer = [{
-            "AssociationId": association.association_id,
-            "InstanceId": association.instance_id,
-            "IamInstanceProfile": {"Arn": association.iam_instance_profile.arn,
-                                   "Id": association.iam_instance_profile.id},
-            "State": association.state,
-        } for association in listed]
-        ASSOCIATION_HOLDS.spend(self.current_account, self.region,
-                                [a["AssociationId"] for a in answer])
-        return ActionResult({"IamInstanceProfileAssociations": answer,
-                             **({"NextToken": token} if token else {})})
+        answer = [
+            {
+                "AssociationId": association.association_id,
+                "InstanceId": association.instance_id,
+                "IamInstanceProfile": {
+                    "Arn": association.iam_instance_profile.arn,
+                    "Id": association.iam_instance_profile.id,
+                },
+                "State": association.state,
+            }
+            for association in listed
+        ]
+        ASSOCIATION_HOLDS.spend(
+            self.current_account, self.region, [a["AssociationId"] for a in answer]
+        )
+        return ActionResult(
+            {"IamInstanceProfileAssociations": answer, **({"NextToken": token} if token else {})}
+        )
 
 
 def _existing_backend(account: str, region: str) -> Any:
@@ -245,8 +301,14 @@ def _association(account: str, region: str, association_id: str) -> Any:
     backend = _existing_backend(account, region)
     if backend is None:
         return None
-    return next((a for a in list(backend.iam_instance_profile_associations.values())
-                 if a.association_id == association_id), None)
+    return next(
+        (
+            a
+            for a in list(backend.iam_instance_profile_associations.values())
+            if a.association_id == association_id
+        ),
+        None,
+    )
 
 
 def _field(result: ActionResult, name: str) -> Any:

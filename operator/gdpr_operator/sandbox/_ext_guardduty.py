@@ -47,14 +47,19 @@ class Finding:
 
     @property
     def arn(self) -> str:
-        return (f"arn:aws:guardduty:{self.region}:{self.account}:detector/"
-                f"{self.detector_id}/finding/{self.id}")
+        return (
+            f"arn:aws:guardduty:{self.region}:{self.account}:detector/"
+            f"{self.detector_id}/finding/{self.id}"
+        )
 
     def attributes(self) -> dict[str, Any]:
         """The values FindingCriteria fields name."""
         return {
-            "id": self.id, "type": self.type, "severity": self.severity,
-            "region": self.region, "accountId": self.account,
+            "id": self.id,
+            "type": self.type,
+            "severity": self.severity,
+            "region": self.region,
+            "accountId": self.account,
             "service.archived": self.archived,
             "updatedAt": int(self.created.timestamp() * 1000),
             "resource.resourceType": self.resource_type,
@@ -67,13 +72,27 @@ class Finding:
             resource["InstanceDetails"] = {"InstanceId": self.instance_id}
         stamp = self.created.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
         return {
-            "AccountId": self.account, "Arn": self.arn, "CreatedAt": stamp, "Id": self.id,
-            "Partition": "aws", "Region": self.region, "Resource": resource,
-            "SchemaVersion": _SCHEMA_VERSION, "Severity": self.severity, "Type": self.type,
-            "UpdatedAt": stamp, "Title": self.type, "Description": self.type,
-            "Service": {"Archived": self.archived, "Count": 1, "DetectorId": self.detector_id,
-                        "ServiceName": "guardduty", "EventFirstSeen": stamp,
-                        "EventLastSeen": stamp},
+            "AccountId": self.account,
+            "Arn": self.arn,
+            "CreatedAt": stamp,
+            "Id": self.id,
+            "Partition": "aws",
+            "Region": self.region,
+            "Resource": resource,
+            "SchemaVersion": _SCHEMA_VERSION,
+            "Severity": self.severity,
+            "Type": self.type,
+            "UpdatedAt": stamp,
+            "Title": self.type,
+            "Description": self.type,
+            "Service": {
+                "Archived": self.archived,
+                "Count": 1,
+                "DetectorId": self.detector_id,
+                "ServiceName": "guardduty",
+                "EventFirstSeen": stamp,
+                "EventLastSeen": stamp,
+            },
         }
 
 
@@ -84,17 +103,30 @@ class FindingStore:
         self._by_detector: dict[str, list[Finding]] = defaultdict(list)
         self._lock = threading.Lock()
 
-    def add(self, account: str, region: str, findings: list[dict[str, Any]],
-            detector_id: str | None = None) -> list[str]:
+    def add(
+        self,
+        account: str,
+        region: str,
+        findings: list[dict[str, Any]],
+        detector_id: str | None = None,
+    ) -> list[str]:
         """Add findings ({type, severity, resourceType?, instanceId?}) to the detector (the
         region's only one when not named); returns their ids."""
         detector = _detector_id(account, region, detector_id)
-        added = [Finding(
-            id=uuid.uuid4().hex, detector_id=detector, account=account, region=region,
-            type=str(f["type"]), severity=float(f["severity"]), created=datetime.now(UTC),
-            resource_type=str(f.get("resourceType", "Instance")),
-            instance_id=f.get("instanceId"),
-        ) for f in findings]
+        added = [
+            Finding(
+                id=uuid.uuid4().hex,
+                detector_id=detector,
+                account=account,
+                region=region,
+                type=str(f["type"]),
+                severity=float(f["severity"]),
+                created=datetime.now(UTC),
+                resource_type=str(f.get("resourceType", "Instance")),
+                instance_id=f.get("instanceId"),
+            )
+            for f in findings
+        ]
         with self._lock:
             self._by_detector[detector].extend(added)
         return [f.id for f in added]
@@ -128,13 +160,17 @@ def _detector_id(account: str, region: str, detector_id: str | None) -> str:
 class GuardDutyExtensions(GuardDutyResponse):
     """The operations listed in the module docstring, on top of moto's GuardDuty."""
 
-    OPERATIONS = frozenset({"ListFindings", "GetFindings", "GetFindingsStatistics",
-                            "CreateDetector"})
+    OPERATIONS = frozenset(
+        {"ListFindings", "GetFindings", "GetFindingsStatistics", "CreateDetector"}
+    )
 
     def create_detector(self) -> str:
         if guardduty_backends[self.current_account][self.region].detectors:
-            raise ApiError("BadRequestException", "The request is rejected because a detector "
-                           "already exists for the current account.")
+            raise ApiError(
+                "BadRequestException",
+                "The request is rejected because a detector "
+                "already exists for the current account.",
+            )
         created: str = super().create_detector()
         return created
 
@@ -143,18 +179,23 @@ class GuardDutyExtensions(GuardDutyResponse):
         sort = self._get_param("sortCriteria") or {}
         if sort.get("attributeName"):
             key = sort["attributeName"]
-            findings.sort(key=lambda f: f.attributes().get(key) or 0,
-                          reverse=sort.get("orderBy") == "DESC")
-        items, token = page(findings, self._get_param("maxResults"),
-                            self._get_param("nextToken"), default=50,
-                            invalid_token_code="BadRequestException")
-        return ActionResult({"FindingIds": [f.id for f in items],
-                             **({"NextToken": token} if token else {})})
+            findings.sort(
+                key=lambda f: f.attributes().get(key) or 0, reverse=sort.get("orderBy") == "DESC"
+            )
+        items, token = page(
+            findings,
+            self._get_param("maxResults"),
+            self._get_param("nextToken"),
+            default=50,
+            invalid_token_code="BadRequestException",
+        )
+        return ActionResult(
+            {"FindingIds": [f.id for f in items], **({"NextToken": token} if token else {})}
+        )
 
     def get_findings(self) -> ActionResult:
         wanted = set(self._get_param("findingIds") or [])
-        return ActionResult({"Findings": [f.to_api() for f in self._findings()
-                                          if f.id in wanted]})
+        return ActionResult({"Findings": [f.to_api() for f in self._findings() if f.id in wanted]})
 
     def get_findings_statistics(self) -> ActionResult:
         findings = self._matching()
@@ -177,18 +218,28 @@ class GuardDutyExtensions(GuardDutyResponse):
 
     def _matching(self) -> list[Finding]:
         criterion = (self._get_param("findingCriteria") or {}).get("criterion") or {}
-        return [f for f in self._findings()
-                if all(_meets(f.attributes(), field_name, condition)
-                       for field_name, condition in criterion.items())]
+        return [
+            f
+            for f in self._findings()
+            if all(
+                _meets(f.attributes(), field_name, condition)
+                for field_name, condition in criterion.items()
+            )
+        ]
 
 
 _GROUPS: dict[str, tuple[str, Callable[[Finding], dict[str, Any]]]] = {
     "SEVERITY": ("GroupedBySeverity", lambda f: {"Severity": f.severity}),
     "FINDING_TYPE": ("GroupedByFindingType", lambda f: {"FindingType": f.type}),
     "ACCOUNT": ("GroupedByAccount", lambda f: {"AccountId": f.account}),
-    "RESOURCE": ("GroupedByResource", lambda f: {
-        "AccountId": f.account, "ResourceId": f.instance_id or "",
-        "ResourceType": f.resource_type}),
+    "RESOURCE": (
+        "GroupedByResource",
+        lambda f: {
+            "AccountId": f.account,
+            "ResourceId": f.instance_id or "",
+            "ResourceType": f.resource_type,
+        },
+    ),
 }
 
 
@@ -199,25 +250,35 @@ def _grouped(findings: list[Finding], group_by: str, order_by: str | None) -> di
     groups: dict[tuple[Any, ...], list[Finding]] = defaultdict(list)
     for finding in findings:
         groups[tuple(key_of(finding).items())].append(finding)
-    rows = [{**dict(key), "TotalFindings": len(members),
-             "LastGeneratedAt": max(f.created for f in members)}
-            for key, members in groups.items()]
+    rows = [
+        {
+            **dict(key),
+            "TotalFindings": len(members),
+            "LastGeneratedAt": max(f.created for f in members),
+        }
+        for key, members in groups.items()
+    ]
     rows.sort(key=lambda row: row["TotalFindings"], reverse=order_by != "ASC")
     return {member: rows}
 
 
 _COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
-    "gt": lambda v, x: v > x, "gte": lambda v, x: v >= x,
-    "lt": lambda v, x: v < x, "lte": lambda v, x: v <= x,
-    "greaterThan": lambda v, x: v > x, "greaterThanOrEqual": lambda v, x: v >= x,
-    "lessThan": lambda v, x: v < x, "lessThanOrEqual": lambda v, x: v <= x,
+    "gt": lambda v, x: v > x,
+    "gte": lambda v, x: v >= x,
+    "lt": lambda v, x: v < x,
+    "lte": lambda v, x: v <= x,
+    "greaterThan": lambda v, x: v > x,
+    "greaterThanOrEqual": lambda v, x: v >= x,
+    "lessThan": lambda v, x: v < x,
+    "lessThanOrEqual": lambda v, x: v <= x,
 }
 
 
 def _meets(attributes: dict[str, Any], field_name: str, condition: dict[str, Any]) -> bool:
     if field_name not in attributes:
-        raise ApiError("BadRequestException",
-                               f"The field {field_name} is not supported in the sandbox.")
+        raise ApiError(
+            "BadRequestException", f"The field {field_name} is not supported in the sandbox."
+        )
     value = attributes[field_name]
     text = str(value).lower() if isinstance(value, bool) else str(value)
     for operator, operand in condition.items():

@@ -73,8 +73,9 @@ def is_delegated_administrator(account: str, region: str) -> bool:
     return False
 
 
-def designate_administrator(admin_account: str, region: str,
-                            management_account: str = DEFAULT_ACCOUNT_ID) -> None:
+def designate_administrator(
+    admin_account: str, region: str, management_account: str = DEFAULT_ACCOUNT_ID
+) -> None:
     """What the management account's EnableOrganizationAdminAccount does, for seeding."""
     backend = guardduty_backends[management_account][region]
     if admin_account not in backend.admin_account_ids:
@@ -84,16 +85,17 @@ def designate_administrator(admin_account: str, region: str,
 class GuardDutyOrganizationExtensions(GuardDutyResponse):
     """The operations listed in the module docstring, on top of moto's GuardDuty."""
 
-    OPERATIONS = frozenset({"DescribeOrganizationConfiguration",
-                            "UpdateOrganizationConfiguration"})
+    OPERATIONS = frozenset({"DescribeOrganizationConfiguration", "UpdateOrganizationConfiguration"})
 
     def describe_organization_configuration(self) -> ActionResult:
         auto_enable = ORGANIZATION_CONFIGURATIONS.get(self._administered_detector())
-        return ActionResult({
-            "AutoEnable": auto_enable != "NONE",
-            "AutoEnableOrganizationMembers": auto_enable,
-            "MemberAccountLimitReached": False,
-        })
+        return ActionResult(
+            {
+                "AutoEnable": auto_enable != "NONE",
+                "AutoEnableOrganizationMembers": auto_enable,
+                "MemberAccountLimitReached": False,
+            }
+        )
 
     def update_organization_configuration(self) -> ActionResult:
         detector = self._administered_detector()

@@ -27,15 +27,20 @@ class LogsExtensions(LogsResponse):
         if group is None:
             raise ApiError("ResourceNotFoundException", "The specified log group does not exist.")
         if not self._key_exists(key):
-            raise ApiError("InvalidParameterException",
-                           f"Specified KMS key {key} does not exist or is not allowed.")
+            raise ApiError(
+                "InvalidParameterException",
+                f"Specified KMS key {key} does not exist or is not allowed.",
+            )
         group.kms_key_id = key
         return EmptyResult()
 
     def _key_exists(self, key: str) -> bool:
         parts = key.split(":")
-        account, region = (parts[4], parts[3]) if key.startswith("arn:") and len(parts) > 5 \
+        account, region = (
+            (parts[4], parts[3])
+            if key.startswith("arn:") and len(parts) > 5
             else (self.current_account, self.region)
+        )
         kms = kms_backends[account][region]
         alias = kms.get_alias_name(key)
         if alias.startswith("alias/"):

@@ -43,12 +43,14 @@ from ._errors import ApiError
 from ._estate import SSM_AGENT_VERSION, ManagedInstance, managed_instances
 from ._paging import page
 
-AWS_OWNED_DOCUMENTS = frozenset({
-    "AWS-ConfigureAWSPackage",
-    "AmazonCloudWatch-ManageAgent",
-    "AWS-RunShellScript",
-    "AWS-RunPowerShellScript",
-})
+AWS_OWNED_DOCUMENTS = frozenset(
+    {
+        "AWS-ConfigureAWSPackage",
+        "AmazonCloudWatch-ManageAgent",
+        "AWS-RunShellScript",
+        "AWS-RunPowerShellScript",
+    }
+)
 """AWS-owned documents, present in every region (moto ships none)."""
 SUCCESS, PENDING = "Success", "Pending"
 
@@ -62,8 +64,11 @@ class Execution:
 
     @property
     def status(self) -> str:
-        return "Success" if all(s == "Success" for s in self.status_by_instance.values()) \
+        return (
+            "Success"
+            if all(s == "Success" for s in self.status_by_instance.values())
             else "Pending"
+        )
 
 
 @dataclass(slots=True)
@@ -89,11 +94,16 @@ class Association:
     def run(self, instances: list[ManagedInstance]) -> None:
         """Record an execution over the instances targeted now (a create or update). Callers
         hold `RUNS`."""
-        self.executions.append(Execution(
-            execution_id=str(uuid.uuid4()), version=self.version, created=_now(),
-            status_by_instance={i.instance_id: self.status_of(i) for i in instances
-                                if self.selects(i)},
-        ))
+        self.executions.append(
+            Execution(
+                execution_id=str(uuid.uuid4()),
+                version=self.version,
+                created=_now(),
+                status_by_instance={
+                    i.instance_id: self.status_of(i) for i in instances if self.selects(i)
+                },
+            )
+        )
 
     def latest_statuses(self) -> dict[str, str]:
         """Instance id -> status of its latest run at the current version."""
@@ -109,14 +119,20 @@ class Association:
         """Run on the targeted instances online that have yet to run the current version (module
         doc): one execution, Success on each. Returns their ids. Callers hold `RUNS`."""
         statuses = self.latest_statuses()
-        due = sorted(i.instance_id for i in instances
-                     if i.online and self.selects(i)
-                     and statuses.get(i.instance_id, PENDING) == PENDING)
+        due = sorted(
+            i.instance_id
+            for i in instances
+            if i.online and self.selects(i) and statuses.get(i.instance_id, PENDING) == PENDING
+        )
         if due:
-            self.executions.append(Execution(
-                execution_id=str(uuid.uuid4()), version=self.version, created=_now(),
-                status_by_instance=dict.fromkeys(due, SUCCESS),
-            ))
+            self.executions.append(
+                Execution(
+                    execution_id=str(uuid.uuid4()),
+                    version=self.version,
+                    created=_now(),
+                    status_by_instance=dict.fromkeys(due, SUCCESS),
+                )
+            )
         return due
 
 
@@ -169,8 +185,7 @@ class AppliedRun:
     instance_ids: tuple[str, ...]
 
 
-def apply_associations(account: str | None = None, region: str | None = None
-                       ) -> list[AppliedRun]:
+def apply_associations(account: str | None = None, region: str | None = None) -> list[AppliedRun]:
     """State Manager applying associations to new targets (module doc), in every account and
     region holding associations, or only the one given. Returns the runs recorded."""
     applied: list[AppliedRun] = []
@@ -185,30 +200,46 @@ def apply_associations(account: str | None = None, region: str | None = None
             for association in list(ASSOCIATIONS.of(place_account, place_region).values()):
                 due = association.apply(instances)
                 if due:
-                    applied.append(AppliedRun(place_account, place_region,
-                                              association.association_id,
-                                              association.version, tuple(due)))
+                    applied.append(
+                        AppliedRun(
+                            place_account,
+                            place_region,
+                            association.association_id,
+                            association.version,
+                            tuple(due),
+                        )
+                    )
     return applied
 
 
 class SsmExtensions(SimpleSystemManagerResponse):
     """The operations listed in the module docstring, on top of moto's SSM."""
 
-    OPERATIONS = frozenset({
-        "DescribeInstanceInformation", "CreateAssociation", "DescribeAssociation",
-        "ListAssociations", "UpdateAssociation", "DeleteAssociation",
-        "DescribeAssociationExecutions", "DescribeAssociationExecutionTargets",
-        "DescribeInstanceAssociationsStatus",
-    })
+    OPERATIONS = frozenset(
+        {
+            "DescribeInstanceInformation",
+            "CreateAssociation",
+            "DescribeAssociation",
+            "ListAssociations",
+            "UpdateAssociation",
+            "DeleteAssociation",
+            "DescribeAssociationExecutions",
+            "DescribeAssociationExecutionTargets",
+            "DescribeInstanceAssociationsStatus",
+        }
+    )
 
     def describe_instance_information(self) -> ActionResult:
         instances = [i for i in self._instances() if self._filtered_in(i)]
-        items, token = page(instances, self._get_param("MaxResults"),
-                            self._get_param("NextToken"), default=50)
-        return ActionResult({
-            "InstanceInformationList": [self._information(i) for i in items],
-            **({"NextToken": token} if token else {}),
-        })
+        items, token = page(
+            instances, self._get_param("MaxResults"), self._get_param("NextToken"), default=50
+        )
+        return ActionResult(
+            {
+                "InstanceInformationList": [self._information(i) for i in items],
+                **({"NextToken": token} if token else {}),
+            }
+        )
 
     def create_association(self) -> ActionResult:
         name = self._get_param("Name")
@@ -221,12 +252,15 @@ class SsmExtensions(SimpleSystemManagerResponse):
             raise ApiError("InvalidTarget", "Targets or InstanceId is required.")
         now = _now()
         association = Association(
-            association_id=str(uuid.uuid4()), name=name,
+            association_id=str(uuid.uuid4()),
+            name=name,
             document_version=self._get_param("DocumentVersion") or "$DEFAULT",
-            targets=targets, parameters=self._get_param("Parameters") or {},
+            targets=targets,
+            parameters=self._get_param("Parameters") or {},
             association_name=self._get_param("AssociationName"),
             schedule_expression=self._get_param("ScheduleExpression"),
-            created=now, updated=now,
+            created=now,
+            updated=now,
         )
         instances = self._instances()
         with RUNS:
@@ -242,29 +276,39 @@ class SsmExtensions(SimpleSystemManagerResponse):
     def list_associations(self) -> ActionResult:
         self._apply()
         filters = self._get_param("AssociationFilterList") or []
-        matching = [a for a in self._associations().values()
-                    if all(self._association_filter(a, f) for f in filters)]
-        items, token = page(matching, self._get_param("MaxResults"),
-                            self._get_param("NextToken"), default=50)
-        return ActionResult({
-            "Associations": [self._summary(a) for a in items],
-            **({"NextToken": token} if token else {}),
-        })
+        matching = [
+            a
+            for a in self._associations().values()
+            if all(self._association_filter(a, f) for f in filters)
+        ]
+        items, token = page(
+            matching, self._get_param("MaxResults"), self._get_param("NextToken"), default=50
+        )
+        return ActionResult(
+            {
+                "Associations": [self._summary(a) for a in items],
+                **({"NextToken": token} if token else {}),
+            }
+        )
 
     def update_association(self) -> ActionResult:
         association = self._association()
         expected = self._get_param("AssociationVersion")
         if expected and expected != "$LATEST" and expected != str(association.version):
-            raise ApiError("InvalidAssociationVersion",
-                                   f"Association version {expected} is not the latest.")
+            raise ApiError(
+                "InvalidAssociationVersion", f"Association version {expected} is not the latest."
+            )
         name = self._get_param("Name")
         if name:
             self._require_document(name)
             association.name = name
-        for param, attribute in (("Targets", "targets"), ("Parameters", "parameters"),
-                                 ("DocumentVersion", "document_version"),
-                                 ("AssociationName", "association_name"),
-                                 ("ScheduleExpression", "schedule_expression")):
+        for param, attribute in (
+            ("Targets", "targets"),
+            ("Parameters", "parameters"),
+            ("DocumentVersion", "document_version"),
+            ("AssociationName", "association_name"),
+            ("ScheduleExpression", "schedule_expression"),
+        ):
             value = self._get_param(param)
             if value is not None:
                 setattr(association, attribute, value)
@@ -284,45 +328,62 @@ class SsmExtensions(SimpleSystemManagerResponse):
         self._apply()
         association = self._association()
         executions = list(reversed(association.executions))  # newest first, as SSM lists them
-        items, token = page(executions, self._get_param("MaxResults"),
-                            self._get_param("NextToken"), default=50)
-        return ActionResult({
-            "AssociationExecutions": [{
-                "AssociationId": association.association_id,
-                "AssociationVersion": str(e.version),
-                "ExecutionId": e.execution_id,
-                "Status": e.status,
-                "DetailedStatus": e.status,
-                "CreatedTime": e.created,
-                "ResourceCountByStatus": _count_by_status(e.status_by_instance.values()),
-            } for e in items],
-            **({"NextToken": token} if token else {}),
-        })
+        items, token = page(
+            executions, self._get_param("MaxResults"), self._get_param("NextToken"), default=50
+        )
+        return ActionResult(
+            {
+                "AssociationExecutions": [
+                    {
+                        "AssociationId": association.association_id,
+                        "AssociationVersion": str(e.version),
+                        "ExecutionId": e.execution_id,
+                        "Status": e.status,
+                        "DetailedStatus": e.status,
+                        "CreatedTime": e.created,
+                        "ResourceCountByStatus": _count_by_status(e.status_by_instance.values()),
+                    }
+                    for e in items
+                ],
+                **({"NextToken": token} if token else {}),
+            }
+        )
 
     def describe_association_execution_targets(self) -> ActionResult:
         self._apply()
         association = self._association()
         execution_id = self._get_param("ExecutionId")
-        execution = next((e for e in association.executions
-                          if e.execution_id == execution_id), None)
+        execution = next(
+            (e for e in association.executions if e.execution_id == execution_id), None
+        )
         if execution is None:
-            raise ApiError("AssociationExecutionDoesNotExist",
-                           f"Execution {execution_id} of association "
-                           f"{association.association_id} does not exist.")
+            raise ApiError(
+                "AssociationExecutionDoesNotExist",
+                f"Execution {execution_id} of association "
+                f"{association.association_id} does not exist.",
+            )
         runs = sorted(execution.status_by_instance.items())
-        items, token = page(runs, self._get_param("MaxResults"), self._get_param("NextToken"),
-                            default=50)
-        return ActionResult({
-            "AssociationExecutionTargets": [{
-                "AssociationId": association.association_id,
-                "AssociationVersion": str(execution.version),
-                "ExecutionId": execution.execution_id,
-                "ResourceId": instance_id, "ResourceType": "ManagedInstance",
-                "Status": status, "DetailedStatus": status,
-                "LastExecutionDate": execution.created,
-            } for instance_id, status in items],
-            **({"NextToken": token} if token else {}),
-        })
+        items, token = page(
+            runs, self._get_param("MaxResults"), self._get_param("NextToken"), default=50
+        )
+        return ActionResult(
+            {
+                "AssociationExecutionTargets": [
+                    {
+                        "AssociationId": association.association_id,
+                        "AssociationVersion": str(execution.version),
+                        "ExecutionId": execution.execution_id,
+                        "ResourceId": instance_id,
+                        "ResourceType": "ManagedInstance",
+                        "Status": status,
+                        "DetailedStatus": status,
+                        "LastExecutionDate": execution.created,
+                    }
+                    for instance_id, status in items
+                ],
+                **({"NextToken": token} if token else {}),
+            }
+        )
 
     def describe_instance_associations_status(self) -> ActionResult:
         self._apply()
@@ -330,18 +391,27 @@ class SsmExtensions(SimpleSystemManagerResponse):
         instance = next((i for i in self._instances() if i.instance_id == instance_id), None)
         if instance is None:
             raise ApiError("InvalidInstanceId", "Instance is not a managed instance.")
-        infos = [{
-            "AssociationId": a.association_id, "Name": a.name,
-            "DocumentVersion": a.document_version, "AssociationVersion": str(a.version),
-            "InstanceId": instance_id, "ExecutionDate": a.updated,
-            "Status": a.status_of(instance), "DetailedStatus": a.status_of(instance),
-            **({"AssociationName": a.association_name} if a.association_name else {}),
-        } for a in self._associations().values() if a.selects(instance)]
-        items, token = page(infos, self._get_param("MaxResults"),
-                            self._get_param("NextToken"), default=50)
-        return ActionResult({
-            "InstanceAssociationStatusInfos": items, **({"NextToken": token} if token else {})
-        })
+        infos = [
+            {
+                "AssociationId": a.association_id,
+                "Name": a.name,
+                "DocumentVersion": a.document_version,
+                "AssociationVersion": str(a.version),
+                "InstanceId": instance_id,
+                "ExecutionDate": a.updated,
+                "Status": a.status_of(instance),
+                "DetailedStatus": a.status_of(instance),
+                **({"AssociationName": a.association_name} if a.association_name else {}),
+            }
+            for a in self._associations().values()
+            if a.selects(instance)
+        ]
+        items, token = page(
+            infos, self._get_param("MaxResults"), self._get_param("NextToken"), default=50
+        )
+        return ActionResult(
+            {"InstanceAssociationStatusInfos": items, **({"NextToken": token} if token else {})}
+        )
 
     def _apply(self) -> None:
         apply_associations(self.current_account, self.region)
@@ -356,8 +426,9 @@ class SsmExtensions(SimpleSystemManagerResponse):
         association_id = self._get_param("AssociationId")
         association = self._associations().get(association_id or "")
         if association is None:
-            raise ApiError("AssociationDoesNotExist",
-                                   f"Association {association_id} does not exist.")
+            raise ApiError(
+                "AssociationDoesNotExist", f"Association {association_id} does not exist."
+            )
         return association
 
     def _require_document(self, name: str) -> None:
@@ -366,12 +437,13 @@ class SsmExtensions(SimpleSystemManagerResponse):
         try:
             ssm_backends[self.current_account][self.region].get_document(name, "", "", "")
         except InvalidDocument:
-            raise ApiError("InvalidDocument", f"Document {name} does not exist.") \
-                from None
+            raise ApiError("InvalidDocument", f"Document {name} does not exist.") from None
 
     def _filtered_in(self, instance: ManagedInstance) -> bool:
-        conditions = [(f["key"], f["valueSet"])
-                      for f in self._get_param("InstanceInformationFilterList") or []]
+        conditions = [
+            (f["key"], f["valueSet"])
+            for f in self._get_param("InstanceInformationFilterList") or []
+        ]
         conditions += [(f["Key"], f["Values"]) for f in self._get_param("Filters") or []]
         return all(self._instance_matches(instance, key, values) for key, values in conditions)
 
@@ -381,8 +453,10 @@ class SsmExtensions(SimpleSystemManagerResponse):
         if key == "tag-key":
             return any(v in instance.tags for v in values)
         attributes = {
-            "InstanceIds": instance.instance_id, "PingStatus": instance.ping_status,
-            "PlatformTypes": instance.platform_type, "ResourceType": "EC2Instance",
+            "InstanceIds": instance.instance_id,
+            "PingStatus": instance.ping_status,
+            "PlatformTypes": instance.platform_type,
+            "ResourceType": "EC2Instance",
             "AgentVersion": SSM_AGENT_VERSION,
             "AssociationStatus": self._instance_overview(instance)[0],
         }
@@ -391,8 +465,9 @@ class SsmExtensions(SimpleSystemManagerResponse):
         return attributes[key] in values
 
     def _instance_overview(self, instance: ManagedInstance) -> tuple[str, dict[str, int]]:
-        statuses = [a.status_of(instance) for a in self._associations().values()
-                    if a.selects(instance)]
+        statuses = [
+            a.status_of(instance) for a in self._associations().values() if a.selects(instance)
+        ]
         counts = dict(Counter(statuses))
         overall = "Pending" if "Pending" in counts else "Success"
         return overall, counts
@@ -413,42 +488,62 @@ class SsmExtensions(SimpleSystemManagerResponse):
             "RegistrationDate": instance.registered,
             "SourceId": instance.instance_id,
             "SourceType": "AWS::EC2::Instance",
-            **({"AssociationStatus": overall, "AssociationOverview": {
-                "DetailedStatus": overall, "InstanceAssociationStatusAggregatedCount": counts,
-            }} if counts else {}),
+            **(
+                {
+                    "AssociationStatus": overall,
+                    "AssociationOverview": {
+                        "DetailedStatus": overall,
+                        "InstanceAssociationStatusAggregatedCount": counts,
+                    },
+                }
+                if counts
+                else {}
+            ),
         }
 
     def _association_filter(self, association: Association, condition: dict[str, str]) -> bool:
         key, value = condition["key"], condition["value"]
         if key == "InstanceId":
-            return any(a.instance_id == value and association.selects(a)
-                       for a in self._instances())
-        attributes = {"Name": association.name, "AssociationId": association.association_id,
-                      "AssociationName": association.association_name}
+            return any(a.instance_id == value and association.selects(a) for a in self._instances())
+        attributes = {
+            "Name": association.name,
+            "AssociationId": association.association_id,
+            "AssociationName": association.association_name,
+        }
         if key not in attributes:
             raise ApiError("InvalidFilterKey", f"The filter key {key} is not valid.")
         return attributes[key] == value
 
     def _overview(self, association: Association) -> dict[str, Any]:
-        statuses = [association.status_of(i) for i in self._instances()
-                    if association.selects(i)]
+        statuses = [association.status_of(i) for i in self._instances() if association.selects(i)]
         counts = dict(Counter(statuses))
         status = "Pending" if "Pending" in counts or not counts else "Success"
-        return {"Status": status, "DetailedStatus": status,
-                "AssociationStatusAggregatedCount": counts}
+        return {
+            "Status": status,
+            "DetailedStatus": status,
+            "AssociationStatusAggregatedCount": counts,
+        }
 
     def _summary(self, association: Association) -> dict[str, Any]:
         last = association.executions[-1].created if association.executions else None
         return {
-            "Name": association.name, "AssociationId": association.association_id,
+            "Name": association.name,
+            "AssociationId": association.association_id,
             "AssociationVersion": str(association.version),
-            "DocumentVersion": association.document_version, "Targets": association.targets,
+            "DocumentVersion": association.document_version,
+            "Targets": association.targets,
             "Overview": self._overview(association),
             **({"LastExecutionDate": last} if last else {}),
-            **({"AssociationName": association.association_name}
-               if association.association_name else {}),
-            **({"ScheduleExpression": association.schedule_expression}
-               if association.schedule_expression else {}),
+            **(
+                {"AssociationName": association.association_name}
+                if association.association_name
+                else {}
+            ),
+            **(
+                {"ScheduleExpression": association.schedule_expression}
+                if association.schedule_expression
+                else {}
+            ),
         }
 
     def _description(self, association: Association) -> dict[str, Any]:
@@ -460,7 +555,8 @@ class SsmExtensions(SimpleSystemManagerResponse):
             "LastUpdateAssociationDate": association.updated,
             "Parameters": association.parameters,
             "Status": {
-                "Date": association.updated, "Name": overview["Status"],
+                "Date": association.updated,
+                "Name": overview["Status"],
                 "Message": f"Applies to {sum(counts.values())} managed instance(s)",
             },
         }

@@ -32,8 +32,7 @@ class StsExtensions(TokenResponse):
         role_arn = str(self._get_param("RoleArn"))
         external_id = self._get_param("ExternalId")
         role = _role(role_arn)
-        if role is None or not _external_id_allowed(role.assume_role_policy_document,
-                                                    external_id):
+        if role is None or not _external_id_allowed(role.assume_role_policy_document, external_id):
             caller = f"arn:aws:iam::{self.current_account}:root"
             raise ApiError(
                 "AccessDenied",
@@ -78,8 +77,11 @@ class ExpiredSessions:
     def expire(self, account: str) -> int:
         """End every session assumed so far into `account`; returns how many were still
         valid."""
-        keys = {role.access_key_id for partition in sts_backends[account].values()
-                for role in partition.assumed_roles}
+        keys = {
+            role.access_key_id
+            for partition in sts_backends[account].values()
+            for role in partition.assumed_roles
+        }
         with self._lock:
             ended = keys - self._keys
             self._keys |= ended

@@ -62,17 +62,28 @@ class FaultRule:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> FaultRule:
-        known = {"service", "fault", "operation", "account", "region", "count", "rate",
-                 "latency_ms"}
+        known = {
+            "service",
+            "fault",
+            "operation",
+            "account",
+            "region",
+            "count",
+            "rate",
+            "latency_ms",
+        }
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown fault rule fields: {sorted(unknown)}")
         rule = cls(
-            service=str(data["service"]), fault=Fault(data["fault"]),
-            operation=str(data.get("operation", ANY)), account=str(data.get("account", ANY)),
+            service=str(data["service"]),
+            fault=Fault(data["fault"]),
+            operation=str(data.get("operation", ANY)),
+            account=str(data.get("account", ANY)),
             region=str(data.get("region", ANY)),
             count=None if data.get("count") is None else int(data["count"]),
-            rate=float(data.get("rate", 1.0)), latency_ms=int(data.get("latency_ms", 0)),
+            rate=float(data.get("rate", 1.0)),
+            latency_ms=int(data.get("latency_ms", 0)),
         )
         if not 0.0 <= rule.rate <= 1.0:
             raise ValueError("rate must be within [0, 1]")
@@ -82,9 +93,14 @@ class FaultRule:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "service": self.service, "fault": self.fault.value, "operation": self.operation,
-            "account": self.account, "region": self.region, "count": self.count,
-            "rate": self.rate, "latency_ms": self.latency_ms,
+            "service": self.service,
+            "fault": self.fault.value,
+            "operation": self.operation,
+            "account": self.account,
+            "region": self.region,
+            "count": self.count,
+            "rate": self.rate,
+            "latency_ms": self.latency_ms,
         }
 
     def matches(self, request: AwsRequest) -> bool:
@@ -136,10 +152,17 @@ def _protocol(service: str) -> str:
         raise ValueError(f"unknown service {service!r}") from error
 
 
-_THROTTLE = {"ec2": ("RequestLimitExceeded", 503), "query": ("Throttling", 400),
-             "rest-xml": ("SlowDown", 503)}
-_DENIED = {"ec2": ("UnauthorizedOperation", 403), "query": ("AccessDenied", 403),
-           "rest-json": ("AccessDeniedException", 403), "rest-xml": ("AccessDenied", 403)}
+_THROTTLE = {
+    "ec2": ("RequestLimitExceeded", 503),
+    "query": ("Throttling", 400),
+    "rest-xml": ("SlowDown", 503),
+}
+_DENIED = {
+    "ec2": ("UnauthorizedOperation", 403),
+    "query": ("AccessDenied", 403),
+    "rest-json": ("AccessDeniedException", 403),
+    "rest-xml": ("AccessDenied", 403),
+}
 
 
 def error_response(request: AwsRequest, fault: Fault) -> tuple[int, dict[str, str], bytes]:
@@ -169,20 +192,29 @@ def _render(
     protocol: str, code: str, message: str, request_id: str
 ) -> tuple[dict[str, str], bytes]:
     if protocol == "ec2":
-        body = (f"<Response><Errors><Error><Code>{code}</Code><Message>{escape(message)}"
-                f"</Message></Error></Errors><RequestID>{request_id}</RequestID></Response>")
+        body = (
+            f"<Response><Errors><Error><Code>{code}</Code><Message>{escape(message)}"
+            f"</Message></Error></Errors><RequestID>{request_id}</RequestID></Response>"
+        )
         return {"Content-Type": "text/xml"}, body.encode()
     if protocol == "query":
-        body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>"
-                f"<Message>{escape(message)}</Message></Error>"
-                f"<RequestId>{request_id}</RequestId></ErrorResponse>")
+        body = (
+            f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>"
+            f"<Message>{escape(message)}</Message></Error>"
+            f"<RequestId>{request_id}</RequestId></ErrorResponse>"
+        )
         return {"Content-Type": "text/xml"}, body.encode()
     if protocol == "rest-xml":
-        body = (f"<Error><Code>{code}</Code><Message>{escape(message)}</Message>"
-                f"<RequestId>{request_id}</RequestId></Error>")
+        body = (
+            f"<Error><Code>{code}</Code><Message>{escape(message)}</Message>"
+            f"<RequestId>{request_id}</RequestId></Error>"
+        )
         return {"Content-Type": "application/xml"}, body.encode()
     headers = {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": request_id}
     if protocol == "rest-json":
-        headers = {"Content-Type": "application/json", "x-amzn-ErrorType": code,
-                   "x-amzn-RequestId": request_id}
+        headers = {
+            "Content-Type": "application/json",
+            "x-amzn-ErrorType": code,
+            "x-amzn-RequestId": request_id,
+        }
     return headers, json.dumps({"__type": code, "message": message}).encode()

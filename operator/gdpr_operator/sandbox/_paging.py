@@ -11,7 +11,11 @@ T = TypeVar("T")
 
 
 def page(
-    items: Sequence[T], max_results: int | None, next_token: str | None, *, default: int,
+    items: Sequence[T],
+    max_results: int | None,
+    next_token: str | None,
+    *,
+    default: int,
     invalid_token_code: str = "InvalidNextToken",
 ) -> tuple[list[T], str | None]:
     """One page of `items` and the token of the next (None on the last page)."""

@@ -48,9 +48,23 @@ EC2_TRUST = (
 DEMO_REGIONS = ("eu-west-1", "eu-central-1", "eu-north-1")
 DEMO_ACCOUNTS = {"prod": ("111111111111", "gdpr-demo-prod"), "shop": ("222222222222", None)}
 LARGE_REGIONS = (
-    "eu-west-1", "eu-central-1", "eu-north-1", "eu-west-2", "eu-west-3", "eu-south-1",
-    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1",
-    "ap-northeast-1", "ap-northeast-2", "ap-south-1", "ap-southeast-1", "ap-southeast-2",
+    "eu-west-1",
+    "eu-central-1",
+    "eu-north-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eu-south-1",
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "ca-central-1",
+    "sa-east-1",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-south-1",
+    "ap-southeast-1",
+    "ap-southeast-2",
 )
 _DEMO_GUARDDUTY = {
     ("prod", "eu-west-1"): (True, "SIX_HOURS"),
@@ -73,8 +87,9 @@ class LargeEstate:
     log_groups: int = 2
 
     def access(self) -> list[AccountAccess]:
-        return [operator_access(f"acct-{n:03d}", str(100000000000 + n))
-                for n in range(self.accounts)]
+        return [
+            operator_access(f"acct-{n:03d}", str(100000000000 + n)) for n in range(self.accounts)
+        ]
 
     def region_names(self) -> tuple[str, ...]:
         return LARGE_REGIONS[: self.regions]
@@ -82,8 +97,10 @@ class LargeEstate:
 
 def demo_access() -> list[AccountAccess]:
     """The demo's accounts, as the operator reaches them."""
-    return [operator_access(name, account_id, external_id)
-            for name, (account_id, external_id) in DEMO_ACCOUNTS.items()]
+    return [
+        operator_access(name, account_id, external_id)
+        for name, (account_id, external_id) in DEMO_ACCOUNTS.items()
+    ]
 
 
 def apply_seed(url: str, seed: str, large: LargeEstate | None = None) -> None:
@@ -105,30 +122,42 @@ def apply_seed(url: str, seed: str, large: LargeEstate | None = None) -> None:
 
 def sandbox_layer(url: str, **settings: Any) -> Aws:
     """An aws layer pointed at the sandbox, as its default account's identity."""
-    return Aws(AwsSettings(endpoint_url=url, static_credentials=("sandbox", "sandbox"),
-                           sts_region=IAM_REGION, **settings))
+    return Aws(
+        AwsSettings(
+            endpoint_url=url,
+            static_credentials=("sandbox", "sandbox"),
+            sts_region=IAM_REGION,
+            **settings,
+        )
+    )
 
 
 async def _seed_demo(layer: Aws, control: SandboxControl) -> None:
-    await asyncio.gather(*(_seed_demo_account(layer, control, access)
-                           for access in demo_access()))
+    await asyncio.gather(*(_seed_demo_account(layer, control, access) for access in demo_access()))
 
 
 async def _seed_demo_account(layer: Aws, control: SandboxControl, access: AccountAccess) -> None:
     iam = Target(access, IAM_REGION)
-    await _role_with_profile(layer, iam, "legacy-app",
-                             ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"])
+    await _role_with_profile(
+        layer, iam, "legacy-app", ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"]
+    )
     await _role_with_profile(layer, iam, "ops-ssm", [SSM_CORE_POLICY])
     for region in DEMO_REGIONS:
         target = Target(access, region)
         detector = _DEMO_GUARDDUTY.get((access.name, region))
         if detector is not None:
             enabled, frequency = detector
-            await layer.call(target, "guardduty", "create_detector", Enable=enabled,
-                             FindingPublishingFrequency=frequency)
+            await layer.call(
+                target,
+                "guardduty",
+                "create_detector",
+                Enable=enabled,
+                FindingPublishingFrequency=frequency,
+            )
             if enabled:
-                await asyncio.to_thread(control.seed_findings, access.account_id, region,
-                                        _DEMO_FINDINGS)
+                await asyncio.to_thread(
+                    control.seed_findings, access.account_id, region, _DEMO_FINDINGS
+                )
         if region == "eu-north-1":
             continue
         await _instance(layer, target, "web-1", WEB_TAGS)
@@ -137,8 +166,11 @@ async def _seed_demo_account(layer: Aws, control: SandboxControl, access: Accoun
             await _instance(layer, target, "web-3", WEB_TAGS, profile="legacy-app")
             await _instance(layer, target, "batch-1", {})
             await _instance(layer, target, "ops-1", {}, profile="ops-ssm")
-            for group in ("/gdpr/web/linux/syslog", "/gdpr/web/linux/nginx/access",
-                          "/aws/lambda/unrelated"):
+            for group in (
+                "/gdpr/web/linux/syslog",
+                "/gdpr/web/linux/nginx/access",
+                "/aws/lambda/unrelated",
+            ):
                 await layer.call(target, "logs", "create_log_group", logGroupName=group)
 
 
@@ -149,33 +181,52 @@ async def _seed_large(layer: Aws, estate: LargeEstate) -> None:
             await layer.call(target, "guardduty", "create_detector", Enable=True)
         if estate.instances:
             await layer.call(
-                target, "ec2", "run_instances", ImageId=LINUX_AMI,
-                MinCount=estate.instances, MaxCount=estate.instances,
+                target,
+                "ec2",
+                "run_instances",
+                ImageId=LINUX_AMI,
+                MinCount=estate.instances,
+                MaxCount=estate.instances,
                 TagSpecifications=[_tags("instance", {"Name": "web", **WEB_TAGS})],
             )
         for n in range(estate.log_groups):
-            await layer.call(target, "logs", "create_log_group",
-                             logGroupName=f"/gdpr/web/linux/group-{n}")
+            await layer.call(
+                target, "logs", "create_log_group", logGroupName=f"/gdpr/web/linux/group-{n}"
+            )
 
-    await asyncio.gather(*(seed_target(access, index, region)
-                           for access in estate.access()
-                           for index, region in enumerate(estate.region_names())))
+    await asyncio.gather(
+        *(
+            seed_target(access, index, region)
+            for access in estate.access()
+            for index, region in enumerate(estate.region_names())
+        )
+    )
 
 
 async def _role_with_profile(layer: Aws, iam: Target, name: str, policies: list[str]) -> None:
-    await layer.call(iam, "iam", "create_role", RoleName=name,
-                     AssumeRolePolicyDocument=EC2_TRUST)
+    await layer.call(iam, "iam", "create_role", RoleName=name, AssumeRolePolicyDocument=EC2_TRUST)
     for policy in policies:
         await layer.call(iam, "iam", "attach_role_policy", RoleName=name, PolicyArn=policy)
     await layer.call(iam, "iam", "create_instance_profile", InstanceProfileName=name)
-    await layer.call(iam, "iam", "add_role_to_instance_profile", InstanceProfileName=name,
-                     RoleName=name)
+    await layer.call(
+        iam, "iam", "add_role_to_instance_profile", InstanceProfileName=name, RoleName=name
+    )
 
 
-async def _instance(layer: Aws, target: Target, name: str, tags: dict[str, str], *,
-                    image: str = LINUX_AMI, profile: str | None = None) -> None:
+async def _instance(
+    layer: Aws,
+    target: Target,
+    name: str,
+    tags: dict[str, str],
+    *,
+    image: str = LINUX_AMI,
+    profile: str | None = None,
+) -> None:
     params: dict[str, Any] = {
-        "ImageId": image, "MinCount": 1, "MaxCount": 1, "InstanceType": "t3.micro",
+        "ImageId": image,
+        "MinCount": 1,
+        "MaxCount": 1,
+        "InstanceType": "t3.micro",
         "TagSpecifications": [_tags("instance", {"Name": name, **tags})],
     }
     if profile is not None:
@@ -184,5 +235,7 @@ async def _instance(layer: Aws, target: Target, name: str, tags: dict[str, str],
 
 
 def _tags(resource_type: str, tags: dict[str, str]) -> dict[str, Any]:
-    return {"ResourceType": resource_type,
-            "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
+    return {
+        "ResourceType": resource_type,
+        "Tags": [{"Key": k, "Value": v} for k, v in tags.items()],
+    }

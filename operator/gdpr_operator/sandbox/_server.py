@@ -28,7 +28,9 @@ class _QuietRequestHandler(MotoRequestHandler):
 
 @contextmanager
 def running_sandbox(
-    port: int = 0, seed: str | None = None, large: LargeEstate | None = None,
+    port: int = 0,
+    seed: str | None = None,
+    large: LargeEstate | None = None,
     agent_period: float | None = None,
 ) -> Iterator[str]:
     """Serve the sandbox on 127.0.0.1:`port` (0: any free port), seeded with `seed`
@@ -68,8 +70,12 @@ def running_sandbox(
         thread.join()
 
 
-def serve(port: int = 0, seed: str | None = None, large: LargeEstate | None = None,
-          agent_period: float | None = None) -> None:
+def serve(
+    port: int = 0,
+    seed: str | None = None,
+    large: LargeEstate | None = None,
+    agent_period: float | None = None,
+) -> None:
     """Run the sandbox until interrupted; prints its endpoint URL once it answers."""
     with running_sandbox(port, seed, large, agent_period) as url:
         print(url, flush=True)
@@ -79,16 +85,25 @@ def serve(port: int = 0, seed: str | None = None, large: LargeEstate | None = No
 
 def main(argv: Sequence[str] | None = None) -> int:
     """`gdpr-operator sandbox [--port N] [--seed demo|large] [--accounts N ...]`."""
-    parser = argparse.ArgumentParser(prog="gdpr-operator sandbox",
-                                     description="A local AWS (moto) for demos and tests.")
+    parser = argparse.ArgumentParser(
+        prog="gdpr-operator sandbox", description="A local AWS (moto) for demos and tests."
+    )
     parser.add_argument("--port", type=int, default=5000, help="0 picks a free port")
     parser.add_argument("--seed", choices=["demo", "large"], default=None)
     defaults = LargeEstate()
     for name in ("accounts", "regions", "instances", "log_groups"):
-        parser.add_argument(f"--{name.replace('_', '-')}", type=int,
-                            default=getattr(defaults, name), help=f"large seed: {name}")
+        parser.add_argument(
+            f"--{name.replace('_', '-')}",
+            type=int,
+            default=getattr(defaults, name),
+            help=f"large seed: {name}",
+        )
     args = parser.parse_args(argv)
-    large = LargeEstate(accounts=args.accounts, regions=args.regions,
-                        instances=args.instances, log_groups=args.log_groups)
+    large = LargeEstate(
+        accounts=args.accounts,
+        regions=args.regions,
+        instances=args.instances,
+        log_groups=args.log_groups,
+    )
     serve(args.port, args.seed, large)
     return 0

@@ -20,16 +20,19 @@ LOGGING_OFF = "server access logging is off"
 def bucket_verdicts(log_targets: Mapping[str, str | None]) -> list[Verdict]:
     """`log_targets`: each bucket of a region -> where its access logs go (None: nowhere).
     One verdict per bucket; the resource is the bucket's name."""
-    sources = Counter(target for bucket, target in log_targets.items()
-                      if target is not None and target != bucket)
-    return [_verdict(bucket, target, sources[bucket])
-            for bucket, target in sorted(log_targets.items())]
+    sources = Counter(
+        target for bucket, target in log_targets.items() if target is not None and target != bucket
+    )
+    return [
+        _verdict(bucket, target, sources[bucket]) for bucket, target in sorted(log_targets.items())
+    ]
 
 
 def _verdict(bucket: str, log_target: str | None, sources: int) -> Verdict:
     if log_target is not None:
         return Verdict(bucket, None)
     if sources:
-        return Verdict(bucket, None, f"log target bucket: holds the access logs of {sources} "
-                                     f"bucket(s)")
+        return Verdict(
+            bucket, None, f"log target bucket: holds the access logs of {sources} bucket(s)"
+        )
     return Verdict(bucket, LOGGING_OFF)

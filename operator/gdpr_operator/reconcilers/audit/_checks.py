@@ -12,20 +12,27 @@ from gdpr_operator.model import CheckInfo, Scope
 CLOUDTRAIL_MULTI_REGION = CheckInfo(
     id="cloudtrail.multi_region",
     summary="A multi-Region CloudTrail trail is logging the account's read and write "
-            "management events.",
+    "management events.",
     articles=("5(2)", "30", "32(1)(d)", "33"),
     scope=Scope.ACCOUNT,
     # DescribeRegions: the region to ask in, when the spec says every enabled region.
-    iam_actions=frozenset({"cloudtrail:DescribeTrails", "cloudtrail:GetTrailStatus",
-                           "cloudtrail:GetEventSelectors", "ec2:DescribeRegions"}),
+    iam_actions=frozenset(
+        {
+            "cloudtrail:DescribeTrails",
+            "cloudtrail:GetTrailStatus",
+            "cloudtrail:GetEventSelectors",
+            "ec2:DescribeRegions",
+        }
+    ),
 )
 CONFIG_RECORDER = CheckInfo(
     id="config.recorder",
     summary="An AWS Config recorder in the region is recording every supported resource type.",
     articles=("5(2)", "30", "32(1)(d)"),
     scope=Scope.ACCOUNT_REGION,
-    iam_actions=frozenset({"config:DescribeConfigurationRecorders",
-                           "config:DescribeConfigurationRecorderStatus"}),
+    iam_actions=frozenset(
+        {"config:DescribeConfigurationRecorders", "config:DescribeConfigurationRecorderStatus"}
+    ),
 )
 VPC_FLOW_LOGS = CheckInfo(
     id="vpc.flow_logs",
@@ -37,7 +44,7 @@ VPC_FLOW_LOGS = CheckInfo(
 S3_ACCESS_LOGGING = CheckInfo(
     id="s3.access_logging",
     summary="Each bucket of the region has server access logging, unless it holds other "
-            "buckets' access logs.",
+    "buckets' access logs.",
     articles=("5(2)", "32(1)(d)", "33"),
     scope=Scope.AUDIT,  # one result per bucket
     iam_actions=frozenset({"s3:ListAllMyBuckets", "s3:GetBucketLogging"}),

@@ -53,11 +53,20 @@ class AuditComponent(ABC):
 
     async def reconcile(self, context: Context, target: Target) -> ComponentReport:
         verdicts = await self.observe(context, target)
-        return ComponentReport(results=[
-            CheckResult(check=self.check.id, account=target.account, region=target.region,
-                        resource=verdict.resource, compliant=verdict.problem is None,
-                        reason=verdict.problem or verdict.note, action=Action.NONE)
-            for verdict in verdicts])
+        return ComponentReport(
+            results=[
+                CheckResult(
+                    check=self.check.id,
+                    account=target.account,
+                    region=target.region,
+                    resource=verdict.resource,
+                    compliant=verdict.problem is None,
+                    reason=verdict.problem or verdict.note,
+                    action=Action.NONE,
+                )
+                for verdict in verdicts
+            ]
+        )
 
     @abstractmethod
     async def observe(self, context: Context, target: Target) -> Sequence[Verdict]:

@@ -36,12 +36,14 @@ class CloudTrail(AuditComponent):
 
     async def observe(self, context: Context, target: Target) -> Sequence[Verdict]:
         home = (await context.aws.regions(target.access, context.spec.regions))[0]
-        listed = await context.aws.call(Target(target.access, home), "cloudtrail",
-                                        "describe_trails", includeShadowTrails=True)
+        listed = await context.aws.call(
+            Target(target.access, home), "cloudtrail", "describe_trails", includeShadowTrails=True
+        )
         described = listed.get("trailList", [])
         multi_region = [trail for trail in described if trail.get("IsMultiRegionTrail")]
-        trails = await asyncio.gather(*(_read_trail(context.aws, target, trail)
-                                        for trail in multi_region))
+        trails = await asyncio.gather(
+            *(_read_trail(context.aws, target, trail) for trail in multi_region)
+        )
         return [trail_verdict(trails, len(described) - len(multi_region))]
 
 
@@ -50,7 +52,8 @@ async def _read_trail(aws: Aws, target: Target, described: Mapping[str, Any]) ->
     home = Target(target.access, described["HomeRegion"])
     status, selectors = await asyncio.gather(
         aws.call(home, "cloudtrail", "get_trail_status", Name=arn),
-        aws.call(home, "cloudtrail", "get_event_selectors", TrailName=arn))
+        aws.call(home, "cloudtrail", "get_event_selectors", TrailName=arn),
+    )
     return Trail.from_api(arn, status, selectors)
 
 
@@ -63,12 +66,19 @@ class ConfigRecorder(AuditComponent):
     async def observe(self, context: Context, target: Target) -> Sequence[Verdict]:
         recorders, statuses = await asyncio.gather(
             context.aws.call(target, "config", "describe_configuration_recorders"),
-            context.aws.call(target, "config", "describe_configuration_recorder_status"))
-        status_by_name = {status["name"]: status
-                          for status in statuses.get("ConfigurationRecordersStatus", [])}
-        return [recorder_verdict([
-            Recorder.from_api(recorder, status_by_name.get(recorder["name"], {}))
-            for recorder in recorders.get("ConfigurationRecorders", [])])]
+            context.aws.call(target, "config", "describe_configuration_recorder_status"),
+        )
+        status_by_name = {
+            status["name"]: status for status in statuses.get("ConfigurationRecordersStatus", [])
+        }
+        return [
+            recorder_verdict(
+                [
+                    Recorder.from_api(recorder, status_by_name.get(recorder["name"], {}))
+                    for recorder in recorders.get("ConfigurationRecorders", [])
+                ]
+            )
+        ]
 
 
 class VpcFlowLogs(AuditComponent):
@@ -80,9 +90,11 @@ class VpcFlowLogs(AuditComponent):
     async def observe(self, context: Context, target: Target) -> Sequence[Verdict]:
         vpcs, flow_logs = await asyncio.gather(
             _all(context.aws, target, "ec2", "describe_vpcs", "Vpcs"),
-            _all(context.aws, target, "ec2", "describe_flow_logs", "FlowLogs"))
-        return vpc_verdicts((vpc["VpcId"] for vpc in vpcs),
-                            (FlowLog.from_api(item) for item in flow_logs))
+            _all(context.aws, target, "ec2", "describe_flow_logs", "FlowLogs"),
+        )
+        return vpc_verdicts(
+            (vpc["VpcId"] for vpc in vpcs), (FlowLog.from_api(item) for item in flow_logs)
+        )
 
 
 class S3AccessLogging(AuditComponent):
@@ -94,18 +106,32 @@ class S3AccessLogging(AuditComponent):
     check = S3_ACCESS_LOGGING
 
     async def observe(self, context: Context, target: Target) -> Sequence[Verdict]:
-        buckets = [bucket["Name"] for bucket in await _all(
-            context.aws, target, "s3", "list_buckets", "Buckets", BucketRegion=target.region)]
-        replies = await asyncio.gather(*(
-            context.aws.call(target, "s3", "get_bucket_logging", Bucket=bucket)
-            for bucket in buckets))
-        return bucket_verdicts({
-            bucket: reply.get("LoggingEnabled", {}).get("TargetBucket")
-            for bucket, reply in zip(buckets, replies, strict=True)})
+        buckets = [
+            bucket["Name"]
+            for bucket in await _all(
+                context.aws, target, "s3", "list_buckets", "Buckets", BucketRegion=target.region
+            )
+        ]
+        replies = await asyncio.gather(
+            *(
+                context.aws.call(target, "s3", "get_bucket_logging", Bucket=bucket)
+                for bucket in buckets
+            )
+        )
+        return bucket_verdicts(
+            {
+                bucket: reply.get("LoggingEnabled", {}).get("TargetBucket")
+                for bucket, reply in zip(buckets, replies, strict=True)
+            }
+        )
 
 
-async def _all(aws: Aws, target: Target, service: str, operation: str, key: str,
-               **params: Any) -> list[Any]:
+async def _all(
+    aws: Aws, target: Target, service: str, operation: str, key: str, **params: Any
+) -> list[Any]:
     """Every item under `key` of every page."""
-    return [item async for page in aws.paginate(target, service, operation, **params)
-            for item in page.get(key, [])]
+    return [
+        item
+        async for page in aws.paginate(target, service, operation, **params)
+        for item in page.get(key, [])
+    ]

@@ -52,5 +52,6 @@ def recorder_verdict(recorders: Sequence[Recorder]) -> Verdict:
     """The region's verdict; the resource is the recorder's name."""
     if not recorders:
         return Verdict("", "no AWS Config configuration recorder in this region")
-    return first_compliant([Verdict(recorder.name, recorder_problem(recorder))
-                            for recorder in recorders])
+    return first_compliant(
+        [Verdict(recorder.name, recorder_problem(recorder)) for recorder in recorders]
+    )

@@ -34,15 +34,19 @@ class Trail:
         return self.arn.rsplit("/", 1)[-1]
 
     @classmethod
-    def from_api(cls, arn: str, status: Mapping[str, Any], selectors: Mapping[str, Any]
-                 ) -> Trail:
-        return cls(arn=arn, logging=bool(status.get("IsLogging")),
-                   management=management_events(selectors.get("EventSelectors") or [],
-                                                selectors.get("AdvancedEventSelectors") or []))
+    def from_api(cls, arn: str, status: Mapping[str, Any], selectors: Mapping[str, Any]) -> Trail:
+        return cls(
+            arn=arn,
+            logging=bool(status.get("IsLogging")),
+            management=management_events(
+                selectors.get("EventSelectors") or [], selectors.get("AdvancedEventSelectors") or []
+            ),
+        )
 
 
-def management_events(basic: Sequence[Mapping[str, Any]], advanced: Sequence[Mapping[str, Any]]
-                      ) -> frozenset[str]:
+def management_events(
+    basic: Sequence[Mapping[str, Any]], advanced: Sequence[Mapping[str, Any]]
+) -> frozenset[str]:
     """The management events (READ, WRITE) a trail's event selectors log."""
     logged: set[str] = set()
     for selector in basic:
@@ -63,8 +67,11 @@ def _advanced(field_selectors: Sequence[Mapping[str, Any]]) -> frozenset[str]:
     read_only = fields.get("readOnly", {})
     wanted = {value.lower() for value in read_only.get("Equals", [])}
     excluded = {value.lower() for value in read_only.get("NotEquals", [])}
-    return frozenset(kind for value, kind in _BY_READ_ONLY.items()
-                     if (not wanted or value in wanted) and value not in excluded)
+    return frozenset(
+        kind
+        for value, kind in _BY_READ_ONLY.items()
+        if (not wanted or value in wanted) and value not in excluded
+    )
 
 
 def trail_problem(trail: Trail) -> str | None:
@@ -82,7 +89,10 @@ def trail_problem(trail: Trail) -> str | None:
 def trail_verdict(trails: Sequence[Trail], single_region_trails: int) -> Verdict:
     """The account's verdict from its multi-Region trails; the resource is the trail's ARN."""
     if not trails:
-        only = (f" ({single_region_trails} single-Region trail(s), which cover one Region each)"
-                if single_region_trails else "")
+        only = (
+            f" ({single_region_trails} single-Region trail(s), which cover one Region each)"
+            if single_region_trails
+            else ""
+        )
         return Verdict("", f"no multi-Region trail{only}")
     return first_compliant([Verdict(trail.arn, trail_problem(trail)) for trail in trails])

@@ -29,8 +29,11 @@ def render_command(
     """
     if not presets:
         raise AgentConfigError("name at least one preset")
-    configs = render_configs(presets, group_prefix=_group_prefix(group_prefix),
-                             retention_days=_retention_days(retention_days))
+    configs = render_configs(
+        presets,
+        group_prefix=_group_prefix(group_prefix),
+        retention_days=_retention_days(retention_days),
+    )
     if platform is None:
         if len(configs) > 1:
             raise AgentConfigError("the presets are for Linux and Windows: choose a platform")
@@ -46,11 +49,14 @@ def render_command(
 def _group_prefix(value: str | None) -> str:
     rules = _logs_field("groupPrefix")
     prefix: str = rules["default"] if value is None else value
-    if not (rules["minLength"] <= len(prefix) <= rules["maxLength"]
-            and re.fullmatch(rules["pattern"], prefix)):
+    if not (
+        rules["minLength"] <= len(prefix) <= rules["maxLength"]
+        and re.fullmatch(rules["pattern"], prefix)
+    ):
         raise AgentConfigError(
             f"group prefix {prefix!r} must match {rules['pattern']} "
-            f"in {rules['minLength']} to {rules['maxLength']} characters")
+            f"in {rules['minLength']} to {rules['maxLength']} characters"
+        )
     return prefix
 
 

@@ -18,5 +18,7 @@ class Instance:
 
 async def selected_instances(context: Context, target: Target) -> tuple[Instance, ...]:
     """The instances carrying every selector tag, sorted by id; none without a selector."""
-    return tuple(Instance(found.id, Platform.WINDOWS if found.windows else Platform.LINUX)
-                 for found in await _instances.selected_instances(context, target))
+    return tuple(
+        Instance(found.id, Platform.WINDOWS if found.windows else Platform.LINUX)
+        for found in await _instances.selected_instances(context, target)
+    )

@@ -9,20 +9,23 @@ from gdpr_operator.reconcilers.cloudwatch_agent._diff import StoredConfig
 from gdpr_operator.reconcilers.cloudwatch_agent._ssm import Association
 
 
-async def stored_configs(aws: Aws, target: Target, names: Sequence[str]
-                         ) -> dict[str, StoredConfig]:
+async def stored_configs(aws: Aws, target: Target, names: Sequence[str]) -> dict[str, StoredConfig]:
     """The parameters called `names` (at most 10, one call) that exist, by name."""
     if not names:
         return {}
     reply = await aws.call(target, "ssm", "get_parameters", Names=list(names))
-    return {parameter["Name"]: StoredConfig.from_api(parameter)
-            for parameter in reply.get("Parameters", [])}
+    return {
+        parameter["Name"]: StoredConfig.from_api(parameter)
+        for parameter in reply.get("Parameters", [])
+    }
 
 
 async def association_id(aws: Aws, target: Target, name: str) -> str | None:
     """The id of the association called `name` (an AssociationName), if there is one."""
     async for page in aws.paginate(
-        target, "ssm", "list_associations",
+        target,
+        "ssm",
+        "list_associations",
         AssociationFilterList=[{"key": "AssociationName", "value": name}],
     ):
         for summary in page.get("Associations", []):
@@ -47,14 +50,18 @@ async def latest_runs(aws: Aws, target: Target, association: Association) -> dic
     Executions come newest first; reading stops at the first of an older version.
     """
     statuses: dict[str, str] = {}
-    async for page in aws.paginate(target, "ssm", "describe_association_executions",
-                                   AssociationId=association.id):
+    async for page in aws.paginate(
+        target, "ssm", "describe_association_executions", AssociationId=association.id
+    ):
         for execution in page.get("AssociationExecutions", []):
             if str(execution.get("AssociationVersion")) != association.version:
                 return statuses
             async for targets in aws.paginate(
-                target, "ssm", "describe_association_execution_targets",
-                AssociationId=association.id, ExecutionId=execution["ExecutionId"],
+                target,
+                "ssm",
+                "describe_association_execution_targets",
+                AssociationId=association.id,
+                ExecutionId=execution["ExecutionId"],
             ):
                 for run in targets.get("AssociationExecutionTargets", []):
                     statuses.setdefault(run["ResourceId"], run.get("Status", ""))

@@ -70,11 +70,13 @@ class Preset:
 @functools.cache
 def preset_names() -> tuple[str, ...]:
     """Every shipped preset, sorted."""
-    return tuple(sorted(
-        entry.name.removesuffix(_SUFFIX)
-        for entry in _PRESETS.iterdir()
-        if entry.name.endswith(_SUFFIX)
-    ))
+    return tuple(
+        sorted(
+            entry.name.removesuffix(_SUFFIX)
+            for entry in _PRESETS.iterdir()
+            if entry.name.endswith(_SUFFIX)
+        )
+    )
 
 
 @functools.cache
@@ -103,8 +105,9 @@ def _parse_preset(name: str, data: Any) -> Preset:
 
 
 def _parse_log_file(data: Any) -> LogFile:
-    _check_keys(data, required={"file_path", "log_group"},
-                optional={"timestamp_format", "timezone"})
+    _check_keys(
+        data, required={"file_path", "log_group"}, optional={"timestamp_format", "timezone"}
+    )
     return LogFile(
         file_path=_text(data, "file_path"),
         log_group=_text(data, "log_group"),

@@ -67,11 +67,18 @@ class CloudWatchAgent:
         results: list[CheckResult] = []
         for platform, config in state.configs.items():
             name = parameter_name(context.owner, platform)
-            problem = _joined(config_problem(name, config, state.stored.get(name)),
-                              state.delivery_problem(platform))
-            results += await settle(target, target.region, {CONFIG: problem}, name,
-                                    enforce=context.spec.enforce,
-                                    apply=state.repair(platform))
+            problem = _joined(
+                config_problem(name, config, state.stored.get(name)),
+                state.delivery_problem(platform),
+            )
+            results += await settle(
+                target,
+                target.region,
+                {CONFIG: problem},
+                name,
+                enforce=context.spec.enforce,
+                apply=state.repair(platform),
+            )
         deliveries = await _deliveries(context, target, state)
         for instance in state.instances:
             results += await _installed(context, target, state, deliveries, instance)
@@ -88,8 +95,9 @@ class CloudWatchAgent:
                 released.append(f"State Manager association {name} in {target}")
         names = [parameter_name(owner, platform) for platform in Platform]
         for name in await stored_configs(aws, target, names):
-            reply = await aws.call(target, "ssm", "list_tags_for_resource",
-                                   ResourceType="Parameter", ResourceId=name)
+            reply = await aws.call(
+                target, "ssm", "list_tags_for_resource", ResourceType="Parameter", ResourceId=name
+            )
             if created_by({t["Key"]: t["Value"] for t in reply.get("TagList", [])}, owner):
                 await aws.call(target, "ssm", "delete_parameter", Name=name)
                 released.append(f"SSM parameter {name} in {target}")
@@ -120,32 +128,41 @@ class _State:
         owner, wanted = self.context.owner, self.configure_targets[platform]
         name = parameter_name(owner, platform)
         return _joined(
-            association_problem(self.associations[self.install_name],
-                                install_association(owner, self.install_targets))
-            if self.install_targets else None,
-            configure_problem(owner, platform, self.configs[platform],
-                              stored=self.stored.get(name),
-                              observed=self.associations[configure_name(owner, platform)],
-                              wanted_targets=wanted)
-            if wanted else None,
+            association_problem(
+                self.associations[self.install_name],
+                install_association(owner, self.install_targets),
+            )
+            if self.install_targets
+            else None,
+            configure_problem(
+                owner,
+                platform,
+                self.configs[platform],
+                stored=self.stored.get(name),
+                observed=self.associations[configure_name(owner, platform)],
+                wanted_targets=wanted,
+            )
+            if wanted
+            else None,
         )
 
     def repair(self, platform: Platform) -> Callable[[], Awaitable[None]]:
         async def deliver() -> None:
             await self.done.once("install", self._install)
-            version = await self.done.once(("parameter", platform),
-                                           lambda: self._put_parameter(platform))
+            version = await self.done.once(
+                ("parameter", platform), lambda: self._put_parameter(platform)
+            )
             wanted = self.configure_targets[platform]
             if wanted:
-                await self._associate(configure_association(self.context.owner, platform,
-                                                            version, wanted))
+                await self._associate(
+                    configure_association(self.context.owner, platform, version, wanted)
+                )
 
         return lambda: self.done.once(("deliver", platform), deliver)
 
     async def _install(self) -> None:
         if self.install_targets:
-            await self._associate(install_association(self.context.owner,
-                                                      self.install_targets))
+            await self._associate(install_association(self.context.owner, self.install_targets))
 
     async def _put_parameter(self, platform: Platform) -> int:
         owner, config = self.context.owner, self.configs[platform]
@@ -154,14 +171,18 @@ class _State:
         if stored is not None and stored.holds(config):
             return stored.version
         reply = await self.context.aws.call(
-            self.target, "ssm", "put_parameter",
-            **parameter_request(name, config, stored, owner, ownership_tags(owner)))
+            self.target,
+            "ssm",
+            "put_parameter",
+            **parameter_request(name, config, stored, owner, ownership_tags(owner)),
+        )
         version: int = reply["Version"]
         return version
 
     async def _associate(self, wanted: Association) -> None:
-        request = association_request(self.associations[wanted.name], wanted,
-                                      ownership_tags(self.context.owner))
+        request = association_request(
+            self.associations[wanted.name], wanted, ownership_tags(self.context.owner)
+        )
         if request is not None:
             operation, params = request
             await self.context.aws.call(self.target, "ssm", operation, **params)
@@ -180,19 +201,24 @@ async def _observe(context: Context, target: Target) -> _State:
     )
     per_platform = tag_targeted(selector, platforms=len(configs))
     return _State(
-        context=context, target=target, configs=configs, instances=instances,
-        stored=stored, associations=dict(zip(names, associations, strict=True)),
+        context=context,
+        target=target,
+        configs=configs,
+        instances=instances,
+        stored=stored,
+        associations=dict(zip(names, associations, strict=True)),
         install_targets=targets(selector, [i.id for i in instances], tag_targeted(selector)),
         configure_targets={
-            platform: targets(selector, [i.id for i in instances if i.platform is platform],
-                              per_platform)
-            for platform in configs},
+            platform: targets(
+                selector, [i.id for i in instances if i.platform is platform], per_platform
+            )
+            for platform in configs
+        },
         done=PassCache(),
     )
 
 
-async def _deliveries(context: Context, target: Target, state: _State
-                      ) -> dict[Platform, Delivery]:
+async def _deliveries(context: Context, target: Target, state: _State) -> dict[Platform, Delivery]:
     """Per configured platform: its associations' problem, or where they have run."""
     owner = context.owner
 
@@ -216,29 +242,45 @@ async def _deliveries(context: Context, target: Target, state: _State
     }
 
 
-async def _installed(context: Context, target: Target, state: _State,
-                     deliveries: Mapping[Platform, Delivery], instance: Instance
-                     ) -> list[CheckResult]:
+async def _installed(
+    context: Context,
+    target: Target,
+    state: _State,
+    deliveries: Mapping[Platform, Delivery],
+    instance: Instance,
+) -> list[CheckResult]:
     delivery = deliveries.get(instance.platform)
     if delivery is None:
         problem: str | None = unconfigured_problem(instance.platform)
     elif delivery.problem:
-        return await settle(target, target.region, {INSTALLED: delivery.problem}, instance.id,
-                            enforce=context.spec.enforce,
-                            apply=state.repair(instance.platform))
+        return await settle(
+            target,
+            target.region,
+            {INSTALLED: delivery.problem},
+            instance.id,
+            enforce=context.spec.enforce,
+            apply=state.repair(instance.platform),
+        )
     else:
         problem = run_problem(instance.id, delivery)
     # Nothing the operator can write repairs these: State Manager has yet to run, or the
     # spec has no configuration for the platform.
-    results = await settle(target, target.region, {INSTALLED: problem}, instance.id,
-                           enforce=context.spec.enforce, apply=None)
+    results = await settle(
+        target,
+        target.region,
+        {INSTALLED: problem},
+        instance.id,
+        enforce=context.spec.enforce,
+        apply=None,
+    )
     return [replace(result, action=Action.NONE) for result in results]
 
 
 def _targeted(*all_targets: Targets | None) -> frozenset[str] | None:
     """The instance ids that every association targeting by id targets; None if none does."""
-    by_id = [frozenset(dict(t)["InstanceIds"]) for t in all_targets
-             if t and "InstanceIds" in dict(t)]
+    by_id = [
+        frozenset(dict(t)["InstanceIds"]) for t in all_targets if t and "InstanceIds" in dict(t)
+    ]
     return frozenset.intersection(*by_id) if by_id else None
 
 

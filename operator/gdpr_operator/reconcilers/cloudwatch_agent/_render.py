@@ -73,8 +73,7 @@ def render_configs(
     for preset in (load_preset(name) for name in sorted(set(presets))):
         selection = selections[preset.platform]
         for log_file in preset.log_files:
-            selection.log_files.setdefault(_path_key(preset.platform, log_file.file_path),
-                                           log_file)
+            selection.log_files.setdefault(_path_key(preset.platform, log_file.file_path), log_file)
         for event_log in preset.windows_events:
             selection.windows_events.setdefault(event_log.event_name, event_log)
     replaced: set[tuple[Platform, str]] = set()
@@ -84,7 +83,8 @@ def render_configs(
         if (platform, key) not in replaced:
             replaced.add((platform, key))
             selections[platform].log_files[key] = LogFile(
-                custom.file_path, custom.log_group, custom.timestamp_format)
+                custom.file_path, custom.log_group, custom.timestamp_format
+            )
     return {
         platform: _config(platform, selection, group_prefix, retention_days)
         for platform, selection in selections.items()
@@ -123,21 +123,27 @@ def _config(
 
     collected: dict[str, Any] = {}
     if selection.log_files:
-        collected["files"] = {"collect_list": [
-            {**_file_source(log_file), **destination(log_file.log_group)}
-            for _, log_file in sorted(selection.log_files.items())
-        ]}
+        collected["files"] = {
+            "collect_list": [
+                {**_file_source(log_file), **destination(log_file.log_group)}
+                for _, log_file in sorted(selection.log_files.items())
+            ]
+        }
     if selection.windows_events:
-        collected["windows_events"] = {"collect_list": [
-            {**_event_source(event_log), **destination(event_log.log_group)}
-            for _, event_log in sorted(selection.windows_events.items())
-        ]}
+        collected["windows_events"] = {
+            "collect_list": [
+                {**_event_source(event_log), **destination(event_log.log_group)}
+                for _, event_log in sorted(selection.windows_events.items())
+            ]
+        }
     suffixes = {log_file.log_group for log_file in selection.log_files.values()} | {
-        event_log.log_group for event_log in selection.windows_events.values()}
+        event_log.log_group for event_log in selection.windows_events.values()
+    }
     return AgentConfig(
         platform=platform,
-        canonical_json=json.dumps({"logs": {"logs_collected": collected}},
-                                  sort_keys=True, separators=(",", ":")),
+        canonical_json=json.dumps(
+            {"logs": {"logs_collected": collected}}, sort_keys=True, separators=(",", ":")
+        ),
         log_group_names=tuple(sorted(f"{group_prefix}/{suffix}" for suffix in suffixes)),
     )
 

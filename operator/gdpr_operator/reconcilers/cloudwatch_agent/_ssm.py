@@ -59,8 +59,7 @@ class Association:
         return cls(
             name=reply.get("AssociationName", ""),
             document=reply["Name"],
-            parameters={key: tuple(values)
-                        for key, values in reply.get("Parameters", {}).items()},
+            parameters={key: tuple(values) for key, values in reply.get("Parameters", {}).items()},
             targets=normal_targets(reply.get("Targets", [])),
             id=reply["AssociationId"],
             version=str(reply.get("AssociationVersion", "")),
@@ -99,7 +98,7 @@ def _bounded(name: str) -> str:
     if len(name) <= _NAME_LIMIT:
         return name
     digest = hashlib.sha256(name.encode()).hexdigest()[:_HASH_LENGTH]
-    return f"{name[:_NAME_LIMIT - _HASH_LENGTH - 1]}-{digest}"
+    return f"{name[: _NAME_LIMIT - _HASH_LENGTH - 1]}-{digest}"
 
 
 def normal_targets(targets: Sequence[Mapping[str, Any]]) -> Targets:
@@ -112,8 +111,9 @@ def tag_targeted(selector: Mapping[str, str], *, platforms: int = 1) -> bool:
     return len(selector) == 1 and platforms == 1
 
 
-def targets(selector: Mapping[str, str], instance_ids: Sequence[str], tagged: bool
-            ) -> Targets | None:
+def targets(
+    selector: Mapping[str, str], instance_ids: Sequence[str], tagged: bool
+) -> Targets | None:
     """The association's targets; None when it would target nothing (no instance ids)."""
     if tagged:
         return tuple((f"tag:{key}", (value,)) for key, value in sorted(selector.items()))
@@ -124,16 +124,20 @@ def targets(selector: Mapping[str, str], instance_ids: Sequence[str], tagged: bo
 
 def install_association(owner: str, wanted_targets: Targets) -> Association:
     return Association(
-        name=install_name(owner), document=INSTALL_DOCUMENT, targets=wanted_targets,
+        name=install_name(owner),
+        document=INSTALL_DOCUMENT,
+        targets=wanted_targets,
         parameters={"action": ("Install",), "name": ("AmazonCloudWatchAgent",)},
     )
 
 
-def configure_association(owner: str, platform: Platform, version: int,
-                          wanted_targets: Targets) -> Association:
+def configure_association(
+    owner: str, platform: Platform, version: int, wanted_targets: Targets
+) -> Association:
     """Applies version `version` of the platform's parameter, and restarts the agent."""
     return Association(
-        name=configure_name(owner, platform), document=CONFIGURE_DOCUMENT,
+        name=configure_name(owner, platform),
+        document=CONFIGURE_DOCUMENT,
         targets=wanted_targets,
         parameters={
             "action": ("configure",),

@@ -14,8 +14,9 @@ DETECTOR_ENABLED = CheckInfo(
     scope=Scope.ACCOUNT_REGION,
     # Creating the first detector creates GuardDuty's service-linked role; the operator
     # tags what it creates (TagResource) and may delete only that (DeleteDetector).
-    iam_actions=_READ | _UPDATE | {"guardduty:CreateDetector", "guardduty:TagResource",
-                                   "guardduty:DeleteDetector"},
+    iam_actions=_READ
+    | _UPDATE
+    | {"guardduty:CreateDetector", "guardduty:TagResource", "guardduty:DeleteDetector"},
 )
 PUBLISHING_FREQUENCY = CheckInfo(
     id="guardduty.publishing_frequency",
@@ -33,12 +34,14 @@ FEATURES = CheckInfo(
 )
 ORGANIZATION_AUTO_ENABLE = CheckInfo(
     id="guardduty.organization_auto_enable",
-    summary=("Where the account is the GuardDuty delegated administrator, organisation members "
-             "are auto-enabled as the spec asks (NEW or ALL); checked only when it asks."),
+    summary=(
+        "Where the account is the GuardDuty delegated administrator, organisation members "
+        "are auto-enabled as the spec asks (NEW or ALL); checked only when it asks."
+    ),
     articles=("32(1)(b)", "33"),
     scope=Scope.ACCOUNT_REGION,
-    iam_actions=_READ | {"guardduty:DescribeOrganizationConfiguration",
-                         "guardduty:UpdateOrganizationConfiguration"},
+    iam_actions=_READ
+    | {"guardduty:DescribeOrganizationConfiguration", "guardduty:UpdateOrganizationConfiguration"},
 )
 CHECKS = (DETECTOR_ENABLED, PUBLISHING_FREQUENCY, FEATURES, ORGANIZATION_AUTO_ENABLE)
 

@@ -44,8 +44,10 @@ def frequency_problem(spec: GuardDutySpec, detector: Detector | None) -> str | N
         return "no detector to publish findings"
     if detector.frequency == spec.finding_publishing_frequency:
         return None
-    return (f"findings published every {detector.frequency or 'unknown'}, the spec asks for "
-            f"{spec.finding_publishing_frequency}")
+    return (
+        f"findings published every {detector.frequency or 'unknown'}, the spec asks for "
+        f"{spec.finding_publishing_frequency}"
+    )
 
 
 def missing_features(spec: GuardDutySpec, detector: Detector | None) -> list[str]:
@@ -58,8 +60,9 @@ def features_problem(spec: GuardDutySpec, detector: Detector | None) -> str | No
     return f"features not enabled: {', '.join(missing)}" if missing else None
 
 
-def repair(spec: GuardDutySpec, detector: Detector | None, tags: Mapping[str, str]
-           ) -> tuple[str, dict[str, Any]] | None:
+def repair(
+    spec: GuardDutySpec, detector: Detector | None, tags: Mapping[str, str]
+) -> tuple[str, dict[str, Any]] | None:
     """The single call (operation, parameters) that makes the region compliant, if any.
 
     Features are sent as the full list, those the spec does not mention at their current
@@ -73,23 +76,33 @@ def repair(spec: GuardDutySpec, detector: Detector | None, tags: Mapping[str, st
             "Features": requested,
             "Tags": dict(tags),
         }
-    if not (detector_problem(detector) or frequency_problem(spec, detector)
-            or features_problem(spec, detector)):
+    if not (
+        detector_problem(detector)
+        or frequency_problem(spec, detector)
+        or features_problem(spec, detector)
+    ):
         return None
-    params: dict[str, Any] = {"DetectorId": detector.id, "Enable": True,
-                              "FindingPublishingFrequency": spec.finding_publishing_frequency}
+    params: dict[str, Any] = {
+        "DetectorId": detector.id,
+        "Enable": True,
+        "FindingPublishingFrequency": spec.finding_publishing_frequency,
+    }
     if missing_features(spec, detector):
-        untouched = [{"Name": name, "Status": status}
-                     for name, status in sorted(detector.features.items())
-                     if name not in spec.features]
+        untouched = [
+            {"Name": name, "Status": status}
+            for name, status in sorted(detector.features.items())
+            if name not in spec.features
+        ]
         params["Features"] = requested + untouched
     return "update_detector", params
 
 
 # Organisations: the delegated administrator's member auto-enable setting.
 
-NOT_ADMINISTRATOR = ("not the GuardDuty delegated administrator: member auto-enable is set "
-                     "from the administrator account")
+NOT_ADMINISTRATOR = (
+    "not the GuardDuty delegated administrator: member auto-enable is set "
+    "from the administrator account"
+)
 NO_DETECTOR_FOR_ORGANIZATION = "no detector to set member auto-enable on"
 
 
@@ -117,8 +130,9 @@ def organization_problem(spec: GuardDutySpec, current: str | None) -> str | None
     return f"organisation members auto-enabled: {current}, the spec asks for {wanted}"
 
 
-def organization_repair(spec: GuardDutySpec, detector_id: str, current: str | None
-                        ) -> tuple[str, dict[str, Any]] | None:
+def organization_repair(
+    spec: GuardDutySpec, detector_id: str, current: str | None
+) -> tuple[str, dict[str, Any]] | None:
     """The call that sets member auto-enable, if one is needed and can help: none when
     converged, and none for a member account (only the administrator can set it)."""
     if current is None or organization_problem(spec, current) is None:

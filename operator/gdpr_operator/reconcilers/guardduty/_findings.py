@@ -28,10 +28,15 @@ def counts_by_band(count_by_severity: Mapping[str, int]) -> dict[str, int]:
 
 async def count_findings(aws: Aws, target: Target, detector_id: str) -> list[FindingCount]:
     reply = await aws.call(
-        target, "guardduty", "get_findings_statistics",
-        DetectorId=detector_id, FindingStatisticTypes=["COUNT_BY_SEVERITY"],
+        target,
+        "guardduty",
+        "get_findings_statistics",
+        DetectorId=detector_id,
+        FindingStatisticTypes=["COUNT_BY_SEVERITY"],
         FindingCriteria=_UNARCHIVED,
     )
     bands = counts_by_band(reply.get("FindingStatistics", {}).get("CountBySeverity", {}))
-    return [FindingCount(target.account, target.region, severity, count)
-            for severity, count in bands.items()]
+    return [
+        FindingCount(target.account, target.region, severity, count)
+        for severity, count in bands.items()
+    ]

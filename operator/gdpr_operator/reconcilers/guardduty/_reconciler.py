@@ -56,9 +56,14 @@ class GuardDuty:
             operation, params = fix
             await context.aws.call(target, "guardduty", operation, **params)
 
-        results = await settle(target, target.region, problems,
-                               detector.id if detector else "",
-                               enforce=context.spec.enforce, apply=apply)
+        results = await settle(
+            target,
+            target.region,
+            problems,
+            detector.id if detector else "",
+            enforce=context.spec.enforce,
+            apply=apply,
+        )
         if detector is None and context.spec.enforce:
             detector = await _observe(context.aws, target)  # the one just created
             if detector is not None:  # results are about it from now on
@@ -76,31 +81,46 @@ class GuardDuty:
         return ComponentReport(released=[f"GuardDuty detector {detector.id} in {target}"])
 
 
-async def _organization(context: Context, target: Target, detector: Detector | None
-                        ) -> CheckResult:
+async def _organization(context: Context, target: Target, detector: Detector | None) -> CheckResult:
     """guardduty.organization_auto_enable: one read (and, to repair, one write)."""
     enforce = context.spec.enforce
     if detector is None:  # Observe, or Enforce whose CreateDetector failed
         return CheckResult(
-            ORGANIZATION_AUTO_ENABLE.id, target.account, target.region, "", False,
+            ORGANIZATION_AUTO_ENABLE.id,
+            target.account,
+            target.region,
+            "",
+            False,
             NO_DETECTOR_FOR_ORGANIZATION,
-            Action.FAILED if enforce else Action.WOULD_REMEDIATE)
+            Action.FAILED if enforce else Action.WOULD_REMEDIATE,
+        )
     current = await _auto_enable(context.aws, target, detector.id)
     wanted = context.spec.guard_duty
     fix = organization_repair(wanted, detector.id, current)
     if current is None:  # a member account: nothing this account can write fixes it
-        return CheckResult(ORGANIZATION_AUTO_ENABLE.id, target.account, target.region,
-                           detector.id, False, organization_problem(wanted, current) or "",
-                           Action.NONE)
+        return CheckResult(
+            ORGANIZATION_AUTO_ENABLE.id,
+            target.account,
+            target.region,
+            detector.id,
+            False,
+            organization_problem(wanted, current) or "",
+            Action.NONE,
+        )
 
     async def apply() -> None:
         assert fix is not None  # settle applies only when the check failed
         operation, params = fix
         await context.aws.call(target, "guardduty", operation, **params)
 
-    (result,) = await settle(target, target.region,
-                             {ORGANIZATION_AUTO_ENABLE: organization_problem(wanted, current)},
-                             detector.id, enforce=enforce, apply=apply)
+    (result,) = await settle(
+        target,
+        target.region,
+        {ORGANIZATION_AUTO_ENABLE: organization_problem(wanted, current)},
+        detector.id,
+        enforce=enforce,
+        apply=apply,
+    )
     return result
 
 
@@ -109,8 +129,9 @@ async def _auto_enable(aws: Aws, target: Target, detector_id: str) -> str | None
     delegated administrator (GuardDuty answers BadRequestException, which the aws layer
     classifies as PermanentAwsError, code BadRequestException)."""
     try:
-        reply = await aws.call(target, "guardduty", "describe_organization_configuration",
-                               DetectorId=detector_id)
+        reply = await aws.call(
+            target, "guardduty", "describe_organization_configuration", DetectorId=detector_id
+        )
     except PermanentAwsError as error:
         if error.code == "BadRequestException":
             return None

@@ -79,12 +79,12 @@ def profile_problem(spec: InstancesSpec, profile: Profile | None) -> str | None:
         return None
     if not profile.roles:
         return f"instance profile {profile.name} holds no role"
-    return f"instance profile {profile.name} holds {', '.join(profile.roles)}, " \
-           f"not {spec.role_name}"
+    return f"instance profile {profile.name} holds {', '.join(profile.roles)}, not {spec.role_name}"
 
 
-def repair(spec: InstancesSpec, role: Role | None, profile: Profile | None,
-           tags: Mapping[str, str]) -> list[IamCall]:
+def repair(
+    spec: InstancesSpec, role: Role | None, profile: Profile | None, tags: Mapping[str, str]
+) -> list[IamCall]:
     """The IAM calls, in order, that make the role and its profile compliant (none if they are).
 
     What the operator creates carries `tags`; what it finds it repairs in place, untagged.
@@ -94,21 +94,35 @@ def repair(spec: InstancesSpec, role: Role | None, profile: Profile | None,
     trust = json.dumps(EC2_TRUST_POLICY)
     calls: list[IamCall] = []
     if role is None:
-        calls.append(("create_role", {
-            "RoleName": name, "AssumeRolePolicyDocument": trust, "Tags": tag_list,
-            "Description": "CloudWatch agent and SSM on EC2 instances (gdpr-operator)"}))
+        calls.append(
+            (
+                "create_role",
+                {
+                    "RoleName": name,
+                    "AssumeRolePolicyDocument": trust,
+                    "Tags": tag_list,
+                    "Description": "CloudWatch agent and SSM on EC2 instances (gdpr-operator)",
+                },
+            )
+        )
     elif not trusts_ec2(role):
         calls.append(("update_assume_role_policy", {"RoleName": name, "PolicyDocument": trust}))
-    calls += [("attach_role_policy", {"RoleName": name, "PolicyArn": arn})
-              for arn in missing_policies(spec, role)]
+    calls += [
+        ("attach_role_policy", {"RoleName": name, "PolicyArn": arn})
+        for arn in missing_policies(spec, role)
+    ]
     if profile is None:
         calls.append(("create_instance_profile", {"InstanceProfileName": name, "Tags": tag_list}))
     held = profile.roles if profile else ()
-    calls += [("remove_role_from_instance_profile",
-               {"InstanceProfileName": name, "RoleName": other}) for other in held if other != name]
+    calls += [
+        ("remove_role_from_instance_profile", {"InstanceProfileName": name, "RoleName": other})
+        for other in held
+        if other != name
+    ]
     if name not in held:
-        calls.append(("add_role_to_instance_profile", {"InstanceProfileName": name,
-                                                       "RoleName": name}))
+        calls.append(
+            ("add_role_to_instance_profile", {"InstanceProfileName": name, "RoleName": name})
+        )
     return calls
 
 

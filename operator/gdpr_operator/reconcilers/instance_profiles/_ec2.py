@@ -16,13 +16,18 @@ CURRENT_ASSOCIATION_STATES = ("associating", "associated", "disassociating")
 async def current_associations(aws: Aws, target: Target) -> dict[str, Association]:
     """Instance id -> its profile association (pending ones included) in the region."""
     return {
-        item["InstanceId"]: Association(item["AssociationId"],
-                                        item.get("IamInstanceProfile", {}).get("Arn", ""),
-                                        item.get("State", ""))
+        item["InstanceId"]: Association(
+            item["AssociationId"],
+            item.get("IamInstanceProfile", {}).get("Arn", ""),
+            item.get("State", ""),
+        )
         async for page in aws.paginate(
-            target, "ec2", "describe_iam_instance_profile_associations",
+            target,
+            "ec2",
+            "describe_iam_instance_profile_associations",
             Filters=[{"Name": "state", "Values": list(CURRENT_ASSOCIATION_STATES)}],
-            PaginationConfig={"PageSize": ASSOCIATIONS_PAGE})
+            PaginationConfig={"PageSize": ASSOCIATIONS_PAGE},
+        )
         for item in page.get("IamInstanceProfileAssociations", [])
     }
 
@@ -31,13 +36,19 @@ async def online_in_ssm(aws: Aws, target: Target, tags: Mapping[str, str]) -> fr
     """Ids of the selected instances Systems Manager sees online: one filtered listing."""
     filters = [{"Key": f"tag:{key}", "Values": [value]} for key, value in tags.items()]
     filters.append({"Key": "PingStatus", "Values": ["Online"]})
-    return frozenset({
-        item["InstanceId"]
-        async for page in aws.paginate(target, "ssm", "describe_instance_information",
-                                       Filters=filters,
-                                       PaginationConfig={"PageSize": INSTANCE_INFORMATION_PAGE})
-        for item in page.get("InstanceInformationList", [])
-    })
+    return frozenset(
+        {
+            item["InstanceId"]
+            async for page in aws.paginate(
+                target,
+                "ssm",
+                "describe_instance_information",
+                Filters=filters,
+                PaginationConfig={"PageSize": INSTANCE_INFORMATION_PAGE},
+            )
+            for item in page.get("InstanceInformationList", [])
+        }
+    )
 
 
 def profile_name(arn: str) -> str:

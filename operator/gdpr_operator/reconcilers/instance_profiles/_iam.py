@@ -28,33 +28,44 @@ async def read_role(aws: Aws, target: Target, name: str) -> Role | None:
         role = (await aws.call(iam_target(target), "iam", "get_role", RoleName=name))["Role"]
     except NotFoundError:
         return None
-    return Role(name=name, trust=role.get("AssumeRolePolicyDocument", {}),
-                policies=await read_attached_policies(aws, target, name),
-                tags=_tags(role.get("Tags", [])))
+    return Role(
+        name=name,
+        trust=role.get("AssumeRolePolicyDocument", {}),
+        policies=await read_attached_policies(aws, target, name),
+        tags=_tags(role.get("Tags", [])),
+    )
 
 
 async def read_attached_policies(aws: Aws, target: Target, role: str) -> frozenset[str]:
     """The role's managed policy ARNs; empty when the role does not exist."""
     try:
-        return frozenset([
-            policy["PolicyArn"]
-            async for page in aws.paginate(iam_target(target), "iam",
-                                           "list_attached_role_policies", RoleName=role)
-            for policy in page.get("AttachedPolicies", [])])
+        return frozenset(
+            [
+                policy["PolicyArn"]
+                async for page in aws.paginate(
+                    iam_target(target), "iam", "list_attached_role_policies", RoleName=role
+                )
+                for policy in page.get("AttachedPolicies", [])
+            ]
+        )
     except NotFoundError:
         return frozenset()
 
 
 async def read_profile(aws: Aws, target: Target, name: str) -> Profile | None:
     try:
-        reply = await aws.call(iam_target(target), "iam", "get_instance_profile",
-                               InstanceProfileName=name)
+        reply = await aws.call(
+            iam_target(target), "iam", "get_instance_profile", InstanceProfileName=name
+        )
     except NotFoundError:
         return None
     profile = reply["InstanceProfile"]
-    return Profile(name=name, arn=profile["Arn"],
-                   roles=tuple(role["RoleName"] for role in profile.get("Roles", [])),
-                   tags=_tags(profile.get("Tags", [])))
+    return Profile(
+        name=name,
+        arn=profile["Arn"],
+        roles=tuple(role["RoleName"] for role in profile.get("Roles", [])),
+        tags=_tags(profile.get("Tags", [])),
+    )
 
 
 def _profile_key(target: Target, name: str) -> Hashable:
@@ -66,17 +77,20 @@ def _policies_key(target: Target, role: str) -> Hashable:
 
 
 async def shared_profile(context: Context, target: Target, name: str) -> Profile | None:
-    return await context.reads.once(_profile_key(target, name),
-                                    lambda: read_profile(context.aws, target, name))
+    return await context.reads.once(
+        _profile_key(target, name), lambda: read_profile(context.aws, target, name)
+    )
 
 
 async def shared_policies(context: Context, target: Target, role: str) -> frozenset[str]:
-    return await context.reads.once(_policies_key(target, role),
-                                    lambda: read_attached_policies(context.aws, target, role))
+    return await context.reads.once(
+        _policies_key(target, role), lambda: read_attached_policies(context.aws, target, role)
+    )
 
 
-async def share_unchanged(context: Context, target: Target, role: Role | None,
-                          profile: Profile | None) -> None:
+async def share_unchanged(
+    context: Context, target: Target, role: Role | None, profile: Profile | None
+) -> None:
     """Let the regional components use what the account component read, unchanged since."""
     if profile is not None:
         await context.reads.once(_profile_key(target, profile.name), lambda: _known(profile))
@@ -96,5 +110,7 @@ async def attach_once(context: Context, target: Target, role: str, policy_arn: s
     """Attach a policy to a role once per pass, however many instances and regions need it."""
     await context.reads.once(
         ("iam.attach_role_policy", target.account_id, role, policy_arn),
-        lambda: context.aws.call(iam_target(target), "iam", "attach_role_policy",
-                                 RoleName=role, PolicyArn=policy_arn))
+        lambda: context.aws.call(
+            iam_target(target), "iam", "attach_role_policy", RoleName=role, PolicyArn=policy_arn
+        ),
+    )

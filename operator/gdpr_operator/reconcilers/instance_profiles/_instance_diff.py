@@ -95,8 +95,10 @@ def permissions_problem(instance: Instance) -> str | None:
     lacking = lacking_policies(profile)
     if not lacking:
         return None
-    return (f"role {profile.role} (instance profile {profile.name}) lacks "
-            f"{', '.join(policy_names(lacking))}")
+    return (
+        f"role {profile.role} (instance profile {profile.name}) lacks "
+        f"{', '.join(policy_names(lacking))}"
+    )
 
 
 def repair(instance: Instance, ours: str, when_other: OtherProfilePolicy) -> Repair | None:
@@ -121,5 +123,7 @@ def repair(instance: Instance, ours: str, when_other: OtherProfilePolicy) -> Rep
 def ssm_problem(instance_id: str, online: frozenset[str]) -> str | None:
     if instance_id in online:
         return None
-    return "Systems Manager does not see the instance online (the agent registers once the " \
-           "instance's role allows it; that can take until the next resync)"
+    return (
+        "Systems Manager does not see the instance online (the agent registers once the "
+        "instance's role allows it; that can take until the next resync)"
+    )

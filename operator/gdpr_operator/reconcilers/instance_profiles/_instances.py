@@ -66,17 +66,21 @@ class InstanceProfiles:
 
     async def reconcile(self, context: Context, target: Target) -> ComponentReport:
         selector = instances_spec(context.spec).selector_tags
-        found = {instance.id: instance.profile_arn
-                 for instance in await selected_instances(context, target)}
+        found = {
+            instance.id: instance.profile_arn
+            for instance in await selected_instances(context, target)
+        }
         if not found:
             return ComponentReport()
         online, instances = await asyncio.gather(
-            online_in_ssm(context.aws, target, selector), _instances(context, target, found))
+            online_in_ssm(context.aws, target, selector), _instances(context, target, found)
+        )
         if not all(_compliant(instance) for instance in instances):
             associations = await current_associations(context.aws, target)
             instances = await _instances(context, target, found, associations)
         per_instance = await asyncio.gather(
-            *(_results(context, target, instance, online) for instance in instances))
+            *(_results(context, target, instance, online) for instance in instances)
+        )
         return ComponentReport(results=[result for results in per_instance for result in results])
 
     async def release(self, context: Context, target: Target) -> ComponentReport:
@@ -86,20 +90,32 @@ class InstanceProfiles:
         return ComponentReport()
 
 
-async def _instances(context: Context, target: Target, found: Mapping[str, str | None],
-                     associations: Mapping[str, Association] | None = None) -> list[Instance]:
+async def _instances(
+    context: Context,
+    target: Target,
+    found: Mapping[str, str | None],
+    associations: Mapping[str, Association] | None = None,
+) -> list[Instance]:
     """The instances with the profiles they hold: as DescribeInstances shows them, or, once
     associations are read, as those say (pending ones included)."""
     known = associations or {}
     if associations is not None:
-        found = {instance_id: known[instance_id].profile_arn if instance_id in known else None
-                 for instance_id in found}
+        found = {
+            instance_id: known[instance_id].profile_arn if instance_id in known else None
+            for instance_id in found
+        }
     names = sorted({profile_name(arn) for arn in found.values() if arn})
-    held = dict(zip(names, await asyncio.gather(
-        *(_held(context, target, name) for name in names)), strict=True))
-    return [Instance(instance_id, held[profile_name(arn)] if arn else None,
-                     known.get(instance_id))
-            for instance_id, arn in found.items()]
+    held = dict(
+        zip(
+            names,
+            await asyncio.gather(*(_held(context, target, name) for name in names)),
+            strict=True,
+        )
+    )
+    return [
+        Instance(instance_id, held[profile_name(arn)] if arn else None, known.get(instance_id))
+        for instance_id, arn in found.items()
+    ]
 
 
 async def _held(context: Context, target: Target, name: str) -> HeldProfile:
@@ -113,23 +129,32 @@ def _compliant(instance: Instance) -> bool:
     return attached_problem(instance) is None and permissions_problem(instance) is None
 
 
-async def _results(context: Context, target: Target, instance: Instance,
-                   online: frozenset[str]) -> list[CheckResult]:
+async def _results(
+    context: Context, target: Target, instance: Instance, online: frozenset[str]
+) -> list[CheckResult]:
     wanted = instances_spec(context.spec)
-    problems = {PROFILE_ATTACHED: attached_problem(instance),
-                AGENT_PERMISSIONS: permissions_problem(instance)}
+    problems = {
+        PROFILE_ATTACHED: attached_problem(instance),
+        AGENT_PERMISSIONS: permissions_problem(instance),
+    }
     observed = {SSM_MANAGED: ssm_problem(instance.id, online)}
     fix = repair(instance, wanted.role_name, wanted.when_other_profile_attached)
     if fix is None:
         return await _reported(target, {**problems, **observed}, instance.id)
-    repaired = await settle(target, target.region, problems, instance.id,
-                            enforce=context.spec.enforce,
-                            apply=lambda: _apply(context, target, fix))
+    repaired = await settle(
+        target,
+        target.region,
+        problems,
+        instance.id,
+        enforce=context.spec.enforce,
+        apply=lambda: _apply(context, target, fix),
+    )
     return repaired + await _reported(target, observed, instance.id)
 
 
-async def _reported(target: Target, problems: Mapping[CheckInfo, str | None], resource: str
-                    ) -> list[CheckResult]:
+async def _reported(
+    target: Target, problems: Mapping[CheckInfo, str | None], resource: str
+) -> list[CheckResult]:
     """Results of checks this component does not repair: action none in every mode."""
     results = await settle(target, target.region, problems, resource, enforce=False, apply=None)
     return [replace(result, action=Action.NONE) for result in results]
@@ -138,13 +163,21 @@ async def _reported(target: Target, problems: Mapping[CheckInfo, str | None], re
 async def _apply(context: Context, target: Target, fix: Repair) -> None:
     match fix:
         case Associate(instance_id, profile):
-            await context.aws.call(target, "ec2", "associate_iam_instance_profile",
-                                   InstanceId=instance_id, IamInstanceProfile={"Name": profile})
+            await context.aws.call(
+                target,
+                "ec2",
+                "associate_iam_instance_profile",
+                InstanceId=instance_id,
+                IamInstanceProfile={"Name": profile},
+            )
         case Replace(association_id, profile):
-            await context.aws.call(target, "ec2", "replace_iam_instance_profile_association",
-                                   AssociationId=association_id,
-                                   IamInstanceProfile={"Name": profile})
+            await context.aws.call(
+                target,
+                "ec2",
+                "replace_iam_instance_profile_association",
+                AssociationId=association_id,
+                IamInstanceProfile={"Name": profile},
+            )
         case AttachPolicies(role, policy_arns):
             # Shared by every instance holding the role, in every region: one call a policy.
-            await asyncio.gather(*(attach_once(context, target, role, arn)
-                                   for arn in policy_arns))
+            await asyncio.gather(*(attach_once(context, target, role, arn) for arn in policy_arns))

@@ -20,8 +20,13 @@ AGENT_POLICY_ARNS = (AGENT_POLICY_ARN, SSM_POLICY_ARN)
 
 EC2_TRUST_POLICY: Mapping[str, Any] = {
     "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
-                   "Action": "sts:AssumeRole"}],
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "ec2.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
 }
 """The agent role's trust: EC2 may assume it, so instances holding its profile get it."""
 
@@ -53,8 +58,10 @@ def normalised(document: str | Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(statements, Mapping):
         statements = [statements]
     normal = [_statement(statement) for statement in statements]
-    return {"Version": policy.get("Version", ""),
-            "Statement": sorted(normal, key=lambda s: json.dumps(s, sort_keys=True))}
+    return {
+        "Version": policy.get("Version", ""),
+        "Statement": sorted(normal, key=lambda s: json.dumps(s, sort_keys=True)),
+    }
 
 
 def same_policy(left: str | Mapping[str, Any], right: str | Mapping[str, Any]) -> bool:
@@ -74,9 +81,10 @@ def _statement(statement: Mapping[str, Any]) -> dict[str, Any]:
         elif key in _PRINCIPALS:
             normal[key] = _principal(value)
         elif key == "Condition":
-            normal[key] = {operator: {name: sorted(set(_as_list(values)))
-                                      for name, values in clauses.items()}
-                           for operator, clauses in value.items()}
+            normal[key] = {
+                operator: {name: sorted(set(_as_list(values))) for name, values in clauses.items()}
+                for operator, clauses in value.items()
+            }
         else:
             normal[key] = value
     return normal

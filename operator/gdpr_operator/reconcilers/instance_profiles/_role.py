@@ -41,25 +41,40 @@ class AgentRole:
 
     async def reconcile(self, context: Context, target: Target) -> ComponentReport:
         wanted = instances_spec(context.spec)
-        role, profile = await asyncio.gather(read_role(context.aws, target, wanted.role_name),
-                                             read_profile(context.aws, target, wanted.role_name))
-        problems = {AGENT_ROLE: role_problem(wanted, role),
-                    INSTANCE_PROFILE: profile_problem(wanted, profile)}
+        role, profile = await asyncio.gather(
+            read_role(context.aws, target, wanted.role_name),
+            read_profile(context.aws, target, wanted.role_name),
+        )
+        problems = {
+            AGENT_ROLE: role_problem(wanted, role),
+            INSTANCE_PROFILE: profile_problem(wanted, profile),
+        }
         calls = repair(wanted, role, profile, ownership_tags(context.owner))
 
         async def apply() -> None:
             for operation, params in calls:  # in order: the role before its profile
                 await context.aws.call(iam_target(target), "iam", operation, **params)
 
-        results = await settle(target, GLOBAL_REGION, problems, wanted.role_name,
-                               enforce=context.spec.enforce, apply=apply)
+        results = await settle(
+            target,
+            GLOBAL_REGION,
+            problems,
+            wanted.role_name,
+            enforce=context.spec.enforce,
+            apply=apply,
+        )
         if not (calls and context.spec.enforce):
             await share_unchanged(context, target, role, profile)
         existed = (role is not None, profile is not None)
         # A result names what exists: what was there, or what this pass created.
-        return ComponentReport(results=[
-            result if found or result.action is Action.REMEDIATED else replace(result, resource="")
-            for result, found in zip(results, existed, strict=True)])
+        return ComponentReport(
+            results=[
+                result
+                if found or result.action is Action.REMEDIATED
+                else replace(result, resource="")
+                for result, found in zip(results, existed, strict=True)
+            ]
+        )
 
     async def release(self, context: Context, target: Target) -> ComponentReport:
         return ComponentReport(released=await release_agent(context, target))

@@ -11,7 +11,7 @@ _CREATE = frozenset({"logs:DescribeLogGroups", "logs:CreateLogGroup", "logs:TagR
 RETENTION = CheckInfo(
     id="logs.retention",
     summary="The log group keeps events exactly as many days as the spec says; never-expire "
-            "is not compliant (storage limitation).",
+    "is not compliant (storage limitation).",
     articles=("5(1)(e)", "30"),
     scope=Scope.LOG_GROUP,
     iam_actions=_CREATE | {"logs:PutRetentionPolicy"},

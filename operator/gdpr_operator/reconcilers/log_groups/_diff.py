@@ -43,8 +43,10 @@ def retention_problem(days: int, group: LogGroup | None) -> str | None:
     if group is None:
         return "the log group does not exist"
     if group.retention_days is None:
-        return (f"events never expire; the spec keeps them {days} days "
-                "(storage limitation, Art. 5(1)(e))")
+        return (
+            f"events never expire; the spec keeps them {days} days "
+            "(storage limitation, Art. 5(1)(e))"
+        )
     if group.retention_days != days:
         return f"events kept {group.retention_days} days, the spec says {days}"
     return None
@@ -60,19 +62,25 @@ def encryption_problem(key: str, group: LogGroup | None) -> str | None:
     return None
 
 
-def repairs(name: str, logs: LogsSpec, group: LogGroup | None, tags: Mapping[str, str]
-            ) -> list[tuple[str, dict[str, Any]]]:
+def repairs(
+    name: str, logs: LogsSpec, group: LogGroup | None, tags: Mapping[str, str]
+) -> list[tuple[str, dict[str, Any]]]:
     """The calls (operation, parameters) that make the log group compliant, in order."""
     calls: list[tuple[str, dict[str, Any]]] = []
     key = logs.kms_key_arn
     if group is None:
-        calls.append(("create_log_group", {"logGroupName": name, "tags": dict(tags),
-                                           **({"kmsKeyId": key} if key else {})}))
+        calls.append(
+            (
+                "create_log_group",
+                {"logGroupName": name, "tags": dict(tags), **({"kmsKeyId": key} if key else {})},
+            )
+        )
     elif key and encryption_problem(key, group):
         calls.append(("associate_kms_key", {"logGroupName": name, "kmsKeyId": key}))
     if retention_problem(logs.retention_days, group):
-        calls.append(("put_retention_policy", {"logGroupName": name,
-                                               "retentionInDays": logs.retention_days}))
+        calls.append(
+            ("put_retention_policy", {"logGroupName": name, "retentionInDays": logs.retention_days})
+        )
     return calls
 
 

@@ -11,14 +11,18 @@ from gdpr_operator.reconcilers.log_groups._diff import Arrivals, LogGroup
 
 async def read_log_groups(aws: Aws, target: Target, prefix: str) -> dict[str, LogGroup]:
     """Every log group whose name starts with `prefix`, by name."""
-    return {group["logGroupName"]: LogGroup.from_api(group)
-            async for page in aws.paginate(target, "logs", "describe_log_groups",
-                                           logGroupNamePrefix=prefix)
-            for group in page.get("logGroups", [])}
+    return {
+        group["logGroupName"]: LogGroup.from_api(group)
+        async for page in aws.paginate(
+            target, "logs", "describe_log_groups", logGroupNamePrefix=prefix
+        )
+        for group in page.get("logGroups", [])
+    }
 
 
-async def read_arrivals(aws: Aws, target: Target, log_group: str, wanted: Collection[str]
-                    ) -> Arrivals:
+async def read_arrivals(
+    aws: Aws, target: Target, log_group: str, wanted: Collection[str]
+) -> Arrivals:
     """When events last arrived in each stream of `log_group`, read until every `wanted`
     stream was seen. Streams come most recently written first, so an estate that ships its
     logs costs about a page per group, whatever streams of old instances it keeps.
@@ -27,9 +31,14 @@ async def read_arrivals(aws: Aws, target: Target, log_group: str, wanted: Collec
     hour late, which would fail a maximum age of minutes.
     """
     streams: dict[str, float | None] = {}
-    async for page in aws.paginate(target, "logs", "describe_log_streams",
-                                   logGroupName=log_group, orderBy="LastEventTime",
-                                   descending=True):
+    async for page in aws.paginate(
+        target,
+        "logs",
+        "describe_log_streams",
+        logGroupName=log_group,
+        orderBy="LastEventTime",
+        descending=True,
+    ):
         for stream in page.get("logStreams", []):
             last = stream.get("lastIngestionTime")
             streams[stream["logStreamName"]] = last / 1000 if last is not None else None

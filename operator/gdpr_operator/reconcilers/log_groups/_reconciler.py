@@ -54,25 +54,34 @@ class LogGroups:
         configs = configs_for(context.spec)
         # Which instance writes a stream (named after it) to which log group.
         writers: dict[str, list[Instance]] = {
-            name: [] for config in configs.values() for name in config.log_group_names}
+            name: [] for config in configs.values() for name in config.log_group_names
+        }
         for instance in await selected_instances(context, target):
             if instance.platform in configs:
                 for name in configs[instance.platform].log_group_names:
                     writers[name].append(instance)
         groups = await read_log_groups(context.aws, target, context.spec.logs.group_prefix)
-        settled = await asyncio.gather(*(_settings(context, target, name, groups.get(name))
-                                         for name in sorted(writers)))
+        settled = await asyncio.gather(
+            *(_settings(context, target, name, groups.get(name)) for name in sorted(writers))
+        )
         results = [result for group_results in settled for result in group_results]
-        reads = await asyncio.gather(*(
-            read_arrivals(context.aws, target, name, [i.id for i in instances])
-            for name, instances in sorted(writers.items()) if instances and name in groups))
+        reads = await asyncio.gather(
+            *(
+                read_arrivals(context.aws, target, name, [i.id for i in instances])
+                for name, instances in sorted(writers.items())
+                if instances and name in groups
+            )
+        )
         arrivals = {read.log_group: read for read in reads}
         now = self._clock()
         for name, instances in sorted(writers.items()):
-            results += _freshness(context, target, name, instances,
-                                  arrivals=arrivals.get(name), now=now)
-        ingestion = [LogIngestion(target.account, target.region, read.log_group,
-                                  read.last_seconds) for read in reads]
+            results += _freshness(
+                context, target, name, instances, arrivals=arrivals.get(name), now=now
+            )
+        ingestion = [
+            LogIngestion(target.account, target.region, read.log_group, read.last_seconds)
+            for read in reads
+        ]
         return ComponentReport(results=results, ingestion=ingestion)
 
     async def release(self, context: Context, target: Target) -> ComponentReport:
@@ -80,11 +89,13 @@ class LogGroups:
         return ComponentReport()
 
 
-async def _settings(context: Context, target: Target, name: str, group: LogGroup | None
-                    ) -> list[CheckResult]:
+async def _settings(
+    context: Context, target: Target, name: str, group: LogGroup | None
+) -> list[CheckResult]:
     logs = context.spec.logs
     problems: dict[CheckInfo, str | None] = {
-        RETENTION: retention_problem(logs.retention_days, group)}
+        RETENTION: retention_problem(logs.retention_days, group)
+    }
     if logs.kms_key_arn:
         problems[ENCRYPTION] = encryption_problem(logs.kms_key_arn, group)
     calls = repairs(name, logs, group, ownership_tags(context.owner))
@@ -93,22 +104,35 @@ async def _settings(context: Context, target: Target, name: str, group: LogGroup
         for operation, params in calls:
             await context.aws.call(target, "logs", operation, **params)
 
-    return await settle(target, target.region, problems, name,
-                        enforce=context.spec.enforce, apply=apply)
+    return await settle(
+        target, target.region, problems, name, enforce=context.spec.enforce, apply=apply
+    )
 
 
-def _freshness(context: Context, target: Target, name: str, instances: Sequence[Instance], *,
-               arrivals: Arrivals | None, now: float) -> list[CheckResult]:
+def _freshness(
+    context: Context,
+    target: Target,
+    name: str,
+    instances: Sequence[Instance],
+    *,
+    arrivals: Arrivals | None,
+    now: float,
+) -> list[CheckResult]:
     """One result per instance: nothing the operator writes makes events arrive (the other
     checks say why they do not), so the action is always none."""
     max_age = context.spec.logs.max_ingestion_age_seconds
     results = []
     for instance in instances:
-        compliant, reason = freshness(last_arrival(arrivals, instance.id), now=now,
-                                      max_age=max_age)
-        results.append(CheckResult(
-            check=INGESTION_FRESH.id, account=target.account, region=target.region,
-            resource=f"{name}/{instance.id}", compliant=compliant, reason=reason,
-            action=Action.NONE,
-        ))
+        compliant, reason = freshness(last_arrival(arrivals, instance.id), now=now, max_age=max_age)
+        results.append(
+            CheckResult(
+                check=INGESTION_FRESH.id,
+                account=target.account,
+                region=target.region,
+                resource=f"{name}/{instance.id}",
+                compliant=compliant,
+                reason=reason,
+                action=Action.NONE,
+            )
+        )
     return results
