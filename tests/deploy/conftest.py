@@ -1,4 +1,4 @@
-"""Fixtures for the delivery tests: the shared reference data, promtool, kubectl."""
+"""Fixtures for the delivery tests: the upstream reference data, promtool, kubectl."""
 
 from __future__ import annotations
 

@@ -29,7 +29,7 @@ def _reference_examples() -> list[Path]:
         path.parent
         for path in (reference_dir() / "argo-cd" / "health-examples").glob("*/health_test.yaml")
     )
-    assert examples, "no health_test.yaml under shared/reference/argo-cd/health-examples"
+    assert examples, "no health_test.yaml under tests/reference/argo-cd/health-examples"
     return examples
 
 

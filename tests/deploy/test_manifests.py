@@ -1,5 +1,5 @@
 """deploy/: the base, its components and the Argo CD example apply to a real API server
-(with the prometheus-operator and Argo CD CRDs from shared/reference installed first), and
+(with the prometheus-operator and Argo CD CRDs from tests/reference installed first), and
 the Deployment is locked down as the design requires."""
 
 from __future__ import annotations
