@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
-from _deploy import REPO, reference_dir
+from _deploy import reference_dir
+
+from fixtures.tools import pinned
 
 
 @pytest.fixture(scope="session")
@@ -16,27 +17,10 @@ def reference() -> Path:
 
 @pytest.fixture(scope="session")
 def promtool() -> Path:
-    """The pinned promtool, built once (scripts/build-promtool) and cached."""
-    built = subprocess.run(
-        [str(REPO / "scripts" / "build-promtool")],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=3600,
-    )
-    if built.returncode != 0:
-        pytest.fail(f"scripts/build-promtool failed:\n{built.stderr[-5000:]}")
-    return Path(built.stdout.strip().splitlines()[-1])
+    return pinned("promtool")
 
 
 @pytest.fixture(scope="session")
 def kubectl_binary() -> Path:
-    """The pinned kubectl (scripts/local-cluster build), for `kubectl kustomize`."""
-    built = subprocess.run(
-        [str(REPO / "scripts" / "local-cluster"), "build"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=3600,
-    )
-    return Path(built.stdout.strip().splitlines()[-1]) / "kubectl"
+    """The pinned kubectl, for `kubectl kustomize`."""
+    return pinned("kubectl")
