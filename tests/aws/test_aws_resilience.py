@@ -26,18 +26,49 @@ async def test_throttling_storm_is_bounded_then_converges(
     sandbox_url: str, sandbox: SandboxControl, demo_accounts: dict[str, AccountAccess]
 ) -> None:
     target = Target(demo_accounts["shop"], "eu-central-1")
-    sandbox.add_fault("guardduty", "throttle", operation="ListDetectors")
-    async with sandbox_layer(sandbox_url, max_attempts=3) as layer:
+    async with sandbox_layer(sandbox_url, throttle_patience=2.0) as layer:
+        await layer.call(target, "guardduty", "list_detectors")  # credentials and client
+        sandbox.add_fault("guardduty", "throttle", operation="ListDetectors")
+        sandbox.clear_calls()
+        started = time.monotonic()
         calls = [layer.call(target, "guardduty", "list_detectors") for _ in range(5)]
         outcomes = await asyncio.gather(*calls, return_exceptions=True)
+        elapsed = time.monotonic() - started
 
         assert all(isinstance(o, TemporaryAwsError) and o.reason == "Throttled" for o in outcomes)
-        # Each call gave up after max_attempts: the storm costs a bounded number of calls.
-        assert sandbox.call_count("guardduty", "ListDetectors") == 5 * 3
+        # Each call gave up once its patience ran out (past it by an attempt at most): the
+        # storm costs bounded time, and a bounded number of calls (backoff doubles from
+        # 250 ms: a handful each). Margins for a loaded machine.
+        assert 1.0 <= elapsed < 2.0 + 3.0
+        assert 5 * 2 <= sandbox.call_count("guardduty", "ListDetectors") <= 5 * 12
 
         sandbox.clear_faults()
         reply = await layer.call(target, "guardduty", "list_detectors")
         assert len(reply["DetectorIds"]) == 1
+
+
+async def test_half_of_the_calls_throttled_all_succeed(
+    layer: Aws, sandbox: SandboxControl, demo_accounts: dict[str, AccountAccess]
+) -> None:
+    targets = [Target(demo_accounts["prod"], region) for region in DEMO_REGIONS]
+    for service in ("guardduty", "ec2", "logs"):
+        sandbox.add_fault(service, "throttle", rate=0.5)
+
+    calls = [
+        layer.call(target, service, operation)
+        for target in targets
+        for service, operation in (
+            ("guardduty", "list_detectors"),
+            ("ec2", "describe_instances"),
+            ("logs", "describe_log_groups"),
+        )
+        for _ in range(8)
+    ]
+    await asyncio.gather(*calls)
+
+    # 72 calls: four attempts each would have left about 4 of them failing (1 in 16).
+    refused = sum(sandbox.call_count(s) for s in ("guardduty", "ec2", "logs")) - len(calls)
+    assert refused >= len(calls) // 4  # throttled, then retried
 
 
 async def test_passing_throttling_is_absorbed_by_retries(

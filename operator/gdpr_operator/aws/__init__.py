@@ -33,8 +33,12 @@ the caller read from the account's Secret), refreshed before expiry. `AWS_ENDPOI
 Resources: clients are cached per (account, region, service) in an LRU bounded by
 `AwsSettings.client_capacity`, on botocore sessions sharing one loader. Calls run in a
 dedicated thread pool, never on the event loop, under a global limit and one per
-(account, service). botocore's standard retry mode retries throttling and 5xx with jittered
-backoff, `max_attempts` times at most, with short connect/read timeouts.
+(account, service), with short connect/read timeouts.
+
+Retries (`_retries`): the layer's, not botocore's. 5xx and unreachable endpoints get
+`max_attempts` attempts; throttling is retried for `throttle_patience` seconds from the
+call's first attempt. Each page of a pagination is a call of its own (`_pages`), so a page
+is retried without starting the pagination over.
 
 Errors: every failure is an `AwsError` with a CamelCase `reason` and a human message:
 `TemporaryAwsError` (throttled, 5xx, unreachable, timeout: retry later), `AccessDeniedError`

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import random
+import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
@@ -11,8 +13,10 @@ from typing import Any, TypeVar
 from . import _regions
 from ._clients import ClientCache
 from ._concurrency import Limits
-from ._errors import classify, credentials_expired
+from ._errors import AwsError, classify, credentials_expired
 from ._iam_actions import iam_action, iam_action_for
+from ._pages import paging
+from ._retries import RetryPolicy
 from ._sessions import Sessions
 from ._targets import AccountAccess, AwsSettings, Target
 
@@ -25,6 +29,14 @@ CallObserver = Callable[[str, str, str], None]
 LAYER_IAM_ACTIONS = frozenset({"sts:AssumeRole", "ec2:DescribeRegions"})
 """The IAM actions the layer calls on its own, whatever the reconcilers: AssumeRole for an
 account's credentials, DescribeRegions for the regions of ["*"]."""
+
+
+class _Repeating(threading.local):
+    call = False
+    """Set while a worker thread makes another attempt at a call observers were told of."""
+
+
+_repeating = _Repeating()
 
 
 class Aws:
@@ -42,6 +54,7 @@ class Aws:
         self._limits = Limits(
             self.settings.max_concurrency, self.settings.per_account_service_concurrency
         )
+        self._retries = RetryPolicy(self.settings.max_attempts, self.settings.throttle_patience)
         self._executor = ThreadPoolExecutor(
             max_workers=self.settings.max_concurrency, thread_name_prefix="gdpr-aws"
         )
@@ -53,28 +66,21 @@ class Aws:
         Raises an AwsError subclass (see the module docstring) when the call fails.
         """
         return await self._run(
-            target,
-            service,
-            operation,
-            lambda client: getattr(client, operation)(**params),
-            retry_expired=True,
+            target, service, operation, lambda client: getattr(client, operation)(**params)
         )
 
     async def paginate(
         self, target: Target, service: str, operation: str, **params: Any
     ) -> AsyncIterator[Any]:
-        """Pages of a paginated operation, fetched one by one as they are consumed."""
-        pages = await self._run(
-            target,
-            service,
-            operation,
-            lambda client: iter(client.get_paginator(operation).paginate(**params)),
-        )
-        while True:
-            page = await self._run(target, service, operation, lambda _: next(pages, None))
-            if page is None:
-                return
+        """Pages of a paginated operation, fetched one by one as they are consumed; each
+        page is a call of its own, retried on its own. `PaginationConfig` may set
+        `PageSize`."""
+        pages = paging(service, operation)
+        request: dict[str, Any] | None = pages.first(params)
+        while request is not None:
+            page = await self.call(target, service, operation, **request)
             yield page
+            request = pages.next(request, page)
 
     async def regions(self, access: AccountAccess, requested: Sequence[str]) -> list[str]:
         """`requested`, or when it holds "*", every region enabled for the account."""
@@ -114,7 +120,11 @@ class Aws:
         self.close()
 
     def _observed(self, operation: Any) -> None:
-        """Sessions' hook, with botocore's OperationModel of each call."""
+        """Sessions' hook, with botocore's OperationModel of each call (every attempt of a
+        layer's call: observers hear of its first only)."""
+        if _repeating.call:
+            _repeating.call = False  # the call's own; an AssumeRole it needs comes next
+            return
         if self._observers:
             service_model, name = operation.service_model, operation.name
             action = iam_action_for(service_model, name)
@@ -122,36 +132,48 @@ class Aws:
                 observer(service_model.service_name, name, action)
 
     async def _run(
-        self,
-        target: Target,
-        service: str,
-        operation: str,
-        use: Callable[[Any], T],
-        retry_expired: bool = False,
+        self, target: Target, service: str, operation: str, use: Callable[[Any], T]
     ) -> T:
-        """`use` a client of `target`'s `service` in a worker thread, within limits.
-
-        Temporary credentials can expire before botocore expects (a skewed clock, a revoked
-        session): the account's role is then assumed anew, and `use` tried once more when
-        `retry_expired` (not for a page of a pagination under way, which cannot restart).
-        """
-
-        def in_thread() -> T:
-            clients = self._clients
+        """`use` a client of `target`'s `service` in a worker thread, within limits, tried
+        again as `_retries` says; between attempts the call holds no thread and no slot."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        attempt = 1
+        while True:
             try:
-                client = clients.get(target.access, target.region, service)
-                try:
-                    return use(client)
-                except Exception as exc:
-                    if not credentials_expired(exc):
-                        raise
-                    clients.forget(target.access, stale=client)
-                    if not retry_expired:
-                        raise
-                return use(clients.get(target.access, target.region, service))
-            except Exception as exc:
-                action = iam_action(service, operation)
-                raise classify(exc, service=service, operation=operation, action=action) from exc
+                async with self._limits.slot(target.account, service):
+                    return await loop.run_in_executor(
+                        self._executor, self._attempt, target, service, operation, use, attempt
+                    )
+            except AwsError as error:
+                wait = self._retries.delay(
+                    error, attempt=attempt, elapsed=loop.time() - started, draw=random.random
+                )
+                if wait is None:
+                    raise
+            await asyncio.sleep(wait)
+            attempt += 1
 
-        async with self._limits.slot(target.account, service):
-            return await asyncio.get_running_loop().run_in_executor(self._executor, in_thread)
+    def _attempt(
+        self, target: Target, service: str, operation: str, use: Callable[[Any], T], attempt: int
+    ) -> T:
+        """One attempt, in a worker thread. Temporary credentials can expire before botocore
+        expects (a skewed clock, a revoked session): the account's role is then assumed anew
+        and `use` tried once more at once."""
+        clients = self._clients
+        _repeating.call = attempt > 1
+        try:
+            client = clients.get(target.access, target.region, service)
+            try:
+                return use(client)
+            except Exception as exc:
+                if not credentials_expired(exc):
+                    raise
+                clients.forget(target.access, stale=client)
+            _repeating.call = True
+            return use(clients.get(target.access, target.region, service))
+        except Exception as exc:
+            action = iam_action(service, operation)
+            raise classify(exc, service=service, operation=operation, action=action) from exc
+        finally:
+            _repeating.call = False

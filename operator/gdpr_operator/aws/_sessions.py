@@ -33,7 +33,8 @@ class Sessions:
         # botocore sessions are not thread-safe; creating clients is serialised through this.
         self._lock = threading.Lock()
         self.config = Config(
-            retries={"mode": "standard", "total_max_attempts": settings.max_attempts},
+            # One attempt: the layer retries (see `_retries`).
+            retries={"mode": "standard", "total_max_attempts": 1},
             connect_timeout=settings.connect_timeout,
             read_timeout=settings.read_timeout,
             max_pool_connections=settings.per_account_service_concurrency,

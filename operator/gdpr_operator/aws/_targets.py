@@ -70,7 +70,11 @@ class AwsSettings:
     reference cycles until the collector's next full pass, which costs peak RSS (compare
     sizes with bench/scale_sweep.py --max-clients)."""
     max_attempts: int = 4
-    """Attempts per call, first one included (botocore standard retry mode)."""
+    """Attempts at a call that fails on AWS's side or cannot reach it, the first one
+    included (see `_retries`)."""
+    throttle_patience: float = 60.0
+    """Seconds from a call's first attempt within which a throttled call is tried again
+    (see `_retries`); past them it fails `Throttled`. Less than a pass gives one target."""
     connect_timeout: float = 3.0
     read_timeout: float = 15.0
     endpoint_url: str | None = None

@@ -63,6 +63,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="how long one AWS request may take to answer before it is retried (default: 15)",
     )
+    run.add_argument(
+        "--aws-throttle-patience",
+        type=_positive_seconds,
+        metavar="SECONDS",
+        help="how long a throttled AWS call is tried again before it fails (default: 60)",
+    )
     for name, verb in (
         ("audit", "an observe-only pass: report, change nothing"),
         ("remediate", "an Enforce pass: repair what is not compliant"),
@@ -187,9 +193,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                 metrics_port=args.metrics_port,
                 liveness_endpoint=args.liveness,
                 leader_election=args.leader_election,
-                aws_settings=AwsSettings()
-                if args.aws_read_timeout is None
-                else AwsSettings(read_timeout=args.aws_read_timeout),
+                aws_settings=AwsSettings(
+                    **{
+                        setting: value
+                        for setting, value in (
+                            ("read_timeout", args.aws_read_timeout),
+                            ("throttle_patience", args.aws_throttle_patience),
+                        )
+                        if value is not None
+                    }
+                ),
             )
         )
     elif args.command in ("audit", "remediate"):
