@@ -1,4 +1,4 @@
-"""Fixtures for the delivery tests: the upstream reference data, promtool, kubectl."""
+"""Fixtures for the delivery tests: the upstream reference data, promtool, kubectl, helm."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from _deploy import reference_dir
+from _helm import Helm
 
 from fixtures.tools import pinned
 
@@ -24,3 +25,9 @@ def promtool() -> Path:
 def kubectl_binary() -> Path:
     """The pinned kubectl, for `kubectl kustomize`."""
     return pinned("kubectl")
+
+
+@pytest.fixture(scope="session")
+def helm(tmp_path_factory: pytest.TempPathFactory) -> Helm:
+    """The pinned helm, its folders in a temporary directory; no cluster."""
+    return Helm(pinned("helm"), tmp_path_factory.mktemp("helm"))

@@ -17,7 +17,7 @@ from typing import Any
 from _deploy import REPO, find, kustomize
 from _dockerfile import final_stage
 
-from fixtures.cluster import LOCAL_CLUSTER, Kubectl, free_port, wait_for
+from fixtures.cluster import Kubectl, free_port, service_account_identity, wait_for
 
 PORT_FLAGS = ("--metrics-port=", "--liveness=")
 
@@ -74,13 +74,7 @@ def test_image_command_serves_liveness_and_metrics(
         else arg
         for arg in argv
     ]
-    kubeconfig = subprocess.run(
-        [str(LOCAL_CLUSTER), "service-account-kubeconfig", namespace, service_account],
-        env=local_cluster_env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    identity = service_account_identity(installed, local_cluster_env, namespace, service_account)
     # The image's PATH puts its virtualenv first; here that is this test's virtualenv.
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     executable = shutil.which(argv[0], path=path)
@@ -88,7 +82,7 @@ def test_image_command_serves_liveness_and_metrics(
     assert Path(executable).parent == Path(sys.executable).parent
     env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
     env.update(
-        PATH=path, KUBECONFIG=kubeconfig, GDPR_OPERATOR_NAMESPACE=namespace
+        PATH=path, KUBECONFIG=str(identity.kubeconfig), GDPR_OPERATOR_NAMESPACE=namespace
     )  # the downward API's metadata.namespace
     log = tmp_path / "operator.log"
     with log.open("wb") as sink:

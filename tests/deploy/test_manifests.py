@@ -9,33 +9,21 @@ from typing import Any
 
 import pytest
 import yaml
-from _deploy import REPO, find, kustomize
+from _deploy import REPO, find, install_third_party_crds, kustomize
+from _helm import Helm, by_key, without_release_labels
 
 from fixtures.cluster import Kubectl
 
 DEPLOY = REPO / "deploy"
 KUSTOMIZATIONS = Path(__file__).parent / "kustomize"
+CANONICAL_REPOSITORY = "https://github.com/gdpr-operator/gdpr-operator.git"
 
 
 @pytest.fixture(scope="module")
 def cluster(installed: Kubectl, reference: Path) -> Kubectl:
     """The session's cluster with deploy/base applied (by `installed`) and the third-party
     CRDs that the components and the Argo CD example need."""
-    crds = [
-        *sorted((reference / "prometheus-operator").glob("*.yaml")),
-        reference / "argo-cd" / "application-crd.yaml",
-        reference / "argo-cd" / "appproject-crd.yaml",
-    ]
-    for crd in crds:  # server-side: these CRDs exceed client-side apply's annotation limit
-        installed.run("apply", "--server-side", "-f", str(crd))
-    for name in (
-        "servicemonitors.monitoring.coreos.com",
-        "prometheusrules.monitoring.coreos.com",
-        "applications.argoproj.io",
-        "appprojects.argoproj.io",
-    ):
-        installed.run("wait", "--for=condition=Established", "--timeout=60s", f"crd/{name}")
-    installed.run("create", "namespace", "argocd", check=False)
+    install_third_party_crds(installed, reference)
     return installed
 
 
@@ -79,7 +67,9 @@ def test_argocd_health_component_merges_into_argocd_cm(cluster: Kubectl) -> None
     assert data["timeout.reconciliation"] == "180s", "the merge dropped Argo CD's own settings"
 
 
-def test_argocd_example_applies_with_crds_in_an_earlier_wave(cluster: Kubectl) -> None:
+def test_argocd_example_applies_with_crds_in_an_earlier_wave(
+    cluster: Kubectl, helm: Helm, kubectl_binary: Path, tmp_path: Path
+) -> None:
     cluster.run("apply", "-f", str(DEPLOY / "argocd" / "root.yaml"))
     cluster.run("apply", "-k", str(DEPLOY / "argocd" / "apps"))
     root = cluster.get("application", "gdpr-operator-root", "argocd")
@@ -90,18 +80,26 @@ def test_argocd_example_applies_with_crds_in_an_earlier_wave(cluster: Kubectl) -
         return int(app["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"])
 
     assert wave(crds) < wave(operator)
+    for app in (root, crds, operator):
+        assert app["spec"]["source"]["repoURL"] == CANONICAL_REPOSITORY
     assert root["spec"]["source"]["path"] == "deploy/argocd/apps"
     assert crds["spec"]["source"]["path"] == "crds"
     assert not crds["spec"]["syncPolicy"]["automated"]["prune"], "never prune the CRDs"
     assert "finalizers" not in crds["metadata"], "deleting the Application must keep the CRDs"
-    # The operator's source is what tests/deploy/kustomize/with-monitoring builds and applies.
+    # The operator is the chart without its CRDs (wave -1 owns them), in gdpr-system, whose
+    # values render what tests/deploy/kustomize/with-monitoring builds and applies.
     source = operator["spec"]["source"]
-    base = REPO / source["path"]
-    components = {(base / c).resolve() for c in source["kustomize"]["components"]}
-    tested = yaml.safe_load((KUSTOMIZATIONS / "with-monitoring/kustomization.yaml").read_text())
-    here = KUSTOMIZATIONS / "with-monitoring"
-    assert components == {(here / c).resolve() for c in tested["components"]}
-    assert [(here / r).resolve() for r in tested["resources"]] == [base.resolve()]
+    assert source["path"] == "deploy/chart"
+    assert source["helm"]["skipCrds"] is True
+    assert source["helm"]["releaseName"] == "gdpr-operator"
+    assert operator["spec"]["destination"]["namespace"] == "gdpr-system"
+    assert "CreateNamespace=true" in operator["spec"]["syncPolicy"]["syncOptions"]
+    values = tmp_path / "values.yaml"
+    values.write_text(yaml.safe_dump(source["helm"]["valuesObject"]))
+    rendered = by_key([without_release_labels(o) for o in helm.objects("-f", str(values))])
+    tested = by_key(kustomize(kubectl_binary, KUSTOMIZATIONS / "with-monitoring"))
+    del tested["Namespace", "", "gdpr-system"]
+    assert rendered == tested
 
 
 def test_deployment_is_locked_down(kubectl_binary: Path) -> None:
