@@ -10,6 +10,8 @@ from typing import Any
 import yaml
 from _deploy import REPO
 
+from fixtures.tools import run_tool
+
 CHART = REPO / "deploy" / "chart"
 HELM_RELEASE_LABELS = ("helm.sh/chart", "app.kubernetes.io/managed-by")
 """The labels that describe a Helm release, which deploy/base leaves out."""
@@ -38,17 +40,7 @@ class Helm:
         }
         if self.kubeconfig is not None:
             env["KUBECONFIG"] = str(self.kubeconfig)
-        result = subprocess.run(
-            [str(self.binary), *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=120,
-            check=False,
-        )
-        if check and result.returncode != 0:
-            raise AssertionError(f"helm {' '.join(args)} failed:\n{result.stderr}")
-        return result
+        return run_tool([str(self.binary), *args], check=check, timeout=120, env=env)
 
     def template(self, *args: str, chart: Path = CHART) -> str:
         """`helm template gdpr-operator CHART -n gdpr-system ARGS`'s output."""
@@ -56,6 +48,11 @@ class Helm:
 
     def objects(self, *args: str, chart: Path = CHART) -> list[Object]:
         return [doc for doc in yaml.safe_load_all(self.template(*args, chart=chart)) if doc]
+
+
+def sets(*values: str) -> list[str]:
+    """`--set` arguments, one per NAME=VALUE."""
+    return [arg for value in values for arg in ("--set", value)]
 
 
 def key(obj: Object) -> tuple[str, str, str]:

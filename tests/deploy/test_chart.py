@@ -14,18 +14,15 @@ from typing import Any
 import pytest
 import yaml
 from _deploy import REPO, find, install_third_party_crds, kustomize
-from _helm import CHART, Helm, Object, by_key, without_release_labels
+from _helm import CHART, Helm, Object, by_key, sets, without_release_labels
 
 from fixtures.cluster import Kubectl, new_namespace
 
 KUSTOMIZATIONS = Path(__file__).parent / "kustomize"
-MONITORING = ("--set", "serviceMonitor.enabled=true", "--set", "prometheusRule.enabled=true")
+MONITORING = tuple(sets("serviceMonitor.enabled=true", "prometheusRule.enabled=true"))
 EVERYTHING = (
     *MONITORING,
-    "--set",
-    "grafanaDashboard.enabled=true",
-    "--set",
-    "argocdHealth.enabled=true",
+    *sets("grafanaDashboard.enabled=true", "argocdHealth.enabled=true"),
 )
 ROLE = "arn:aws:iam::111111111111:role/gdpr-operator"
 
@@ -100,24 +97,21 @@ def test_image_tag_defaults_to_the_app_version_and_a_digest_pins_it(helm: Helm) 
     repository = "ghcr.io/gdpr-operator/gdpr-operator"
     assert _container(helm.objects())["image"] == f"{repository}:{chart['appVersion']}"
     digest = "sha256:" + "ab" * 32
-    pinned = helm.objects("--set", "image.tag=1.2.3", "--set", f"image.digest={digest}")
+    pinned = helm.objects(*sets("image.tag=1.2.3", f"image.digest={digest}"))
     assert _container(pinned)["image"] == f"{repository}:1.2.3@{digest}"
-    mirrored = helm.objects("--set", "image.repository=registry.example/gdpr")
+    mirrored = helm.objects(*sets("image.repository=registry.example/gdpr"))
     assert _container(mirrored)["image"].startswith("registry.example/gdpr:")
 
 
 def test_values_reach_the_deployment(helm: Helm) -> None:
     objects = helm.objects(
-        "--set",
-        "replicas=2",
-        "--set",
-        "logFormat=text",
-        "--set",
-        "aws.region=eu-west-1",
-        "--set",
-        "resources.limits.memory=512Mi",
-        "--set",
-        "extraArgs={--aws-read-timeout=30}",
+        *sets(
+            "replicas=2",
+            "logFormat=text",
+            "aws.region=eu-west-1",
+            "resources.limits.memory=512Mi",
+            "extraArgs={--aws-read-timeout=30}",
+        ),
     )
     deployment = find(objects, "Deployment", "gdpr-operator")
     assert deployment["spec"]["replicas"] == 2
@@ -130,14 +124,14 @@ def test_values_reach_the_deployment(helm: Helm) -> None:
 
 
 def test_irsa_annotates_the_service_account(helm: Helm) -> None:
-    objects = helm.objects("--set", f"aws.irsa.roleArn={ROLE}")
+    objects = helm.objects(*sets(f"aws.irsa.roleArn={ROLE}"))
     annotations = find(objects, "ServiceAccount", "gdpr-operator")["metadata"]["annotations"]
     assert annotations == {"eks.amazonaws.com/role-arn": ROLE}
     assert "AWS_ROLE_ARN" not in _env(objects), "EKS injects it"
 
 
 def test_web_identity_projects_a_token_for_sts(helm: Helm) -> None:
-    objects = helm.objects("--set", f"aws.webIdentity.roleArn={ROLE}")
+    objects = helm.objects(*sets(f"aws.webIdentity.roleArn={ROLE}"))
     env = _env(objects)
     assert env["AWS_ROLE_ARN"] == ROLE
     pod = find(objects, "Deployment", "gdpr-operator")["spec"]["template"]["spec"]
@@ -151,7 +145,7 @@ def test_web_identity_projects_a_token_for_sts(helm: Helm) -> None:
 
 
 def test_pod_identity_changes_no_object_and_prints_the_association(helm: Helm) -> None:
-    assert helm.objects("--set", f"aws.podIdentity.roleArn={ROLE}") == helm.objects()
+    assert helm.objects(*sets(f"aws.podIdentity.roleArn={ROLE}")) == helm.objects()
     notes = helm.run(
         "install",
         "gdpr-operator",
@@ -159,8 +153,7 @@ def test_pod_identity_changes_no_object_and_prints_the_association(helm: Helm) -
         "-n",
         "gdpr-system",
         "--dry-run=client",
-        "--set",
-        f"aws.podIdentity.roleArn={ROLE}",
+        *sets(f"aws.podIdentity.roleArn={ROLE}"),
     ).stdout
     assert "aws eks create-pod-identity-association" in notes
     assert "--namespace gdpr-system --service-account gdpr-operator" in notes
@@ -168,7 +161,7 @@ def test_pod_identity_changes_no_object_and_prints_the_association(helm: Helm) -
 
 
 def test_namespace_value_moves_every_object_and_the_rbac_subjects(helm: Helm) -> None:
-    objects = helm.objects("--set", "namespace=compliance", *EVERYTHING)
+    objects = helm.objects(*sets("namespace=compliance"), *EVERYTHING)
     for obj in objects:
         if obj["kind"] in ("ClusterRole", "ClusterRoleBinding"):
             continue
@@ -189,12 +182,11 @@ def test_namespace_value_moves_every_object_and_the_rbac_subjects(helm: Helm) ->
 def test_selector_labels_for_kube_prometheus_stack(helm: Helm) -> None:
     objects = helm.objects(
         *MONITORING,
-        "--set",
-        "serviceMonitor.labels.release=kube-prometheus-stack",
-        "--set",
-        "prometheusRule.labels.release=kube-prometheus-stack",
-        "--set",
-        "commonLabels.team=security",
+        *sets(
+            "serviceMonitor.labels.release=kube-prometheus-stack",
+            "prometheusRule.labels.release=kube-prometheus-stack",
+            "commonLabels.team=security",
+        ),
     )
     for kind in ("ServiceMonitor", "PrometheusRule"):
         labels = find(objects, kind, "gdpr-operator")["metadata"]["labels"]
@@ -205,12 +197,11 @@ def test_selector_labels_for_kube_prometheus_stack(helm: Helm) -> None:
 
 def test_grafana_dashboard_configmap_follows_the_sidecar_convention(helm: Helm) -> None:
     objects = helm.objects(
-        "--set",
-        "grafanaDashboard.enabled=true",
-        "--set",
-        "grafanaDashboard.namespace=monitoring",
-        "--set",
-        "grafanaDashboard.annotations.grafana_folder=GDPR",
+        *sets(
+            "grafanaDashboard.enabled=true",
+            "grafanaDashboard.namespace=monitoring",
+            "grafanaDashboard.annotations.grafana_folder=GDPR",
+        ),
     )
     configmap = find(objects, "ConfigMap", "gdpr-operator-dashboard")
     assert configmap["metadata"]["namespace"] == "monitoring"
@@ -223,7 +214,7 @@ def test_grafana_dashboard_configmap_follows_the_sidecar_convention(helm: Helm) 
 def test_argocd_health_configmap_holds_what_the_component_merges(
     helm: Helm, kubectl_binary: Path
 ) -> None:
-    objects = helm.objects("--set", "argocdHealth.enabled=true")
+    objects = helm.objects(*sets("argocdHealth.enabled=true"))
     configmap = find(objects, "ConfigMap", "gdpr-operator-argocd-health")
     assert configmap["metadata"]["namespace"] == "argocd"
     merged = find(
@@ -238,7 +229,7 @@ def test_toggles_are_off_by_default(helm: Helm) -> None:
     kinds = {obj["kind"] for obj in helm.objects()}
     core = {"ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"}
     assert kinds == core | {"Deployment", "Service"}
-    without_tenant_roles = helm.objects("--set", "tenantRoles.enabled=false")
+    without_tenant_roles = helm.objects(*sets("tenantRoles.enabled=false"))
     names = {obj["metadata"]["name"] for obj in without_tenant_roles}
     assert not {"gdpr-operator-edit", "gdpr-operator-view"} & names
 
@@ -266,10 +257,7 @@ def test_two_aws_identities_are_refused(helm: Helm) -> None:
         "template",
         "gdpr-operator",
         str(CHART),
-        "--set",
-        f"aws.irsa.roleArn={ROLE}",
-        "--set",
-        f"aws.webIdentity.roleArn={ROLE}",
+        *sets(f"aws.irsa.roleArn={ROLE}", f"aws.webIdentity.roleArn={ROLE}"),
         check=False,
     )
     assert result.returncode != 0
@@ -287,12 +275,11 @@ def test_every_rendering_passes_server_side_dry_run(
     namespace = new_namespace(installed)
     rendered = helm.template(
         *EVERYTHING,
-        "--set",
-        f"namespace={namespace}",
-        "--set",
-        f"aws.webIdentity.roleArn={ROLE}",
-        "--set",
-        "grafanaDashboard.annotations.grafana_folder=GDPR",
+        *sets(
+            f"namespace={namespace}",
+            f"aws.webIdentity.roleArn={ROLE}",
+            "grafanaDashboard.annotations.grafana_folder=GDPR",
+        ),
     )
     applied = installed.run(
         "apply", "--dry-run=server", "--validate=strict", "-f", "-", stdin=rendered

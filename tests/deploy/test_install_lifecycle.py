@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import yaml
 from _deploy import install_third_party_crds
-from _helm import CHART, Helm
+from _helm import CHART, Helm, sets
 
 from gdpr_operator.aws import AccountAccess, Aws, Target
 from gdpr_operator.sandbox import SandboxControl
@@ -93,10 +93,6 @@ def cluster(
         yield Cluster(admin, env, helm.against(admin.kubeconfig))
 
 
-def _install_args(*values: str) -> list[str]:
-    return [arg for value in (*TOGGLES, *values) for arg in ("--set", value)]
-
-
 @pytest.fixture(scope="module")
 def release(cluster: Cluster) -> str:
     """`helm install` into a namespace it creates; its output (the release notes)."""
@@ -107,7 +103,7 @@ def release(cluster: Cluster) -> str:
         "-n",
         RELEASE_NAMESPACE,
         "--create-namespace",
-        *_install_args(),
+        *sets(*TOGGLES),
     )
     return installed.stdout
 
@@ -180,7 +176,8 @@ def test_upgrade_with_changed_values_updates_in_place(
         str(CHART),
         "-n",
         RELEASE_NAMESPACE,
-        *_install_args(
+        *sets(
+            *TOGGLES,
             "replicas=2",
             "logFormat=text",
             f"aws.irsa.roleArn={ROLE}",
