@@ -4,9 +4,10 @@
 _need=()
 # openssl makes the local cluster's certificates; lua5.1 runs the Argo CD health check tests;
 # Alertmanager receives the alerts of the Prometheus end-to-end tests (Debian's 0.25 serves:
-# API v2 and webhook receivers, and no build); flock serialises tool builds.
+# API v2 and webhook receivers, and no build); flock serialises tool builds; docker-registry
+# (the CNCF Distribution registry) is the OCI registry that the Helm tests push the chart to.
 for _tool in openssl:openssl curl:curl lua5.1:lua5.1 flock:util-linux \
-    prometheus-alertmanager:prometheus-alertmanager; do
+    prometheus-alertmanager:prometheus-alertmanager docker-registry:docker-registry; do
   command -v "${_tool%%:*}" >/dev/null || _need+=("${_tool#*:}")
 done
 python3 -c 'import venv, ensurepip' 2>/dev/null || _need+=(python3-venv)

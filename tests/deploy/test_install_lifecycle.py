@@ -1,7 +1,8 @@
 """Installing, upgrading and removing the operator as a platform engineer would, on a control
-plane of this module's own: the chart with `helm install`, `helm upgrade` (changed values,
-then a new chart version) and `helm uninstall`, then a kustomize overlay that moves the
-operator to another namespace. In both namespaces the operator runs under the token of the
+plane of this module's own: the chart packaged and pushed to an OCI registry (a local one,
+plain HTTP), then `helm install oci://...`, `helm upgrade` (changed values, then a new chart
+version and its CRDs) and `helm uninstall`, then a kustomize overlay that moves the operator
+to another namespace. In both namespaces the operator runs under the token of the
 ServiceAccount that the install created, and converges an estate reached with an ExternalId
 from a Secret in that namespace.
 
@@ -11,7 +12,9 @@ The tests run in file order: each picks up the cluster the previous one left.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +24,7 @@ import pytest
 import yaml
 from _deploy import install_third_party_crds
 from _helm import CHART, Helm, sets
+from _registry import running_registry
 
 from gdpr_operator.aws import AccountAccess, Aws, Target
 from gdpr_operator.sandbox import SandboxControl
@@ -38,6 +42,7 @@ from fixtures.operator import OperatorProcess, operator_process, running_operato
 pytestmark = pytest.mark.e2e
 
 KUSTOMIZATIONS = Path(__file__).parent / "kustomize"
+CHART_VERSION: str = yaml.safe_load((CHART / "Chart.yaml").read_text())["version"]
 RELEASE, RELEASE_NAMESPACE = "gdpr-operator", "compliance-helm"
 OVERLAY_NAMESPACE = "compliance"  # tests/deploy/kustomize/other-namespace
 TOGGLES = (
@@ -73,6 +78,32 @@ class Cluster:
     admin: Kubectl
     env: dict[str, str]
     helm: Helm
+    registry: str
+    """host:port of the OCI registry the charts are pushed to."""
+
+    def chart_ref(self) -> str:
+        return f"oci://{self.registry}/charts/gdpr-operator"
+
+    def publish(self, chart: Path, directory: Path) -> str:
+        """`helm package` and `helm push` (as the README's release steps); the version."""
+        version: str = yaml.safe_load((chart / "Chart.yaml").read_text())["version"]
+        self.helm.run("package", str(chart), "-d", str(directory))
+        archive = directory / f"gdpr-operator-{version}.tgz"
+        self.helm.run("push", str(archive), f"oci://{self.registry}/charts", "--plain-http")
+        return version
+
+    def helm_from_registry(self, command: str, version: str, *args: str) -> str:
+        """`helm COMMAND [RELEASE] oci://.../gdpr-operator --version VERSION ARGS`."""
+        release = [] if command == "show crds" else [RELEASE]
+        return self.helm.run(
+            *command.split(),
+            *release,
+            self.chart_ref(),
+            "--version",
+            version,
+            "--plain-http",
+            *args,
+        ).stdout
 
 
 @dataclass
@@ -85,27 +116,26 @@ class Estate:
 def cluster(
     tmp_path_factory: pytest.TempPathFactory, helm: Helm, reference: Path
 ) -> Iterator[Cluster]:
-    """A fresh control plane (no CRDs of ours yet), with the prometheus-operator's CRDs and
-    Argo CD's namespace."""
+    """A fresh control plane (no CRDs of ours yet) with the prometheus-operator's CRDs and
+    Argo CD's namespace and argocd-cm, and an OCI registry."""
     env = cluster_environment(tmp_path_factory.mktemp("install-cluster"))
-    with running_cluster(env) as admin:
+    with (
+        running_registry(tmp_path_factory.mktemp("registry")) as registry,
+        running_cluster(env) as admin,
+    ):
         install_third_party_crds(admin, reference)
-        yield Cluster(admin, env, helm.against(admin.kubeconfig))
+        admin.apply(KUSTOMIZATIONS / "argocd-install" / "argocd-cm.yaml")
+        yield Cluster(admin, env, helm.against(admin.kubeconfig), registry)
 
 
 @pytest.fixture(scope="module")
-def release(cluster: Cluster) -> str:
-    """`helm install` into a namespace it creates; its output (the release notes)."""
-    installed = cluster.helm.run(
-        "install",
-        RELEASE,
-        str(CHART),
-        "-n",
-        RELEASE_NAMESPACE,
-        "--create-namespace",
-        *sets(*TOGGLES),
+def release(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The chart published, then `helm install oci://...` into a namespace it creates; the
+    release notes it prints."""
+    assert cluster.publish(CHART, tmp_path_factory.mktemp("packages")) == CHART_VERSION
+    return cluster.helm_from_registry(
+        "install", CHART_VERSION, "-n", RELEASE_NAMESPACE, "--create-namespace", *sets(*TOGGLES)
     )
-    return installed.stdout
 
 
 @pytest.fixture(scope="module")
@@ -156,6 +186,30 @@ def test_install_creates_the_crds_and_every_object(cluster: Cluster, release: st
     assert f"runs in namespace {RELEASE_NAMESPACE}" in release
 
 
+def _command_after(notes: str, heading: str) -> str:
+    """The shell command the release notes print under the line starting with `heading`."""
+    lines = notes.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(heading)) + 1
+    end = next((i for i in range(start, len(lines)) if not lines[i].strip()), len(lines))
+    return "\n".join(lines[start:end])
+
+
+def test_the_notes_merge_the_argocd_health_checks_into_argocd_cm(
+    cluster: Cluster, release: str
+) -> None:
+    """The command the release notes print, run as printed: argocd-cm gains the chart's
+    health checks and keeps Argo CD's own settings."""
+    command = _command_after(release, "Argo CD health checks:")
+    path = f"{cluster.admin.binary.parent}{os.pathsep}{os.environ['PATH']}"
+    env = {**os.environ, "PATH": path, "KUBECONFIG": str(cluster.admin.kubeconfig)}
+    subprocess.run(["bash", "-euc", command], env=env, check=True, timeout=60)
+    data = cluster.admin.get("configmap", "argocd-cm", "argocd")["data"]
+    shipped = cluster.admin.get("configmap", "gdpr-operator-argocd-health", "argocd")["data"]
+    assert shipped
+    assert {k: data.get(k) for k in shipped} == shipped
+    assert data["timeout.reconciliation"] == "180s"
+
+
 def test_the_released_operator_converges_an_estate(
     cluster: Cluster, released_estate: Estate
 ) -> None:
@@ -170,10 +224,9 @@ def test_upgrade_with_changed_values_updates_in_place(
     cluster: Cluster, released_estate: Estate
 ) -> None:
     account_uid = _uid(cluster.admin, "serviceaccount", "gdpr-operator", RELEASE_NAMESPACE)
-    cluster.helm.run(
+    cluster.helm_from_registry(
         "upgrade",
-        RELEASE,
-        str(CHART),
+        CHART_VERSION,
         "-n",
         RELEASE_NAMESPACE,
         *sets(
@@ -209,7 +262,7 @@ def test_upgrade_with_changed_values_updates_in_place(
     wait_ready(cluster.admin, released_estate.namespace, "True", generation=2)
 
 
-def _bumped_chart(tmp_path: Path) -> tuple[Path, str]:
+def _bumped_chart(tmp_path: Path) -> Path:
     """A copy of the chart at the next patch version, whose GdprMonitoring CRD has one more
     printer column: a release whose CRDs changed."""
     chart = tmp_path / "gdpr-operator"
@@ -225,7 +278,7 @@ def _bumped_chart(tmp_path: Path) -> tuple[Path, str]:
             {"name": "Generation", "type": "integer", "jsonPath": ".metadata.generation"}
         )
     crd_path.write_text(yaml.safe_dump(crd))
-    return chart, meta["version"]
+    return chart
 
 
 def _printer_columns(admin: Kubectl) -> list[str]:
@@ -238,15 +291,15 @@ def _printer_columns(admin: Kubectl) -> list[str]:
 def test_upgrade_to_a_new_chart_version_and_its_crds(
     cluster: Cluster, released_estate: Estate, tmp_path: Path
 ) -> None:
-    """Helm never upgrades crds/: the README's step (`helm show crds | kubectl apply
-    --server-side --force-conflicts`) does, before `helm upgrade`."""
-    chart, version = _bumped_chart(tmp_path)
+    """The README's upgrade: the new version published; its CRDs applied first (Helm never
+    upgrades crds/), then `helm upgrade --reuse-values`."""
+    version = cluster.publish(_bumped_chart(tmp_path), tmp_path)
     deployment_uid = _uid(cluster.admin, "deployment", "gdpr-operator", RELEASE_NAMESPACE)
     assert "Generation" not in _printer_columns(cluster.admin)
 
-    crds = cluster.helm.run("show", "crds", str(chart)).stdout
+    crds = cluster.helm_from_registry("show crds", version)
     cluster.admin.run("apply", "--server-side", "--force-conflicts", "-f", "-", stdin=crds)
-    cluster.helm.run("upgrade", RELEASE, str(chart), "-n", RELEASE_NAMESPACE, "--reuse-values")
+    cluster.helm_from_registry("upgrade", version, "-n", RELEASE_NAMESPACE, "--reuse-values")
 
     listed = _release(cluster)
     assert (listed["revision"], listed["chart"]) == ("3", f"gdpr-operator-{version}")
