@@ -46,7 +46,7 @@ def test_chart_lints_strictly_with_every_toggle(helm: Helm) -> None:
 
 def test_generated_manifests_are_what_the_chart_renders() -> None:
     """deploy/base, the servicemonitor and prometheusrule components and the chart's copies
-    (crds/, files/) are what scripts/generate-manifests writes from their sources."""
+    (files/) are what scripts/generate-manifests writes from their sources."""
     checked = subprocess.run(
         [sys.executable, str(REPO / "scripts" / "generate-manifests"), "--check"],
         capture_output=True,
@@ -60,10 +60,19 @@ def test_generated_manifests_are_what_the_chart_renders() -> None:
     )
 
 
-def test_chart_crds_are_the_crds() -> None:
-    chart_crds = {path.name: path.read_bytes() for path in (CHART / "crds").glob("*.yaml")}
-    crds = {path.name: path.read_bytes() for path in (REPO / "crds").glob("*.yaml")}
-    assert chart_crds == crds
+def test_chart_crds_are_the_crds(helm: Helm, tmp_path: Path) -> None:
+    """The chart's crds/ is the repository's (a symbolic link), and the packaged chart holds
+    the same bytes."""
+    assert (CHART / "crds").resolve() == (REPO / "crds").resolve()
+    helm.run("package", str(CHART), "-d", str(tmp_path))
+    [archive] = tmp_path.glob("gdpr-operator-*.tgz")
+    with tarfile.open(archive) as tar:
+        packaged = {
+            Path(member.name).name: tar.extractfile(member).read()  # type: ignore[union-attr]
+            for member in tar.getmembers()
+            if member.name.startswith("gdpr-operator/crds/")
+        }
+    assert packaged == {crd.name: crd.read_bytes() for crd in (REPO / "crds").glob("*.yaml")}
 
 
 @pytest.mark.parametrize(
