@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from gdpr_operator.aws import AccessDeniedError, NotFoundError, TemporaryAwsError
+from gdpr_operator.aws import (
+    AccessDeniedError,
+    NotFoundError,
+    PermanentAwsError,
+    TemporaryAwsError,
+)
 from gdpr_operator.aws._retries import RetryPolicy
 
 POLICY = RetryPolicy(max_attempts=4, throttle_patience=60.0)
@@ -58,3 +63,20 @@ def test_jitter_scales_the_backoff() -> None:
 def test_other_errors_are_not_retried(error: Exception) -> None:
     assert isinstance(error, TemporaryAwsError | NotFoundError | AccessDeniedError)
     assert POLICY.delay(error, attempt=1, elapsed=0, draw=_top) is None
+
+
+def test_an_instance_profile_ec2_does_not_know_yet_is_waited_for() -> None:
+    unknown = PermanentAwsError(
+        "ec2:associate_iam_instance_profile rejected (InvalidParameterValue): Value (agent) for "
+        "parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name",
+        service="ec2",
+        operation="associate_iam_instance_profile",
+        code="InvalidParameterValue",
+    )
+    assert POLICY.delay(unknown, attempt=1, elapsed=0, draw=_top) == 0.5
+    assert POLICY.delay(unknown, attempt=9, elapsed=10, draw=_top) == 4.0
+    assert POLICY.delay(unknown, attempt=9, elapsed=29, draw=_top) is None  # 30 s at most
+    other = PermanentAwsError(
+        "x", service="ec2", operation="run_instances", code="InvalidParameterValue"
+    )
+    assert POLICY.delay(other, attempt=1, elapsed=0, draw=_top) is None

@@ -35,6 +35,10 @@ Resources: clients are cached per (account, region, service) in an LRU bounded b
 dedicated thread pool, never on the event loop, under a global limit and one per
 (account, service), with short connect/read timeouts.
 
+Rates (`_rates`): before each attempt a call takes a token of AWS's own request bucket for
+its account, region and API (`_buckets`: the sizes and refills AWS documents), waiting on
+the event loop when the bucket is spent, so that a pass goes at the rate AWS allows.
+
 Retries (`_retries`): the layer's, not botocore's. 5xx and unreachable endpoints get
 `max_attempts` attempts; throttling is retried for `throttle_patience` seconds from the
 call's first attempt. Each page of a pagination is a call of its own (`_pages`), so a page
@@ -53,6 +57,7 @@ the ones the layer calls on its own (AssumeRole, DescribeRegions); `Aws.observe_
 tells `observer` (service, operation, IAM action) of every call a layer makes.
 """
 
+from ._buckets import Bucket, TokenBucket, bucket_for
 from ._concurrency import Outcome, gather_outcomes
 from ._errors import (
     AccessDeniedError,
@@ -76,12 +81,15 @@ __all__ = [
     "Aws",
     "AwsError",
     "AwsSettings",
+    "Bucket",
     "CallObserver",
     "NotFoundError",
     "Outcome",
     "PermanentAwsError",
     "Target",
     "TemporaryAwsError",
+    "TokenBucket",
+    "bucket_for",
     "gather_outcomes",
     "iam_action",
 ]

@@ -159,6 +159,19 @@ def classify(exc: Exception, *, service: str, operation: str, action: str) -> Aw
     raise exc
 
 
+_PROPAGATING = {
+    ("ec2", "InvalidParameterValue"): "Invalid IAM Instance Profile",
+}
+"""Errors AWS answers while a change it accepted has yet to reach the service asked: EC2
+does not know an instance profile IAM created (or gave its role) seconds ago."""
+
+
+def propagating(error: AwsError) -> bool:
+    """Whether `error` is AWS not having caught up with a change yet (retry it soon)."""
+    fragment = _PROPAGATING.get((error.service, error.code))
+    return fragment is not None and fragment in error.message
+
+
 def credentials_expired(exc: Exception) -> bool:
     """Whether AWS refused `exc`'s request because its temporary credentials had expired."""
     return isinstance(exc, ClientError) and (

@@ -38,8 +38,12 @@ def iam_action_for(service_model: Any, operation_name: str) -> str:
 def iam_action(service: str, operation: str) -> str:
     """The IAM action an operation needs: ("guardduty", "list_detectors" or "ListDetectors")
     -> "guardduty:ListDetectors". `service` is a boto3 service name."""
-    model, names = _operations(service)
-    return iam_action_for(model, names.get(operation, operation))
+    return iam_action_for(_operations(service)[0], operation_name(service, operation))
+
+
+def operation_name(service: str, operation: str) -> str:
+    """The API's name of an operation: ("ec2", "describe_instances") -> "DescribeInstances"."""
+    return _operations(service)[1].get(operation, operation)
 
 
 @cache

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import threading
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 from typing import Any, TypeVar
@@ -14,8 +14,9 @@ from . import _regions
 from ._clients import ClientCache
 from ._concurrency import Limits
 from ._errors import AwsError, classify, credentials_expired
-from ._iam_actions import iam_action, iam_action_for
+from ._iam_actions import iam_action, iam_action_for, operation_name
 from ._pages import paging
+from ._rates import RateLimits
 from ._retries import RetryPolicy
 from ._sessions import Sessions
 from ._targets import AccountAccess, AwsSettings, Target
@@ -54,6 +55,7 @@ class Aws:
         self._limits = Limits(
             self.settings.max_concurrency, self.settings.per_account_service_concurrency
         )
+        self._rates = RateLimits()
         self._retries = RetryPolicy(self.settings.max_attempts, self.settings.throttle_patience)
         self._executor = ThreadPoolExecutor(
             max_workers=self.settings.max_concurrency, thread_name_prefix="gdpr-aws"
@@ -66,7 +68,7 @@ class Aws:
         Raises an AwsError subclass (see the module docstring) when the call fails.
         """
         return await self._run(
-            target, service, operation, lambda client: getattr(client, operation)(**params)
+            target, service, operation, params, lambda client: getattr(client, operation)(**params)
         )
 
     async def paginate(
@@ -132,14 +134,22 @@ class Aws:
                 observer(service_model.service_name, name, action)
 
     async def _run(
-        self, target: Target, service: str, operation: str, use: Callable[[Any], T]
+        self,
+        target: Target,
+        service: str,
+        operation: str,
+        params: Mapping[str, Any],
+        use: Callable[[Any], T],
     ) -> T:
         """`use` a client of `target`'s `service` in a worker thread, within limits, tried
-        again as `_retries` says; between attempts the call holds no thread and no slot."""
+        again as `_retries` says; between attempts the call holds no thread and no slot.
+        Each attempt first takes a token of AWS's bucket for the API (`_rates`)."""
         loop = asyncio.get_running_loop()
         started = loop.time()
+        api = operation_name(service, operation)
         attempt = 1
         while True:
+            await self._rates.acquire(target.account_id, target.region, service, api, params)
             try:
                 async with self._limits.slot(target.account, service):
                     return await loop.run_in_executor(

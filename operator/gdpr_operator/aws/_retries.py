@@ -13,6 +13,10 @@ without starting over.
   of attempts gives up on a busy account: with half of the calls throttled, 1 call in 16
   fails four attempts, and a pass of hundreds of calls always has some. A time budget
   bounds the pass instead, and a sustained storm still ends in `Throttled` in bounded time.
+- Eventual consistency (`_errors.propagating`: EC2 refusing an instance profile IAM made
+  seconds ago): retried for `PROPAGATION_PATIENCE` seconds, backoff 500 ms doubling up to
+  4 s; AWS documents that such changes take seconds to show, so the pass waits for them
+  rather than failing and coming back a resync later.
 """
 
 from __future__ import annotations
@@ -20,13 +24,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ._errors import AwsError
+from ._errors import AwsError, propagating
 
 TRANSIENT_REASONS = frozenset({"AwsServiceError", "AwsUnreachable"})
 THROTTLED = "Throttled"
 
 _TRANSIENT_BASE, _TRANSIENT_CAP = 0.05, 20.0
 _THROTTLE_BASE, _THROTTLE_CAP = 0.25, 4.0
+_PROPAGATION_BASE, _PROPAGATION_CAP = 0.5, 4.0
+PROPAGATION_PATIENCE = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +52,9 @@ class RetryPolicy:
         if reason == THROTTLED:
             wait = draw() * min(_THROTTLE_BASE * 2.0 ** (attempt - 1), _THROTTLE_CAP)
             return wait if elapsed + wait <= self.throttle_patience else None
+        if propagating(error):
+            wait = draw() * min(_PROPAGATION_BASE * 2.0 ** (attempt - 1), _PROPAGATION_CAP)
+            return wait if elapsed + wait <= PROPAGATION_PATIENCE else None
         if reason in TRANSIENT_REASONS and attempt < self.max_attempts:
             return draw() * min(_TRANSIENT_BASE * 2.0 ** (attempt - 1), _TRANSIENT_CAP)
         return None

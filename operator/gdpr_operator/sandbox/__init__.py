@@ -1,10 +1,15 @@
 """The AWS sandbox: moto, plus what the operator needs and moto lacks, on 127.0.0.1.
 
-Run it with `gdpr-operator sandbox [--port N] [--seed demo|large]` (it prints its URL), or
-in-process with `running_sandbox(port=0, seed=None)`; point AWS clients at it with
-AWS_ENDPOINT_URL (or `AwsSettings(endpoint_url=...)`). Any credentials work; they act in the
-default account 123456789012, from which each seeded account is reached by assuming
-`arn:aws:iam::<account>:role/gdpr-operator` (see `_seeds` for the estates).
+Run it with `gdpr-operator sandbox [--port N] [--seed demo|large] [--profile instant|aws]` (it
+prints its URL), or in-process with `running_sandbox(port=0, seed=None, profile=None)`; point
+AWS clients at it with AWS_ENDPOINT_URL (or `AwsSettings(endpoint_url=...)`). Any credentials
+work; they act in the default account 123456789012, from which each seeded account is reached
+by assuming `arn:aws:iam::<account>:role/gdpr-operator` (see `_seeds` for the estates).
+
+Profiles (`_profile`): `instant` (the default) answers at once; `aws` adds latency, AWS's
+request token buckets with AWS's throttling errors, and eventual consistency (new instance
+profiles and roles, SSM registration, association runs), selected by `--profile aws` or
+GDPR_SANDBOX_PROFILE=aws, its times scaled by GDPR_SANDBOX_TIME_SCALE.
 
 What it adds to moto (each module says which APIs and why):
 
@@ -41,6 +46,7 @@ Control endpoints (JSON), also reachable through `SandboxControl`:
   cleared; see `_ext_ec2`); `GET` lists the holds, `DELETE` ends them.
 - `POST /_gdpr/sts/expire-sessions` {account}: the credentials assumed into that account so
   far expire: requests signed with them get ExpiredToken; new AssumeRole calls work.
+- `GET /_gdpr/profile`: the profile in force.
 - `POST /_gdpr/reset`: forget all state.
 
 Services are named as in boto3 ("guardduty", "cloudwatch"), operations as in the API
@@ -49,6 +55,7 @@ Services are named as in boto3 ("guardduty", "cloudwatch"), operations as in the
 
 from ._accounts import OPERATOR_ROLE, operator_access, operator_role_arn
 from ._client import SandboxControl
+from ._profile import PROFILES, profile_in_force
 from ._seeds import (
     DEMO_ACCOUNTS,
     DEMO_REGIONS,
@@ -63,6 +70,7 @@ __all__ = [
     "DEMO_ACCOUNTS",
     "DEMO_REGIONS",
     "OPERATOR_ROLE",
+    "PROFILES",
     "LargeEstate",
     "SandboxControl",
     "apply_seed",
@@ -70,6 +78,7 @@ __all__ = [
     "main",
     "operator_access",
     "operator_role_arn",
+    "profile_in_force",
     "running_sandbox",
     "sandbox_layer",
     "serve",

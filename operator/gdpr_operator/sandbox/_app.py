@@ -22,7 +22,8 @@ from ._ext_logs import LogsExtensions
 from ._ext_ssm import ASSOCIATIONS, SsmExtensions
 from ._ext_sts import EXPIRED_SESSIONS, StsExtensions
 from ._faults import Fault, FaultRule, Faults, error_response
-from ._requests import ServerRequest, identify
+from ._profile import REALISM
+from ._requests import AwsRequest, ServerRequest, form_params, identify
 
 StartResponse = Callable[..., Any]
 CONTROL_PREFIX = "/_gdpr/"
@@ -56,21 +57,55 @@ class SandboxApp:
         if request is None:
             return self._moto(environ, start_response)
         self.calls.record(request)
+        time.sleep(REALISM.latency(request))
+        params = form_params(environ, request)
+        refused = self._refused(request, params)
+        if refused is not None:
+            return _answer(refused, environ, start_response)
+        extension = _EXTENSIONS.get((request.service, request.operation))
+        if extension is None:
+            return self._moto_noting(request, params, environ, start_response)
+        served = ServerRequest(environ)
+        return _answer(
+            extension.dispatch(served, served.raw_url, dict(served.headers)),
+            environ,
+            start_response,
+        )
+
+    def _refused(
+        self, request: AwsRequest, params: dict[str, str]
+    ) -> tuple[int, dict[str, str], bytes] | None:
+        """The error this request gets before anything answers it: expired credentials, a
+        fault rule, or (realistic profile) its API's bucket out of tokens."""
         if request.access_key in EXPIRED_SESSIONS:
-            status, headers, body = error_response(request, Fault.EXPIRED_TOKEN)
-            return Response(body, status, headers)(environ, start_response)
+            return error_response(request, Fault.EXPIRED_TOKEN)
         rule = self.faults.draw(request)
         if rule is not None:
             time.sleep(rule.latency_ms / 1000)
             if rule.fault is not Fault.LATENCY:
-                status, headers, body = error_response(request, rule.fault)
-                return Response(body, status, headers)(environ, start_response)
-        extension = _EXTENSIONS.get((request.service, request.operation))
-        if extension is None:
-            return self._moto(environ, start_response)
-        served = ServerRequest(environ)
-        status, headers, body = extension.dispatch(served, served.raw_url, dict(served.headers))
-        return Response(body, status, headers)(environ, start_response)
+                return error_response(request, rule.fault)
+        if not REALISM.admitted(request, params):
+            return error_response(request, Fault.THROTTLE)
+        return None
+
+    def _moto_noting(
+        self,
+        request: AwsRequest,
+        params: dict[str, str],
+        environ: dict[str, Any],
+        start_response: StartResponse,
+    ) -> Iterable[bytes]:
+        """moto's answer; what it made is noted for the realistic profile's propagation."""
+        answered: list[str] = []
+
+        def noting_status(status: str, *args: Any) -> Any:
+            answered.append(status)
+            return start_response(status, *args)
+
+        answer = self._moto(environ, noting_status)
+        if answered and answered[0].startswith("2"):
+            _note_made(request, params)
+        return answer
 
     def _moto(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         answer: Iterable[bytes] = self.moto(environ, start_response)
@@ -83,6 +118,7 @@ class SandboxApp:
         ASSOCIATION_HOLDS.reset()
         FINDINGS.reset()
         EXPIRED_SESSIONS.reset()
+        REALISM.reset()
         self.faults.clear()
         self.calls.clear()
 
@@ -106,6 +142,7 @@ class SandboxApp:
             ("DELETE", "ec2/association-state"): _doing(ASSOCIATION_HOLDS.clear),
             ("POST", "sts/expire-sessions"): _expire_sessions,
             ("POST", "reset"): _doing(self.reset),
+            ("GET", "profile"): lambda _: ({"profile": REALISM.profile.to_json()}, 200),
         }
         handler = handlers.get(route)
         if handler is None:
@@ -120,6 +157,29 @@ class SandboxApp:
         rule = FaultRule.from_json(request.get_json(force=True))
         self.faults.add(rule)
         return rule.to_json(), 201
+
+
+def _answer(
+    answer: tuple[int, dict[str, str], bytes | str],
+    environ: dict[str, Any],
+    start_response: StartResponse,
+) -> Iterable[bytes]:
+    status, headers, body = answer
+    return Response(body, status, headers)(environ, start_response)
+
+
+_MAKES = {
+    "CreateRole": ("role", "RoleName"),
+    "CreateInstanceProfile": ("instance-profile", "InstanceProfileName"),
+    "AddRoleToInstanceProfile": ("instance-profile", "InstanceProfileName"),
+}
+"""IAM requests whose result AWS shows elsewhere only after a while (`_profile`)."""
+
+
+def _note_made(request: AwsRequest, params: dict[str, str]) -> None:
+    made = _MAKES.get(request.operation) if request.service == "iam" else None
+    if made is not None and made[1] in params:
+        REALISM.made(made[0], request.account, params[made[1]])
 
 
 def _doing(action: Callable[[], None]) -> Callable[[Request], tuple[Any, int]]:

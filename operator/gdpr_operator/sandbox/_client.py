@@ -96,6 +96,11 @@ class SandboxControl:
         expired: int = self._send("POST", "sts/expire-sessions", {"account": account})["expired"]
         return expired
 
+    def profile(self) -> dict[str, Any]:
+        """The profile in force: {name, latency, buckets, propagation} (see `_profile`)."""
+        profile: dict[str, Any] = self._send("GET", "profile")["profile"]
+        return profile
+
     def reset(self) -> None:
         """Forget all state: moto's, the extensions', faults and call counts."""
         self._send("POST", "reset")

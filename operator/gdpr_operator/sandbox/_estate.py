@@ -10,6 +10,8 @@ from typing import Any
 from moto.ec2.models import ec2_backends
 from moto.iam.models import iam_backends
 
+from ._profile import REALISM
+
 SSM_CORE_POLICY_ARN = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
 """What lets the SSM agent register: an instance reports to SSM when its role carries this."""
 SSM_AGENT_VERSION = "3.3.0.0"
@@ -36,8 +38,11 @@ class ManagedInstance:
 
 def managed_instances(account: str, region: str) -> list[ManagedInstance]:
     """Instances whose profile's role carries AmazonSSMManagedInstanceCore, so their agent has
-    registered; online while running. Terminated instances are forgotten, as SSM does."""
+    registered; online while running. Terminated instances are forgotten, as SSM does. Under
+    the realistic profile an instance registers `Propagation.ssm_registration` seconds after
+    it was first found so entitled (by a read, or an agent tick)."""
     backend = ec2_backends[account][region]
+    propagation = REALISM.propagation
     managed = []
     image_names: dict[str, str] = {}  # instances share images; each lookup scans them all
     for instance in backend.all_instances():
@@ -45,6 +50,10 @@ def managed_instances(account: str, region: str) -> list[ManagedInstance]:
             continue
         if SSM_CORE_POLICY_ARN not in instance_role_policies(account, region, instance.id):
             continue
+        if propagation is not None and (
+            REALISM.age("ssm-registration", account, instance.id) < propagation.ssm_registration
+        ):
+            continue  # its agent has yet to register (realistic profile)
         windows = instance.platform == "windows"
         managed.append(
             ManagedInstance(

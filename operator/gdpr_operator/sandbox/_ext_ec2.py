@@ -42,6 +42,7 @@ from moto.ec2.responses import EC2Response
 from moto.utilities.utils import get_partition
 
 from ._errors import ApiError
+from ._profile import REALISM
 
 DEFAULT_PARTITION = "aws"
 DEFAULT_REGIONS = frozenset(
@@ -238,6 +239,7 @@ class Ec2Extensions(EC2Response):
         return ActionResult({"Regions": regions})
 
     def run_instances(self) -> ActionResult:
+        self._require_known_profile()
         result = super().run_instances()
         reservation: Any = result.result
         name = self._get_param("IamInstanceProfile.Name")
@@ -254,15 +256,36 @@ class Ec2Extensions(EC2Response):
         return result
 
     def associate_iam_instance_profile(self) -> ActionResult:
+        self._require_known_profile()
         result = super().associate_iam_instance_profile()
         show_profile(self.ec2_backend, self._get_param("InstanceId"))
         return result
 
     def replace_iam_instance_profile_association(self) -> ActionResult:
+        self._require_known_profile()
         result = super().replace_iam_instance_profile_association()
         association: Any = _field(result, "IamInstanceProfileAssociation")
         show_profile(self.ec2_backend, association.instance_id)
         return result
+
+    def _require_known_profile(self) -> None:
+        """The realistic profile's propagation (`_profile`): EC2 does not know an instance
+        profile (or its role) made seconds ago yet, and says so as AWS does."""
+        propagation = REALISM.propagation
+        if propagation is None:
+            return
+        name = self._get_param("IamInstanceProfile.Name")
+        arn = self._get_param("IamInstanceProfile.Arn")
+        profile = name or (arn.rsplit("/", 1)[-1] if arn else None)
+        if profile and REALISM.settling(
+            "instance-profile", self.current_account, profile, propagation.instance_profile
+        ):
+            field = "name" if name else "arn"
+            raise ApiError(
+                "InvalidParameterValue",
+                f"Value ({name or arn}) for parameter iamInstanceProfile.{field} is invalid. "
+                f"Invalid IAM Instance Profile {field}",
+            )
 
     def describe_iam_instance_profile_associations(self) -> ActionResult:
         # moto lists and filters (by the held states too, which are set on its associations);

@@ -42,6 +42,7 @@ from moto.ssm.responses import SimpleSystemManagerResponse
 from ._errors import ApiError
 from ._estate import SSM_AGENT_VERSION, ManagedInstance, managed_instances
 from ._paging import page
+from ._profile import REALISM
 
 AWS_OWNED_DOCUMENTS = frozenset(
     {
@@ -89,7 +90,16 @@ class Association:
         return any(_target_selects(target, instance) for target in self.targets)
 
     def status_of(self, instance: ManagedInstance) -> str:
-        return "Success" if instance.online else "Pending"
+        """At a create or update: Success on an instance online, unless the run takes time
+        (realistic profile), when it is Pending until `apply` finds it done."""
+        return SUCCESS if instance.online and self.run_done() else PENDING
+
+    def run_done(self) -> bool:
+        """Whether a run of the current version has had the time it takes."""
+        propagation = REALISM.propagation
+        if propagation is None:
+            return True
+        return (_now() - self.updated).total_seconds() >= propagation.association_run
 
     def run(self, instances: list[ManagedInstance]) -> None:
         """Record an execution over the instances targeted now (a create or update). Callers
@@ -118,6 +128,8 @@ class Association:
     def apply(self, instances: list[ManagedInstance]) -> list[str]:
         """Run on the targeted instances online that have yet to run the current version (module
         doc): one execution, Success on each. Returns their ids. Callers hold `RUNS`."""
+        if not self.run_done():
+            return []
         statuses = self.latest_statuses()
         due = sorted(
             i.instance_id

@@ -23,6 +23,7 @@ from moto.sts.models import sts_backends
 from moto.sts.responses import TokenResponse
 
 from ._errors import ApiError
+from ._profile import REALISM
 
 
 class StsExtensions(TokenResponse):
@@ -32,7 +33,15 @@ class StsExtensions(TokenResponse):
         role_arn = str(self._get_param("RoleArn"))
         external_id = self._get_param("ExternalId")
         role = _role(role_arn)
-        if role is None or not _external_id_allowed(role.assume_role_policy_document, external_id):
+        propagation = REALISM.propagation
+        if (
+            role is None
+            or not _external_id_allowed(role.assume_role_policy_document, external_id)
+            or (
+                propagation is not None
+                and REALISM.settling("role", role.account_id, role.name, propagation.role)
+            )
+        ):
             caller = f"arn:aws:iam::{self.current_account}:root"
             raise ApiError(
                 "AccessDenied",

@@ -92,6 +92,15 @@ def _form_action(environ: dict[str, Any]) -> str:
     return parse_qs(body.decode("utf-8", "replace")).get("Action", [""])[0]
 
 
+def form_params(environ: dict[str, Any], request: AwsRequest) -> dict[str, str]:
+    """A query- or EC2-protocol request's parameters (first values); {} for other protocols."""
+    if request.protocol not in ("query", "ec2"):
+        return {}
+    form = parse_qs(read_body(environ).decode("utf-8", "replace"))
+    form.update(parse_qs(environ.get("QUERY_STRING", "")))
+    return {name: values[0] for name, values in form.items()}
+
+
 def read_body(environ: dict[str, Any]) -> bytes:
     """The request body, left readable for whoever handles the request next."""
     length = int(environ.get("CONTENT_LENGTH") or 0)

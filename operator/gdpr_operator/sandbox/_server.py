@@ -14,6 +14,7 @@ from werkzeug.serving import make_server
 
 from ._agent_sim import AgentSimulator, configured_period
 from ._app import SandboxApp
+from ._profile import INSTANT, PROFILES, REALISM, profile_named
 from ._seeds import LargeEstate, apply_seed
 
 HOST = "127.0.0.1"
@@ -32,11 +33,16 @@ def running_sandbox(
     seed: str | None = None,
     large: LargeEstate | None = None,
     agent_period: float | None = None,
+    *,
+    profile: str | None = None,
+    time_scale: float | None = None,
 ) -> Iterator[str]:
     """Serve the sandbox on 127.0.0.1:`port` (0: any free port), seeded with `seed`
     ("demo", "large" shaped by `large`, or None); yields its endpoint URL. Simulated
     CloudWatch agents ship every `agent_period` seconds (default: GDPR_SANDBOX_AGENT_PERIOD,
-    else 10; 0: none; see `_agent_sim`).
+    else 10; 0: none; see `_agent_sim`). `profile` ("instant" or "aws"; default
+    GDPR_SANDBOX_PROFILE, else instant) and `time_scale` are `_profile`'s; the seed is laid
+    instantly, then the profile applies.
 
     moto keeps its state in this process's globals: sandboxes run one at a time per process.
     Loads AWS managed IAM policies (MOTO_IAM_LOAD_MANAGED_POLICIES, set for this process);
@@ -47,6 +53,7 @@ def running_sandbox(
         # Each of the estate's thousands of EC2 backends would otherwise hold moto's default
         # images (~4 MB and 80 ms apiece); its instances need none.
         os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"
+    chosen = profile_named(profile, time_scale)
     app = SandboxApp()
     # A clean slate; done on entry, not exit: resetting a big estate takes seconds, and in a
     # process running one sandbox only there is nothing to reset here.
@@ -62,8 +69,10 @@ def running_sandbox(
             # In a thread of its own: the caller may be inside a running event loop.
             with ThreadPoolExecutor(max_workers=1) as seeding:
                 seeding.submit(apply_seed, url, seed, large).result()
+        REALISM.use(chosen)
         yield url
     finally:
+        REALISM.use(profile_named(INSTANT))
         agents.stop()
         server.shutdown()
         server.server_close()
@@ -75,9 +84,14 @@ def serve(
     seed: str | None = None,
     large: LargeEstate | None = None,
     agent_period: float | None = None,
+    *,
+    profile: str | None = None,
+    time_scale: float | None = None,
 ) -> None:
     """Run the sandbox until interrupted; prints its endpoint URL once it answers."""
-    with running_sandbox(port, seed, large, agent_period) as url:
+    with running_sandbox(
+        port, seed, large, agent_period, profile=profile, time_scale=time_scale
+    ) as url:
         print(url, flush=True)
         with suppress(KeyboardInterrupt):
             threading.Event().wait()
@@ -90,6 +104,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--port", type=int, default=5000, help="0 picks a free port")
     parser.add_argument("--seed", choices=["demo", "large"], default=None)
+    parser.add_argument(
+        "--profile",
+        choices=PROFILES,
+        default=None,
+        help="instant (moto as is) or aws (latency, AWS's throttling buckets, eventual "
+        "consistency); default: GDPR_SANDBOX_PROFILE, else instant",
+    )
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        default=None,
+        help="aws profile: latencies and propagation delays times this (default: "
+        "GDPR_SANDBOX_TIME_SCALE, else 1)",
+    )
     defaults = LargeEstate()
     for name in ("accounts", "regions", "instances", "log_groups"):
         parser.add_argument(
@@ -105,5 +133,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         instances=args.instances,
         log_groups=args.log_groups,
     )
-    serve(args.port, args.seed, large)
+    serve(args.port, args.seed, large, profile=args.profile, time_scale=args.time_scale)
     return 0
