@@ -20,16 +20,15 @@ from fixtures.cluster import wait_for
 
 SCALE = 0.25
 """Latencies and propagation delays at a quarter: the behaviour, at a quarter of the wait."""
-EC2_TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "ec2.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
+
+
+def _trusting(principal: dict[str, str]) -> str:
+    """A role trust policy letting `principal` assume the role."""
+    statement = {"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+EC2_TRUST = _trusting({"Service": "ec2.amazonaws.com"})
 
 
 @pytest.fixture
@@ -90,7 +89,7 @@ def test_a_new_instance_profile_is_unknown_to_ec2_for_a_while(
     realistic: dict[str, Any], sandbox_url: str
 ) -> None:
     iam, ec2 = raw_client(sandbox_url, "iam"), raw_client(sandbox_url, "ec2", "eu-west-3")
-    iam.create_role(RoleName="propagating", AssumeRolePolicyDocument=json.dumps(EC2_TRUST))
+    iam.create_role(RoleName="propagating", AssumeRolePolicyDocument=EC2_TRUST)
     iam.create_instance_profile(InstanceProfileName="propagating")
     iam.add_role_to_instance_profile(InstanceProfileName="propagating", RoleName="propagating")
     instance = ec2.run_instances(ImageId="ami-760aaa0f", MinCount=1, MaxCount=1)["Instances"][0]
@@ -112,19 +111,8 @@ def test_a_new_instance_profile_is_unknown_to_ec2_for_a_while(
 
 def test_a_new_role_cannot_be_assumed_at_once(realistic: dict[str, Any], sandbox_url: str) -> None:
     iam, sts = raw_client(sandbox_url, "iam"), raw_client(sandbox_url, "sts")
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-    arn = iam.create_role(RoleName="fresh", AssumeRolePolicyDocument=json.dumps(trust))["Role"][
-        "Arn"
-    ]
+    trust = _trusting({"AWS": "arn:aws:iam::123456789012:root"})
+    arn = iam.create_role(RoleName="fresh", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
 
     def assume() -> Any:
         return sts.assume_role(RoleArn=arn, RoleSessionName="fresh")
@@ -141,7 +129,7 @@ def test_ssm_registers_an_instance_late_and_runs_associations_pending_first(
         raw_client(sandbox_url, "ec2", "sa-east-1"),
         raw_client(sandbox_url, "ssm", "sa-east-1"),
     )
-    iam.create_role(RoleName="managed", AssumeRolePolicyDocument=json.dumps(EC2_TRUST))
+    iam.create_role(RoleName="managed", AssumeRolePolicyDocument=EC2_TRUST)
     iam.attach_role_policy(
         RoleName="managed", PolicyArn="arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
     )
