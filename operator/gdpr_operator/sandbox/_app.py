@@ -159,29 +159,6 @@ class SandboxApp:
         return rule.to_json(), 201
 
 
-def _answer(
-    answer: tuple[int, dict[str, str], bytes | str],
-    environ: dict[str, Any],
-    start_response: StartResponse,
-) -> Iterable[bytes]:
-    status, headers, body = answer
-    return Response(body, status, headers)(environ, start_response)
-
-
-_MAKES = {
-    "CreateRole": ("role", "RoleName"),
-    "CreateInstanceProfile": ("instance-profile", "InstanceProfileName"),
-    "AddRoleToInstanceProfile": ("instance-profile", "InstanceProfileName"),
-}
-"""IAM requests whose result AWS shows elsewhere only after a while (`_profile`)."""
-
-
-def _note_made(request: AwsRequest, params: dict[str, str]) -> None:
-    made = _MAKES.get(request.operation) if request.service == "iam" else None
-    if made is not None and made[1] in params:
-        REALISM.made(made[0], request.account, params[made[1]])
-
-
 def _doing(action: Callable[[], None]) -> Callable[[Request], tuple[Any, int]]:
     def handler(_: Request) -> tuple[Any, int]:
         action()
@@ -218,3 +195,26 @@ def _hold_association(request: Request) -> tuple[Any, int]:
 
 def _json(body: Any, status: int = 200) -> Response:
     return Response(json.dumps(body), status, {"Content-Type": "application/json"})
+
+
+def _answer(
+    answer: tuple[int, dict[str, str], bytes | str],
+    environ: dict[str, Any],
+    start_response: StartResponse,
+) -> Iterable[bytes]:
+    status, headers, body = answer
+    return Response(body, status, headers)(environ, start_response)
+
+
+_MAKES = {
+    "CreateRole": ("role", "RoleName"),
+    "CreateInstanceProfile": ("instance-profile", "InstanceProfileName"),
+    "AddRoleToInstanceProfile": ("instance-profile", "InstanceProfileName"),
+}
+"""IAM requests whose result AWS shows elsewhere only after a while (`_profile`)."""
+
+
+def _note_made(request: AwsRequest, params: dict[str, str]) -> None:
+    made = _MAKES.get(request.operation) if request.service == "iam" else None
+    if made is not None and made[1] in params:
+        REALISM.made(made[0], request.account, params[made[1]])
