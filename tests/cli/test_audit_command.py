@@ -150,7 +150,7 @@ def test_the_external_id_comes_from_a_secret_in_the_file(
         (
             "kind: GdprMonitoring\napiVersion: monitoring.gdpr.io/v1alpha1\nmetadata: {name: x}\n"
             "spec: {regions: [eu-west-1]}\n",
-            "document 1 (GdprMonitoring x): spec: 'accounts' is a required property",
+            "document 1 (GdprMonitoring x): spec.accounts: required",
         ),
         (
             "---\nkind: AwsAccount\napiVersion: monitoring.gdpr.io/v1alpha1\nmetadata: {name: a}\n"
@@ -158,8 +158,9 @@ def test_the_external_id_comes_from_a_secret_in_the_file(
             "document 1 (AwsAccount a): spec.accountId: '1234' does not match",
         ),
         (
-            "kind: GdprMonitoring\napiVersion: monitoring.gdpr.io/v1alpha1\nmetadata: {}\n",
-            "document 1 (GdprMonitoring): metadata.name is required",
+            "kind: GdprMonitoring\napiVersion: monitoring.gdpr.io/v1alpha1\nmetadata: {}\n"
+            "spec: {accounts: [prod], regions: [eu-west-1]}\n",
+            "document 1 (GdprMonitoring): metadata.name: required",
         ),
         ("key: [unclosed\n", "while parsing"),
         ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n", "no GdprMonitoring"),

@@ -9,7 +9,6 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from pathlib import Path
 
 DEFAULT_NAMESPACE = "gdpr-system"
 
@@ -82,10 +81,10 @@ def _parser() -> argparse.ArgumentParser:
             "-f",
             "--filename",
             required=True,
-            type=Path,
             metavar="FILE",
             action="append",
-            help="YAML with AwsAccount, GdprMonitoring (and Secret) objects (repeatable)",
+            help="YAML or JSON with AwsAccount, GdprMonitoring (and Secret) objects, a List "
+            "of them, a directory of such files, or - for standard input (repeatable)",
         )
         one_pass.add_argument("--format", choices=["table", "json"], default="table")
         one_pass.add_argument(
@@ -206,19 +205,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         )
     elif args.command in ("audit", "remediate"):
-        from gdpr_operator.cli._audit import EXIT_ERROR, run_pass  # noqa: PLC0415
-        from gdpr_operator.cli._manifests import InputError  # noqa: PLC0415
+        # Inputs first: a broken file is refused before boto3 is even imported.
+        from gdpr_operator.cli._manifests import InputError, load  # noqa: PLC0415
 
         try:
-            return run_pass(
-                args.filename,
-                enforce=args.command == "remediate",
-                output=args.format,
-                operator_namespace=args.operator_namespace,
-            )
+            inputs = load(args.filename, args.operator_namespace)
         except InputError as error:
             print(f"gdpr-operator {args.command}: {error}", file=sys.stderr)
-            return EXIT_ERROR
+            return 2
+        from gdpr_operator.cli._audit import run_pass  # noqa: PLC0415
+
+        return run_pass(inputs, enforce=args.command == "remediate", output=args.format)
     elif args.command == "sandbox":
         from gdpr_operator import sandbox  # noqa: PLC0415 - moto is heavy
 

@@ -9,13 +9,12 @@ import json
 import sys
 import time
 from collections.abc import AsyncIterator, Sequence
-from pathlib import Path
 from typing import Any, TextIO
 
 from gdpr_operator import engine
 from gdpr_operator.aws import AWS_API_CALLS, Aws
-from gdpr_operator.cli._manifests import Inputs, Monitoring, load
-from gdpr_operator.engine import CredentialsUnavailableError, Outcome
+from gdpr_operator.cli._manifests import Inputs, Monitoring
+from gdpr_operator.engine import CredentialsUnavailableError, Outcome, external_id
 from gdpr_operator.model import ManagementPolicy, SecretRef
 from gdpr_operator.reconcilers import all_checks
 
@@ -32,9 +31,8 @@ class Pass:
         return f"{self.monitoring.namespace}/{self.monitoring.name}"
 
 
-def run_pass(paths: Sequence[Path], *, enforce: bool, output: str, operator_namespace: str) -> int:
-    """Audit (or remediate) everything in `paths`; print the report; return the exit code."""
-    inputs = load(paths, operator_namespace)
+def run_pass(inputs: Inputs, *, enforce: bool, output: str) -> int:
+    """Audit (or remediate) everything in `inputs`; print the report; return the exit code."""
     passes = asyncio.run(_all(inputs, enforce, sys.stderr))
     sys.stdout.write(render_json(passes) if output == "json" else render_table(passes))
     return exit_code(passes)
@@ -57,9 +55,10 @@ async def _all(inputs: Inputs, enforce: bool, stderr: TextIO) -> list[Pass]:
             raise CredentialsUnavailableError(
                 f"Secret {ref.name} with key {ref.key!r} is not in the file"
             )
-        return value.strip()
+        return external_id(value, f"Secret {ref.name} key {ref.key!r}")
 
-    async with Aws() as aws, _progress(stderr, len(inputs.monitorings)):
+    monitorings = list(inputs.monitorings.values())
+    async with Aws() as aws, _progress(stderr, len(monitorings)):
         outcomes = await asyncio.gather(
             *(
                 engine.reconcile(
@@ -72,10 +71,10 @@ async def _all(inputs: Inputs, enforce: bool, stderr: TextIO) -> list[Pass]:
                         aws=aws,
                     )
                 )
-                for monitoring in inputs.monitorings
+                for monitoring in monitorings
             )
         )
-    return [Pass(m, o) for m, o in zip(inputs.monitorings, outcomes, strict=True)]
+    return [Pass(m, o) for m, o in zip(monitorings, outcomes, strict=True)]
 
 
 @contextlib.asynccontextmanager

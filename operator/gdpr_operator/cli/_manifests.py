@@ -1,20 +1,20 @@
-"""AwsAccount, GdprMonitoring and Secret documents from a YAML file, checked like the API
-server checks them (the CRD's OpenAPI schema), with errors naming file, document and field."""
+"""AwsAccount, GdprMonitoring and Secret objects from the inputs of `audit` and `remediate`,
+checked as the API server checks them (strict field validation, the CRDs' OpenAPI schemas),
+with errors naming file, document and field. `kind: List` is unpacked as kubectl does."""
 
 from __future__ import annotations
 
 import base64
-import functools
-from collections.abc import Mapping, Sequence
+import binascii
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-import jsonschema
-import yaml
-
+from gdpr_operator.cli._reading import Budget, InputError, read_documents
+from gdpr_operator.cli._schemas import first_problem, short
 from gdpr_operator.model import (
     API_VERSION,
+    GROUP,
     AwsAccountSpec,
     MonitoringSpec,
     SpecError,
@@ -24,9 +24,9 @@ from gdpr_operator.model import (
     parse_monitoring,
 )
 
+__all__ = ["InputError", "Inputs", "Monitoring", "load"]
 
-class InputError(Exception):
-    """The input file cannot be used as it is."""
+_OURS = ("AwsAccount", "GdprMonitoring")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,87 +39,86 @@ class Monitoring:
 @dataclass(slots=True)
 class Inputs:
     accounts: dict[str, AwsAccountSpec] = field(default_factory=dict)
-    monitorings: list[Monitoring] = field(default_factory=list)
-    secrets: dict[str, Mapping[str, str]] = field(default_factory=dict)
-    """Secrets of the operator's namespace by name: key -> decoded value."""
+    monitorings: dict[tuple[str, str], Monitoring] = field(default_factory=dict)
+    """By namespace and name."""
+    secrets: dict[str, Mapping[str, bytes]] = field(default_factory=dict)
+    """Secrets of the operator's namespace by name: key -> value."""
 
 
-def load(paths: Sequence[Path], operator_namespace: str) -> Inputs:
-    inputs = Inputs()
-    for path in paths:
-        _load_file(path, operator_namespace, inputs)
+def load(
+    arguments: Sequence[str], operator_namespace: str, stdin: BinaryIO | None = None
+) -> Inputs:
+    """Every object of `arguments` (files, directories, "-" for standard input); of two
+    with the same name, the later stands, as `kubectl apply` leaves it."""
+    inputs, budget = Inputs(), Budget()
+    for document in read_documents(arguments, budget, stdin):
+        for where, item in _objects(document.where, document.value, budget):
+            _add(item, where, operator_namespace, inputs)
     if not inputs.monitorings:
-        raise InputError(
-            f"{', '.join(map(str, paths))}: no GdprMonitoring ({API_VERSION}) to act on"
-        )
+        raise InputError(f"{', '.join(arguments)}: no GdprMonitoring ({API_VERSION}) to act on")
     return inputs
 
 
-def _load_file(path: Path, operator_namespace: str, inputs: Inputs) -> None:
-    try:
-        documents = [doc for doc in yaml.safe_load_all(path.read_text()) if doc is not None]
-    except (OSError, yaml.YAMLError) as error:
-        raise InputError(f"{path}: {error}") from None
-    for index, document in enumerate(documents, start=1):
-        where = f"{path}: document {index}"
-        if not isinstance(document, dict):
-            raise InputError(f"{where}: not a Kubernetes object")
-        kind, metadata = document.get("kind"), document.get("metadata") or {}
-        name = metadata.get("name")
-        if not isinstance(name, str) or not name:
-            raise InputError(f"{where} ({kind}): metadata.name is required")
-        where = f"{where} ({kind} {name})"
-        if kind == "Secret" and document.get("apiVersion") == "v1":
-            if metadata.get("namespace", operator_namespace) == operator_namespace:
-                inputs.secrets[name] = _secret_data(document, where)
-        elif kind in ("AwsAccount", "GdprMonitoring") and document.get("apiVersion") == API_VERSION:
-            spec = _validated_spec(kind, document, where)
-            try:
-                if kind == "AwsAccount":
-                    inputs.accounts[name] = parse_aws_account(name, spec)
-                else:
-                    namespace = metadata.get("namespace") or "default"
-                    inputs.monitorings.append(Monitoring(namespace, name, parse_monitoring(spec)))
-            except SpecError as error:
-                raise InputError(f"{where}: {error}") from None
+def _objects(where: str, value: Any, budget: Budget) -> Iterator[tuple[str, dict[str, Any]]]:
+    """`value` as Kubernetes objects: itself, or the items of a List (nested ones too)."""
+    if not isinstance(value, dict):
+        raise InputError(f"{where}: not a Kubernetes object but {short(value)}")
+    for name in ("apiVersion", "kind"):
+        if not isinstance(value.get(name), str) or not value[name]:
+            raise InputError(f"{where}: {name}: required, a string")
+    if (value["apiVersion"], value["kind"]) != ("v1", "List"):
+        yield where, value
+        return
+    _check("List", value, where)
+    for number, item in enumerate(value["items"], start=1):
+        item_where = f"{where}, item {number}"
+        budget.take_object(item_where)
+        yield from _objects(item_where, item, budget)
 
 
-def _validated_spec(kind: str, document: Mapping[str, Any], where: str) -> Any:
-    schema = openapi_schema(kind)
-    defaulted = apply_defaults(schema, dict(document))
-    errors = sorted(_validator(kind).iter_errors(defaulted), key=lambda e: list(e.path))
-    if errors:
-        first = errors[0]
-        path = ".".join(str(part) for part in first.absolute_path) or "(object)"
-        raise InputError(f"{where}: {path}: {first.message}")
-    return defaulted.get("spec")
-
-
-@functools.cache
-def _validator(kind: str) -> jsonschema.Draft7Validator:
-    return jsonschema.Draft7Validator(_json_schema(openapi_schema(kind)))
-
-
-def _json_schema(schema: Any) -> Any:
-    """The OpenAPI schema as JSON Schema: Kubernetes extensions (CEL rules among them) and
-    the embedded ObjectMeta are left to the API server."""
-    if isinstance(schema, dict):
-        return {
-            key: _json_schema(value)
-            for key, value in schema.items()
-            if not key.startswith("x-kubernetes-")
-        }
-    if isinstance(schema, list):
-        return [_json_schema(value) for value in schema]
-    return schema
-
-
-def _secret_data(document: Mapping[str, Any], where: str) -> dict[str, str]:
-    values: dict[str, str] = {}
-    for key, value in (document.get("data") or {}).items():
+def _add(item: dict[str, Any], where: str, operator_namespace: str, inputs: Inputs) -> None:
+    api_version, kind = item["apiVersion"], item["kind"]
+    if (api_version, kind) == ("v1", "Secret"):
+        _check("Secret", item, where)
+        name = item["metadata"]["name"]
+        if item["metadata"].get("namespace", operator_namespace) == operator_namespace:
+            inputs.secrets[name] = _secret_data(item, f"{where} (Secret {name})")
+    elif api_version == API_VERSION and kind in _OURS:
+        defaulted = apply_defaults(openapi_schema(kind), item)
+        _check(kind, defaulted, where)
+        name, spec = defaulted["metadata"]["name"], defaulted["spec"]
         try:
-            values[key] = base64.b64decode(str(value), validate=True).decode("utf-8")
-        except ValueError:
-            raise InputError(f"{where}: data.{key} is not base64") from None
-    values.update({key: str(value) for key, value in (document.get("stringData") or {}).items()})
+            if kind == "AwsAccount":
+                inputs.accounts[name] = parse_aws_account(name, spec)
+            else:
+                namespace = defaulted["metadata"].get("namespace", "default")
+                inputs.monitorings[namespace, name] = Monitoring(
+                    namespace, name, parse_monitoring(spec)
+                )
+        except SpecError as error:
+            raise InputError(f"{where} ({kind} {name}): {error}") from None
+    elif api_version.split("/")[0] == GROUP:
+        raise InputError(
+            f"{where}: no {short(kind)} in {short(api_version)}: this operator serves "
+            f"{' and '.join(_OURS)} in {API_VERSION}"
+        )
+
+
+def _check(kind: str, value: Any, where: str) -> None:
+    metadata = value.get("metadata")
+    name = metadata.get("name") if isinstance(metadata, dict) else None
+    label = f"{kind} {name}" if isinstance(name, str) and len(name) <= 253 else kind
+    problem = first_problem(kind, value)
+    if problem is not None:
+        raise InputError(f"{where} ({label}): {problem}")
+
+
+def _secret_data(secret: Mapping[str, Any], where: str) -> dict[str, bytes]:
+    values: dict[str, bytes] = {}
+    for key, value in secret.get("data", {}).items():
+        try:
+            values[key] = base64.b64decode(value, validate=True)
+        except binascii.Error:
+            raise InputError(f"{where}: data.{key}: not base64") from None
+    values.update({key: value.encode() for key, value in secret.get("stringData", {}).items()})
     return values

@@ -6,6 +6,7 @@ from gdpr_operator.engine._engine import (
     ExternalIdReader,
     Outcome,
     Request,
+    external_id,
     reconcile,
     release,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "Refusal",
     "Request",
     "bind_accounts",
+    "external_id",
     "reconcile",
     "release",
 ]

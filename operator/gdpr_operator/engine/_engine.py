@@ -38,6 +38,20 @@ class CredentialsUnavailableError(Exception):
     """The ExternalId (or another credential input) of an account cannot be read."""
 
 
+def external_id(value: bytes, where: str) -> str:
+    """The ExternalId a Secret's value holds: UTF-8 text, without surrounding whitespace.
+    `where` names the Secret and key for the error."""
+    try:
+        text = value.decode("utf-8").strip()
+    except UnicodeDecodeError as error:
+        raise CredentialsUnavailableError(
+            f"{where} is not UTF-8 text (byte 0x{value[error.start]:02x} at offset {error.start})"
+        ) from None
+    if not text:
+        raise CredentialsUnavailableError(f"{where} is empty")
+    return text
+
+
 @dataclass(frozen=True, slots=True)
 class CheckError:
     """A component that could not be evaluated for one account and region."""

@@ -8,7 +8,7 @@ import base64
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from gdpr_operator.engine import CredentialsUnavailableError
+from gdpr_operator.engine import CredentialsUnavailableError, external_id
 from gdpr_operator.model import SecretRef
 
 
@@ -33,4 +33,4 @@ class ExternalIdSecrets:
         encoded = (secret.data or {}).get(ref.key)
         if not encoded:
             raise CredentialsUnavailableError(f"{where} has no key {ref.key!r}")
-        return base64.b64decode(encoded).decode("utf-8").strip()
+        return external_id(base64.b64decode(encoded), f"{where} key {ref.key!r}")
