@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 import logging
 
-from gdpr_operator.cli import _JsonFormatter, _RoutineFilter
+from gdpr_operator.cli import _configure_logging, _JsonFormatter, _RoutineFilter
 
 
 def _record(name: str, message: str, *args: object) -> logging.LogRecord:
@@ -25,3 +25,19 @@ def test_routine_lines_are_dropped_and_others_kept() -> None:
     assert not routine.filter(_record("aiohttp.access", '127.0.0.1 "GET /healthz HTTP/1.1" 200'))
     assert routine.filter(_record("kopf.objects", "Handler 'reconcile_on_change' failed"))
     assert routine.filter(_record("aiohttp.access", '127.0.0.1 "GET /metrics HTTP/1.1" 200'))
+
+
+def test_with_v_no_wire_log_is_shown_and_the_operator_logs_debug() -> None:
+    """botocore, urllib3 and the Kubernetes client log requests and answers whole at debug
+    level (ExternalIds, assumed sessions' keys, Secrets): never shown, even with -v."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        _configure_logging(verbose=True, level=logging.INFO, log_format="text")
+        for wire in ("botocore.endpoint", "botocore.parsers", "urllib3", "kubernetes.client.rest"):
+            assert not logging.getLogger(wire).isEnabledFor(logging.DEBUG), wire
+        assert logging.getLogger("botocore.credentials").level in (0, logging.NOTSET)
+        assert logging.getLogger("botocore").level == logging.INFO
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)

@@ -1,8 +1,9 @@
 """botocore sessions that share models and client classes, parse timestamps fast, and count
-every HTTP attempt."""
+(and at debug level, log) every HTTP attempt."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from functools import partial
@@ -19,6 +20,8 @@ from ._targets import AwsSettings
 from ._timestamps import fast_parse_timestamp
 
 _FALLBACK_REGION = "us-east-1"
+
+logger = logging.getLogger(__name__)
 
 
 class Sessions:
@@ -99,19 +102,47 @@ class _Given(CredentialProvider):  # type: ignore[misc]
         return self._credentials
 
 
-def _count_attempt(response: tuple[Any, dict[str, Any]] | None, operation: Any, **_: Any) -> None:
-    """botocore 'needs-retry' hook: runs once per HTTP attempt, retries included."""
+def _count_attempt(
+    response: tuple[Any, dict[str, Any]] | None,
+    operation: Any,
+    attempts: int = 0,
+    caught_exception: Exception | None = None,
+    request_dict: dict[str, Any] | None = None,
+    **_: Any,
+) -> None:
+    """botocore 'needs-retry' hook: runs once per HTTP attempt, retries included.
+
+    The debug line names the call and how it ended, never its parameters, headers or body:
+    those carry ExternalIds, signatures and, in STS's answer, an assumed session's keys
+    (which is why botocore's own wire log is never shown; see the CLI's logging)."""
+    service = operation.service_model.service_name
     _metrics.AWS_API_CALLS.labels(
-        service=operation.service_model.service_name,
-        operation=operation.name,
-        outcome=_outcome(response),
+        service=service, operation=operation.name, outcome=_outcome(response)
     ).inc()
+    if logger.isEnabledFor(logging.DEBUG):
+        region = ((request_dict or {}).get("context") or {}).get("client_region")
+        logger.debug(
+            "%s:%s in %s, attempt %d: %s",
+            service,
+            operation.name,
+            region,
+            attempts,
+            _ending(response, caught_exception),
+        )
 
 
 def _before_call(on_call: Callable[[Any], None], model: Any, **_: Any) -> None:
     """botocore 'before-call' hook: once per API call (retries are not calls), before it is
     sent. Returns None: a value would stand in for the call's response."""
     on_call(model)
+
+
+def _ending(response: tuple[Any, dict[str, Any]] | None, exception: Exception | None) -> str:
+    if response is None:
+        return type(exception).__name__ if exception is not None else "no response"
+    http_response, parsed = response
+    code = parsed.get("Error", {}).get("Code")
+    return f"HTTP {http_response.status_code}" + (f" {code}" if code else "")
 
 
 def _outcome(response: tuple[Any, dict[str, Any]] | None) -> str:

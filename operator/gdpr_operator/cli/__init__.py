@@ -155,6 +155,12 @@ class _JsonFormatter(logging.Formatter):
         return json.dumps(entry)
 
 
+WIRE_LOGGERS = ("botocore", "boto3", "urllib3", "kubernetes.client.rest")
+"""Libraries that log requests and responses whole at debug level: AssumeRole's ExternalId,
+the assumed session's keys, Secrets read from the API server. Never below INFO, even with
+-v: the aws layer logs each AWS attempt (service, operation, region, status) instead."""
+
+
 def _configure_logging(verbose: bool, level: int, log_format: str) -> None:
     handler = logging.StreamHandler()
     if log_format == "json":
@@ -165,9 +171,9 @@ def _configure_logging(verbose: bool, level: int, log_format: str) -> None:
     handler.setFormatter(formatter)
     if not verbose:
         handler.addFilter(_RoutineFilter())
-        # botocore narrates every endpoint and credential lookup at INFO.
-        for chatty in ("botocore", "boto3", "urllib3"):
-            logging.getLogger(chatty).setLevel(logging.WARNING)
+    for wire in WIRE_LOGGERS:
+        # botocore narrates every endpoint and credential lookup at INFO: shown with -v only.
+        logging.getLogger(wire).setLevel(logging.INFO if verbose else logging.WARNING)
     logging.basicConfig(level=logging.DEBUG if verbose else level, handlers=[handler])
 
 
