@@ -179,3 +179,33 @@ def test_malformed_input_names_file_document_and_field(
     assert out == ""
     assert str(path) in err
     assert message in err
+
+
+def test_without_aws_credentials_the_reason_is_credentials_unavailable(
+    sandbox_env: str,
+    scratch_account: AccountAccess,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Neither the operator's own identity nor an AssumeRole from it can sign anything."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name)
+    estate = _manifest(tmp_path, scratch_account)
+    account, monitoring = yaml.safe_load_all(estate.read_text())
+    del account["spec"]["assumeRole"]
+    account["metadata"]["name"] = monitoring["spec"]["accounts"][0] = "own"
+    monitoring["metadata"]["name"] = "own-web"
+    own_identity = tmp_path / "own-identity.yaml"
+    own_identity.write_text(yaml.safe_dump_all([account, monitoring]))
+
+    code, out, _ = _run(
+        capsys, "audit", "-f", str(estate), "-f", str(own_identity), "--format", "json"
+    )
+    assert code == 2
+    errors = json.loads(out)["errors"]
+    assert {(e["account"], e["reason"]) for e in errors} == {
+        ("scratch", "CredentialsUnavailable"),
+        ("own", "CredentialsUnavailable"),
+    }
+    assert all("no AWS credentials found" in e["message"] for e in errors)

@@ -27,7 +27,7 @@ def test_routine_lines_are_dropped_and_others_kept() -> None:
     assert routine.filter(_record("aiohttp.access", '127.0.0.1 "GET /metrics HTTP/1.1" 200'))
 
 
-def test_with_v_no_wire_log_is_shown_and_the_operator_logs_debug() -> None:
+def test_with_v_no_wire_log_is_shown() -> None:
     """botocore, urllib3 and the Kubernetes client log requests and answers whole at debug
     level (ExternalIds, assumed sessions' keys, Secrets): never shown, even with -v."""
     root = logging.getLogger()

@@ -47,7 +47,8 @@ is retried without starting the pagination over.
 Errors: every failure is an `AwsError` with a CamelCase `reason` and a human message:
 `TemporaryAwsError` (throttled, 5xx, unreachable, timeout: retry later), `AccessDeniedError`
 (names the IAM `action` and, when AWS says it, the `principal`), `PermanentAwsError`
-(validation and other 4xx; `NotFoundError` for missing resources).
+(validation and other 4xx; `NotFoundError` for missing resources), `NoCredentialsError`
+(no identity to sign with: reason CredentialsUnavailable).
 
 Metrics: every HTTP attempt is counted in `gdpr_aws_api_calls_total{service,operation,outcome}`
 (outcome: success, throttled, error), retries included.
@@ -62,6 +63,7 @@ from ._concurrency import Outcome, gather_outcomes
 from ._errors import (
     AccessDeniedError,
     AwsError,
+    NoCredentialsError,
     NotFoundError,
     PermanentAwsError,
     TemporaryAwsError,
@@ -83,6 +85,7 @@ __all__ = [
     "AwsSettings",
     "Bucket",
     "CallObserver",
+    "NoCredentialsError",
     "NotFoundError",
     "Outcome",
     "PermanentAwsError",

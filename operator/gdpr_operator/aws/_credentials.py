@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshableCredentials
-from botocore.exceptions import NoCredentialsError
+from botocore.exceptions import NoCredentialsError as BotocoreNoCredentialsError
 from botocore.session import Session
 
 from ._errors import classify
@@ -31,7 +31,7 @@ def assumed_role_credentials(sessions: Sessions, access: AccountAccess) -> Any:
     source = sessions.base_credentials()
     if source is None:
         raise classify(
-            NoCredentialsError(), service="sts", operation="AssumeRole", action="sts:AssumeRole"
+            BotocoreNoCredentialsError(), service="sts", operation="AssumeRole", action="sts:AssumeRole"
         )
     extra: dict[str, Any] = {
         "RoleSessionName": access.session_name,

@@ -10,6 +10,8 @@ conditions) and a human message:
   principal when AWS's message names it).
 - `PermanentAwsError`: the request is wrong (validation, other 4xx); retrying will not help.
   `NotFoundError` is the common case of a missing resource.
+- `NoCredentialsError`: the operator has no AWS identity to sign with (no credential chain
+  found one, or fetching it failed): nothing was sent.
 """
 
 from __future__ import annotations
@@ -20,10 +22,12 @@ from botocore.exceptions import (
     BotoCoreError,
     ClientError,
     ConnectionError,
+    CredentialRetrievalError,
     HTTPClientError,
-    NoCredentialsError,
     ParamValidationError,
+    PartialCredentialsError,
 )
+from botocore.exceptions import NoCredentialsError as BotocoreNoCredentialsError
 
 THROTTLING_CODES = frozenset(
     {
@@ -126,6 +130,12 @@ class NotFoundError(PermanentAwsError):
     reason = "NotFound"
 
 
+class NoCredentialsError(AwsError):
+    """No AWS credentials to sign the request with."""
+
+    reason = "CredentialsUnavailable"
+
+
 def classify(exc: Exception, *, service: str, operation: str, action: str) -> AwsError:
     """Turn a botocore exception raised by `service`/`operation` into an AwsError."""
     if isinstance(exc, AwsError):
@@ -140,12 +150,18 @@ def classify(exc: Exception, *, service: str, operation: str, action: str) -> Aw
             operation=operation,
             reason="AwsUnreachable",
         )
-    if isinstance(exc, NoCredentialsError):
-        return PermanentAwsError(
-            f"{where}: no AWS credentials found",
+    if isinstance(exc, BotocoreNoCredentialsError | PartialCredentialsError):
+        return NoCredentialsError(
+            f"{where}: no AWS credentials found (environment, shared files, web identity, "
+            "container or instance metadata)",
             service=service,
             operation=operation,
-            code="NoCredentials",
+        )
+    if isinstance(exc, CredentialRetrievalError):
+        return NoCredentialsError(
+            f"{where}: AWS credentials could not be fetched: {exc}",
+            service=service,
+            operation=operation,
         )
     if isinstance(exc, ParamValidationError):
         return PermanentAwsError(
