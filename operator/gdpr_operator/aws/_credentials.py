@@ -31,7 +31,10 @@ def assumed_role_credentials(sessions: Sessions, access: AccountAccess) -> Any:
     source = sessions.base_credentials()
     if source is None:
         raise classify(
-            BotocoreNoCredentialsError(), service="sts", operation="AssumeRole", action="sts:AssumeRole"
+            BotocoreNoCredentialsError(),
+            service="sts",
+            operation="AssumeRole",
+            action="sts:AssumeRole",
         )
     extra: dict[str, Any] = {
         "RoleSessionName": access.session_name,

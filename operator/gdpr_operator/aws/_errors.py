@@ -150,18 +150,11 @@ def classify(exc: Exception, *, service: str, operation: str, action: str) -> Aw
             operation=operation,
             reason="AwsUnreachable",
         )
-    if isinstance(exc, BotocoreNoCredentialsError | PartialCredentialsError):
+    if isinstance(
+        exc, BotocoreNoCredentialsError | PartialCredentialsError | CredentialRetrievalError
+    ):
         return NoCredentialsError(
-            f"{where}: no AWS credentials found (environment, shared files, web identity, "
-            "container or instance metadata)",
-            service=service,
-            operation=operation,
-        )
-    if isinstance(exc, CredentialRetrievalError):
-        return NoCredentialsError(
-            f"{where}: AWS credentials could not be fetched: {exc}",
-            service=service,
-            operation=operation,
+            f"{where}: no AWS credentials found ({exc})", service=service, operation=operation
         )
     if isinstance(exc, ParamValidationError):
         return PermanentAwsError(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -99,8 +100,35 @@ class Request:
 
 
 async def reconcile(request: Request, reconcilers: Sequence[Reconciler] = RECONCILERS) -> Outcome:
-    """Run every applicable component for every bound account and region of the spec."""
-    return await _fan_out(request, reconcilers, _reconcile_component)
+    """Run every applicable component for every bound account and region of the spec.
+
+    Never raises: whatever goes wrong ends up in the outcome's errors, and a pass that
+    checked nothing has an error too (NothingChecked): it is evidence of nothing."""
+    try:
+        outcome = await _fan_out(request, reconcilers, _reconcile_component)
+    except Exception as error:
+        logger.exception("the pass of %s failed", request.owner)
+        return Outcome(errors=_everywhere(request, "InternalError", _described(error)))
+    if outcome.refusal is None and not outcome.results and not outcome.errors:
+        return dataclasses.replace(
+            outcome,
+            errors=_everywhere(
+                request, "NothingChecked", "no check applies: the spec asks for no component"
+            ),
+        )
+    return outcome
+
+
+def _everywhere(request: Request, reason: str, message: str) -> tuple[CheckError, ...]:
+    """One error per account of the spec, for what went wrong in the pass as a whole."""
+    return tuple(
+        CheckError(account, GLOBAL_REGION, "Engine", reason, message)
+        for account in request.spec.accounts
+    )
+
+
+def _described(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"
 
 
 async def release(request: Request, reconcilers: Sequence[Reconciler] = RECONCILERS) -> Outcome:
@@ -162,15 +190,18 @@ async def _account(
     try:
         access = await _access(account, request.read_external_id)
         regions = await request.aws.regions(access, request.spec.regions)
-    except (CredentialsUnavailableError, AwsError) as error:
+    except Exception as error:  # this account's pass ends here; the other accounts go on
+        return Outcome(errors=(_access_error(account, error),))
+    if not regions:
         return Outcome(
             errors=(
                 CheckError(
                     account.name,
                     GLOBAL_REGION,
-                    "Credentials",
-                    getattr(error, "reason", "CredentialsUnavailable"),
-                    str(error),
+                    "Regions",
+                    "NoRegions",
+                    f"no region to check: DescribeRegions lists no enabled region in account "
+                    f"{account.name}",
                 ),
             )
         )
@@ -203,6 +234,17 @@ async def _account(
         ingestion=tuple(item for report in done for item in report.ingestion),
         released=tuple(item for report in done for item in report.released),
     )
+
+
+def _access_error(account: AwsAccountSpec, error: Exception) -> CheckError:
+    if isinstance(error, CredentialsUnavailableError):
+        reason, message = "CredentialsUnavailable", str(error)
+    elif isinstance(error, AwsError):
+        reason, message = error.reason, str(error)
+    else:
+        logger.exception("reaching account %s failed", account.name)
+        reason, message = "InternalError", _described(error)
+    return CheckError(account.name, GLOBAL_REGION, "Credentials", reason, message)
 
 
 def _unchanged(request: Request, account: AwsAccountSpec) -> Refusal | None:
@@ -259,7 +301,7 @@ async def _guarded(
             target.region,
             component.component,
             "InternalError",
-            f"{type(error).__name__}: {error}",
+            _described(error),
         )
 
 

@@ -26,6 +26,12 @@ from gdpr_operator.model import GROUP
 
 FINALIZER = f"{GROUP}/finalizer"
 
+KUBERNETES_CONNECT_TIMEOUT_SECONDS = 10.0
+KUBERNETES_REQUEST_TIMEOUT_SECONDS = 30.0
+WATCH_SECONDS = 300.0
+"""A watch is ended by the API server after this long (kopf starts another), and given up by
+the client if it has not ended a request timeout later."""
+
 __all__ = ["FINALIZER", "RunOptions", "run"]
 
 logger = logging.getLogger(__name__)
@@ -53,6 +59,13 @@ def _settings() -> kopf.OperatorSettings:
         prefix=GROUP, key="last-handled-configuration"
     )
     settings.posting.loggers = False  # Events are posted on condition transitions only
+    # Every Kubernetes API call has a timeout: kopf's defaults let a request hang for 5 min
+    # and a connection attempt or a watch forever.
+    settings.networking.connect_timeout = KUBERNETES_CONNECT_TIMEOUT_SECONDS
+    settings.networking.request_timeout = KUBERNETES_REQUEST_TIMEOUT_SECONDS
+    settings.watching.connect_timeout = KUBERNETES_CONNECT_TIMEOUT_SECONDS
+    settings.watching.server_timeout = WATCH_SECONDS
+    settings.watching.client_timeout = WATCH_SECONDS + KUBERNETES_REQUEST_TIMEOUT_SECONDS
     return settings
 
 
