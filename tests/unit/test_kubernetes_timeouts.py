@@ -28,6 +28,8 @@ def test_kopf_never_waits_for_the_api_server_without_a_limit() -> None:
         assert timeout is not None
         assert 0 < timeout <= 600
     assert settings.watching.client_timeout > settings.watching.server_timeout
+    # Sent as the watch's timeoutSeconds, which the API server parses as an integer.
+    assert isinstance(settings.watching.server_timeout, int)
 
 
 @pytest.fixture

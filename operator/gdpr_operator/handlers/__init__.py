@@ -28,9 +28,9 @@ FINALIZER = f"{GROUP}/finalizer"
 
 KUBERNETES_CONNECT_TIMEOUT_SECONDS = 10.0
 KUBERNETES_REQUEST_TIMEOUT_SECONDS = 30.0
-WATCH_SECONDS = 300.0
-"""A watch is ended by the API server after this long (kopf starts another), and given up by
-the client if it has not ended a request timeout later."""
+WATCH_SECONDS = 300
+"""A watch is ended by the API server after this long (its timeoutSeconds: whole seconds),
+and kopf starts another; the client gives it up if it has not ended a request timeout later."""
 
 __all__ = ["FINALIZER", "RunOptions", "run"]
 
