@@ -209,3 +209,16 @@ def test_without_aws_credentials_the_reason_is_credentials_unavailable(
         ("own", "CredentialsUnavailable"),
     }
     assert all("no AWS credentials found" in e["message"] for e in errors)
+
+
+def test_the_readme_directory_example_runs_as_written(
+    sandbox_env: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    command = "gdpr-operator audit -f examples/"
+    assert f"$ {command}\n" in (REPO / "README.md").read_text()
+    monkeypatch.chdir(REPO)
+    code, out, _ = _run(capsys, *command.split()[1:], "--format", "json")
+    assert code == 1, out  # the demo estate is not compliant
+    report = json.loads(out)
+    assert report["summary"]["errors"] == 0
+    assert {c["monitoring"] for c in report["checks"]} == {"security/web", "security/audit-only"}
