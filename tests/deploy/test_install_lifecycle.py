@@ -157,10 +157,10 @@ def released_operator(
 
 @pytest.fixture(scope="module")
 def released_estate(cluster: Cluster, released_operator: OperatorProcess) -> Estate:
-    namespace, account = apply_guarded_estate(
+    guarded = apply_guarded_estate(
         cluster.admin, RELEASE_NAMESPACE, managementPolicy="Enforce", deletionPolicy="Delete"
     )
-    return Estate(namespace, account)
+    return Estate(guarded.namespace, guarded.account)
 
 
 def _release(cluster: Cluster) -> dict[str, Any]:
@@ -364,9 +364,9 @@ def test_a_kustomize_overlay_moves_the_operator_to_another_namespace(
         cluster.admin, cluster.env, sandbox_url, tmp_path, namespace=OVERLAY_NAMESPACE
     )
     with running_operator(process):
-        namespace, _ = apply_guarded_estate(
+        namespace = apply_guarded_estate(
             cluster.admin, OVERLAY_NAMESPACE, managementPolicy="Enforce"
-        )
+        ).namespace
         wait_ready(cluster.admin, namespace, "True")
         lease = cluster.admin.get("lease", "gdpr-operator", OVERLAY_NAMESPACE)
         assert lease["spec"]["holderIdentity"]

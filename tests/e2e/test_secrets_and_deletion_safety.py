@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import secrets
-
 import pytest
 
 from gdpr_operator.aws import AccountAccess
-from gdpr_operator.sandbox import SandboxControl, operator_access
+from gdpr_operator.sandbox import SandboxControl
 
 from fixtures.calls import writes
 from fixtures.cluster import Kubectl, new_namespace, wait_for, wait_ready
-from fixtures.estate import apply_estate
+from fixtures.estate import apply_estate, apply_guarded_estate
 from fixtures.operator import OPERATOR_NAMESPACE, OperatorProcess
 
 pytestmark = pytest.mark.e2e
@@ -21,21 +19,9 @@ def test_the_external_id_never_appears_in_status_events_logs_or_metrics(
     operator: OperatorProcess,
     installed: Kubectl,
 ) -> None:
-    external_id = f"ext-{secrets.token_hex(12)}"
-    # An account of its own, whose role demands this ExternalId.
-    account = operator_access("guarded", f"4{secrets.randbelow(10**11):011d}", external_id)
-    namespace = new_namespace(installed)
-    secret = f"external-id-{namespace}"
-    installed.run(
-        "create",
-        "secret",
-        "generic",
-        secret,
-        "-n",
-        OPERATOR_NAMESPACE,
-        f"--from-literal=externalId={external_id}",
-    )
-    apply_estate(installed, namespace, account, secret, managementPolicy="Enforce")
+    guarded = apply_guarded_estate(installed, OPERATOR_NAMESPACE, managementPolicy="Enforce")
+    namespace, account, secret = guarded.namespace, guarded.account, guarded.secret
+    external_id = guarded.external_id
     wait_ready(installed, namespace, "True")
 
     # A wrong ExternalId too: the AccessDenied it causes must not echo either value.

@@ -10,14 +10,11 @@ from __future__ import annotations
 import base64
 import json
 import re
-import secrets
 
 import pytest
 
-from gdpr_operator.sandbox import operator_access
-
-from fixtures.cluster import Kubectl, conditions_of, new_namespace, wait_for, wait_ready
-from fixtures.estate import apply_estate
+from fixtures.cluster import Kubectl, conditions_of, wait_for, wait_ready
+from fixtures.estate import apply_guarded_estate
 from fixtures.faults import FaultEstate, wait_for_condition
 from fixtures.operator import OPERATOR_NAMESPACE, OperatorProcess
 
@@ -81,25 +78,13 @@ def _seen_failing(
 def test_a_secret_that_does_not_decode_then_refused_secret_reads_end_the_pass_not_ready(
     operator: OperatorProcess, installed: Kubectl
 ) -> None:
-    external_id = f"ext-{secrets.token_hex(8)}"
-    account = operator_access("undecodable", f"6{secrets.randbelow(10**11):011d}", external_id)
-    namespace = new_namespace(installed)
-    secret = f"external-id-{namespace}"
-    installed.run(
-        "create",
-        "secret",
-        "generic",
-        secret,
-        "-n",
-        OPERATOR_NAMESPACE,
-        f"--from-literal=externalId={external_id}",
+    guarded = apply_guarded_estate(
+        installed, OPERATOR_NAMESPACE, managementPolicy="Enforce", resyncInterval="30s"
     )
-    apply_estate(
-        installed, namespace, account, secret, managementPolicy="Enforce", resyncInterval="30s"
-    )
+    namespace, secret, external_id = guarded.namespace, guarded.secret, guarded.external_id
     wait_ready(installed, namespace, "True", timeout=120)
     wait_for("gdpr_monitoring_ready 1", lambda: _ready_gauge(operator, namespace) == 1)
-    estate = FaultEstate(namespace, account, {})
+    estate = FaultEstate(namespace, guarded.account, {})
 
     def set_secret(value_base64: str) -> None:
         installed.run(
