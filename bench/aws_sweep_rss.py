@@ -22,10 +22,10 @@ from gdpr_operator.aws import Aws, Target, gather_outcomes
 
 from aws_bench_support import (
     large_estate_access,
-    peak_rss_mb,
     sandbox_process,
     sandbox_settings,
 )
+from peak_rss import peak_rss_mb
 
 REGIONS = (
     "eu-west-1",

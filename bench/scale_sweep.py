@@ -43,10 +43,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from aws_bench_support import (
     large_estate_access,
-    peak_rss_mb,
     sandbox_process,
     sandbox_settings,
 )
+from peak_rss import peak_rss_mb
 
 NAMESPACE = "bench"
 FLOOR_THREADS = 16
