@@ -20,7 +20,7 @@ def spec(accounts: list[str], regions: list[str], **fields: Any) -> MonitoringSp
 
 
 def context(layer: Aws, monitoring: MonitoringSpec, owner: str = "security/web") -> Context:
-    return Context(layer, monitoring, owner)
+    return Context.of(layer, monitoring, owner)
 
 
 @pytest.fixture

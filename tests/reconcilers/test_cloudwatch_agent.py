@@ -292,7 +292,7 @@ async def test_release_deletes_only_what_this_owner_created(
     target = Target(scratch_account, REGION)
     await _managed_instance(layer, scratch_account)
     mine = _pass(layer, scratch_account, ["linux-system"])
-    theirs = Context(layer, mine.spec, "other/monitoring")
+    theirs = Context.of(layer, mine.spec, "other/monitoring")
     await AGENT.reconcile(mine, target)
     await AGENT.reconcile(theirs, target)
     # A parameter under this owner's name that someone else made: not the operator's.

@@ -161,7 +161,7 @@ async def test_release_deletes_only_what_this_owner_created(
     mine, theirs = Target(scratch_account, REGION), Target(scratch_account, "eu-central-1")
     await layer.call(theirs, "guardduty", "create_detector", Enable=True)
     await GUARDDUTY.reconcile(enforce_context, mine)
-    other_owner = Context(enforce_context.aws, enforce_context.spec, "other/monitoring")
+    other_owner = Context.of(enforce_context.aws, enforce_context.spec, "other/monitoring")
 
     assert not (await GUARDDUTY.release(other_owner, mine)).released
     assert not (await GUARDDUTY.release(enforce_context, theirs)).released

@@ -59,13 +59,13 @@ def _context(
             "instanceProfile": {"whenOtherProfileAttached": when_other},
         },
     )
-    return Context(layer, monitoring, owner)
+    return Context.of(layer, monitoring, owner)
 
 
 async def _pass(context: Context, account: AccountAccess) -> list[CheckResult]:
     """One pass as the engine runs it: the account component, then each region's; its own
     PassCache, as every pass has."""
-    fresh = Context(context.aws, context.spec, context.owner)
+    fresh = Context.of(context.aws, context.spec, context.owner)
     results = list((await AGENT_ROLE.reconcile(fresh, Target(account, GLOBAL_REGION))).results)
     for region in context.spec.regions:
         results += (await INSTANCE_PROFILES.reconcile(fresh, Target(account, region))).results
@@ -577,7 +577,7 @@ async def test_release_removes_only_its_own_and_only_when_no_instance_holds_it(
         IamInstanceProfile={"Name": ROLE},
     )
 
-    other_owner = Context(layer, context.spec, "other/monitoring")
+    other_owner = Context.of(layer, context.spec, "other/monitoring")
     assert not (await AGENT_ROLE.release(other_owner, iam)).released
     assert not (await INSTANCE_PROFILES.release(context, target)).released
     assert await _held_profile(layer, target, web) == ROLE

@@ -39,7 +39,7 @@ LOOP_THREAD = "gdpr-sandbox-agents"
 
 
 def _context(layer: Aws, account: AccountAccess, policy: str = "Enforce") -> Context:
-    return Context(
+    return Context.of(
         layer,
         parse_monitoring(
             {

@@ -238,7 +238,7 @@ async def test_the_operators_first_pass_is_completed_by_state_manager(
     is attached. The instance then gets its runs once SSM sees it, without another write."""
     target = Target(scratch_account, REGION)
     (web,) = await _launch(layer, target)
-    context = Context(
+    context = Context.of(
         layer,
         parse_monitoring(
             {
@@ -258,7 +258,7 @@ async def test_the_operators_first_pass_is_completed_by_state_manager(
     await AgentRole().reconcile(context, Target(scratch_account, GLOBAL_REGION))
     await InstanceProfiles().reconcile(context, target)
 
-    fresh = Context(layer, context.spec, context.owner)  # the next pass, its own reads
+    fresh = Context.of(layer, context.spec, context.owner)  # the next pass, its own reads
     second = await CloudWatchAgent().reconcile(fresh, target)
     installed = [
         (r.compliant, r.action.value) for r in second.results if r.check == "cwagent.installed"

@@ -218,3 +218,128 @@ async def test_targets_whose_account_changed_role_during_the_pass_wait_for_the_n
     outcome = await engine.reconcile(request, [moving])
     assert len(moving.seen) == 1
     assert [error.reason for error in outcome.errors] == ["AccountChanged"]
+
+
+class RecordingAws(Aws):
+    """Records the calls it is asked to make instead of making them; `after_call` runs after
+    each (to change the world mid-pass)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.made: list[tuple[str, str, str]] = []
+        self.after_call = lambda: None
+
+    async def call(self, target: Target, service: str, operation: str, **params: object) -> object:
+        self.made.append((str(target), service, operation))
+        self.after_call()
+        await asyncio.sleep(0)
+        return {}
+
+
+@dataclass
+class Writer:
+    """Writes `writes` times in each target, through the write path (or, `through_reads`,
+    trying the read path)."""
+
+    component: str = "Writer"
+    global_scope: bool = False
+    checks: Sequence[CheckInfo] = ()
+    writes: int = 5
+    through_reads: bool = False
+
+    def applies_to(self, spec: MonitoringSpec) -> bool:
+        return True
+
+    async def reconcile(self, context: Context, target: Target) -> ComponentReport:
+        for _ in range(self.writes):
+            path = context.aws if self.through_reads else context.write
+            await path.call(target, "guardduty", "update_detector", DetectorId="d")
+        return ComponentReport()
+
+    async def release(self, context: Context, target: Target) -> ComponentReport:
+        return await self.reconcile(context, target)
+
+
+REGIONS = ["eu-west-1", "eu-central-1", "eu-north-1", "eu-south-1"]
+
+
+def _writing_request(aws: Aws, accounts: dict[str, AwsAccountSpec], policy: str) -> Request:
+    spec = parse_monitoring({"accounts": ["prod"], "regions": REGIONS, "managementPolicy": policy})
+    return Request("sec", "web", spec, accounts.get, _read_secret, aws)
+
+
+async def test_a_binding_withdrawn_mid_pass_stops_every_write_at_once() -> None:
+    """Every target has started (they run together) when the AwsAccount stops binding the
+    namespace after the third write: not one write more goes out, in any target."""
+    aws, accounts = RecordingAws(), _accounts("sec")
+
+    def withdraw_after_three() -> None:
+        if len(aws.made) == 3:
+            accounts["prod"] = replace(accounts["prod"], allowed_namespaces=frozenset())
+
+    aws.after_call = withdraw_after_three
+    outcome = await engine.reconcile(_writing_request(aws, accounts, "Enforce"), [Writer()])
+    assert len(aws.made) == 3
+    assert {error.reason for error in outcome.errors} == {"AccountNotBound"}
+    assert len(outcome.errors) == len(REGIONS)
+
+
+async def test_another_role_mid_pass_stops_the_writes_too() -> None:
+    aws, accounts = RecordingAws(), _accounts("sec")
+    other = AssumeRole("arn:aws:iam::111111111111:role/other", None, "gdpr", 900)
+
+    def change_role() -> None:
+        accounts["prod"] = replace(accounts["prod"], assume_role=other)
+
+    aws.after_call = change_role
+    outcome = await engine.reconcile(_writing_request(aws, accounts, "Enforce"), [Writer()])
+    assert len(aws.made) == 1
+    assert {error.reason for error in outcome.errors} == {"AccountChanged"}
+
+
+async def test_observe_never_writes_whatever_a_component_tries() -> None:
+    aws = RecordingAws()
+    outcome = await engine.reconcile(_writing_request(aws, _accounts("sec"), "Observe"), [Writer()])
+    assert aws.made == []
+    assert {error.reason for error in outcome.errors} == {"ObserveOnly"}
+
+
+async def test_the_read_path_refuses_a_write() -> None:
+    aws = RecordingAws()
+    outcome = await engine.reconcile(
+        _writing_request(aws, _accounts("sec"), "Enforce"), [Writer(through_reads=True)]
+    )
+    assert aws.made == []
+    assert {error.reason for error in outcome.errors} == {"InternalError"}
+    assert "not a read" in outcome.errors[0].message
+
+
+async def test_a_release_writes_whatever_the_management_policy_but_only_while_bound() -> None:
+    aws, accounts = RecordingAws(), _accounts("sec")
+    outcome = await engine.release(_writing_request(aws, accounts, "Observe"), [Writer(writes=1)])
+    assert outcome.errors == ()
+    assert len(aws.made) == len(REGIONS)
+
+
+async def test_a_release_sees_the_other_live_monitorings_with_their_account_ids() -> None:
+    seen: list[tuple[str, frozenset[str], bool]] = []
+
+    @dataclass
+    class Looker(Recorder):
+        async def release(self, context: Context, target: Target) -> ComponentReport:
+            seen.extend(
+                (d.owner, d.account_ids, d.covers(target.account_id, target.region))
+                for d in context.others
+            )
+            return ComponentReport()
+
+    other = parse_monitoring({"accounts": ["prod", "gone"], "regions": ["eu-west-1"]})
+    request = replace(
+        _request("sec", ["prod"], ["eu-west-1"]),
+        live_monitorings=lambda: [
+            engine.LiveMonitoring("sec", "web", other),  # the one released: not another
+            engine.LiveMonitoring("team-b", "web", other),
+        ],
+    )
+    await engine.release(request, [Looker()])
+    assert seen == [("team-b/web", frozenset({"111111111111"}), True)]

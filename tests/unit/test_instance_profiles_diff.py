@@ -10,8 +10,10 @@ import pytest
 
 from gdpr_operator.model import InstancesSpec, OtherProfilePolicy
 from gdpr_operator.reconcilers.instance_profiles._diff import (
+    IAM_PATH,
     Profile,
     Role,
+    not_owned,
     profile_problem,
     repair,
     required_policies,
@@ -53,17 +55,36 @@ LAMBDA_TRUST = {
 }
 
 
-def _role(trust: Mapping[str, Any] = EC2_TRUST_POLICY, policies: frozenset[str] = ALL) -> Role:
-    return Role(NAME, trust, policies, {})
+PERMITTED = (EXTRA,)
+"""What the AwsAccount permits of the spec's additional policies (`permitted_policy_arns`)."""
 
 
-def _profile(*roles: str) -> Profile:
-    return Profile(NAME, f"arn:aws:iam::123456789012:instance-profile/{NAME}", roles, {})
+def _role(
+    trust: Mapping[str, Any] = EC2_TRUST_POLICY,
+    policies: frozenset[str] = ALL,
+    path: str = IAM_PATH,
+    tags: Mapping[str, str] = TAGS,
+) -> Role:
+    return Role(NAME, trust, policies, tags, path)
 
 
-def test_required_policies_are_the_agents_then_the_specs_without_repeats() -> None:
-    spec = InstancesSpec({}, NAME, (SSM_POLICY_ARN, EXTRA), OtherProfilePolicy.REPORT)
-    assert required_policies(spec) == (AGENT_POLICY_ARN, SSM_POLICY_ARN, EXTRA)
+def _profile(*roles: str, path: str = IAM_PATH, tags: Mapping[str, str] = TAGS) -> Profile:
+    arn = f"arn:aws:iam::123456789012:instance-profile{path}{NAME}"
+    return Profile(NAME, arn, roles, tags, path)
+
+
+def test_required_policies_are_the_agents_then_the_permitted_ones_without_repeats() -> None:
+    assert required_policies((SSM_POLICY_ARN, EXTRA)) == (AGENT_POLICY_ARN, SSM_POLICY_ARN, EXTRA)
+
+
+def test_a_policy_the_account_does_not_permit_is_neither_required_nor_attached() -> None:
+    """The refusal is the Permitted condition's (model.denials), not the role's."""
+    agent_only = _role(policies=frozenset({AGENT_POLICY_ARN, SSM_POLICY_ARN}))
+    assert role_problem(SPEC, agent_only, ()) is None
+    assert repair(SPEC, None, None, TAGS, permitted=()) == [
+        call for call in repair(SPEC, None, None, TAGS, PERMITTED) if EXTRA not in str(call)
+    ]
+    assert not [call for call in repair(SPEC, None, None, TAGS, ()) if EXTRA in str(call)]
 
 
 @pytest.mark.parametrize(
@@ -84,7 +105,7 @@ def test_required_policies_are_the_agents_then_the_specs_without_repeats() -> No
     ],
 )
 def test_role_problems(role: Role | None, problem: str | None) -> None:
-    assert role_problem(SPEC, role) == problem
+    assert role_problem(SPEC, role, PERMITTED) == problem
 
 
 @pytest.mark.parametrize(
@@ -100,12 +121,13 @@ def test_profile_problems(profile: Profile | None, problem: str | None) -> None:
     assert profile_problem(SPEC, profile) == problem
 
 
-def test_nothing_exists_so_everything_is_created_in_order_and_tagged() -> None:
-    assert repair(SPEC, None, None, TAGS) == [
+def test_nothing_exists_so_everything_is_created_in_order_under_the_path_and_tagged() -> None:
+    assert repair(SPEC, None, None, TAGS, PERMITTED) == [
         (
             "create_role",
             {
                 "RoleName": NAME,
+                "Path": IAM_PATH,
                 "AssumeRolePolicyDocument": json.dumps(EC2_TRUST_POLICY),
                 "Tags": TAG_LIST,
                 "Description": "CloudWatch agent and SSM on EC2 instances (gdpr-operator)",
@@ -114,9 +136,48 @@ def test_nothing_exists_so_everything_is_created_in_order_and_tagged() -> None:
         ("attach_role_policy", {"RoleName": NAME, "PolicyArn": AGENT_POLICY_ARN}),
         ("attach_role_policy", {"RoleName": NAME, "PolicyArn": SSM_POLICY_ARN}),
         ("attach_role_policy", {"RoleName": NAME, "PolicyArn": EXTRA}),
-        ("create_instance_profile", {"InstanceProfileName": NAME, "Tags": TAG_LIST}),
+        (
+            "create_instance_profile",
+            {"InstanceProfileName": NAME, "Path": IAM_PATH, "Tags": TAG_LIST},
+        ),
         ("add_role_to_instance_profile", {"InstanceProfileName": NAME, "RoleName": NAME}),
     ]
+
+
+ADMIN_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("role", "profile"),
+    [
+        # An admin's role at the root path, untagged: what a tenant naming it used to rewrite.
+        (_role(trust=ADMIN_TRUST, policies=frozenset(), path="/", tags={}), None),
+        # Under the operator's path but without its tag, or tagged but elsewhere.
+        (_role(trust=ADMIN_TRUST, tags={}), None),
+        (_role(trust=ADMIN_TRUST, path="/"), None),
+    ],
+)
+def test_a_role_the_operator_does_not_own_gets_no_call_and_no_profile(
+    role: Role, profile: Profile | None
+) -> None:
+    assert repair(SPEC, role, profile, TAGS, PERMITTED) == []
+    assert role_problem(SPEC, role, PERMITTED) == not_owned("role", NAME)
+
+
+def test_a_profile_the_operator_does_not_own_is_never_changed() -> None:
+    foreign = _profile("legacy", path="/", tags={})
+    assert repair(SPEC, _role(), foreign, TAGS, PERMITTED) == []
+    assert profile_problem(SPEC, foreign) == not_owned("instance profile", NAME)
+    assert "the account owner" in not_owned("role", NAME)
 
 
 @pytest.mark.parametrize(
@@ -158,7 +219,10 @@ def test_nothing_exists_so_everything_is_created_in_order_and_tagged() -> None:
             _role(),
             None,
             [
-                ("create_instance_profile", {"InstanceProfileName": NAME, "Tags": TAG_LIST}),
+                (
+                    "create_instance_profile",
+                    {"InstanceProfileName": NAME, "Path": IAM_PATH, "Tags": TAG_LIST},
+                ),
                 ("add_role_to_instance_profile", {"InstanceProfileName": NAME, "RoleName": NAME}),
             ],
         ),
@@ -169,7 +233,7 @@ def test_drift_is_repaired_in_place_with_only_the_missing_calls(
     profile: Profile | None,
     calls: list[tuple[str, dict[str, object]]],
 ) -> None:
-    assert repair(SPEC, role, profile, TAGS) == calls
+    assert repair(SPEC, role, profile, TAGS, PERMITTED) == calls
 
 
 ABLE = HeldProfile("able", "able-role", frozenset({AGENT_POLICY_ARN, SSM_POLICY_ARN}))

@@ -59,7 +59,7 @@ def test_nested_defaults_apply_inside_given_objects() -> None:
     spec = parse_monitoring({**MINIMAL, "instances": {"selector": {"tags": {"a": "b"}}}})
     assert spec.instances is not None
     assert spec.instances.role_name == "CloudWatchAgentServerRole"
-    assert spec.instances.when_other_profile_attached is OtherProfilePolicy.ATTACH_POLICIES
+    assert spec.instances.when_other_profile_attached is OtherProfilePolicy.REPORT
 
 
 def test_apply_defaults_leaves_given_values_and_the_input_alone() -> None:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from gdpr_operator.engine import CheckError, Outcome, Refusal
-from gdpr_operator.model import Action, CheckResult
+from gdpr_operator.model import Action, CheckResult, Denial
 from gdpr_operator.report import MAX_SUMMARY_TARGETS, status_update
 
 T0, T1 = "2026-01-01T00:00:00Z", "2026-01-01T00:05:00Z"
@@ -94,13 +94,14 @@ def test_last_transition_time_moves_only_on_a_flip_and_events_only_on_transition
         ("Normal", "Ready"),
         ("Normal", "ReconcileSucceeded"),
         ("Normal", "AllChecksCompliant"),
+        ("Normal", "Permitted"),
     ]
     assert first.events[0].message.startswith("Ready Unknown -> True")
 
     same = status_update(first.status, 2, good, T1)
     assert same.events == []
-    assert [c["lastTransitionTime"] for c in same.status["conditions"]] == [T0, T0, T0]
-    assert [c["observedGeneration"] for c in same.status["conditions"]] == [2, 2, 2]
+    assert [c["lastTransitionTime"] for c in same.status["conditions"]] == [T0] * 4
+    assert [c["observedGeneration"] for c in same.status["conditions"]] == [2] * 4
 
     flipped = status_update(same.status, 2, bad, T1)
     assert [(e.type, e.reason) for e in flipped.events] == [
@@ -108,7 +109,7 @@ def test_last_transition_time_moves_only_on_a_flip_and_events_only_on_transition
         ("Warning", "ChecksFailing"),
     ]
     times = {c["type"]: c["lastTransitionTime"] for c in flipped.status["conditions"]}
-    assert times == {"Ready": T1, "Synced": T0, "Compliant": T1}
+    assert times == {"Ready": T1, "Synced": T0, "Compliant": T1, "Permitted": T0}
     assert not flipped.ready
 
 
@@ -142,3 +143,24 @@ def test_summary_counts_and_is_bounded_worst_first() -> None:
     ) == (3, 2, 1, 1, 1)
     assert len(summary["targets"]) == MAX_SUMMARY_TARGETS
     assert [t["region"] for t in summary["targets"][:2]] == ["r-100", "r-249"]
+
+
+def test_a_field_its_account_does_not_permit_is_a_condition_and_an_event_naming_it() -> None:
+    field = "spec.instances.instanceProfile.additionalPolicyArns"
+    denied = Outcome(
+        results=(_result(True),),
+        denials=(Denial("prod", field, "AdministratorAccess not permitted by AwsAccount prod"),),
+    )
+    update = status_update({}, 1, denied, T0)
+    conditions = {c["type"]: c for c in update.status["conditions"]}
+    assert conditions["Permitted"]["status"] == "False"
+    assert conditions["Permitted"]["reason"] == "NotPermitted"
+    assert field in conditions["Permitted"]["message"]
+    assert (conditions["Ready"]["status"], conditions["Ready"]["reason"]) == (
+        "False",
+        "NotPermitted",
+    )
+    assert not update.ready
+    (event,) = [e for e in update.events if e.reason == "NotPermitted" and "Permitted" in e.message]
+    assert event.type == "Warning"
+    assert field in event.message

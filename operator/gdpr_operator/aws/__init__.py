@@ -53,7 +53,8 @@ Errors: every failure is an `AwsError` with a CamelCase `reason` and a human mes
 Metrics: every HTTP attempt is counted in `gdpr_aws_api_calls_total{service,operation,outcome}`
 (outcome: success, throttled, error), retries included.
 
-IAM: `iam_action(service, operation)` names the action a call needs; `LAYER_IAM_ACTIONS` are
+IAM: `iam_action(service, operation)` names the action a call needs, `is_read_operation`
+whether it only reads (Describe*, Get*, List*); `LAYER_IAM_ACTIONS` are
 the ones the layer calls on its own (AssumeRole, DescribeRegions); `Aws.observe_calls(observer)`
 tells `observer` (service, operation, IAM action) of every call a layer makes.
 """
@@ -68,7 +69,7 @@ from ._errors import (
     PermanentAwsError,
     TemporaryAwsError,
 )
-from ._iam_actions import iam_action
+from ._iam_actions import READ_VERBS, iam_action, is_read_action, is_read_operation
 from ._layer import LAYER_IAM_ACTIONS, Aws, CallObserver
 from ._metrics import AWS_API_CALLS
 from ._regions import ALL_REGIONS
@@ -78,6 +79,7 @@ __all__ = [
     "ALL_REGIONS",
     "AWS_API_CALLS",
     "LAYER_IAM_ACTIONS",
+    "READ_VERBS",
     "AccessDeniedError",
     "AccountAccess",
     "Aws",
@@ -95,4 +97,6 @@ __all__ = [
     "bucket_for",
     "gather_outcomes",
     "iam_action",
+    "is_read_action",
+    "is_read_operation",
 ]

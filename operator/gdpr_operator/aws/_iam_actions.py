@@ -19,6 +19,9 @@ _PREFIX_BY_SIGNING_NAME = {
     "email": "ses",
     "execute-api": "apigateway",
 }
+READ_VERBS = ("Describe", "Get", "List")
+"""IAM actions named so only read; every other action may change something."""
+
 _ACTION_BY_OPERATION = {
     ("s3", "ListBuckets"): "s3:ListAllMyBuckets",
     ("s3", "HeadBucket"): "s3:ListBucket",
@@ -50,3 +53,13 @@ def operation_name(service: str, operation: str) -> str:
 def _operations(service: str) -> tuple[ServiceModel, dict[str, str]]:
     model = ServiceModel(shared_loader().load_service_model(service, "service-2"), service)
     return model, {xform_name(name): name for name in model.operation_names}
+
+
+def is_read_action(action: str) -> bool:
+    """Whether an IAM action ("guardduty:ListDetectors") only reads."""
+    return action.split(":", 1)[1].startswith(READ_VERBS)
+
+
+def is_read_operation(service: str, operation: str) -> bool:
+    """Whether a call (boto3 names: "ssm", "get_parameters") only reads, by its IAM action."""
+    return is_read_action(iam_action(service, operation))

@@ -39,7 +39,7 @@ def run_pass(inputs: Inputs, *, enforce: bool, output: str) -> int:
 
 
 def exit_code(passes: Sequence[Pass]) -> int:
-    if any(p.outcome.refusal or p.outcome.errors for p in passes):
+    if any(p.outcome.refusal or p.outcome.errors or p.outcome.denials for p in passes):
         return EXIT_ERROR
     if any(p.outcome.non_compliant for p in passes):
         return EXIT_NON_COMPLIANT
@@ -58,6 +58,7 @@ async def _all(inputs: Inputs, enforce: bool, stderr: TextIO) -> list[Pass]:
         return external_id(value, f"Secret {ref.name} key {ref.key!r}")
 
     monitorings = list(inputs.monitorings.values())
+    live = [engine.LiveMonitoring(m.namespace, m.name, m.spec) for m in monitorings]
     async with Aws() as aws, _progress(stderr, len(monitorings)):
         outcomes = await asyncio.gather(
             *(
@@ -69,6 +70,7 @@ async def _all(inputs: Inputs, enforce: bool, stderr: TextIO) -> list[Pass]:
                         lookup_account=inputs.accounts.get,
                         read_external_id=read_external_id,
                         aws=aws,
+                        live_monitorings=lambda: live,
                     )
                 )
                 for monitoring in monitorings
@@ -126,6 +128,11 @@ def _summary(passes: Sequence[Pass]) -> dict[str, Any]:
         "remediated": sum(1 for r in results if r.action.value == "remediated"),
         "errors": sum(len(p.outcome.errors) for p in passes),
         "refused": [f"{p.label}: {p.outcome.refusal.message}" for p in passes if p.outcome.refusal],
+        "denied": [
+            f"{p.label}: {denial.field}: {denial.message}"
+            for p in passes
+            for denial in p.outcome.denials
+        ],
     }
 
 
@@ -215,4 +222,5 @@ def render_table(passes: Sequence[Pass]) -> str:
         f"{summary['errors']} error(s)"
     )
     lines += [f"refused: {refusal}" for refusal in summary["refused"]]
+    lines += [f"denied: {denial}" for denial in summary["denied"]]
     return "\n".join(lines) + "\n"

@@ -14,12 +14,23 @@ from gdpr_operator.model import (
     GLOBAL_REGION,
     AwsAccountSpec,
     CheckResult,
+    Denial,
     FindingCount,
     LogIngestion,
     MonitoringSpec,
     SecretRef,
+    denials,
 )
-from gdpr_operator.reconcilers import RECONCILERS, ComponentReport, Context, Reconciler
+from gdpr_operator.reconcilers import (
+    RECONCILERS,
+    ComponentReport,
+    Context,
+    Declaration,
+    PassCache,
+    Reconciler,
+    WriteGuard,
+    WriteRefusedError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -75,12 +86,29 @@ class Outcome:
     findings: tuple[FindingCount, ...] = ()
     ingestion: tuple[LogIngestion, ...] = ()
     released: tuple[str, ...] = ()
+    kept: tuple[str, ...] = ()
+    """What a release left in place for another GdprMonitoring that still declares it."""
+    denials: tuple[Denial, ...] = ()
+    """What the spec asks beyond its AwsAccounts' permissions: not done."""
     components: tuple[tuple[str, tuple[str, ...]], ...] = ()
     """Each component that ran, with its check ids: one condition each."""
 
     @property
     def non_compliant(self) -> tuple[CheckResult, ...]:
         return tuple(result for result in self.results if not result.passing)
+
+
+@dataclass(frozen=True, slots=True)
+class LiveMonitoring:
+    """A GdprMonitoring that exists and is not being deleted, as a release must respect it."""
+
+    namespace: str
+    name: str
+    spec: MonitoringSpec
+
+    @property
+    def owner(self) -> str:
+        return f"{self.namespace}/{self.name}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,8 +119,13 @@ class Request:
     name: str
     spec: MonitoringSpec
     lookup_account: Callable[[str], AwsAccountSpec | None]
+    """The AwsAccount of that name as the operator knows it now: asked again before every
+    write, so that a withdrawn binding stops the writes at once."""
     read_external_id: ExternalIdReader
     aws: Aws
+    live_monitorings: Callable[[], Sequence[LiveMonitoring]] = tuple
+    """Every live GdprMonitoring (this one may be among them): what a release leaves alone
+    because another one still declares it."""
 
     @property
     def owner(self) -> str:
@@ -105,7 +138,7 @@ async def reconcile(request: Request, reconcilers: Sequence[Reconciler] = RECONC
     Never raises: whatever goes wrong ends up in the outcome's errors, and a pass that
     checked nothing has an error too (NothingChecked): it is evidence of nothing."""
     try:
-        outcome = await _fan_out(request, reconcilers, _reconcile_component)
+        outcome = await _fan_out(request, reconcilers, releasing=False)
     except Exception as error:
         logger.exception("the pass of %s failed", request.owner)
         return Outcome(errors=_everywhere(request, "InternalError", _described(error)))
@@ -132,8 +165,58 @@ def _described(error: Exception) -> str:
 
 
 async def release(request: Request, reconcilers: Sequence[Reconciler] = RECONCILERS) -> Outcome:
-    """deletionPolicy Delete: each component removes what it created for this owner."""
-    return await _fan_out(request, reconcilers, _release_component)
+    """deletionPolicy Delete: each component removes what it created for this owner and no
+    other live GdprMonitoring still declares."""
+    return await _fan_out(request, reconcilers, releasing=True)
+
+
+async def _fan_out(
+    request: Request, reconcilers: Sequence[Reconciler], *, releasing: bool
+) -> Outcome:
+    binding = bind_accounts(request.namespace, request.spec.accounts, request.lookup_account)
+    if binding.refusal is not None:
+        return Outcome(refusal=binding.refusal)
+    components = [reconciler for reconciler in reconcilers if reconciler.applies_to(request.spec)]
+    others = _declarations(request) if releasing else ()
+    reads = PassCache()
+    turns = asyncio.Semaphore(TARGETS_IN_FLIGHT)
+    per_account = await asyncio.gather(
+        *(
+            _account(
+                request,
+                Context.of(
+                    request.aws,
+                    request.spec,
+                    request.owner,
+                    guard=_write_guard(request, account, releasing=releasing),
+                    permissions=account.permissions,
+                    others=others,
+                    reads=reads,
+                ),
+                account,
+                components=components,
+                releasing=releasing,
+                turns=turns,
+            )
+            for account in binding.accounts
+        )
+    )
+    return Outcome(
+        results=tuple(result for outcome in per_account for result in outcome.results),
+        errors=tuple(error for outcome in per_account for error in outcome.errors),
+        targets=tuple(target for outcome in per_account for target in outcome.targets),
+        findings=tuple(finding for outcome in per_account for finding in outcome.findings),
+        ingestion=tuple(item for outcome in per_account for item in outcome.ingestion),
+        released=tuple(item for outcome in per_account for item in outcome.released),
+        kept=tuple(item for outcome in per_account for item in outcome.kept),
+        denials=tuple(
+            denial for account in binding.accounts for denial in denials(request.spec, account)
+        ),
+        components=tuple(
+            (component.component, tuple(check.id for check in component.checks))
+            for component in components
+        ),
+    )
 
 
 Work = Callable[[Reconciler, Context, Target], Awaitable[ComponentReport]]
@@ -151,31 +234,34 @@ async def _release_component(
     return await component.release(context, target)
 
 
-async def _fan_out(request: Request, reconcilers: Sequence[Reconciler], work: Work) -> Outcome:
-    binding = bind_accounts(request.namespace, request.spec.accounts, request.lookup_account)
-    if binding.refusal is not None:
-        return Outcome(refusal=binding.refusal)
-    components = [reconciler for reconciler in reconcilers if reconciler.applies_to(request.spec)]
-    context = Context(request.aws, request.spec, request.owner)
-    turns = asyncio.Semaphore(TARGETS_IN_FLIGHT)
-    per_account = await asyncio.gather(
-        *(
-            _account(request, context, account, components=components, work=work, turns=turns)
-            for account in binding.accounts
-        )
-    )
-    return Outcome(
-        results=tuple(result for outcome in per_account for result in outcome.results),
-        errors=tuple(error for outcome in per_account for error in outcome.errors),
-        targets=tuple(target for outcome in per_account for target in outcome.targets),
-        findings=tuple(finding for outcome in per_account for finding in outcome.findings),
-        ingestion=tuple(item for outcome in per_account for item in outcome.ingestion),
-        released=tuple(item for outcome in per_account for item in outcome.released),
-        components=tuple(
-            (component.component, tuple(check.id for check in component.checks))
-            for component in components
-        ),
-    )
+def _declarations(request: Request) -> tuple[Declaration, ...]:
+    """The other live GdprMonitorings, with the account ids their AwsAccounts name (bound to
+    their namespace or not: a declaration keeps what it names either way)."""
+    found = []
+    for live in request.live_monitorings():
+        if live.owner == request.owner:
+            continue
+        accounts = (request.lookup_account(name) for name in live.spec.accounts)
+        ids = frozenset(account.account_id for account in accounts if account is not None)
+        found.append(Declaration(live.owner, ids, live.spec))
+    return tuple(found)
+
+
+def _write_guard(request: Request, account: AwsAccountSpec, *, releasing: bool) -> WriteGuard:
+    """Checked before every write into `account`: Observe writes nothing (a release acts as
+    its deletionPolicy says), and nothing is written once the AwsAccount is no longer as the
+    pass found it (unbound from the namespace, another role)."""
+
+    def guard(target: Target) -> None:
+        if not (request.spec.enforce or releasing):
+            raise WriteRefusedError(
+                "ObserveOnly", f"managementPolicy Observe makes no write (in {target})"
+            )
+        refusal = _unchanged(request, account)
+        if refusal is not None:
+            raise WriteRefusedError(refusal.reason, refusal.message)
+
+    return guard
 
 
 async def _account(
@@ -184,7 +270,7 @@ async def _account(
     account: AwsAccountSpec,
     *,
     components: Sequence[Reconciler],
-    work: Work,
+    releasing: bool,
     turns: asyncio.Semaphore,
 ) -> Outcome:
     try:
@@ -208,8 +294,9 @@ async def _account(
     # Account-wide components (IAM) first: regional ones may rely on what they create;
     # releasing goes the other way round. Then region by region, each region's components
     # together: they share that region's clients and pass-cache reads while those are fresh.
+    work: Work = _release_component if releasing else _reconcile_component
     reports: list[ComponentReport | CheckError] = []
-    for phase in (False, True) if work is _release_component else (True, False):
+    for phase in (False, True) if releasing else (True, False):
         reports += await asyncio.gather(
             *(
                 _guarded(
@@ -233,6 +320,7 @@ async def _account(
         findings=tuple(finding for report in done for finding in report.findings),
         ingestion=tuple(item for report in done for item in report.ingestion),
         released=tuple(item for report in done for item in report.released),
+        kept=tuple(item for report in done for item in report.kept),
     )
 
 
@@ -281,6 +369,11 @@ async def _guarded(
                     refusal.message,
                 )
             return await work(component, context, target)
+    except WriteRefusedError as error:
+        logger.info("%s in %s: write refused: %s", component.component, target, error.message)
+        return CheckError(
+            target.account, target.region, component.component, error.reason, error.message
+        )
     except AwsError as error:
         logger.warning("%s in %s: %s", component.component, target, error)
         return CheckError(

@@ -10,7 +10,7 @@ from typing import Any
 import kopf
 
 from gdpr_operator import engine
-from gdpr_operator.engine import Outcome, Refusal
+from gdpr_operator.engine import LiveMonitoring, Outcome, Refusal
 from gdpr_operator.handlers._config import RESYNC_TICK_SECONDS, OperatorConfig
 from gdpr_operator.handlers._schedule import jitter_factor, next_pass_after, resync_due
 from gdpr_operator.model import (
@@ -29,16 +29,34 @@ MONITORINGS = "gdprmonitorings"
 ACCOUNTS = "awsaccounts"
 
 AccountIndex = kopf.Index[str, AwsAccountSpec]
+MonitoringIndex = kopf.Index[tuple[str, str], MonitoringSpec]
 
 
 @kopf.index(GROUP, VERSION, ACCOUNTS)
 def aws_accounts(name: str, spec: kopf.Spec, logger: kopf.Logger, **_: Any) -> dict[str, Any]:
-    """AwsAccounts by name, kept in memory from the watch stream (no API call per lookup)."""
+    """AwsAccounts by name, kept in memory from the watch stream (no API call per lookup):
+    what every write asks first, so a withdrawn binding stops writes as soon as it is seen."""
     try:
-        return {name: parse_aws_account(name, spec)}
+        account = parse_aws_account(name, spec)
     except SpecError as error:
         # Unusable accounts are treated as absent: nothing may act on them.
         logger.error("AwsAccount %s ignored: %s", name, error)
+        return {}
+    logger.info("AwsAccount %s seen: binds namespaces %s", name, sorted(account.allowed_namespaces))
+    return {name: account}
+
+
+@kopf.index(GROUP, VERSION, MONITORINGS)
+def live_monitorings(
+    namespace: str | None, name: str, spec: kopf.Spec, meta: kopf.Meta, **_: Any
+) -> dict[tuple[str, str], MonitoringSpec]:
+    """GdprMonitorings that exist and are not being deleted: what a release leaves in place
+    because another one still declares it (a detector, a role)."""
+    if meta.get("deletionTimestamp"):
+        return {}
+    try:
+        return {(namespace or "", name): parse_monitoring(spec)}
+    except SpecError:
         return {}
 
 
@@ -84,9 +102,13 @@ async def release(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger, **kwarg
         spec = None
     if spec is not None and spec.deletion_policy is DeletionPolicy.DELETE:
         async with _lock(memo):
-            outcome = await engine.release(_request(body, spec, memo, kwargs["aws_accounts"]))
+            outcome = await engine.release(
+                _request(body, spec, memo, kwargs["aws_accounts"], kwargs["live_monitorings"])
+            )
         for item in outcome.released:
             kopf.event(body, type="Normal", reason="Released", message=f"Deleted {item}")
+        for item in outcome.kept:
+            kopf.event(body, type="Normal", reason="Kept", message=f"Kept {item}")
         if outcome.refusal is not None:
             # Unbound now: the operator may no longer act there, so it removes nothing.
             kopf.event(
@@ -113,7 +135,11 @@ def _lock(memo: kopf.Memo) -> asyncio.Lock:
 
 
 def _request(
-    body: kopf.Body, spec: MonitoringSpec, memo: kopf.Memo, accounts: AccountIndex
+    body: kopf.Body,
+    spec: MonitoringSpec,
+    memo: kopf.Memo,
+    accounts: AccountIndex,
+    monitorings: MonitoringIndex | None = None,
 ) -> engine.Request:
     config: OperatorConfig = memo["config"]
     return engine.Request(
@@ -123,7 +149,16 @@ def _request(
         lookup_account=lambda account: _lookup(accounts, account),
         read_external_id=config.read_external_id,
         aws=memo["aws"],
+        live_monitorings=lambda: _live(monitorings),
     )
+
+
+def _live(monitorings: MonitoringIndex | None) -> list[LiveMonitoring]:
+    return [
+        LiveMonitoring(namespace, name, spec)
+        for (namespace, name), specs in (monitorings or {}).items()
+        for spec in specs
+    ]
 
 
 async def _reconcile(

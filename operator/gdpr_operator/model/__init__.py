@@ -3,6 +3,12 @@
 from gdpr_operator.model._duration import parse_duration
 from gdpr_operator.model._schema import API_VERSION, GROUP, VERSION, apply_defaults, openapi_schema
 from gdpr_operator.model.checks import CheckInfo, Scope
+from gdpr_operator.model.permissions import (
+    Denial,
+    denials,
+    other_profile_policy,
+    permitted_policy_arns,
+)
 from gdpr_operator.model.results import (
     GLOBAL_REGION,
     Action,
@@ -25,6 +31,7 @@ from gdpr_operator.model.spec import (
     OtherProfilePolicy,
     SecretRef,
     SpecError,
+    TenantPermissions,
     parse_aws_account,
     parse_monitoring,
 )
@@ -43,6 +50,7 @@ __all__ = [
     "CloudWatchAgentSpec",
     "CustomLogFile",
     "DeletionPolicy",
+    "Denial",
     "FindingCount",
     "GuardDutySpec",
     "InstancesSpec",
@@ -54,9 +62,13 @@ __all__ = [
     "Scope",
     "SecretRef",
     "SpecError",
+    "TenantPermissions",
     "apply_defaults",
+    "denials",
     "openapi_schema",
+    "other_profile_policy",
     "parse_aws_account",
     "parse_duration",
     "parse_monitoring",
+    "permitted_policy_arns",
 ]

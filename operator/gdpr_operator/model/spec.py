@@ -60,11 +60,28 @@ class AssumeRole:
 
 
 @dataclass(frozen=True, slots=True)
+class TenantPermissions:
+    """What the GdprMonitorings bound to an AwsAccount may have the operator do beyond
+    creating and keeping its own resources: decided by cluster admins on the AwsAccount,
+    never by a tenant's spec. Nothing by default."""
+
+    additional_policy_arns: frozenset[str] = frozenset()
+    """Managed policies a GdprMonitoring may have attached to the agent's role."""
+    attach_agent_policies_to_instance_roles: bool = False
+    """Whether whenOtherProfileAttached: AttachPolicies may give the agent's two managed
+    policies to the role of another profile (one the operator did not create)."""
+    adopt_guardduty_detectors: bool = False
+    """Whether detectors the operator did not create may be enabled and configured (never
+    deleted)."""
+
+
+@dataclass(frozen=True, slots=True)
 class AwsAccountSpec:
     name: str
     account_id: str
     assume_role: AssumeRole | None
     allowed_namespaces: frozenset[str]
+    permissions: TenantPermissions = TenantPermissions()
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +236,7 @@ def parse_aws_account(name: str, spec: Any) -> AwsAccountSpec:
     fields = _defaulted_spec("AwsAccount", spec)
     role = fields.optional_child("assumeRole")
     secret = role.optional_child("externalIdSecretRef") if role else None
+    permissions = fields.child("permissions")
     return AwsAccountSpec(
         name=name,
         account_id=fields.text("accountId"),
@@ -233,6 +251,13 @@ def parse_aws_account(name: str, spec: Any) -> AwsAccountSpec:
         if role
         else None,
         allowed_namespaces=frozenset(fields.texts("allowedNamespaces")),
+        permissions=TenantPermissions(
+            additional_policy_arns=frozenset(permissions.texts("additionalPolicyArns")),
+            attach_agent_policies_to_instance_roles=permissions.boolean(
+                "attachAgentPoliciesToInstanceRoles"
+            ),
+            adopt_guardduty_detectors=permissions.boolean("adoptGuardDutyDetectors"),
+        ),
     )
 
 

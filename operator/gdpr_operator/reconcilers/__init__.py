@@ -3,7 +3,20 @@
 from collections.abc import Sequence
 
 from gdpr_operator.model import CheckInfo
-from gdpr_operator.reconcilers._base import ComponentReport, Context, Reconciler
+from gdpr_operator.reconcilers._access import (
+    AwsReads,
+    AwsWrites,
+    WriteGuard,
+    WriteOutsideWritePathError,
+    WriteRefusedError,
+)
+from gdpr_operator.reconcilers._base import (
+    ComponentReport,
+    Context,
+    Declaration,
+    PassCache,
+    Reconciler,
+)
 from gdpr_operator.reconcilers.audit import (
     CloudTrail,
     ConfigRecorder,
@@ -35,4 +48,17 @@ def all_checks() -> list[CheckInfo]:
     return [check for reconciler in RECONCILERS for check in reconciler.checks]
 
 
-__all__ = ["RECONCILERS", "ComponentReport", "Context", "Reconciler", "all_checks"]
+__all__ = [
+    "RECONCILERS",
+    "AwsReads",
+    "AwsWrites",
+    "ComponentReport",
+    "Context",
+    "Declaration",
+    "PassCache",
+    "Reconciler",
+    "WriteGuard",
+    "WriteOutsideWritePathError",
+    "WriteRefusedError",
+    "all_checks",
+]

@@ -14,9 +14,15 @@ from gdpr_operator.model import (
     FindingCount,
     LogIngestion,
     MonitoringSpec,
+    TenantPermissions,
 )
+from gdpr_operator.model.grants import Grant
+from gdpr_operator.reconcilers._access import AwsReads, AwsWrites, WriteGuard, refuse_in_observe
 
 T = TypeVar("T")
+
+NOTHING_PERMITTED = TenantPermissions()
+"""An AwsAccount's default: nothing beyond the operator's own resources."""
 
 
 class PassCache:
@@ -34,15 +40,62 @@ class PassCache:
 
 
 @dataclass(frozen=True, slots=True)
-class Context:
-    """What a reconcile pass knows besides its target."""
+class Declaration:
+    """Another live GdprMonitoring, as a release must respect it: what it still declares."""
 
-    aws: Aws
+    owner: str
+    """"namespace/name"."""
+    account_ids: frozenset[str]
+    """The AWS account ids of the AwsAccounts it names (those that exist)."""
+    spec: MonitoringSpec
+
+    def covers(self, account_id: str, region: str) -> bool:
+        """Whether it acts in that account and region (every region for ["*"])."""
+        return account_id in self.account_ids and (
+            region in self.spec.regions or "*" in self.spec.regions
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a reconcile pass knows about one account besides its target."""
+
+    aws: AwsReads
+    """Read calls only."""
+    write: AwsWrites
+    """Every write call, each checked by the pass's guard before it goes out."""
     spec: MonitoringSpec
     owner: str
     """The GdprMonitoring as "namespace/name", tagged on everything the operator creates."""
+    permissions: TenantPermissions = NOTHING_PERMITTED
+    """What the AwsAccount lets this GdprMonitoring have done beyond the operator's own."""
+    others: Sequence[Declaration] = ()
+    """The other live GdprMonitorings: what a release must leave in place for them."""
     reads: PassCache = field(default_factory=PassCache)
     """Reads shared by the pass's targets (an IAM role read once, not once per region)."""
+
+    @classmethod
+    def of(
+        cls,
+        aws: Aws,
+        spec: MonitoringSpec,
+        owner: str,
+        *,
+        guard: WriteGuard | None = None,
+        permissions: TenantPermissions = NOTHING_PERMITTED,
+        others: Sequence[Declaration] = (),
+        reads: PassCache | None = None,
+    ) -> Context:
+        """A context over `aws`; without a `guard`, writes go out in Enforce only."""
+        return cls(
+            aws=AwsReads(aws),
+            write=AwsWrites(aws, guard or refuse_in_observe(spec.enforce)),
+            spec=spec,
+            owner=owner,
+            permissions=permissions,
+            others=others,
+            reads=reads or PassCache(),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +107,8 @@ class ComponentReport:
     ingestion: Sequence[LogIngestion] = ()
     released: Sequence[str] = ()
     """What a release removed, described for people."""
+    kept: Sequence[str] = ()
+    """What a release left in place although this owner created it, and why."""
 
 
 def declared_actions(checks: Sequence[CheckInfo], *extra: frozenset[str]) -> frozenset[str]:
@@ -75,6 +130,11 @@ class Reconciler(Protocol):
     @property
     def iam_actions(self) -> frozenset[str]:
         """Every IAM action it calls: its checks' and any of its own (findings, release)."""
+
+    @property
+    def grants(self) -> Sequence[Grant]:
+        """How far AWS should allow its writes: each write action of `iam_actions` with the
+        resources and condition it is scoped to (reads are allowed on any resource)."""
 
     @property
     def global_scope(self) -> bool:

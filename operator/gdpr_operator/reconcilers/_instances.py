@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gdpr_operator.aws import Aws, Target
+from gdpr_operator.aws import Target
+from gdpr_operator.reconcilers._access import AwsReads
 from gdpr_operator.reconcilers._base import Context
 
 LIVE_STATES = ("pending", "running", "stopping", "stopped")
@@ -36,7 +37,7 @@ class SelectedInstance:
 
 
 async def describe_selected(
-    aws: Aws, target: Target, tags: Mapping[str, str]
+    aws: AwsReads, target: Target, tags: Mapping[str, str]
 ) -> tuple[SelectedInstance, ...]:
     """The live instances carrying every tag of `tags`, sorted by id, read now."""
     filters = [{"Name": f"tag:{key}", "Values": [value]} for key, value in sorted(tags.items())]

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 
 from gdpr_operator.aws import AwsError, Target
 from gdpr_operator.model import Action, CheckInfo, CheckResult
+
+
+class NotOwnedError(Exception):
+    """A repair found that what it would change is not the operator's: nothing was written."""
+
+    reason = "NotOwned"
 
 
 async def settle(
@@ -20,7 +27,9 @@ async def settle(
     """Results for `problems` (check -> what is wrong, or None when compliant).
 
     In Enforce mode `apply` (which repairs every problem at once) runs when something is
-    wrong; its failure marks the repairs failed, naming the error. Observe never calls it.
+    wrong; its failure (an AWS error, or NotOwnedError when what it would change turns out
+    not to be the operator's) marks the repairs failed, naming the error. Observe never
+    calls it.
     """
     wrong = [check for check, problem in problems.items() if problem]
     action = Action.WOULD_REMEDIATE
@@ -29,7 +38,7 @@ async def settle(
         try:
             await apply()
             action = Action.REMEDIATED
-        except AwsError as error:
+        except (AwsError, NotOwnedError) as error:
             action, failure = Action.FAILED, f"; repair failed: {error.reason}: {error}"
     return [
         CheckResult(
@@ -42,4 +51,15 @@ async def settle(
             action=action if problem else Action.NONE,
         )
         for check, problem in problems.items()
+    ]
+
+
+def left_alone(results: list[CheckResult], why: str) -> list[CheckResult]:
+    """Results about a resource the operator may not change: each failing one says why it is
+    left as it is, with action none (no pass would repair it)."""
+    return [
+        result
+        if result.compliant
+        else replace(result, reason=f"{result.reason}; {why}", action=Action.NONE)
+        for result in results
     ]

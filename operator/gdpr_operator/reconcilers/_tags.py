@@ -1,12 +1,26 @@
-"""Tags on what the operator creates: how Delete knows what is its own to remove."""
+"""Tags on what the operator creates: how it knows what is its own to change, and what is
+its own to remove on Delete."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from gdpr_operator.model.grants import Condition
+
 MANAGED_BY_KEY = "gdpr-operator:managed-by"
 MANAGED_BY_VALUE = "gdpr-operator"
 OWNER_KEY = "gdpr-operator:owner"
+IAM_PATH = "/gdpr-operator/"
+"""The IAM path of every role and instance profile the operator creates: with its tag, what
+makes them its own (and what its IAM policy lets it change)."""
+
+TAGGED_ON_CREATE: Condition = {
+    "StringEquals": {f"aws:RequestTag/{MANAGED_BY_KEY}": MANAGED_BY_VALUE},
+    "ForAllValues:StringEquals": {"aws:TagKeys": (MANAGED_BY_KEY, OWNER_KEY)},
+}
+"""IAM condition: the request creates the resource with the operator's tags, and only them."""
+TAGGED_AS_OWN: Condition = {"StringEquals": {f"aws:ResourceTag/{MANAGED_BY_KEY}": MANAGED_BY_VALUE}}
+"""IAM condition: the resource carries the operator's tag."""
 
 
 def ownership_tags(owner: str) -> dict[str, str]:
@@ -14,6 +28,21 @@ def ownership_tags(owner: str) -> dict[str, str]:
     return {MANAGED_BY_KEY: MANAGED_BY_VALUE, OWNER_KEY: owner}
 
 
+def managed_by_operator(tags: Mapping[str, str]) -> bool:
+    """Whether the resource is the operator's (it created it, or its owner handed it over)."""
+    return tags.get(MANAGED_BY_KEY) == MANAGED_BY_VALUE
+
+
 def created_by(tags: Mapping[str, str], owner: str) -> bool:
     """Whether the operator created the resource for `owner`."""
-    return tags.get(MANAGED_BY_KEY) == MANAGED_BY_VALUE and tags.get(OWNER_KEY) == owner
+    return managed_by_operator(tags) and tags.get(OWNER_KEY) == owner
+
+
+def tag_list(tags: Mapping[str, str]) -> list[dict[str, str]]:
+    """Tags as most AWS APIs take them: [{"Key": ..., "Value": ...}], sorted by key."""
+    return [{"Key": key, "Value": value} for key, value in sorted(tags.items())]
+
+
+def tag_map(tags: list[dict[str, str]]) -> dict[str, str]:
+    """[{"Key": ..., "Value": ...}] as a mapping."""
+    return {tag["Key"]: tag["Value"] for tag in tags}

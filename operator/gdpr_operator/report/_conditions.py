@@ -17,6 +17,7 @@ from gdpr_operator.model import Action, CheckResult
 READY = "Ready"
 SYNCED = "Synced"
 COMPLIANT = "Compliant"
+PERMITTED = "Permitted"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,12 +90,30 @@ def compliant_condition(outcome: Outcome) -> Condition:
     )
 
 
-def ready_condition(synced: Condition, compliant: Condition) -> Condition:
-    """Ready: the monitoring is in force (Synced) and the estate is compliant."""
-    for condition in (synced, compliant):
+def permitted_condition(outcome: Outcome) -> Condition:
+    """Whether everything the spec asks is permitted by its AwsAccounts (admin-owned); what
+    is not was not done, and each refused field is named."""
+    if outcome.refusal is not None:
+        return Condition(PERMITTED, "Unknown", "NotEvaluated", "Nothing was checked")
+    if outcome.denials:
+        return Condition(
+            PERMITTED,
+            "False",
+            "NotPermitted",
+            "; ".join(f"{denial.field}: {denial.message}" for denial in outcome.denials),
+        )
+    return Condition(
+        PERMITTED, "True", "Permitted", "The AwsAccounts permit everything the spec asks"
+    )
+
+
+def ready_condition(*conditions: Condition) -> Condition:
+    """Ready: the monitoring is in force (Synced), the estate compliant, and everything the
+    spec asks permitted (in that order: Ready's message is Compliant's)."""
+    for condition in conditions:
         if not condition.healthy:
             return Condition(READY, "False", condition.reason, condition.message)
-    return Condition(READY, "True", "Ready", compliant.message)
+    return Condition(READY, "True", "Ready", conditions[1].message)
 
 
 def component_condition(outcome: Outcome, component: str, checks: tuple[str, ...]) -> Condition:
@@ -131,8 +150,15 @@ def _describe(results: Sequence[CheckResult], total: int) -> str:
 def conditions_for(outcome: Outcome) -> list[Condition]:
     synced = synced_condition(outcome)
     compliant = compliant_condition(outcome)
+    permitted = permitted_condition(outcome)
     components = [component_condition(outcome, name, checks) for name, checks in outcome.components]
-    return [ready_condition(synced, compliant), synced, compliant, *components]
+    return [
+        ready_condition(synced, compliant, permitted),
+        synced,
+        compliant,
+        permitted,
+        *components,
+    ]
 
 
 def merge_conditions(

@@ -4,7 +4,8 @@
   so the operator can tell whether an instance's agent reports.
 - State Manager (CreateAssociation, DescribeAssociation, ListAssociations, UpdateAssociation,
   DeleteAssociation, DescribeAssociationExecutions, DescribeAssociationExecutionTargets,
-  DescribeInstanceAssociationsStatus): how
+  DescribeInstanceAssociationsStatus; ListTagsForResource of an association, with the Tags
+  it was created with): how
   the operator installs and configures the CloudWatch agent (AWS-ConfigureAWSPackage,
   AmazonCloudWatch-ManageAgent). An association applies to the managed instances its targets
   select (InstanceIds, tag:KEY, tag-key): Success on those online, Pending on the others.
@@ -85,6 +86,7 @@ class Association:
     updated: datetime
     version: int = 1
     executions: list[Execution] = field(default_factory=list)
+    tags: list[dict[str, str]] = field(default_factory=list)
 
     def selects(self, instance: ManagedInstance) -> bool:
         return any(_target_selects(target, instance) for target in self.targets)
@@ -238,6 +240,7 @@ class SsmExtensions(SimpleSystemManagerResponse):
             "DescribeAssociationExecutions",
             "DescribeAssociationExecutionTargets",
             "DescribeInstanceAssociationsStatus",
+            "ListTagsForResource",
         }
     )
 
@@ -273,12 +276,22 @@ class SsmExtensions(SimpleSystemManagerResponse):
             schedule_expression=self._get_param("ScheduleExpression"),
             created=now,
             updated=now,
+            tags=list(self._get_param("Tags") or []),
         )
         instances = self._instances()
         with RUNS:
             association.run(instances)
             self._associations()[association.association_id] = association
         return ActionResult({"AssociationDescription": self._description(association)})
+
+    def list_tags_for_resource(self) -> Any:
+        """An association's tags; moto's answer for every other kind of resource."""
+        if self._get_param("ResourceType") != "Association":
+            return super().list_tags_for_resource()
+        association = self._associations().get(self._get_param("ResourceId") or "")
+        if association is None:
+            raise ApiError("InvalidResourceId", "The resource ID is not valid.")
+        return ActionResult({"TagList": association.tags})
 
     def describe_association(self) -> ActionResult:
         self._apply()

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from gdpr_operator.aws import Target
 from gdpr_operator.model import Action, CheckInfo, CheckResult, MonitoringSpec
+from gdpr_operator.model.grants import Grant
 from gdpr_operator.reconcilers._base import ComponentReport, Context
 
 COMPLIANT = "compliant"
@@ -39,6 +40,8 @@ class AuditComponent(ABC):
     component: str
     check: CheckInfo
     global_scope = False
+    grants: Sequence[Grant] = ()
+    """Observe only: no write at all."""
 
     @property
     def checks(self) -> Sequence[CheckInfo]:

@@ -10,7 +10,8 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from gdpr_operator.aws import Aws, Target
+from gdpr_operator.aws import Target
+from gdpr_operator.reconcilers._access import AwsReads
 from gdpr_operator.reconcilers._base import Context
 from gdpr_operator.reconcilers.audit._buckets import bucket_verdicts
 from gdpr_operator.reconcilers.audit._checks import (
@@ -47,7 +48,7 @@ class CloudTrail(AuditComponent):
         return [trail_verdict(trails, len(described) - len(multi_region))]
 
 
-async def _read_trail(aws: Aws, target: Target, described: Mapping[str, Any]) -> Trail:
+async def _read_trail(aws: AwsReads, target: Target, described: Mapping[str, Any]) -> Trail:
     arn = described["TrailARN"]
     home = Target(target.access, described["HomeRegion"])
     status, selectors = await asyncio.gather(
@@ -127,7 +128,7 @@ class S3AccessLogging(AuditComponent):
 
 
 async def _all(
-    aws: Aws, target: Target, service: str, operation: str, key: str, **params: Any
+    aws: AwsReads, target: Target, service: str, operation: str, key: str, **params: Any
 ) -> list[Any]:
     """Every item under `key` of every page."""
     return [

@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 from gdpr_operator.model import CheckInfo, Scope
+from gdpr_operator.model.grants import Grant
+from gdpr_operator.reconcilers._tags import TAGGED_AS_OWN, TAGGED_ON_CREATE
+from gdpr_operator.reconcilers.cloudwatch_agent._ssm import (
+    CONFIGURE_DOCUMENT,
+    INSTALL_DOCUMENT,
+    PARAMETER_PREFIX,
+)
 
 INSTANCE_READS = frozenset({"ec2:DescribeInstances"})
 """Which instances the spec selects (shared with the log groups' ingestion check)."""
@@ -22,8 +29,15 @@ CONFIG = CheckInfo(
     "State Manager associations install the agent and apply that configuration.",
     articles=("30", "32(1)(b)", "32(1)(d)"),
     scope=Scope.PLATFORM,
-    # Creating a tagged parameter (and a tagged association) needs ssm:AddTagsToResource.
-    iam_actions=_ASSOCIATIONS | {"ssm:GetParameters", "ssm:PutParameter", "ssm:AddTagsToResource"},
+    # Creating a tagged parameter (and a tagged association) needs ssm:AddTagsToResource;
+    # changing an existing one needs its tags first (ListTagsForResource): it must be ours.
+    iam_actions=_ASSOCIATIONS
+    | {
+        "ssm:GetParameters",
+        "ssm:PutParameter",
+        "ssm:AddTagsToResource",
+        "ssm:ListTagsForResource",
+    },
 )
 INSTALLED = CheckInfo(
     id="cwagent.installed",
@@ -42,11 +56,57 @@ CHECKS = (CONFIG, INSTALLED)
 
 RELEASE_ACTIONS = frozenset(
     {
-        "ssm:GetParameters",
+        "ssm:DescribeParameters",
         "ssm:ListTagsForResource",
         "ssm:DeleteParameter",
         "ssm:ListAssociations",
         "ssm:DeleteAssociation",
     }
 )
-"""Not a check: deletionPolicy Delete removes the parameters and associations."""
+"""Not a check: deletionPolicy Delete removes the parameters and associations (found by their
+tags: parameters listed by tag, associations by name and then their tags read)."""
+
+PARAMETERS = f"arn:aws:ssm:*:*:parameter/{PARAMETER_PREFIX}gdpr_*"
+ASSOCIATIONS = "arn:aws:ssm:*:*:association/*"
+GRANTS = (
+    Grant(
+        sid="CreateOwnAgentParameters",
+        actions=frozenset({"ssm:PutParameter", "ssm:AddTagsToResource"}),
+        resources=(PARAMETERS,),
+        condition=TAGGED_ON_CREATE,
+        why="the agent's configuration parameters (names the operator chooses), created tagged",
+    ),
+    Grant(
+        sid="ChangeOwnAgentParameters",
+        actions=frozenset({"ssm:PutParameter", "ssm:DeleteParameter"}),
+        resources=(PARAMETERS,),
+        condition=TAGGED_AS_OWN,
+        why="a new version of its own parameter; deleted on deletionPolicy Delete",
+    ),
+    Grant(
+        sid="CreateOwnAgentAssociations",
+        actions=frozenset({"ssm:CreateAssociation", "ssm:AddTagsToResource"}),
+        resources=(
+            ASSOCIATIONS,
+            f"arn:aws:ssm:*:*:document/{INSTALL_DOCUMENT}",
+            f"arn:aws:ssm:*:*:document/{CONFIGURE_DOCUMENT}",
+            "arn:aws:ec2:*:*:instance/*",
+        ),
+        condition=TAGGED_ON_CREATE,
+        why="State Manager associations that install and configure the agent, created tagged: "
+        "AWS's two agent documents only, on the instances a spec selects by tag",
+    ),
+    Grant(
+        sid="ChangeOwnAgentAssociations",
+        actions=frozenset({"ssm:UpdateAssociation", "ssm:DeleteAssociation"}),
+        resources=(ASSOCIATIONS,),
+        condition=TAGGED_AS_OWN,
+        why="its own associations kept current; deleted on deletionPolicy Delete",
+    ),
+    Grant(
+        sid="ReadOwnAgentParameters",
+        actions=frozenset({"ssm:GetParameters"}),
+        resources=(PARAMETERS,),
+        why="the only parameters it reads are its own: no other (SecureString) value",
+    ),
+)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from gdpr_operator.reconcilers._tags import tag_list
 from gdpr_operator.reconcilers.cloudwatch_agent._presets import Platform
 from gdpr_operator.reconcilers.cloudwatch_agent._render import AgentConfig
 from gdpr_operator.reconcilers.cloudwatch_agent._ssm import (
@@ -83,7 +84,7 @@ def parameter_request(
         f"({config.platform}) of {owner}, kept by gdpr-operator",
     }
     if stored is None:
-        return {**request, "Tags": [{"Key": k, "Value": v} for k, v in sorted(tags.items())]}
+        return {**request, "Tags": tag_list(tags)}
     return {**request, "Overwrite": True}
 
 
@@ -135,7 +136,7 @@ def association_request(
     if observed is None:
         return "create_association", {
             **wanted.request(),
-            "Tags": [{"Key": k, "Value": v} for k, v in sorted(tags.items())],
+            "Tags": tag_list(tags),
         }
     if association_problem(observed, wanted) is None:
         return None

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from gdpr_operator.aws import Aws, Target
+from gdpr_operator.aws import Target
+from gdpr_operator.reconcilers._access import AwsReads
+from gdpr_operator.reconcilers._tags import MANAGED_BY_KEY, MANAGED_BY_VALUE, OWNER_KEY
 from gdpr_operator.reconcilers.cloudwatch_agent._diff import StoredConfig
-from gdpr_operator.reconcilers.cloudwatch_agent._ssm import Association
+from gdpr_operator.reconcilers.cloudwatch_agent._ssm import PARAMETER_PREFIX, Association
 
 
-async def stored_configs(aws: Aws, target: Target, names: Sequence[str]) -> dict[str, StoredConfig]:
+async def stored_configs(
+    aws: AwsReads, target: Target, names: Sequence[str]
+) -> dict[str, StoredConfig]:
     """The parameters called `names` (at most 10, one call) that exist, by name."""
     if not names:
         return {}
@@ -20,7 +24,23 @@ async def stored_configs(aws: Aws, target: Target, names: Sequence[str]) -> dict
     }
 
 
-async def association_id(aws: Aws, target: Target, name: str) -> str | None:
+async def owned_parameters(aws: AwsReads, target: Target, owner: str) -> list[str]:
+    """The names of the agent parameters tagged as created for `owner`, found by their tags."""
+    filters = [
+        {"Key": "Name", "Option": "BeginsWith", "Values": [PARAMETER_PREFIX]},
+        {"Key": f"tag:{MANAGED_BY_KEY}", "Values": [MANAGED_BY_VALUE]},
+        {"Key": f"tag:{OWNER_KEY}", "Values": [owner]},
+    ]
+    return [
+        parameter["Name"]
+        async for page in aws.paginate(
+            target, "ssm", "describe_parameters", ParameterFilters=filters
+        )
+        for parameter in page.get("Parameters", [])
+    ]
+
+
+async def association_id(aws: AwsReads, target: Target, name: str) -> str | None:
     """The id of the association called `name` (an AssociationName), if there is one."""
     async for page in aws.paginate(
         target,
@@ -35,7 +55,7 @@ async def association_id(aws: Aws, target: Target, name: str) -> str | None:
     return None
 
 
-async def observe_association(aws: Aws, target: Target, name: str) -> Association | None:
+async def observe_association(aws: AwsReads, target: Target, name: str) -> Association | None:
     """The association called `name`, parameters included (ListAssociations omits them)."""
     found = await association_id(aws, target, name)
     if found is None:
@@ -44,7 +64,7 @@ async def observe_association(aws: Aws, target: Target, name: str) -> Associatio
     return Association.from_api(reply["AssociationDescription"])
 
 
-async def latest_runs(aws: Aws, target: Target, association: Association) -> dict[str, str]:
+async def latest_runs(aws: AwsReads, target: Target, association: Association) -> dict[str, str]:
     """Instance id -> status of the association's latest run there, at its current version.
 
     Executions come newest first; reading stops at the first of an older version.

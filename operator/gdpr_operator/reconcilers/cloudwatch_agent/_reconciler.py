@@ -11,11 +11,19 @@ from dataclasses import dataclass, replace
 from gdpr_operator.aws import Target
 from gdpr_operator.model import Action, CheckResult, MonitoringSpec
 from gdpr_operator.reconcilers._base import ComponentReport, Context, PassCache, declared_actions
-from gdpr_operator.reconcilers._settle import settle
-from gdpr_operator.reconcilers._tags import created_by, ownership_tags
+from gdpr_operator.reconcilers._settle import NotOwnedError, settle
+from gdpr_operator.reconcilers._tags import (
+    MANAGED_BY_KEY,
+    MANAGED_BY_VALUE,
+    OWNER_KEY,
+    created_by,
+    ownership_tags,
+    tag_map,
+)
 from gdpr_operator.reconcilers.cloudwatch_agent._checks import (
     CHECKS,
     CONFIG,
+    GRANTS,
     INSTALLED,
     RELEASE_ACTIONS,
 )
@@ -36,6 +44,7 @@ from gdpr_operator.reconcilers.cloudwatch_agent._observe import (
     association_id,
     latest_runs,
     observe_association,
+    owned_parameters,
     stored_configs,
 )
 from gdpr_operator.reconcilers.cloudwatch_agent._presets import Platform
@@ -57,6 +66,7 @@ class CloudWatchAgent:
     component = "CloudWatchAgent"
     checks = CHECKS
     iam_actions = declared_actions(CHECKS, RELEASE_ACTIONS)
+    grants = GRANTS
     global_scope = False
 
     def applies_to(self, spec: MonitoringSpec) -> bool:
@@ -85,23 +95,39 @@ class CloudWatchAgent:
         return ComponentReport(results=results)
 
     async def release(self, context: Context, target: Target) -> ComponentReport:
-        """Deletes this owner's associations (so they stop applying), then its parameters."""
-        aws, owner = context.aws, context.owner
+        """Deletes this owner's associations (so they stop applying), then its parameters:
+        each known by its tags as created for this owner."""
+        owner = context.owner
         released: list[str] = []
         for name in (install_name(owner), *(configure_name(owner, p) for p in Platform)):
-            found = await association_id(aws, target, name)
-            if found is not None:  # the name carries the owner: it is this owner's
-                await aws.call(target, "ssm", "delete_association", AssociationId=found)
+            found = await association_id(context.aws, target, name)
+            if found is not None and await _created_by(context, target, "Association", found):
+                await context.write.call(target, "ssm", "delete_association", AssociationId=found)
                 released.append(f"State Manager association {name} in {target}")
-        names = [parameter_name(owner, platform) for platform in Platform]
-        for name in await stored_configs(aws, target, names):
-            reply = await aws.call(
-                target, "ssm", "list_tags_for_resource", ResourceType="Parameter", ResourceId=name
-            )
-            if created_by({t["Key"]: t["Value"] for t in reply.get("TagList", [])}, owner):
-                await aws.call(target, "ssm", "delete_parameter", Name=name)
-                released.append(f"SSM parameter {name} in {target}")
+        for name in await owned_parameters(context.aws, target, owner):
+            await context.write.call(target, "ssm", "delete_parameter", Name=name)
+            released.append(f"SSM parameter {name} in {target}")
         return ComponentReport(released=released)
+
+
+async def _created_by(context: Context, target: Target, kind: str, resource_id: str) -> bool:
+    """Whether the SSM resource (a "Parameter" or an "Association") is tagged as created
+    for this owner."""
+    reply = await context.aws.call(
+        target, "ssm", "list_tags_for_resource", ResourceType=kind, ResourceId=resource_id
+    )
+    return created_by(tag_map(reply.get("TagList", [])), context.owner)
+
+
+async def _require_own(context: Context, target: Target, kind: str, resource_id: str) -> None:
+    """Before changing an existing parameter or association: it must be this owner's."""
+    if not await _created_by(context, target, kind, resource_id):
+        raise NotOwnedError(
+            f"{kind.lower()} {resource_id} exists but was not created by gdpr-operator for "
+            f"{context.owner} (tag {OWNER_KEY}): it is never modified; the account owner can "
+            f"hand it over by tagging it {MANAGED_BY_KEY}={MANAGED_BY_VALUE} and "
+            f"{OWNER_KEY}={context.owner}, or delete it"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +196,9 @@ class _State:
         stored = self.stored.get(name)
         if stored is not None and stored.holds(config):
             return stored.version
-        reply = await self.context.aws.call(
+        if stored is not None:
+            await _require_own(self.context, self.target, "Parameter", name)
+        reply = await self.context.write.call(
             self.target,
             "ssm",
             "put_parameter",
@@ -180,12 +208,13 @@ class _State:
         return version
 
     async def _associate(self, wanted: Association) -> None:
-        request = association_request(
-            self.associations[wanted.name], wanted, ownership_tags(self.context.owner)
-        )
+        observed = self.associations[wanted.name]
+        request = association_request(observed, wanted, ownership_tags(self.context.owner))
         if request is not None:
+            if observed is not None:
+                await _require_own(self.context, self.target, "Association", observed.id)
             operation, params = request
-            await self.context.aws.call(self.target, "ssm", operation, **params)
+            await self.context.write.call(self.target, "ssm", operation, **params)
 
 
 async def _observe(context: Context, target: Target) -> _State:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from gdpr_operator.model import CheckInfo, Scope
+from gdpr_operator.model.grants import ANY_RESOURCE, Grant
+from gdpr_operator.reconcilers._tags import TAGGED_AS_OWN, TAGGED_ON_CREATE
 
 _READ = frozenset({"guardduty:ListDetectors", "guardduty:GetDetector"})
 _UPDATE = frozenset({"guardduty:UpdateDetector", "iam:CreateServiceLinkedRole"})
@@ -47,3 +49,59 @@ CHECKS = (DETECTOR_ENABLED, PUBLISHING_FREQUENCY, FEATURES, ORGANIZATION_AUTO_EN
 
 FINDINGS_ACTIONS = frozenset({"guardduty:GetFindingsStatistics"})
 """Not a check: the findings counts exported at each resync."""
+
+DETECTORS = "arn:aws:guardduty:*:*:detector/*"
+GRANTS = (
+    Grant(
+        sid="CreateOwnDetectors",
+        actions=frozenset({"guardduty:CreateDetector"}),
+        resources=ANY_RESOURCE,  # CreateDetector has no resource type
+        condition=TAGGED_ON_CREATE,
+        why="a detector where a region has none, created with the operator's tags",
+    ),
+    Grant(
+        sid="TagOwnDetectors",
+        actions=frozenset({"guardduty:TagResource"}),
+        resources=(DETECTORS,),
+        condition=TAGGED_ON_CREATE,
+        why="the tags CreateDetector puts on the new detector",
+    ),
+    Grant(
+        sid="ConfigureDetectors",
+        actions=frozenset({"guardduty:UpdateDetector"}),
+        resources=(DETECTORS,),
+        why="enable and configure detectors: its own, and those an AwsAccount lets it adopt "
+        "(adoptGuardDutyDetectors, decided in the operator, which AWS cannot see: a detector "
+        "it did not create carries no tag of its own)",
+    ),
+    Grant(
+        sid="OrganizationAutoEnable",
+        actions=frozenset({"guardduty:UpdateOrganizationConfiguration"}),
+        resources=ANY_RESOURCE,  # no resource type either
+        why="member auto-enable, where the account is the delegated administrator",
+    ),
+    Grant(
+        sid="DeleteOwnDetectors",
+        actions=frozenset({"guardduty:DeleteDetector"}),
+        resources=(DETECTORS,),
+        condition=TAGGED_AS_OWN,
+        why="on deletionPolicy Delete, only a detector it created",
+    ),
+    Grant(
+        sid="GuardDutyServiceLinkedRoles",
+        actions=frozenset({"iam:CreateServiceLinkedRole"}),
+        resources=(
+            "arn:aws:iam::*:role/aws-service-role/guardduty.amazonaws.com/*",
+            "arn:aws:iam::*:role/aws-service-role/malware-protection.guardduty.amazonaws.com/*",
+        ),
+        condition={
+            "StringEquals": {
+                "iam:AWSServiceName": (
+                    "guardduty.amazonaws.com",
+                    "malware-protection.guardduty.amazonaws.com",
+                )
+            }
+        },
+        why="GuardDuty creates its service-linked roles on the caller's behalf",
+    ),
+)

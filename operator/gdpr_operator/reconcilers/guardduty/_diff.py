@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gdpr_operator.model import GuardDutySpec
+from gdpr_operator.model import GuardDutySpec, TenantPermissions
+from gdpr_operator.reconcilers._tags import MANAGED_BY_KEY, MANAGED_BY_VALUE, managed_by_operator
 
 ENABLED = "ENABLED"
 
@@ -31,6 +32,26 @@ class Detector:
             features={f["Name"]: f.get("Status", "") for f in reply.get("Features", [])},
             tags=reply.get("Tags", {}),
         )
+
+
+def may_change(detector: Detector | None, permissions: TenantPermissions) -> bool:
+    """Whether the operator may write to the region's detector: none yet (it creates its
+    own), one it owns, or one the AwsAccount lets it adopt. It deletes only its own."""
+    return (
+        detector is None
+        or managed_by_operator(detector.tags)
+        or permissions.adopt_guardduty_detectors
+    )
+
+
+def not_owned(detector: Detector) -> str:
+    """Why a detector the operator may not change is left as it is, and how it can be."""
+    return (
+        f"not modified: detector {detector.id} was not created by gdpr-operator; a cluster "
+        f"administrator can let the operator adopt it (AwsAccount "
+        f"spec.permissions.adoptGuardDutyDetectors: true), or the account owner can hand it "
+        f"over by tagging it {MANAGED_BY_KEY}={MANAGED_BY_VALUE}"
+    )
 
 
 def detector_problem(detector: Detector | None) -> str | None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from gdpr_operator.aws import Aws, Target
+from gdpr_operator.aws import Target
 from gdpr_operator.model import FindingCount
+from gdpr_operator.reconcilers._access import AwsReads
 
 # GuardDuty's documented bands: low 1.0-3.9, medium 4.0-6.9, high 7.0-8.9, critical 9.0+.
 _BANDS = ((9.0, "critical"), (7.0, "high"), (4.0, "medium"), (0.0, "low"))
@@ -26,7 +27,7 @@ def counts_by_band(count_by_severity: Mapping[str, int]) -> dict[str, int]:
     return bands
 
 
-async def count_findings(aws: Aws, target: Target, detector_id: str) -> list[FindingCount]:
+async def count_findings(aws: AwsReads, target: Target, detector_id: str) -> list[FindingCount]:
     reply = await aws.call(
         target,
         "guardduty",

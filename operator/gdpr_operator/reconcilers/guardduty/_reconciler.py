@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from gdpr_operator.aws import Aws, PermanentAwsError, Target
+from gdpr_operator.aws import PermanentAwsError, Target
 from gdpr_operator.model import Action, CheckResult, MonitoringSpec
+from gdpr_operator.reconcilers._access import AwsReads
 from gdpr_operator.reconcilers._base import ComponentReport, Context, declared_actions
-from gdpr_operator.reconcilers._settle import settle
+from gdpr_operator.reconcilers._settle import left_alone, settle
 from gdpr_operator.reconcilers._tags import created_by, ownership_tags
 from gdpr_operator.reconcilers.guardduty._checks import (
     CHECKS,
     DETECTOR_ENABLED,
     FEATURES,
     FINDINGS_ACTIONS,
+    GRANTS,
     ORGANIZATION_AUTO_ENABLE,
     PUBLISHING_FREQUENCY,
 )
@@ -24,6 +26,8 @@ from gdpr_operator.reconcilers.guardduty._diff import (
     detector_problem,
     features_problem,
     frequency_problem,
+    may_change,
+    not_owned,
     organization_applies,
     organization_problem,
     organization_repair,
@@ -36,6 +40,7 @@ class GuardDuty:
     component = "GuardDuty"
     checks = CHECKS
     iam_actions = declared_actions(CHECKS, FINDINGS_ACTIONS)
+    grants = GRANTS
     global_scope = False
 
     def applies_to(self, spec: MonitoringSpec) -> bool:
@@ -50,20 +55,23 @@ class GuardDuty:
             FEATURES: features_problem(wanted, detector),
         }
         fix = repair(wanted, detector, ownership_tags(context.owner))
+        writable = may_change(detector, context.permissions)
 
         async def apply() -> None:
             assert fix is not None  # settle applies only when a check failed
             operation, params = fix
-            await context.aws.call(target, "guardduty", operation, **params)
+            await context.write.call(target, "guardduty", operation, **params)
 
         results = await settle(
             target,
             target.region,
             problems,
             detector.id if detector else "",
-            enforce=context.spec.enforce,
+            enforce=context.spec.enforce and writable,
             apply=apply,
         )
+        if detector is not None and not writable:
+            results = left_alone(results, not_owned(detector))
         if detector is None and context.spec.enforce:
             detector = await _observe(context.aws, target)  # the one just created
             if detector is not None:  # results are about it from now on
@@ -74,10 +82,24 @@ class GuardDuty:
         return ComponentReport(results=results, findings=findings)
 
     async def release(self, context: Context, target: Target) -> ComponentReport:
+        """Deletes the detector only if this GdprMonitoring created it and no other live one
+        still asks for GuardDuty there: its findings are evidence."""
         detector = await _observe(context.aws, target)
         if detector is None or not created_by(detector.tags, context.owner):
             return ComponentReport()
-        await context.aws.call(target, "guardduty", "delete_detector", DetectorId=detector.id)
+        keeping = [
+            other.owner
+            for other in context.others
+            if other.spec.guard_duty.enabled and other.covers(target.account_id, target.region)
+        ]
+        if keeping:
+            return ComponentReport(
+                kept=[
+                    f"GuardDuty detector {detector.id} in {target}: "
+                    f"{', '.join(sorted(keeping))} still declare(s) it"
+                ]
+            )
+        await context.write.call(target, "guardduty", "delete_detector", DetectorId=detector.id)
         return ComponentReport(released=[f"GuardDuty detector {detector.id} in {target}"])
 
 
@@ -97,6 +119,7 @@ async def _organization(context: Context, target: Target, detector: Detector | N
     current = await _auto_enable(context.aws, target, detector.id)
     wanted = context.spec.guard_duty
     fix = organization_repair(wanted, detector.id, current)
+    writable = may_change(detector, context.permissions)
     if current is None:  # a member account: nothing this account can write fixes it
         return CheckResult(
             ORGANIZATION_AUTO_ENABLE.id,
@@ -111,20 +134,21 @@ async def _organization(context: Context, target: Target, detector: Detector | N
     async def apply() -> None:
         assert fix is not None  # settle applies only when the check failed
         operation, params = fix
-        await context.aws.call(target, "guardduty", operation, **params)
+        await context.write.call(target, "guardduty", operation, **params)
 
-    (result,) = await settle(
+    results = await settle(
         target,
         target.region,
         {ORGANIZATION_AUTO_ENABLE: organization_problem(wanted, current)},
         detector.id,
-        enforce=enforce,
+        enforce=enforce and writable,
         apply=apply,
     )
+    (result,) = results if writable else left_alone(results, not_owned(detector))
     return result
 
 
-async def _auto_enable(aws: Aws, target: Target, detector_id: str) -> str | None:
+async def _auto_enable(aws: AwsReads, target: Target, detector_id: str) -> str | None:
     """The detector's AutoEnableOrganizationMembers; None when the account is not the
     delegated administrator (GuardDuty answers BadRequestException, which the aws layer
     classifies as PermanentAwsError, code BadRequestException)."""
@@ -139,7 +163,7 @@ async def _auto_enable(aws: Aws, target: Target, detector_id: str) -> str | None
     return auto_enable_from_api(reply)
 
 
-async def _observe(aws: Aws, target: Target) -> Detector | None:
+async def _observe(aws: AwsReads, target: Target) -> Detector | None:
     listed = await aws.call(target, "guardduty", "list_detectors")
     # A region holds at most one detector: AWS refuses to create a second.
     detector_ids = listed.get("DetectorIds", [])

@@ -7,6 +7,9 @@ Article 32(1)(b)/(d): the agent's role is what lets instances ship their logs an
 from __future__ import annotations
 
 from gdpr_operator.model import CheckInfo, Scope
+from gdpr_operator.model.grants import Condition, Grant
+from gdpr_operator.reconcilers._tags import IAM_PATH, TAGGED_AS_OWN, TAGGED_ON_CREATE
+from gdpr_operator.reconcilers.instance_profiles._policy import AGENT_POLICY_ARNS
 
 _ROLE_READ = frozenset({"iam:GetRole", "iam:ListAttachedRolePolicies"})
 _PROFILE_READ = frozenset({"iam:GetInstanceProfile"})
@@ -82,3 +85,96 @@ SSM_MANAGED = CheckInfo(
 
 ACCOUNT_CHECKS = (AGENT_ROLE, INSTANCE_PROFILE)
 INSTANCE_CHECKS = (PROFILE_ATTACHED, AGENT_PERMISSIONS, SSM_MANAGED)
+
+# What the writes above may touch (scripts/generate-iam-policy renders one statement each):
+# the operator's own roles and profiles, under its IAM path and tagged, and on other roles
+# only the agent's two policies.
+OWN_ROLES = f"arn:aws:iam::*:role{IAM_PATH}*"
+OWN_PROFILES = f"arn:aws:iam::*:instance-profile{IAM_PATH}*"
+AGENT_POLICIES_ONLY: Condition = {"ArnEquals": {"iam:PolicyARN": AGENT_POLICY_ARNS}}
+
+CREATE_ROLES = Grant(
+    sid="CreateOwnAgentRoles",
+    actions=frozenset({"iam:CreateRole", "iam:TagRole"}),
+    resources=(OWN_ROLES,),
+    condition=TAGGED_ON_CREATE,
+    why="the agent's role, created under the operator's path with its tags (and only those)",
+)
+CHANGE_ROLES = Grant(
+    sid="ChangeOwnAgentRoles",
+    actions=frozenset({"iam:UpdateAssumeRolePolicy", "iam:DetachRolePolicy", "iam:DeleteRole"}),
+    resources=(OWN_ROLES,),
+    condition=TAGGED_AS_OWN,
+    why="its trust kept EC2's; on deletionPolicy Delete, its policies detached and it deleted",
+)
+ATTACH_TO_OWN_ROLES = Grant(
+    sid="AttachPoliciesToOwnAgentRoles",
+    actions=frozenset({"iam:AttachRolePolicy"}),
+    resources=(OWN_ROLES,),
+    condition={**TAGGED_AS_OWN, **AGENT_POLICIES_ONLY},
+    why="the agent's two managed policies on its own role; an administrator who permits "
+    "additionalPolicyArns on an AwsAccount adds them to this iam:PolicyARN condition",
+)
+ATTACH_TO_INSTANCE_ROLES = Grant(
+    sid="AgentPoliciesOnInstanceRoles",
+    actions=frozenset({"iam:AttachRolePolicy"}),
+    resources=("arn:aws:iam::*:role/*",),
+    condition=AGENT_POLICIES_ONLY,
+    why="whenOtherProfileAttached: AttachPolicies, where an AwsAccount permits it "
+    "(attachAgentPoliciesToInstanceRoles): the agent's two policies, and no other, on the "
+    "role of an instance's existing profile; drop it when no AwsAccount permits that",
+)
+PASS_ROLES = Grant(
+    sid="PassOwnAgentRolesToEc2",
+    actions=frozenset({"iam:PassRole"}),
+    resources=(OWN_ROLES,),
+    condition={"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}},
+    why="putting its role in its profile, and its profile on instances, passes the role to EC2",
+)
+CREATE_PROFILES = Grant(
+    sid="CreateOwnInstanceProfiles",
+    actions=frozenset({"iam:CreateInstanceProfile", "iam:TagInstanceProfile"}),
+    resources=(OWN_PROFILES,),
+    condition=TAGGED_ON_CREATE,
+    why="the agent's instance profile, created under the operator's path with its tags",
+)
+CHANGE_PROFILES = Grant(
+    sid="ChangeOwnInstanceProfiles",
+    actions=frozenset(
+        {
+            "iam:AddRoleToInstanceProfile",
+            "iam:RemoveRoleFromInstanceProfile",
+            "iam:DeleteInstanceProfile",
+        }
+    ),
+    resources=(OWN_PROFILES,),
+    condition=TAGGED_AS_OWN,
+    why="its profile holding its role; deleted on deletionPolicy Delete",
+)
+ATTACH_PROFILES = Grant(
+    sid="AttachOwnInstanceProfiles",
+    actions=frozenset(
+        {"ec2:AssociateIamInstanceProfile", "ec2:ReplaceIamInstanceProfileAssociation"}
+    ),
+    resources=("arn:aws:ec2:*:*:instance/*",),
+    condition={"ArnLike": {"ec2:NewInstanceProfile": OWN_PROFILES}},
+    why="its own profile onto the instances a spec selects by tag (tags are the tenants', so "
+    "instances cannot be narrowed further)",
+)
+DETACH_PROFILES = Grant(
+    sid="DetachOwnInstanceProfiles",
+    actions=frozenset({"ec2:DisassociateIamInstanceProfile"}),
+    resources=("arn:aws:ec2:*:*:instance/*",),
+    condition={"ArnLike": {"ec2:InstanceProfile": OWN_PROFILES}},
+    why="on deletionPolicy Delete, its own profile off the selected instances",
+)
+ACCOUNT_GRANTS = (
+    CREATE_ROLES,
+    CHANGE_ROLES,
+    ATTACH_TO_OWN_ROLES,
+    CREATE_PROFILES,
+    CHANGE_PROFILES,
+    PASS_ROLES,
+    DETACH_PROFILES,
+)
+INSTANCE_GRANTS = (ATTACH_PROFILES, ATTACH_TO_INSTANCE_ROLES, PASS_ROLES)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from gdpr_operator.aws import Aws, Target
+from gdpr_operator.aws import Target
+from gdpr_operator.reconcilers._access import AwsReads
 from gdpr_operator.reconcilers.instance_profiles._instance_diff import Association
 
 ASSOCIATIONS_PAGE = 1000
@@ -13,7 +14,7 @@ INSTANCE_INFORMATION_PAGE = 50
 CURRENT_ASSOCIATION_STATES = ("associating", "associated", "disassociating")
 
 
-async def current_associations(aws: Aws, target: Target) -> dict[str, Association]:
+async def current_associations(aws: AwsReads, target: Target) -> dict[str, Association]:
     """Instance id -> its profile association (pending ones included) in the region."""
     return {
         item["InstanceId"]: Association(
@@ -32,7 +33,7 @@ async def current_associations(aws: Aws, target: Target) -> dict[str, Associatio
     }
 
 
-async def online_in_ssm(aws: Aws, target: Target, tags: Mapping[str, str]) -> frozenset[str]:
+async def online_in_ssm(aws: AwsReads, target: Target, tags: Mapping[str, str]) -> frozenset[str]:
     """Ids of the selected instances Systems Manager sees online: one filtered listing."""
     filters = [{"Key": f"tag:{key}", "Values": [value]} for key, value in tags.items()]
     filters.append({"Key": "PingStatus", "Values": ["Online"]})

@@ -9,11 +9,13 @@ nothing, so that a converged pass reads each of them once in all.
 from __future__ import annotations
 
 from collections.abc import Hashable
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from gdpr_operator.aws import Aws, NotFoundError, Target
+from gdpr_operator.aws import NotFoundError, Target
 from gdpr_operator.model import GLOBAL_REGION
+from gdpr_operator.reconcilers._access import AwsReads
 from gdpr_operator.reconcilers._base import Context
+from gdpr_operator.reconcilers._tags import tag_map
 from gdpr_operator.reconcilers.instance_profiles._diff import Profile, Role
 
 T = TypeVar("T")
@@ -23,7 +25,7 @@ def iam_target(target: Target) -> Target:
     return Target(target.access, GLOBAL_REGION)
 
 
-async def read_role(aws: Aws, target: Target, name: str) -> Role | None:
+async def read_role(aws: AwsReads, target: Target, name: str) -> Role | None:
     try:
         role = (await aws.call(iam_target(target), "iam", "get_role", RoleName=name))["Role"]
     except NotFoundError:
@@ -32,11 +34,12 @@ async def read_role(aws: Aws, target: Target, name: str) -> Role | None:
         name=name,
         trust=role.get("AssumeRolePolicyDocument", {}),
         policies=await read_attached_policies(aws, target, name),
-        tags=_tags(role.get("Tags", [])),
+        tags=tag_map(role.get("Tags", [])),
+        path=role.get("Path", "/"),
     )
 
 
-async def read_attached_policies(aws: Aws, target: Target, role: str) -> frozenset[str]:
+async def read_attached_policies(aws: AwsReads, target: Target, role: str) -> frozenset[str]:
     """The role's managed policy ARNs; empty when the role does not exist."""
     try:
         return frozenset(
@@ -52,7 +55,7 @@ async def read_attached_policies(aws: Aws, target: Target, role: str) -> frozens
         return frozenset()
 
 
-async def read_profile(aws: Aws, target: Target, name: str) -> Profile | None:
+async def read_profile(aws: AwsReads, target: Target, name: str) -> Profile | None:
     try:
         reply = await aws.call(
             iam_target(target), "iam", "get_instance_profile", InstanceProfileName=name
@@ -64,7 +67,8 @@ async def read_profile(aws: Aws, target: Target, name: str) -> Profile | None:
         name=name,
         arn=profile["Arn"],
         roles=tuple(role["RoleName"] for role in profile.get("Roles", [])),
-        tags=_tags(profile.get("Tags", [])),
+        tags=tag_map(profile.get("Tags", [])),
+        path=profile.get("Path", "/"),
     )
 
 
@@ -102,15 +106,13 @@ async def _known(value: T) -> T:
     return value
 
 
-def _tags(tags: list[dict[str, Any]]) -> dict[str, str]:
-    return {tag["Key"]: tag["Value"] for tag in tags}
-
-
 async def attach_once(context: Context, target: Target, role: str, policy_arn: str) -> None:
     """Attach a policy to a role once per pass, however many instances and regions need it."""
-    await context.reads.once(
+    await context.write.once(
         ("iam.attach_role_policy", target.account_id, role, policy_arn),
-        lambda: context.aws.call(
-            iam_target(target), "iam", "attach_role_policy", RoleName=role, PolicyArn=policy_arn
-        ),
+        iam_target(target),
+        "iam",
+        "attach_role_policy",
+        RoleName=role,
+        PolicyArn=policy_arn,
     )

@@ -19,17 +19,24 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from gdpr_operator.aws import Target
-from gdpr_operator.model import Action, CheckInfo, CheckResult, MonitoringSpec
+from gdpr_operator.model import (
+    Action,
+    CheckInfo,
+    CheckResult,
+    MonitoringSpec,
+    other_profile_policy,
+)
 from gdpr_operator.reconcilers._base import ComponentReport, Context, declared_actions
 from gdpr_operator.reconcilers._instances import selected_instances
-from gdpr_operator.reconcilers._settle import settle
+from gdpr_operator.reconcilers._settle import left_alone, settle
 from gdpr_operator.reconcilers.instance_profiles._checks import (
     AGENT_PERMISSIONS,
     INSTANCE_CHECKS,
+    INSTANCE_GRANTS,
     PROFILE_ATTACHED,
     SSM_MANAGED,
 )
-from gdpr_operator.reconcilers.instance_profiles._diff import instances_spec
+from gdpr_operator.reconcilers.instance_profiles._diff import instances_spec, not_owned
 from gdpr_operator.reconcilers.instance_profiles._ec2 import (
     current_associations,
     online_in_ssm,
@@ -59,6 +66,7 @@ class InstanceProfiles:
     component = "InstanceProfiles"
     checks = INSTANCE_CHECKS
     iam_actions = declared_actions(INSTANCE_CHECKS)
+    grants = INSTANCE_GRANTS
     global_scope = False
 
     def applies_to(self, spec: MonitoringSpec) -> bool:
@@ -138,7 +146,17 @@ async def _results(
         AGENT_PERMISSIONS: permissions_problem(instance),
     }
     observed = {SSM_MANAGED: ssm_problem(instance.id, online)}
-    fix = repair(instance, wanted.role_name, wanted.when_other_profile_attached)
+    fix = repair(instance, wanted.role_name, other_profile_policy(wanted, context.permissions))
+    if isinstance(fix, Associate | Replace):
+        ours = await shared_profile(context, target, wanted.role_name)
+        if ours is not None and not ours.owned:
+            # Never put a profile the operator does not own (nor its role) on instances.
+            unrepaired = await _reported(target, problems, instance.id)
+            return left_alone(unrepaired, not_owned("instance profile", ours.name)) + (
+                await _reported(target, observed, instance.id)
+            )
+        if ours is None and context.spec.enforce:
+            fix = None  # not created (iam.instance_profile says why): nothing to attach
     if fix is None:
         return await _reported(target, {**problems, **observed}, instance.id)
     repaired = await settle(
@@ -163,7 +181,7 @@ async def _reported(
 async def _apply(context: Context, target: Target, fix: Repair) -> None:
     match fix:
         case Associate(instance_id, profile):
-            await context.aws.call(
+            await context.write.call(
                 target,
                 "ec2",
                 "associate_iam_instance_profile",
@@ -171,7 +189,7 @@ async def _apply(context: Context, target: Target, fix: Repair) -> None:
                 IamInstanceProfile={"Name": profile},
             )
         case Replace(association_id, profile):
-            await context.aws.call(
+            await context.write.call(
                 target,
                 "ec2",
                 "replace_iam_instance_profile_association",

@@ -6,16 +6,25 @@ import asyncio
 from dataclasses import replace
 
 from gdpr_operator.aws import Target
-from gdpr_operator.model import GLOBAL_REGION, Action, MonitoringSpec
+from gdpr_operator.model import (
+    GLOBAL_REGION,
+    Action,
+    CheckResult,
+    MonitoringSpec,
+    permitted_policy_arns,
+)
 from gdpr_operator.reconcilers._base import ComponentReport, Context, declared_actions
 from gdpr_operator.reconcilers._settle import settle
 from gdpr_operator.reconcilers._tags import ownership_tags
 from gdpr_operator.reconcilers.instance_profiles._checks import (
     ACCOUNT_CHECKS,
+    ACCOUNT_GRANTS,
     AGENT_ROLE,
     INSTANCE_PROFILE,
 )
 from gdpr_operator.reconcilers.instance_profiles._diff import (
+    Profile,
+    Role,
     instances_spec,
     profile_problem,
     repair,
@@ -34,6 +43,7 @@ class AgentRole:
     component = "AgentRole"
     checks = ACCOUNT_CHECKS
     iam_actions = declared_actions(ACCOUNT_CHECKS, RELEASE_ACTIONS)
+    grants = ACCOUNT_GRANTS
     global_scope = True
 
     def applies_to(self, spec: MonitoringSpec) -> bool:
@@ -41,19 +51,20 @@ class AgentRole:
 
     async def reconcile(self, context: Context, target: Target) -> ComponentReport:
         wanted = instances_spec(context.spec)
+        permitted = permitted_policy_arns(wanted, context.permissions)
         role, profile = await asyncio.gather(
             read_role(context.aws, target, wanted.role_name),
             read_profile(context.aws, target, wanted.role_name),
         )
         problems = {
-            AGENT_ROLE: role_problem(wanted, role),
+            AGENT_ROLE: role_problem(wanted, role, permitted),
             INSTANCE_PROFILE: profile_problem(wanted, profile),
         }
-        calls = repair(wanted, role, profile, ownership_tags(context.owner))
+        calls = repair(wanted, role, profile, ownership_tags(context.owner), permitted)
 
         async def apply() -> None:
             for operation, params in calls:  # in order: the role before its profile
-                await context.aws.call(iam_target(target), "iam", operation, **params)
+                await context.write.call(iam_target(target), "iam", operation, **params)
 
         results = await settle(
             target,
@@ -61,8 +72,12 @@ class AgentRole:
             problems,
             wanted.role_name,
             enforce=context.spec.enforce,
-            apply=apply,
+            apply=apply if calls else None,
         )
+        results = [
+            _left_alone(result, found)
+            for result, found in zip(results, (role, profile), strict=True)
+        ]
         if not (calls and context.spec.enforce):
             await share_unchanged(context, target, role, profile)
         existed = (role is not None, profile is not None)
@@ -77,4 +92,11 @@ class AgentRole:
         )
 
     async def release(self, context: Context, target: Target) -> ComponentReport:
-        return ComponentReport(released=await release_agent(context, target))
+        return await release_agent(context, target)
+
+
+def _left_alone(result: CheckResult, found: Role | Profile | None) -> CheckResult:
+    """A role or profile the operator does not own gets no repair, in any mode."""
+    if found is None or found.owned or result.compliant:
+        return result
+    return replace(result, action=Action.NONE)

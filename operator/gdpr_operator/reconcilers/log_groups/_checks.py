@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from gdpr_operator.model import CheckInfo, Scope
+from gdpr_operator.model.grants import Grant
+from gdpr_operator.reconcilers._tags import TAGGED_ON_CREATE
 from gdpr_operator.reconcilers.cloudwatch_agent._checks import INSTANCE_READS
 
 # Creating a log group with tags needs logs:TagResource as well.
@@ -31,3 +33,21 @@ INGESTION_FRESH = CheckInfo(
     iam_actions=INSTANCE_READS | {"logs:DescribeLogGroups", "logs:DescribeLogStreams"},
 )
 CHECKS = (RETENTION, ENCRYPTION, INGESTION_FRESH)
+
+LOG_GROUPS = "arn:aws:logs:*:*:log-group:*"
+GRANTS = (
+    Grant(
+        sid="CreateTaggedLogGroups",
+        actions=frozenset({"logs:CreateLogGroup", "logs:TagResource"}),
+        resources=(LOG_GROUPS,),
+        condition=TAGGED_ON_CREATE,
+        why="the agent's log groups, created ahead with the operator's tags",
+    ),
+    Grant(
+        sid="LogGroupRetentionAndKey",
+        actions=frozenset({"logs:PutRetentionPolicy", "logs:AssociateKmsKey"}),
+        resources=(LOG_GROUPS,),
+        why="retention (and KMS key) of the log groups the agent writes to, under a spec's "
+        "logs.groupPrefix; never deleted",
+    ),
+)

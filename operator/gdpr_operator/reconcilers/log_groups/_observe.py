@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from gdpr_operator.aws import Aws, Target
+from gdpr_operator.aws import Target
+from gdpr_operator.reconcilers._access import AwsReads
 from gdpr_operator.reconcilers.log_groups._diff import Arrivals, LogGroup
 
 
-async def read_log_groups(aws: Aws, target: Target, prefix: str) -> dict[str, LogGroup]:
+async def read_log_groups(aws: AwsReads, target: Target, prefix: str) -> dict[str, LogGroup]:
     """Every log group whose name starts with `prefix`, by name."""
     return {
         group["logGroupName"]: LogGroup.from_api(group)
@@ -21,7 +22,7 @@ async def read_log_groups(aws: Aws, target: Target, prefix: str) -> dict[str, Lo
 
 
 async def read_arrivals(
-    aws: Aws, target: Target, log_group: str, wanted: Collection[str]
+    aws: AwsReads, target: Target, log_group: str, wanted: Collection[str]
 ) -> Arrivals:
     """When events last arrived in each stream of `log_group`, read until every `wanted`
     stream was seen. Streams come most recently written first, so an estate that ships its

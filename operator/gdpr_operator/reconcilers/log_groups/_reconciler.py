@@ -22,6 +22,7 @@ from gdpr_operator.reconcilers.cloudwatch_agent import Instance, configs_for, se
 from gdpr_operator.reconcilers.log_groups._checks import (
     CHECKS,
     ENCRYPTION,
+    GRANTS,
     INGESTION_FRESH,
     RETENTION,
 )
@@ -41,6 +42,7 @@ class LogGroups:
     component = "LogGroups"
     checks = CHECKS
     iam_actions = declared_actions(CHECKS)
+    grants = GRANTS
     global_scope = False
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
@@ -102,7 +104,7 @@ async def _settings(
 
     async def apply() -> None:
         for operation, params in calls:
-            await context.aws.call(target, "logs", operation, **params)
+            await context.write.call(target, "logs", operation, **params)
 
     return await settle(
         target, target.region, problems, name, enforce=context.spec.enforce, apply=apply
