@@ -7,20 +7,29 @@ from typing import Any
 import pytest
 
 from gdpr_operator.aws import AccountAccess, Aws
-from gdpr_operator.model import MonitoringSpec, parse_monitoring
+from gdpr_operator.model import MonitoringSpec, TenantPermissions, parse_monitoring
 from gdpr_operator.reconcilers import Context
 
 from fixtures.calls import reads, writes
 
-__all__ = ["context", "reads", "spec", "writes"]
+__all__ = ["ADOPTING", "context", "reads", "spec", "writes"]
 
 
 def spec(accounts: list[str], regions: list[str], **fields: Any) -> MonitoringSpec:
     return parse_monitoring({"accounts": accounts, "regions": regions, **fields})
 
 
-def context(layer: Aws, monitoring: MonitoringSpec, owner: str = "security/web") -> Context:
-    return Context.of(layer, monitoring, owner)
+def context(
+    layer: Aws,
+    monitoring: MonitoringSpec,
+    owner: str = "security/web",
+    permissions: TenantPermissions | None = None,
+) -> Context:
+    return Context.of(layer, monitoring, owner, permissions=permissions or TenantPermissions())
+
+
+ADOPTING = TenantPermissions(adopt_guardduty_detectors=True)
+"""An AwsAccount that lets the operator adopt the detectors it did not create."""
 
 
 @pytest.fixture

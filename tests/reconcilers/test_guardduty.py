@@ -6,14 +6,14 @@ import pytest
 
 from gdpr_operator.aws import AccountAccess, Aws, PermanentAwsError, Target
 from gdpr_operator.model import Action
-from gdpr_operator.reconcilers import Context
+from gdpr_operator.reconcilers import Context, Declaration
 from gdpr_operator.reconcilers.guardduty import GuardDuty
 from gdpr_operator.sandbox import SandboxControl
 from gdpr_operator.sandbox._ext_guardduty_org import (
     designate_administrator,
 )
 
-from .conftest import context, reads, spec, writes
+from .conftest import ADOPTING, context, reads, spec, writes
 
 REGION = "eu-west-1"
 GUARDDUTY = GuardDuty()
@@ -76,14 +76,9 @@ async def test_observe_reports_what_it_would_do_and_writes_nothing(
     assert await _detectors(layer, Target(scratch_account, REGION)) == []
 
 
-async def test_out_of_band_drift_is_repaired_in_place_leaving_unmentioned_features(
-    layer: Aws,
-    scratch_account: AccountAccess,
-    sandbox: SandboxControl,
-    enforce_context: Context,
-) -> None:
-    target = Target(scratch_account, REGION)
-    created = await layer.call(
+async def _foreign_detector(layer: Aws, target: Target) -> dict[str, str]:
+    """A detector the operator did not create: disabled, publishing every six hours."""
+    created: dict[str, str] = await layer.call(
         target,
         "guardduty",
         "create_detector",
@@ -94,9 +89,43 @@ async def test_out_of_band_drift_is_repaired_in_place_leaving_unmentioned_featur
             {"Name": "LAMBDA_NETWORK_LOGS", "Status": "ENABLED"},
         ],
     )
+    return created
+
+
+async def test_a_detector_it_did_not_create_is_left_alone_unless_the_account_adopts_it(
+    layer: Aws,
+    scratch_account: AccountAccess,
+    sandbox: SandboxControl,
+    enforce_context: Context,
+) -> None:
+    target = Target(scratch_account, REGION)
+    created = await _foreign_detector(layer, target)
     sandbox.clear_calls()
 
     report = await GUARDDUTY.reconcile(enforce_context, target)
+    assert writes(sandbox, scratch_account) == []
+    failing = [r for r in report.results if not r.compliant]
+    assert failing
+    assert {r.action for r in failing} == {Action.NONE}
+    assert all("adoptGuardDutyDetectors" in r.reason for r in failing)
+    assert all("gdpr-operator:managed-by=gdpr-operator" in r.reason for r in failing)
+    (detector,) = await _detectors(layer, target)
+    assert (detector["Status"], created["DetectorId"]) == ("DISABLED", report.results[0].resource)
+
+
+async def test_out_of_band_drift_is_repaired_in_place_leaving_unmentioned_features(
+    layer: Aws,
+    scratch_account: AccountAccess,
+    sandbox: SandboxControl,
+    enforce_context: Context,
+) -> None:
+    """Where the AwsAccount adopts detectors."""
+    target = Target(scratch_account, REGION)
+    created = await _foreign_detector(layer, target)
+    sandbox.clear_calls()
+
+    adopting = context(layer, enforce_context.spec, permissions=ADOPTING)
+    report = await GUARDDUTY.reconcile(adopting, target)
     assert {r.resource for r in report.results} == {created["DetectorId"]}
     assert {r.action for r in report.results} == {Action.REMEDIATED}
     assert writes(sandbox, scratch_account) == ["guardduty:UpdateDetector"]
@@ -161,7 +190,7 @@ async def test_release_deletes_only_what_this_owner_created(
     mine, theirs = Target(scratch_account, REGION), Target(scratch_account, "eu-central-1")
     await layer.call(theirs, "guardduty", "create_detector", Enable=True)
     await GUARDDUTY.reconcile(enforce_context, mine)
-    other_owner = Context.of(enforce_context.aws, enforce_context.spec, "other/monitoring")
+    other_owner = Context.of(layer, enforce_context.spec, "other/monitoring")
 
     assert not (await GUARDDUTY.release(other_owner, mine)).released
     assert not (await GUARDDUTY.release(enforce_context, theirs)).released
@@ -171,12 +200,34 @@ async def test_release_deletes_only_what_this_owner_created(
     assert len(await _detectors(layer, theirs)) == 1
 
 
+async def test_release_keeps_a_detector_another_live_monitoring_still_declares(
+    layer: Aws,
+    scratch_account: AccountAccess,
+    sandbox: SandboxControl,
+    enforce_context: Context,
+) -> None:
+    """Two namespaces' GdprMonitorings on one account and region share its one detector:
+    deleting the one that created it with Delete keeps it (its findings are evidence)."""
+    target = Target(scratch_account, REGION)
+    await GUARDDUTY.reconcile(enforce_context, target)
+    other = Declaration("team-b/web", frozenset({scratch_account.account_id}), enforce_context.spec)
+    releasing = Context.of(layer, enforce_context.spec, enforce_context.owner, others=(other,))
+    sandbox.clear_calls()
+
+    report = await GUARDDUTY.release(releasing, target)
+    assert not report.released
+    assert "team-b/web" in report.kept[0]
+    assert writes(sandbox, scratch_account) == []
+    assert len(await _detectors(layer, target)) == 1
+
+
 # Organisations: member auto-enable where the account is the delegated administrator.
 
 ORG_CHECK = "guardduty.organization_auto_enable"
 
 
 def _org_context(layer: Aws, account: AccountAccess, members: str, policy: str) -> Context:
+    """Some detectors here are made out of band: the account adopts them."""
     return context(
         layer,
         spec(
@@ -185,6 +236,7 @@ def _org_context(layer: Aws, account: AccountAccess, members: str, policy: str) 
             managementPolicy=policy,
             guardDuty={"autoEnableOrganizationMembers": members},
         ),
+        permissions=ADOPTING,
     )
 
 

@@ -7,14 +7,18 @@ import json
 from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any
 
+import pytest
+
 from gdpr_operator.aws import AccountAccess, Aws, Target, iam_action
-from gdpr_operator.model import GLOBAL_REGION, Action, CheckResult
+from gdpr_operator.model import GLOBAL_REGION, Action, CheckResult, TenantPermissions
 from gdpr_operator.reconcilers import Context
 from gdpr_operator.reconcilers.instance_profiles import AgentRole, InstanceProfiles
 from gdpr_operator.sandbox import SandboxControl
 
 from .conftest import spec, writes
 
+ATTACHING = TenantPermissions(attach_agent_policies_to_instance_roles=True)
+"""The AwsAccount permits AttachPolicies (the default spec of these tests)."""
 REGION, OTHER_REGION = "eu-west-1", "eu-central-1"
 ROLE = "CloudWatchAgentServerRole"
 AGENT_POLICY = "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"
@@ -59,13 +63,13 @@ def _context(
             "instanceProfile": {"whenOtherProfileAttached": when_other},
         },
     )
-    return Context.of(layer, monitoring, owner)
+    return Context.of(layer, monitoring, owner, permissions=ATTACHING)
 
 
 async def _pass(context: Context, account: AccountAccess) -> list[CheckResult]:
     """One pass as the engine runs it: the account component, then each region's; its own
     PassCache, as every pass has."""
-    fresh = Context.of(context.aws, context.spec, context.owner)
+    fresh = context.next_pass()
     results = list((await AGENT_ROLE.reconcile(fresh, Target(account, GLOBAL_REGION))).results)
     for region in context.spec.regions:
         results += (await INSTANCE_PROFILES.reconcile(fresh, Target(account, region))).results
@@ -604,18 +608,82 @@ async def test_release_removes_only_its_own_and_only_when_no_instance_holds_it(
 async def test_release_leaves_a_role_and_profile_it_did_not_create(
     layer: Aws,
     scratch_account: AccountAccess,
+    sandbox: SandboxControl,
 ) -> None:
+    """A role and profile of the requested name that the operator did not create: nothing is
+    written, in any pass or release, and the results say how to hand them over."""
     target = Target(scratch_account, REGION)
     await _foreign_profile(layer, scratch_account, ROLE, [])
     (web,) = await _launch(layer, target, WEB)
     context = _context(layer, scratch_account)
+    sandbox.clear_calls()
     results = _outcome(await _pass(context, scratch_account))
-    assert results[("iam.agent_role", ROLE)] == (False, "remediated")  # policies attached
-    assert results[("iam.instance_profile", ROLE)] == (True, "none")
-
+    assert results[("iam.agent_role", ROLE)] == (False, "none")
+    assert results[("iam.instance_profile", ROLE)] == (False, "none")
     assert not (await AGENT_ROLE.release(context, Target(scratch_account, GLOBAL_REGION))).released
-    assert await _held_profile(layer, target, web) == ROLE
+    assert writes(sandbox, scratch_account) == []
+    assert await _held_profile(layer, target, web) is None
     assert await _iam_names(layer, scratch_account) == ({"gdpr-operator", ROLE}, {ROLE})
+
+
+ADMIN_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
+
+
+@pytest.mark.parametrize("role", ["admin", "gdpr-operator"])
+async def test_a_tenant_naming_a_role_it_does_not_own_gets_nothing_written(
+    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl, role: str
+) -> None:
+    """Measured on the old code: an admin role (trusted by an account principal) had its trust
+    rewritten to EC2, the agent's policies attached, a profile made for it and put on the
+    tenant's instances; naming the operator's own member role locked it out. Now: no write."""
+    iam, target = Target(scratch_account, GLOBAL_REGION), Target(scratch_account, REGION)
+    if role == "admin":
+        await layer.call(
+            iam,
+            "iam",
+            "create_role",
+            RoleName=role,
+            AssumeRolePolicyDocument=json.dumps(ADMIN_TRUST),
+        )
+        await layer.call(
+            iam,
+            "iam",
+            "attach_role_policy",
+            RoleName=role,
+            PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess",
+        )
+    trust_before = (await layer.call(iam, "iam", "get_role", RoleName=role))["Role"][
+        "AssumeRolePolicyDocument"
+    ]
+    (web,) = await _launch(layer, target, WEB)
+    monitoring = spec(
+        [scratch_account.name],
+        [REGION],
+        managementPolicy="Enforce",
+        instances={"selector": {"tags": WEB}, "instanceProfile": {"roleName": role}},
+    )
+    sandbox.clear_calls()
+    results = await _pass(Context.of(layer, monitoring, "tenant/web"), scratch_account)
+
+    assert writes(sandbox, scratch_account) == []
+    (agent_role,) = [r for r in results if r.check == "iam.agent_role"]
+    assert (agent_role.compliant, agent_role.action) == (False, Action.NONE)
+    assert "not created by gdpr-operator" in agent_role.reason
+    assert "the account owner recreates it under that path" in agent_role.reason
+    trust_after = (await layer.call(iam, "iam", "get_role", RoleName=role))["Role"][
+        "AssumeRolePolicyDocument"
+    ]
+    assert trust_after == trust_before
+    assert await _held_profile(layer, target, web) is None
 
 
 async def test_an_other_profile_that_already_carries_the_policies_is_left_alone(

@@ -63,6 +63,10 @@ class AwsWrites:
         self._guard = guard
         self._once: dict[Hashable, asyncio.Task[Any]] = {}
 
+    def fresh(self) -> AwsWrites:
+        """The same write path, with nothing done once yet (for another pass)."""
+        return AwsWrites(self._aws, self._guard)
+
     async def call(self, target: Target, service: str, operation: str, **params: Any) -> Any:
         self._guard(target)
         return await self._aws.call(target, service, operation, **params)

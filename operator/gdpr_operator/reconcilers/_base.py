@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, TypeVar
 
 from gdpr_operator.aws import Aws, Target
@@ -73,6 +73,10 @@ class Context:
     """The other live GdprMonitorings: what a release must leave in place for them."""
     reads: PassCache = field(default_factory=PassCache)
     """Reads shared by the pass's targets (an IAM role read once, not once per region)."""
+
+    def next_pass(self) -> Context:
+        """This context for another pass: its own pass-scoped reads and once-only writes."""
+        return replace(self, write=self.write.fresh(), reads=PassCache())
 
     @classmethod
     def of(
