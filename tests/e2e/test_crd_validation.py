@@ -225,6 +225,18 @@ MALFORMED = [
         "spec.assumeRole.externalIdSecretRef.key: Required value",
     ),
     (ACCOUNT, "allowedNamespaces", ["Bad_NS"], "spec.allowedNamespaces[0]"),
+    (
+        ACCOUNT,
+        "permissions.additionalPolicyArns",
+        ["AdministratorAccess"],
+        "spec.permissions.additionalPolicyArns[0]",
+    ),
+    (
+        ACCOUNT,
+        "permissions.adoptGuardDutyDetectors",
+        "yes",
+        "spec.permissions.adoptGuardDutyDetectors",
+    ),
     (ACCOUNT, "allowedNamespaces", ["web", "web"], "spec.allowedNamespaces[1]: Duplicate value"),
     (
         ACCOUNT,
@@ -322,6 +334,21 @@ def test_kubectl_explain_describes_every_spec_field(installed: Kubectl) -> None:
         assert field in text
     explained = installed.run("explain", "gdprmonitorings.spec.logs.retentionDays").stdout
     assert "storage limitation" in explained
+
+
+def test_kubectl_explain_says_what_admins_permit_tenants(installed: Kubectl) -> None:
+    permissions = installed.run("explain", "awsaccounts.spec.permissions", "--recursive").stdout
+    for field in (
+        "additionalPolicyArns",
+        "attachAgentPoliciesToInstanceRoles",
+        "adoptGuardDutyDetectors",
+    ):
+        assert field in permissions
+    assert "never by a GdprMonitoring" in " ".join(permissions.split())
+    asked = installed.run(
+        "explain", "gdprmonitorings.spec.instances.instanceProfile.additionalPolicyArns"
+    ).stdout
+    assert "spec.permissions.additionalPolicyArns" in " ".join(asked.split())
 
 
 _CONSTRAINTS = frozenset(

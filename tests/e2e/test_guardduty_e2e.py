@@ -103,6 +103,7 @@ async def test_deletion_policy_delete_removes_only_the_detector_it_created(
         namespace,
         scratch_account,
         regions=[REGION, "eu-central-1"],
+        permissions={"adoptGuardDutyDetectors": True},
         managementPolicy="Enforce",
         deletionPolicy="Delete",
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
+from datetime import datetime
 
 import pytest
 import yaml
@@ -12,7 +14,8 @@ import yaml
 from gdpr_operator.aws import AccountAccess, Aws, Target
 from gdpr_operator.sandbox import SandboxControl, operator_access
 
-from fixtures.cluster import Kubectl, new_namespace, wait_ready
+from fixtures.calls import writes
+from fixtures.cluster import Kubectl, new_namespace, wait_for, wait_ready
 from fixtures.estate import apply_estate
 from fixtures.faults import REGIONS, estate_mid_first_pass, wait_for_condition
 from fixtures.operator import OperatorProcess
@@ -78,6 +81,20 @@ def test_pointing_a_monitoring_at_another_teams_account_is_refused_without_a_cal
     assert _calls_into(sandbox, theirs) == []
 
 
+IN_FLIGHT_SECONDS = 0.25
+"""A write whose check passed just before the operator saw the change is on its way for at
+most this long (a loopback request, recorded as it arrives, before any latency fault)."""
+
+
+def _seen_at(operator: OperatorProcess, message: str) -> float | None:
+    """When the operator logged `message` (its text log's local time), as epoch seconds."""
+    for line in operator.log.read_text().splitlines():
+        found = re.match(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) .*", line)
+        if found and message in line:
+            return datetime.strptime(found.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp()
+    return None
+
+
 async def test_a_binding_withdrawn_mid_pass_stops_the_operator_acting_in_the_account(
     *,
     operator: OperatorProcess,
@@ -86,6 +103,9 @@ async def test_a_binding_withdrawn_mid_pass_stops_the_operator_acting_in_the_acc
     layer: Aws,
     sandbox: SandboxControl,
 ) -> None:
+    """Measured on the old code: 116 writes still went out after the operator had seen the
+    withdrawal (targets under way were never checked again). Now every write is checked: not
+    one arrives at the sandbox once the operator has seen it, the in-flight moment aside."""
     # The withdrawal lands while the first pass is still writing.
     estate = await estate_mid_first_pass(layer, installed, sandbox, scratch_account, latency_ms=300)
 
@@ -97,6 +117,17 @@ async def test_a_binding_withdrawn_mid_pass_stops_the_operator_acting_in_the_acc
         "-p",
         json.dumps({"spec": {"allowedNamespaces": ["someone-else"]}}),
     )
+    seen = wait_for(
+        "the operator to see the withdrawal",
+        lambda: _seen_at(
+            operator, f"AwsAccount {estate.namespace} seen: binds namespaces ['someone-else']"
+        ),
+    )
+    wait_for_condition(
+        installed, estate, "Synced", reason="AccountNotBound", naming=estate.namespace
+    )
+    late = writes(sandbox, scratch_account, since=seen + IN_FLIGHT_SECONDS)
+    assert late == [], f"{len(late)} write(s) after the operator saw the withdrawal: {late}"
     sandbox.clear_faults()
 
     # Noticed without a spec change: at the latest one timer tick after the pass under way.

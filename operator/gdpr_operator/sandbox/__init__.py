@@ -36,8 +36,9 @@ Control endpoints (JSON), also reachable through `SandboxControl`:
 
 - `POST /_gdpr/faults` {service, fault, operation?, account?, region?, count?, rate?,
   latency_ms?} switches a fault on (see `_faults`); `GET` lists them, `DELETE` clears them.
-- `GET /_gdpr/calls`: requests seen per (service, operation, account, region); `DELETE`
-  resets the counts.
+- `GET /_gdpr/calls[?since=EPOCH_SECONDS]`: requests seen per (service, operation, account,
+  region), or only those that arrived at or after `since` (the latest 100,000 are timed);
+  `DELETE` resets the counts.
 - `POST /_gdpr/guardduty/findings` {account, region, detectorId?, findings: [{type,
   severity, resourceType?, instanceId?}]} seeds findings.
 - `POST /_gdpr/ec2/association-state` {account, region, instanceId, state: associating |

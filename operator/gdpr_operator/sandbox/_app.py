@@ -131,7 +131,10 @@ class SandboxApp:
             ),
             ("POST", "faults"): self._add_fault,
             ("DELETE", "faults"): _doing(self.faults.clear),
-            ("GET", "calls"): lambda _: ({"calls": self.calls.to_json()}, 200),
+            ("GET", "calls"): lambda request: (
+                {"calls": self.calls.to_json(_since(request))},
+                200,
+            ),
             ("DELETE", "calls"): _doing(self.calls.clear),
             ("POST", "guardduty/findings"): _seed_findings,
             ("GET", "ec2/association-state"): lambda _: (
@@ -157,6 +160,11 @@ class SandboxApp:
         rule = FaultRule.from_json(request.get_json(force=True))
         self.faults.add(rule)
         return rule.to_json(), 201
+
+
+def _since(request: Request) -> float | None:
+    since = request.args.get("since")
+    return None if since is None else float(since)
 
 
 def _doing(action: Callable[[], None]) -> Callable[[Request], tuple[Any, int]]:

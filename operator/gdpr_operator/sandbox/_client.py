@@ -25,9 +25,11 @@ class SandboxControl:
     def clear_faults(self) -> None:
         self._send("DELETE", "faults")
 
-    def calls(self) -> list[dict[str, Any]]:
-        """[{service, operation, account, region, count}] seen since the last clear."""
-        calls: list[dict[str, Any]] = self._send("GET", "calls")["calls"]
+    def calls(self, since: float | None = None) -> list[dict[str, Any]]:
+        """[{service, operation, account, region, count}] seen since the last clear; with
+        `since` (seconds since the epoch), of the requests that arrived then or later."""
+        path = "calls" if since is None else f"calls?since={since!r}"
+        calls: list[dict[str, Any]] = self._send("GET", path)["calls"]
         return calls
 
     def call_count(
