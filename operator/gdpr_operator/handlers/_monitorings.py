@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +26,8 @@ from gdpr_operator.model import (
 )
 from gdpr_operator.report import metrics, status_update
 
+log = logging.getLogger(__name__)
+
 MONITORINGS = "gdprmonitorings"
 ACCOUNTS = "awsaccounts"
 
@@ -42,7 +45,8 @@ def aws_accounts(name: str, spec: kopf.Spec, logger: kopf.Logger, **_: Any) -> d
         # Unusable accounts are treated as absent: nothing may act on them.
         logger.error("AwsAccount %s ignored: %s", name, error)
         return {}
-    logger.info("AwsAccount %s seen: binds namespaces %s", name, sorted(account.allowed_namespaces))
+    # The module's logger: kopf's per-object one does not reach the log from an indexer.
+    log.info("AwsAccount %s seen: binds namespaces %s", name, sorted(account.allowed_namespaces))
     return {name: account}
 
 
