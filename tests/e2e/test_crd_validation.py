@@ -233,6 +233,12 @@ MALFORMED = [
     ),
     (
         ACCOUNT,
+        "permissions.additionalPolicyArns",
+        [f"arn:aws:iam::aws:policy/P{n}" for n in range(33)],
+        "spec.permissions.additionalPolicyArns: Too many",
+    ),
+    (
+        ACCOUNT,
         "permissions.adoptGuardDutyDetectors",
         "yes",
         "spec.permissions.adoptGuardDutyDetectors",

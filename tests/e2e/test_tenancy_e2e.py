@@ -16,7 +16,7 @@ from gdpr_operator.sandbox import SandboxControl, operator_access
 
 from fixtures.calls import writes
 from fixtures.cluster import Kubectl, new_namespace, wait_for, wait_ready
-from fixtures.estate import apply_estate
+from fixtures.estate import apply_estate, launch_instance
 from fixtures.faults import REGIONS, estate_mid_first_pass, wait_for_condition
 from fixtures.operator import OperatorProcess
 
@@ -144,3 +144,53 @@ async def test_a_binding_withdrawn_mid_pass_stops_the_operator_acting_in_the_acc
     assert _calls_into(sandbox, scratch_account) == [], (
         "the operator acted in an account no longer bound to the namespace"
     )
+
+
+ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
+ADDITIONAL_POLICIES = "spec.instances.instanceProfile.additionalPolicyArns"
+
+
+async def test_asking_for_a_policy_the_account_does_not_permit_is_told_and_never_attached(
+    *,
+    operator: OperatorProcess,
+    installed: Kubectl,
+    scratch_account: AccountAccess,
+    layer: Aws,
+    sandbox: SandboxControl,
+) -> None:
+    """Measured on the old code: any tenant could put AdministratorAccess on the agent's role,
+    and so on its instances. Now the AwsAccount decides (none by default): Permitted=False
+    naming the field, an Event, Ready=False, and only the agent's two policies attached."""
+    await launch_instance(layer, Target(scratch_account, REGIONS[0]), {"gdpr-scope": "web"})
+    namespace = new_namespace(installed)
+    sandbox.clear_calls()
+    apply_estate(
+        installed,
+        namespace,
+        scratch_account,
+        managementPolicy="Enforce",
+        guardDuty={"enabled": False},
+        cloudWatchAgent={"enabled": False},
+        instances={
+            "selector": {"tags": {"gdpr-scope": "web"}},
+            "instanceProfile": {"additionalPolicyArns": [ADMINISTRATOR_ACCESS]},
+        },
+    )
+    conditions = wait_ready(installed, namespace, "False", timeout=120)
+    permitted = conditions["Permitted"]
+    assert (permitted["status"], permitted["reason"]) == ("False", "NotPermitted")
+    assert ADDITIONAL_POLICIES in permitted["message"]
+    events = installed.events(namespace, "web")
+    assert [
+        e for e in events if e["reason"] == "NotPermitted" and ADDITIONAL_POLICIES in e["message"]
+    ]
+    assert sandbox.call_count("iam", "AttachRolePolicy", account=scratch_account.account_id) == 2
+    role = (
+        await layer.call(
+            Target(scratch_account, "us-east-1"),
+            "iam",
+            "list_attached_role_policies",
+            RoleName="CloudWatchAgentServerRole",
+        )
+    )["AttachedPolicies"]
+    assert ADMINISTRATOR_ACCESS not in {p["PolicyArn"] for p in role}

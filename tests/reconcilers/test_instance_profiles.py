@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -707,3 +708,27 @@ async def test_an_other_profile_that_already_carries_the_policies_is_left_alone(
         }, when_other
         assert writes(sandbox, scratch_account) == []
         assert await _held_profile(layer, target, instance_id) == "able-app"
+
+
+async def test_attach_policies_that_the_account_does_not_permit_writes_nothing_to_that_role(
+    layer: Aws,
+    scratch_account: AccountAccess,
+    sandbox: SandboxControl,
+) -> None:
+    """whenOtherProfileAttached: AttachPolicies, on an AwsAccount that does not permit it
+    (the default): the other profile's role is only reported; only the operator's own role
+    and profile are written."""
+    target = Target(scratch_account, REGION)
+    await _foreign_profile(layer, scratch_account, "legacy-app")
+    (instance_id,) = await _launch(layer, target, WEB, profile="legacy-app")
+    context = replace(_context(layer, scratch_account), permissions=TenantPermissions())
+    sandbox.clear_calls()
+
+    results = await _pass(context, scratch_account)
+    assert _instance_outcome(results, instance_id)["ec2.instance_agent_permissions"] == (
+        False,
+        "none",
+    )
+    assert writes(sandbox, scratch_account) == sorted(OUR_IAM_CREATION)
+    assert await _role_policies(layer, scratch_account, "legacy-app") == {S3_READ_POLICY}
+    assert await _held_profile(layer, target, instance_id) == "legacy-app"
