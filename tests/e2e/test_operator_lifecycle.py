@@ -195,7 +195,10 @@ def test_operator_identity_is_the_service_account_with_only_what_it_needs(
     assert can("get", "secrets", "-n", OPERATOR_NAMESPACE)
     assert not can("list", "secrets", "-n", OPERATOR_NAMESPACE)
     assert not can("get", "secrets", "-n", "default")
-    assert can("patch", "gdprmonitorings.monitoring.gdpr.io/status", "-A")
+    # "RESOURCE/NAME" names an object: a subresource needs --subresource.
+    assert can("patch", "gdprmonitorings.monitoring.gdpr.io", "--subresource=status", "-A")
     assert not can("update", "awsaccounts.monitoring.gdpr.io")
+    assert not can("patch", "awsaccounts.monitoring.gdpr.io")
+    assert can("patch", "awsaccounts.monitoring.gdpr.io", "--subresource=status")
     assert not can("delete", "gdprmonitorings.monitoring.gdpr.io", "-A")
     assert not can("get", "pods", "-A")
