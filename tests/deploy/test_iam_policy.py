@@ -240,7 +240,13 @@ def test_every_action_names_an_operation_of_its_service() -> None:
 
 def test_the_layers_own_actions_are_those_of_its_calls() -> None:
     assert (
-        frozenset({iam_action("sts", "assume_role"), iam_action("ec2", "describe_regions")})
+        frozenset(
+            {
+                iam_action("sts", "assume_role"),
+                iam_action("sts", "get_caller_identity"),
+                iam_action("ec2", "describe_regions"),
+            }
+        )
         == LAYER_IAM_ACTIONS
     )
 
@@ -393,6 +399,12 @@ async def _scenarios(
             )
         )
     )
+    # The AwsAccount's own check: its role assumed, GetCallerIdentity answering its account.
+    checked = await engine.check_account(
+        member, _request(operator, member, spec, EXTERNAL_ID).read_external_id, operator
+    )
+    assert checked.identity is not None, checked
+    assert checked.identity.account_id == member.account_id
     # The documented trust policy refuses a wrong ExternalId.
     refused = await run(spec, external_id="not-the-external-id")
     assert refused.errors, "a wrong ExternalId was accepted"

@@ -45,9 +45,11 @@ def test_the_external_id_never_appears_in_status_events_logs_or_metrics(
     wait_ready(installed, namespace, "False", generation=2)
 
     status = installed.run("get", "gdprmonitoring", "web", "-n", namespace, "-o", "json").stdout
+    account_status = installed.run("get", "awsaccount", namespace, "-o", "json").stdout
     events = installed.run("get", "events", "-A", "-o", "json").stdout
     for where, text in (
         ("status", status),
+        ("AwsAccount status", account_status),
         ("events", events),
         ("operator log", operator.log.read_text()),
         ("metrics", operator.metrics()),

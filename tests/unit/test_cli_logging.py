@@ -22,6 +22,7 @@ def test_json_log_lines_parse_and_carry_the_fields() -> None:
 def test_routine_lines_are_dropped_and_others_kept() -> None:
     routine = _RoutineFilter()
     assert not routine.filter(_record("kopf.objects", "Timer 'resync' succeeded."))
+    assert not routine.filter(_record("kopf.objects", "Handler 'account_seen' succeeded."))
     assert not routine.filter(_record("aiohttp.access", '127.0.0.1 "GET /healthz HTTP/1.1" 200'))
     assert routine.filter(_record("kopf.objects", "Handler 'reconcile_on_change' failed"))
     assert routine.filter(_record("aiohttp.access", '127.0.0.1 "GET /metrics HTTP/1.1" 200'))

@@ -53,10 +53,14 @@ Errors: every failure is an `AwsError` with a CamelCase `reason` and a human mes
 Metrics: every HTTP attempt is counted in `gdpr_aws_api_calls_total{service,operation,outcome}`
 (outcome: success, throttled, error), retries included.
 
+Identity: `Aws.caller_identity(access)` says whom an account's credentials name (STS
+GetCallerIdentity), so that a caller can check it is the account it meant.
+
 IAM: `iam_action(service, operation)` names the action a call needs, `is_read_operation`
-whether it only reads (Describe*, Get*, List*); `LAYER_IAM_ACTIONS` are
-the ones the layer calls on its own (AssumeRole, DescribeRegions); `Aws.observe_calls(observer)`
-tells `observer` (service, operation, IAM action) of every call a layer makes.
+whether it only reads (Describe*, Get*, List*); `LAYER_IAM_ACTIONS` are the ones the layer
+calls on its own (AssumeRole, GetCallerIdentity, DescribeRegions);
+`Aws.observe_calls(observer)` tells `observer` (service, operation, IAM action) of every call
+a layer makes.
 """
 
 from ._buckets import Bucket, TokenBucket, bucket_for
@@ -70,7 +74,7 @@ from ._errors import (
     TemporaryAwsError,
 )
 from ._iam_actions import READ_VERBS, iam_action, is_read_action, is_read_operation
-from ._layer import LAYER_IAM_ACTIONS, Aws, CallObserver
+from ._layer import LAYER_IAM_ACTIONS, Aws, CallerIdentity, CallObserver
 from ._metrics import AWS_API_CALLS
 from ._regions import ALL_REGIONS
 from ._targets import AccountAccess, AwsSettings, Target
@@ -87,6 +91,7 @@ __all__ = [
     "AwsSettings",
     "Bucket",
     "CallObserver",
+    "CallerIdentity",
     "NoCredentialsError",
     "NotFoundError",
     "Outcome",

@@ -7,6 +7,7 @@ import random
 import threading
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -27,9 +28,18 @@ CallObserver = Callable[[str, str, str], None]
 """Told of each AWS API call a layer makes: (service, operation, IAM action), as in
 ("guardduty", "ListDetectors", "guardduty:ListDetectors")."""
 
-LAYER_IAM_ACTIONS = frozenset({"sts:AssumeRole", "ec2:DescribeRegions"})
+LAYER_IAM_ACTIONS = frozenset({"sts:AssumeRole", "sts:GetCallerIdentity", "ec2:DescribeRegions"})
 """The IAM actions the layer calls on its own, whatever the reconcilers: AssumeRole for an
-account's credentials, DescribeRegions for the regions of ["*"]."""
+account's credentials, GetCallerIdentity to learn whom they name, DescribeRegions for the
+regions of ["*"]."""
+
+
+@dataclass(frozen=True, slots=True)
+class CallerIdentity:
+    """Whom an account's credentials name, as STS GetCallerIdentity answers."""
+
+    account_id: str
+    arn: str
 
 
 class _Repeating(threading.local):
@@ -95,6 +105,14 @@ class Aws:
             **_regions.DESCRIBE_ENABLED_REGIONS,
         )
         return _regions.enabled_regions(reply)
+
+    async def caller_identity(self, access: AccountAccess) -> CallerIdentity:
+        """Whom `access`'s credentials name (its role assumed first, when it has one). A read
+        that no IAM policy can deny."""
+        reply = await self.call(
+            Target(access, self._sessions.home_region), "sts", "get_caller_identity"
+        )
+        return CallerIdentity(account_id=str(reply["Account"]), arn=str(reply["Arn"]))
 
     def observe_calls(self, observer: CallObserver) -> None:
         """Tell `observer` of every API call this layer makes from now on, once per call

@@ -8,7 +8,8 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 DEFAULT_NAMESPACE = "gdpr-system"
 
@@ -58,15 +59,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--aws-read-timeout",
-        type=_positive_seconds,
+        type=_seconds_up_to(300),
         metavar="SECONDS",
         help="how long one AWS request may take to answer before it is retried (default: 15)",
     )
     run.add_argument(
         "--aws-throttle-patience",
-        type=_positive_seconds,
+        type=_seconds_up_to(300),
         metavar="SECONDS",
         help="how long a throttled AWS call is tried again before it fails (default: 60)",
+    )
+    run.add_argument(
+        "--account-check-interval",
+        type=_seconds_up_to(86400),
+        metavar="SECONDS",
+        help="how often each Ready AwsAccount's role, identity and ExternalId are checked "
+        "again; sooner while one is not Ready (default: 300)",
     )
     for name, verb in (
         ("audit", "an observe-only pass: report, change nothing"),
@@ -119,13 +127,20 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _positive_seconds(text: str) -> float:
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = 0.0
-    if not 0 < seconds <= 300:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds in (0, 300]")
+def _seconds_up_to(limit: float) -> Callable[[str], float]:
+    """An argparse type: a number of seconds in (0, limit]."""
+
+    def seconds(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = 0.0
+        if not 0 < value <= limit:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a number of seconds in (0, {limit:g}]"
+            )
+        return value
+
     return seconds
 
 
@@ -135,7 +150,7 @@ class _RoutineFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         return not (
-            message.startswith("Timer 'resync' succeeded")
+            message.startswith(("Timer 'resync' succeeded", "Handler 'account_seen' succeeded"))
             or (record.name == "aiohttp.access" and "/healthz" in message)
         )
 
@@ -188,7 +203,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.command == "run":
         from gdpr_operator.aws import AwsSettings  # noqa: PLC0415 - boto3 is heavy too
-        from gdpr_operator.handlers import RunOptions, run  # noqa: PLC0415 - kopf is heavy
+        from gdpr_operator.handlers import (  # noqa: PLC0415 - kopf is heavy
+            ACCOUNT_CHECK_SECONDS,
+            RunOptions,
+            run,
+        )
 
         run(
             RunOptions(
@@ -208,6 +227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         if value is not None
                     }
                 ),
+                account_check_seconds=args.account_check_interval or ACCOUNT_CHECK_SECONDS,
             )
         )
     elif args.command in ("audit", "remediate"):

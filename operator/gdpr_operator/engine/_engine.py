@@ -8,7 +8,12 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from gdpr_operator.aws import AccountAccess, Aws, AwsError, Target
+from gdpr_operator.aws import Aws, AwsError, Target
+from gdpr_operator.engine._accounts import (
+    CredentialsUnavailableError,
+    ExternalIdReader,
+    account_access,
+)
 from gdpr_operator.engine._tenancy import Refusal, bind_accounts
 from gdpr_operator.model import (
     GLOBAL_REGION,
@@ -34,9 +39,6 @@ from gdpr_operator.reconcilers import (
 
 logger = logging.getLogger(__name__)
 
-ExternalIdReader = Callable[[SecretRef], Awaitable[str]]
-"""Reads an AwsAccount's ExternalId from its Secret; raises CredentialsUnavailableError."""
-
 TARGET_TIMEOUT_SECONDS = 120.0
 """One component in one region gets this long, counted from its turn; past it, that target
 alone is an error."""
@@ -44,24 +46,6 @@ alone is an error."""
 TARGETS_IN_FLIGHT = 32
 """Component x account x region targets run at once in a pass (the layer bounds the calls).
 Waiting for a turn, not in flight, keeps a large sweep's memory and timeouts bounded."""
-
-
-class CredentialsUnavailableError(Exception):
-    """The ExternalId (or another credential input) of an account cannot be read."""
-
-
-def external_id(value: bytes, where: str) -> str:
-    """The ExternalId a Secret's value holds: UTF-8 text, without surrounding whitespace.
-    `where` names the Secret and key for the error."""
-    try:
-        text = value.decode("utf-8").strip()
-    except UnicodeDecodeError as error:
-        raise CredentialsUnavailableError(
-            f"{where} is not UTF-8 text (byte 0x{value[error.start]:02x} at offset {error.start})"
-        ) from None
-    if not text:
-        raise CredentialsUnavailableError(f"{where} is empty")
-    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,7 +258,7 @@ async def _account(
     turns: asyncio.Semaphore,
 ) -> Outcome:
     try:
-        access = await _access(account, request.read_external_id)
+        access = await account_access(account, request.read_external_id)
         regions = await request.aws.regions(access, request.spec.regions)
     except Exception as error:  # this account's pass ends here; the other accounts go on
         return Outcome(errors=(_access_error(account, error),))
@@ -396,18 +380,3 @@ async def _guarded(
             "InternalError",
             _described(error),
         )
-
-
-async def _access(account: AwsAccountSpec, read_external_id: ExternalIdReader) -> AccountAccess:
-    role = account.assume_role
-    if role is None:
-        return AccountAccess(name=account.name, account_id=account.account_id)
-    secret = role.external_id_secret
-    return AccountAccess(
-        name=account.name,
-        account_id=account.account_id,
-        role_arn=role.role_arn,
-        external_id=await read_external_id(secret) if secret else None,
-        session_name=role.session_name,
-        duration_seconds=role.duration_seconds,
-    )

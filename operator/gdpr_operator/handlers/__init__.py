@@ -13,8 +13,13 @@ from kubernetes import client, config
 from prometheus_client import start_http_server
 
 from gdpr_operator.aws import AwsSettings
-from gdpr_operator.handlers import _lifecycle, _monitorings  # noqa: F401 - register handlers
-from gdpr_operator.handlers._config import OperatorConfig
+from gdpr_operator.handlers import (  # noqa: F401 - register handlers
+    _accounts,
+    _lifecycle,
+    _monitorings,
+)
+from gdpr_operator.handlers._accounts import AccountApi
+from gdpr_operator.handlers._config import ACCOUNT_CHECK_SECONDS, OperatorConfig
 from gdpr_operator.handlers._leadership import (
     Lease,
     LeaseSettings,
@@ -32,7 +37,7 @@ WATCH_SECONDS = 300
 """A watch is ended by the API server after this long (its timeoutSeconds: whole seconds),
 and kopf starts another; the client gives it up if it has not ended a request timeout later."""
 
-__all__ = ["FINALIZER", "RunOptions", "run"]
+__all__ = ["ACCOUNT_CHECK_SECONDS", "FINALIZER", "RunOptions", "run"]
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +53,8 @@ class RunOptions:
     leader_election: bool = True
     """Of several replicas, only the holder of the Lease acts."""
     aws_settings: AwsSettings = field(default_factory=AwsSettings)
+    account_check_seconds: float = ACCOUNT_CHECK_SECONDS
+    """How often a Ready AwsAccount is checked again."""
 
 
 def _settings() -> kopf.OperatorSettings:
@@ -107,6 +114,8 @@ async def _operate(options: RunOptions, lease: Lease | None) -> bool:
             namespace=options.operator_namespace,
             read_external_id=ExternalIdSecrets(options.operator_namespace, client.CoreV1Api()),
             aws_settings=options.aws_settings,
+            account_api=AccountApi(),
+            account_check_seconds=options.account_check_seconds,
         )
     )
     await kopf.operator(

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from gdpr_operator.aws import AwsSettings
 from gdpr_operator.engine import ExternalIdReader
+
+if TYPE_CHECKING:
+    from gdpr_operator.handlers._accounts import AccountApi
 
 RESYNC_TICK_SECONDS = 10.0
 """How often each GdprMonitoring's timer wakes to see whether its resync is due."""
@@ -13,6 +17,10 @@ RESYNC_TICK_SECONDS = 10.0
 ERROR_RETRY_SECONDS = 10.0
 """After a pass that AWS errors cut short, the next comes this soon, doubling with each
 failure in a row up to the resync interval: a fault that clears is repaired in seconds."""
+
+ACCOUNT_CHECK_SECONDS = 300.0
+"""How often each AwsAccount is checked again (role, identity, ExternalId) while it is
+Ready; sooner while it is not, as for failed passes."""
 
 RESYNC_JITTER = 0.1
 """Resyncs are spread by up to this fraction of the interval, so they do not align."""
@@ -24,3 +32,6 @@ class OperatorConfig:
     """The operator's own namespace: where ExternalId Secrets live."""
     read_external_id: ExternalIdReader
     aws_settings: AwsSettings
+    account_api: AccountApi
+    """Where AwsAccount status and Events are written."""
+    account_check_seconds: float = ACCOUNT_CHECK_SECONDS

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 import kopf
@@ -13,7 +12,13 @@ import kopf
 from gdpr_operator import engine
 from gdpr_operator.engine import LiveMonitoring, Outcome, Refusal
 from gdpr_operator.handlers._config import RESYNC_TICK_SECONDS, OperatorConfig
-from gdpr_operator.handlers._schedule import jitter_factor, next_pass_after, resync_due
+from gdpr_operator.handlers._schedule import (
+    jitter_factor,
+    next_pass_after,
+    now,
+    resync_due,
+    rfc3339,
+)
 from gdpr_operator.model import (
     GROUP,
     VERSION,
@@ -188,9 +193,7 @@ async def _pass(
         outcome = await engine.reconcile(_request(body, spec, memo, accounts))
     memo["failures_in_a_row"] = memo.get("failures_in_a_row", 0) + 1 if outcome.errors else 0
     memo["last_pass"] = (generation, time.monotonic())
-    update = status_update(
-        body.status, generation, outcome, _now().isoformat().replace("+00:00", "Z")
-    )
+    update = status_update(body.status, generation, outcome, rfc3339(now()))
     patch.status.update(update.status)
     for event in update.events:
         kopf.event(body, type=event.type, reason=event.reason, message=event.message)
@@ -211,7 +214,7 @@ def _due(body: kopf.Body, memo: kopf.Memo, interval_seconds: float) -> bool:
     last_pass: tuple[int, float] | None = memo.get("last_pass")
     if last_pass is not None and last_pass[0] == generation:
         return time.monotonic() - last_pass[1] >= interval_seconds
-    return resync_due(body.status, generation, interval_seconds, _now())
+    return resync_due(body.status, generation, interval_seconds, now())
 
 
 def _accounts_seen(
@@ -223,7 +226,3 @@ def _accounts_seen(
 
 def _lookup(accounts: AccountIndex, name: str) -> AwsAccountSpec | None:
     return next(iter(accounts.get(name, ())), None)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)

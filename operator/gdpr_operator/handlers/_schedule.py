@@ -1,10 +1,11 @@
-"""When a GdprMonitoring's next drift resync is due (pure, so it is table-tested)."""
+"""When a GdprMonitoring's next drift resync is due (pure, so it is table-tested); the time as
+status writes it."""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from gdpr_operator.handlers._config import ERROR_RETRY_SECONDS, RESYNC_JITTER
@@ -38,3 +39,13 @@ def resync_due(
     except ValueError:
         return True
     return elapsed >= interval_seconds
+
+
+def now() -> datetime:
+    """The current time in UTC, to the second (as status shows it)."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def rfc3339(moment: datetime) -> str:
+    """`moment` as Kubernetes writes times: 2026-11-20T09:05:00Z."""
+    return moment.isoformat().replace("+00:00", "Z")

@@ -47,7 +47,7 @@ def status_update(
             "conditions": conditions,
             "summary": _summary(outcome),
         },
-        events=[_event(transition) for transition in transitions],
+        events=[transition_event(transition) for transition in transitions],
         ready=all(condition.healthy for condition in current),
     )
 
@@ -89,7 +89,7 @@ def _zero_counts() -> dict[str, int]:
     return {"compliant": 0, "nonCompliant": 0, "errors": 0}
 
 
-def _event(transition: Transition) -> Event:
+def transition_event(transition: Transition) -> Event:
     current = transition.current
     was = transition.previous.get("status") if transition.previous else "Unknown"
     change = current.status if was == current.status else f"{was} -> {current.status}"

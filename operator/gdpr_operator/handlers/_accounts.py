@@ -1,0 +1,259 @@
+"""kopf glue for AwsAccount status: each account is checked (`engine.check_account`) when the
+operator first sees it and whenever its spec changes, and again every
+`account_check_interval_seconds` (sooner while it fails: the Secret may appear, the trust
+policy be fixed); its status says what the check found and which GdprMonitorings name it,
+and each condition transition is an Event.
+
+No kopf change handler or timer serves AwsAccounts: kopf would write its annotations, or a
+finalizer, onto an object that cluster administrators own, where the operator may write only
+the status. A watch (`kopf.on.event`) tells the checker of each account; the checker is one
+task for the operator's lifetime that writes status through the API and posts the Events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import kopf
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+
+from gdpr_operator import engine
+from gdpr_operator.aws import Aws
+from gdpr_operator.engine import ExternalIdReader
+from gdpr_operator.handlers._config import RESYNC_TICK_SECONDS
+from gdpr_operator.handlers._schedule import jitter_factor, next_pass_after, now, rfc3339
+from gdpr_operator.model import GROUP, VERSION, AwsAccountSpec, SpecError, parse_aws_account
+from gdpr_operator.report import Event, MonitoringRef, account_status_update, used_by_status
+
+ACCOUNTS = "awsaccounts"
+MONITORINGS = "gdprmonitorings"
+
+ACCOUNT_CHECKS_IN_FLIGHT = 4
+"""Accounts checked at once: each check is an AssumeRole and a GetCallerIdentity."""
+
+MonitoringIndex = kopf.Index[str, MonitoringRef]
+
+logger = logging.getLogger(__name__)
+
+
+@kopf.index(GROUP, VERSION, MONITORINGS)
+def monitorings_by_account(
+    namespace: str | None, name: str, spec: kopf.Spec, **_: Any
+) -> dict[str, MonitoringRef]:
+    """The GdprMonitorings that name each AwsAccount, kept from the watch stream."""
+    accounts = spec.get("accounts") or []
+    return {account: MonitoringRef(namespace or "", name) for account in accounts if account}
+
+
+@kopf.on.event(GROUP, VERSION, ACCOUNTS)
+def account_seen(event: kopf.RawEvent, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    checks: AccountChecks = memo["account_checks"]
+    name = body.metadata.name or ""
+    if event.get("type") == "DELETED":
+        checks.forget(name)
+    else:
+        checks.notice(name, body)
+
+
+EVENTS_NAMESPACE = "default"
+"""Where Events about cluster-scoped objects go: the API server accepts no other namespace
+for an Event whose object has none (as for Nodes)."""
+
+
+class AccountApi:
+    """Writes AwsAccount status and posts their Events, through the Kubernetes API."""
+
+    def __init__(self, api: client.ApiClient | None = None) -> None:
+        self._custom = client.CustomObjectsApi(api)
+        self._core = client.CoreV1Api(api)
+
+    async def write_status(self, name: str, status: Mapping[str, Any]) -> bool:
+        """Patch `name`'s status; False when the account is gone."""
+        try:
+            # The kubernetes client is synchronous: keep it off the event loop.
+            await asyncio.to_thread(
+                self._custom.patch_cluster_custom_object_status,
+                GROUP,
+                VERSION,
+                ACCOUNTS,
+                name,
+                {"status": dict(status)},
+            )
+        except ApiException as error:
+            if error.status == 404:
+                return False
+            raise
+        return True
+
+    async def post_event(self, name: str, uid: str, event: Event) -> None:
+        """An Event about AwsAccount `name` (`kubectl describe awsaccount` shows it)."""
+        moment = now()
+        body = client.CoreV1Event(
+            metadata=client.V1ObjectMeta(generate_name=f"{name}."),
+            involved_object=client.V1ObjectReference(
+                api_version=f"{GROUP}/{VERSION}", kind="AwsAccount", name=name, uid=uid
+            ),
+            type=event.type,
+            reason=event.reason,
+            message=event.message,
+            first_timestamp=moment,
+            last_timestamp=moment,
+            count=1,
+            source=client.V1EventSource(component="gdpr-operator"),
+            reporting_component="gdpr-operator",
+        )
+        await asyncio.to_thread(self._core.create_namespaced_event, EVENTS_NAMESPACE, body)
+
+
+@dataclass
+class _Account:
+    """What the checker knows of one AwsAccount."""
+
+    spec: AwsAccountSpec | None
+    """None: the spec does not parse (the CRD's schema should have refused it)."""
+    generation: int
+    uid: str
+    status: Mapping[str, Any]
+    checked_generation: int | None = None
+    checked_at: float = 0.0
+    """time.monotonic() of the last check by this process."""
+    failures_in_a_row: int = 0
+    jitter: float = field(default_factory=jitter_factor)
+    used_by: Mapping[str, Any] | None = None
+    """The `usedBy` part of the status as last written."""
+
+
+class AccountChecks:
+    """Checks every known AwsAccount when due, and keeps its status up to date."""
+
+    def __init__(
+        self,
+        *,
+        aws: Aws,
+        read_external_id: ExternalIdReader,
+        monitorings: MonitoringIndex,
+        api: AccountApi,
+        interval_seconds: float,
+    ) -> None:
+        self._aws = aws
+        self._read_external_id = read_external_id
+        self._monitorings = monitorings
+        self._api = api
+        self._interval = interval_seconds
+        self._accounts: dict[str, _Account] = {}
+        self._checking: dict[str, asyncio.Task[None]] = {}
+        self._slots = asyncio.Semaphore(ACCOUNT_CHECKS_IN_FLIGHT)
+        self._wake = asyncio.Event()
+
+    def notice(self, name: str, body: kopf.Body) -> None:
+        """The account as the watch shows it now; a new spec is checked at once."""
+        generation = int(body.metadata.get("generation") or 0)
+        known = self._accounts.get(name)
+        if known is None or known.generation != generation or known.uid != body.metadata.uid:
+            try:
+                spec: AwsAccountSpec | None = parse_aws_account(name, body.spec)
+            except SpecError as error:
+                logger.error("AwsAccount %s not checked: %s", name, error)
+                spec = None
+            fresh = _Account(spec, generation, body.metadata.uid or "", dict(body.status))
+            if known is not None and known.uid == fresh.uid:
+                fresh.used_by = known.used_by
+            self._accounts[name] = fresh
+            self._wake.set()
+        else:
+            known.status = dict(body.status)
+
+    def forget(self, name: str) -> None:
+        self._accounts.pop(name, None)
+        task = self._checking.pop(name, None)
+        if task is not None:
+            task.cancel()
+
+    async def run(self) -> None:
+        """Until cancelled: each tick (or at once, when an account changed), start the checks
+        that are due, and write usedBy where only that changed."""
+        try:
+            while True:
+                await self._tick()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(RESYNC_TICK_SECONDS):
+                        await self._wake.wait()
+                self._wake.clear()
+        finally:
+            for task in self._checking.values():
+                task.cancel()
+
+    async def _tick(self) -> None:
+        for name, known in list(self._accounts.items()):
+            if known.spec is None or name in self._checking:
+                continue
+            if self._due(known):
+                self._checking[name] = asyncio.create_task(self._check(name, known))
+            else:
+                used_by = used_by_status(known.spec, self._used_by(name))
+                if used_by != known.used_by:
+                    try:
+                        await self._write(name, known, used_by)
+                    except ApiException as error:
+                        logger.warning("AwsAccount %s: usedBy not written: %s", name, error.status)
+
+    def _due(self, known: _Account) -> bool:
+        if known.checked_generation != known.generation:
+            return True
+        interval = next_pass_after(self._interval, known.failures_in_a_row) * known.jitter
+        return time.monotonic() - known.checked_at >= interval
+
+    async def _check(self, name: str, known: _Account) -> None:
+        assert known.spec is not None
+        generation = known.generation
+        try:
+            async with self._slots:
+                check = await engine.check_account(known.spec, self._read_external_id, self._aws)
+            if self._accounts.get(name) is not known:
+                return  # deleted, or recreated, meanwhile
+            update = account_status_update(
+                known.spec,
+                known.status,
+                check,
+                generation=generation,
+                used_by=self._used_by(name),
+                now=rfc3339(now()),
+            )
+            if not await self._write(name, known, update.status):
+                return
+            for event in update.events:
+                await self._api.post_event(name, known.uid, event)
+            known.failures_in_a_row = 0 if update.ready else known.failures_in_a_row + 1
+        except ApiException as error:
+            logger.warning("AwsAccount %s: status or Event not written: %s", name, error)
+            known.failures_in_a_row += 1
+        except Exception:  # one account's bug must not stop the others' checks
+            logger.exception("AwsAccount %s: check failed", name)
+            known.failures_in_a_row += 1
+        finally:
+            if self._checking.get(name) is asyncio.current_task():
+                del self._checking[name]
+            self._wake.set()  # a change noticed during the check is due now
+        known.checked_generation = generation
+        known.checked_at = time.monotonic()
+        known.jitter = jitter_factor()
+
+    async def _write(self, name: str, known: _Account, status: Mapping[str, Any]) -> bool:
+        if not await self._api.write_status(name, status):
+            if self._accounts.get(name) is known:
+                del self._accounts[name]  # gone: its watch event says so too
+            return False
+        assert known.spec is not None
+        known.status = {**known.status, **status}
+        known.used_by = used_by_status(known.spec, self._used_by(name))
+        return True
+
+    def _used_by(self, name: str) -> list[MonitoringRef]:
+        return list(self._monitorings.get(name, ()))
