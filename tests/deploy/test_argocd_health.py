@@ -1,6 +1,7 @@
-"""The Argo CD health check for GdprMonitoring (deploy/components/argocd-health/health.lua),
-run by the real Lua 5.1 interpreter on cases in Argo CD's own health_test.yaml format; and
-the harness itself, proven to convert Argo CD's reference testdata faithfully."""
+"""The Argo CD health checks for GdprMonitoring (deploy/components/argocd-health/health.lua)
+and AwsAccount (awsaccount-health.lua there), run by the real Lua 5.1 interpreter on cases in
+Argo CD's own health_test.yaml format; and the harness itself, proven to convert Argo CD's
+reference testdata faithfully."""
 
 from __future__ import annotations
 
@@ -15,8 +16,13 @@ from _lua import lua_literal, round_trip, run_health
 
 from gdpr_operator.model import openapi_schema
 
-HEALTH_LUA = REPO / "deploy" / "components" / "argocd-health" / "health.lua"
+COMPONENT = REPO / "deploy" / "components" / "argocd-health"
 CASES_DIR = Path(__file__).parent / "argocd-health"
+SCRIPTS = {
+    "GdprMonitoring": (COMPONENT / "health.lua", CASES_DIR),
+    "AwsAccount": (COMPONENT / "awsaccount-health.lua", CASES_DIR / "awsaccount"),
+}
+"""Each kind's health script and the directory of its cases."""
 
 
 def _cases(directory: Path) -> list[tuple[Path, dict[str, Any]]]:
@@ -33,48 +39,88 @@ def _reference_examples() -> list[Path]:
     return examples
 
 
+def _all_cases() -> list[tuple[str, Path, dict[str, str]]]:
+    return [
+        (kind, path, expected)
+        for kind, (_, directory) in SCRIPTS.items()
+        for path, expected in _cases(directory)
+    ]
+
+
+def _degraded_reasons(directory: Path) -> set[str]:
+    reasons = set()
+    for path, expected in _cases(directory):
+        if expected["status"] == "Degraded":
+            conditions = yaml.safe_load(path.read_text())["status"]["conditions"]
+            reasons.add(next(c["reason"] for c in conditions if c["type"] == "Ready"))
+    return reasons
+
+
 @pytest.mark.parametrize(
-    ("input_path", "expected"),
-    _cases(CASES_DIR),
+    ("kind", "input_path", "expected"),
+    _all_cases(),
     ids=lambda value: value.stem if isinstance(value, Path) else "",
 )
-def test_gdprmonitoring_health(input_path: Path, expected: dict[str, str]) -> None:
+def test_health(kind: str, input_path: Path, expected: dict[str, str]) -> None:
     obj = yaml.safe_load(input_path.read_text())
-    status, message = run_health(HEALTH_LUA, obj)
+    status, message = run_health(SCRIPTS[kind][0], obj)
     assert (status, message) == (expected["status"], expected.get("message") or "")
 
 
-def test_every_health_status_and_terminal_reason_is_covered() -> None:
-    cases = _cases(CASES_DIR)
+@pytest.mark.parametrize("kind", SCRIPTS)
+def test_every_health_status_is_covered(kind: str) -> None:
+    cases = _cases(SCRIPTS[kind][1])
     assert {expected["status"] for _, expected in cases} == {"Healthy", "Progressing", "Degraded"}
-    degraded_reasons = set()
-    for path, expected in cases:
-        if expected["status"] == "Degraded":
-            ready = next(
-                c
-                for c in yaml.safe_load(path.read_text())["status"]["conditions"]
-                if c["type"] == "Ready"
-            )
-            degraded_reasons.add(ready["reason"])
-    assert degraded_reasons >= {
+
+
+def test_every_terminal_reason_is_covered() -> None:
+    assert _degraded_reasons(CASES_DIR) >= {
         "AccountNotBound",
         "AccountNotFound",
         "InvalidSpec",
         "CredentialsUnavailable",
         "AccessDenied",
         "ChecksFailing",
+        "NotRepairable",
+        "RepairFailed",
+    }
+    assert _degraded_reasons(SCRIPTS["AwsAccount"][1]) >= {
+        "SecretUnavailable",
+        "AccessDenied",
+        "AccountMismatch",
     }
 
 
+def test_enforce_degrades_only_for_what_the_operator_cannot_repair() -> None:
+    """Under Enforce, failing checks being repaired (ChecksFailing) are Progressing; those no
+    pass will change (NotRepairable, RepairFailed) are Degraded."""
+    seen = set()
+    for path, expected in _cases(CASES_DIR):
+        obj = yaml.safe_load(path.read_text())
+        status = obj.get("status", {})
+        ready = next((c for c in status.get("conditions", []) if c["type"] == "Ready"), {})
+        if (
+            obj["spec"].get("managementPolicy") == "Enforce"
+            and status.get("observedGeneration") == obj["metadata"]["generation"]
+            and ready.get("reason") in {"ChecksFailing", "NotRepairable", "RepairFailed"}
+        ):
+            seen.add(ready["reason"])
+            repairing = ready["reason"] == "ChecksFailing"
+            assert expected["status"] == ("Progressing" if repairing else "Degraded"), path
+    assert seen == {"ChecksFailing", "NotRepairable", "RepairFailed"}
+
+
 @pytest.mark.parametrize(
-    "input_path", [path for path, _ in _cases(CASES_DIR)], ids=lambda path: path.stem
+    ("kind", "input_path"),
+    [(kind, path) for kind, path, _ in _all_cases()],
+    ids=lambda value: value.stem if isinstance(value, Path) else "",
 )
-def test_testdata_are_valid_gdprmonitorings(input_path: Path) -> None:
-    """The cases are objects the API server could hold: spec and status fit the CRD schema."""
+def test_testdata_are_objects_the_api_server_could_hold(kind: str, input_path: Path) -> None:
+    """Spec and status fit the CRD schema."""
     obj = yaml.safe_load(input_path.read_text())
     assert obj["apiVersion"] == "monitoring.gdpr.io/v1alpha1"
-    assert obj["kind"] == "GdprMonitoring"
-    jsonschema.validate(obj, dict(openapi_schema("GdprMonitoring")))
+    assert obj["kind"] == kind
+    jsonschema.validate(obj, dict(openapi_schema(kind)))
 
 
 def test_harness_reports_what_the_script_returns(tmp_path: Path) -> None:

@@ -62,8 +62,9 @@ def test_servicemonitor_selects_the_metrics_service(kubectl_binary: Path) -> Non
 def test_argocd_health_component_merges_into_argocd_cm(cluster: Kubectl) -> None:
     cluster.run("apply", "-k", str(KUSTOMIZATIONS / "argocd-install"))
     data = cluster.get("configmap", "argocd-cm", "argocd")["data"]
-    health = (DEPLOY / "components/argocd-health/health.lua").read_text()
-    assert data["resource.customizations.health.monitoring.gdpr.io_GdprMonitoring"] == health
+    for kind, script in (("GdprMonitoring", "health.lua"), ("AwsAccount", "awsaccount-health.lua")):
+        health = (DEPLOY / "components/argocd-health" / script).read_text()
+        assert data[f"resource.customizations.health.monitoring.gdpr.io_{kind}"] == health
     assert data["timeout.reconciliation"] == "180s", "the merge dropped Argo CD's own settings"
 
 

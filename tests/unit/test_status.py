@@ -164,3 +164,47 @@ def test_a_field_its_account_does_not_permit_is_a_condition_and_an_event_naming_
     (event,) = [e for e in update.events if e.reason == "NotPermitted" and "Permitted" in e.message]
     assert event.type == "Warning"
     assert field in event.message
+
+
+def _ready_reason(
+    *results: CheckResult, enforce: bool = True, previous: dict[str, object] | None = None
+) -> tuple[str, str, dict[str, object]]:
+    outcome = Outcome(results=results, targets=(("prod", "eu-west-1"),))
+    status = status_update(previous or {}, 1, outcome, T1, enforce=enforce).status
+    ready = next(c for c in status["conditions"] if c["type"] == "Ready")
+    return ready["reason"], ready["message"], status
+
+
+def test_under_enforce_what_no_repair_changes_is_not_repairable() -> None:
+    audit = CheckResult(
+        "cloudtrail.multi_region", "prod", "global", "", False, "no trail", not_repairable="audit"
+    )
+    reason, message, _ = _ready_reason(audit, _result(True))
+    assert reason == "NotRepairable"
+    assert message.endswith("cloudtrail.multi_region in prod/global: no trail (audit)")
+    # Observe repairs nothing: failing checks stay ChecksFailing (Argo CD: Degraded anyway).
+    assert _ready_reason(audit, enforce=False)[0] == "ChecksFailing"
+
+
+def test_under_enforce_a_failed_repair_is_repair_failed() -> None:
+    failed = _result(False, Action.FAILED)
+    repairing = _result(False, Action.REMEDIATED)
+    assert _ready_reason(failed, repairing)[0] == "RepairFailed"
+
+
+def test_what_follows_from_a_repair_is_given_time_then_is_not_repairable() -> None:
+    logs = _result(False, check="logs.ingestion_fresh")
+    # No repair ever: logs that do not arrive wait on nothing.
+    assert _ready_reason(logs)[0] == "NotRepairable"
+    # This pass repaired something: what follows from it is under way.
+    reason, _, status = _ready_reason(logs, _result(True, Action.REMEDIATED))
+    assert (reason, status["lastRemediationTime"]) == ("ChecksFailing", T1)
+    # Within 15 minutes of that repair, still under way; after, not repairable.
+    assert _ready_reason(logs, previous={"lastRemediationTime": "2026-01-01T00:00:00Z"})[0] == (
+        "ChecksFailing"
+    )
+    stale = {"lastRemediationTime": "2025-12-31T23:50:00Z"}
+    reason, message, status = _ready_reason(logs, previous=stale)
+    assert reason == "NotRepairable"
+    assert "no repair in the last 15 min for it to follow from" in message
+    assert status["lastRemediationTime"] == stale["lastRemediationTime"]

@@ -3,13 +3,17 @@
 --   Healthy      Ready=True, and status.observedGeneration equals metadata.generation.
 --   Progressing  no status or no Ready condition yet; the current generation not observed
 --                yet (a new spec is on its way, whatever the old status said); Ready=False
---                with reason ChecksFailing under managementPolicy Enforce (the operator
---                repairs the drift on its next pass); any other reason, or Ready=Unknown
---                (transient: throttling, timeouts, AWS unreachable, checks not evaluated).
+--                with reason ChecksFailing under managementPolicy Enforce (the operator is
+--                repairing: the drift goes on its next pass, and what follows from a repair
+--                gets 15 minutes); any other reason, or Ready=Unknown (transient:
+--                throttling, timeouts, AWS unreachable, checks not evaluated).
 --   Degraded     Ready=False with a terminal reason that only a human can fix:
 --                AccountNotBound, AccountNotFound, InvalidSpec, CredentialsUnavailable,
---                AccessDenied; or ChecksFailing under managementPolicy Observe (the default),
---                where nothing will repair the estate.
+--                AccessDenied; under Enforce, NotRepairable (observe-only audit checks,
+--                whenOtherProfileAttached: Report, logs that do not arrive with no repair
+--                left to wait on) and RepairFailed (a repair was tried and failed); or
+--                ChecksFailing under managementPolicy Observe (the default), where nothing
+--                will repair the estate.
 --
 -- The message is the Ready condition's message (prefixed with its reason when not Healthy).
 local hs = {}
@@ -20,6 +24,8 @@ local terminal = {
   InvalidSpec = true,
   CredentialsUnavailable = true,
   AccessDenied = true,
+  NotRepairable = true,
+  RepairFailed = true,
 }
 
 local function readyCondition(status)

@@ -184,16 +184,20 @@ async def _pass(
     namespace, name = body.metadata.namespace or "", body.metadata.name or ""
     generation = body.meta.get("generation", 0)
     started = time.monotonic()
+    spec: MonitoringSpec | None
     try:
         spec = parse_monitoring(body.spec)
     except SpecError as error:
+        spec = None
         outcome = Outcome(refusal=Refusal("InvalidSpec", str(error)))
     else:
         memo["accounts_seen"] = _accounts_seen(spec, accounts)
         outcome = await engine.reconcile(_request(body, spec, memo, accounts))
     memo["failures_in_a_row"] = memo.get("failures_in_a_row", 0) + 1 if outcome.errors else 0
     memo["last_pass"] = (generation, time.monotonic())
-    update = status_update(body.status, generation, outcome, rfc3339(now()))
+    update = status_update(
+        body.status, generation, outcome, rfc3339(now()), enforce=spec is not None and spec.enforce
+    )
     patch.status.update(update.status)
     for event in update.events:
         kopf.event(body, type=event.type, reason=event.reason, message=event.message)

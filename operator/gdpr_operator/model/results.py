@@ -32,6 +32,11 @@ class CheckResult:
     compliant: bool
     reason: str
     action: Action = Action.NONE
+    not_repairable: str = ""
+    """Why the operator never repairs this result, where that is so by the check's nature or
+    by the spec (an observe-only audit check, whenOtherProfileAttached: Report, a GuardDuty
+    member account); empty when a repair, its own or one of the checks it follows from
+    (SSM registration, the agent, logs arriving), can bring it."""
 
     @property
     def passing(self) -> bool:

@@ -7,7 +7,7 @@ status or reason, and each one becomes exactly one Event.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +18,10 @@ READY = "Ready"
 SYNCED = "Synced"
 COMPLIANT = "Compliant"
 PERMITTED = "Permitted"
+
+SETTLE_SECONDS = 900
+"""After a repair, the checks that follow from it (Systems Manager seeing the instance, the
+agent installed by State Manager, its logs arriving) are given this long to pass."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,19 +66,42 @@ def synced_condition(outcome: Outcome) -> Condition:
     )
 
 
-def compliant_condition(outcome: Outcome) -> Condition:
+def compliant_condition(
+    outcome: Outcome, *, enforce: bool = False, settling: bool = False
+) -> Condition:
+    """Compliant, and under Enforce whether the failing results are being repaired.
+
+    Under Enforce the reason says which way a failure goes: `ChecksFailing` while repairs
+    are under way, `RepairFailed` when a repair was tried and failed, `NotRepairable` when
+    nothing the operator writes brings a result to compliance: it is so by nature or by the
+    spec (`CheckResult.not_repairable`), or it waits on nothing, no repair having been made
+    within SETTLE_SECONDS (`settling` False) for it to follow from (logs that do not arrive).
+    """
     if outcome.refusal is not None:
         return Condition(COMPLIANT, "Unknown", "NotEvaluated", "Nothing was checked")
     failing = outcome.non_compliant
     if failing:
         by_check = Counter(result.check for result in failing)
         worst = ", ".join(f"{check} ({count})" for check, count in by_check.most_common(5))
-        return Condition(
-            COMPLIANT,
-            "False",
-            "ChecksFailing",
-            f"{len(failing)} of {len(outcome.results)} check result(s) not compliant: {worst}",
-        )
+        message = f"{len(failing)} of {len(outcome.results)} check result(s) not compliant: {worst}"
+        if enforce:
+            failed = [result for result in failing if result.action is Action.FAILED]
+            if failed:
+                return Condition(
+                    COMPLIANT,
+                    "False",
+                    "RepairFailed",
+                    f"{message}. Repairs that failed {_listed(failed, _reason)}",
+                )
+            stuck = [result for result in failing if _not_repairable(result, settling)]
+            if stuck:
+                return Condition(
+                    COMPLIANT,
+                    "False",
+                    "NotRepairable",
+                    f"{message}. Not repairable by the operator {_listed(stuck, _why_stuck)}",
+                )
+        return Condition(COMPLIANT, "False", "ChecksFailing", message)
     if outcome.errors:
         return Condition(
             COMPLIANT,
@@ -88,6 +115,30 @@ def compliant_condition(outcome: Outcome) -> Condition:
         "AllChecksCompliant",
         f"All {len(outcome.results)} check result(s) compliant",
     )
+
+
+def _not_repairable(result: CheckResult, settling: bool) -> bool:
+    return bool(result.not_repairable) or (result.action is Action.NONE and not settling)
+
+
+def _why_stuck(result: CheckResult) -> str:
+    why = result.not_repairable or (
+        f"no repair in the last {SETTLE_SECONDS // 60} min for it to follow from"
+    )
+    return f"{result.reason} ({why})"
+
+
+def _reason(result: CheckResult) -> str:
+    return result.reason
+
+
+def _listed(results: Sequence[CheckResult], why: Callable[[CheckResult], str]) -> str:
+    shown = "; ".join(
+        f"{r.check} in {r.account}/{r.region}{f' {r.resource}' if r.resource else ''}: {why(r)}"
+        for r in results[:3]
+    )
+    more = f" (and {len(results) - 3} more)" if len(results) > 3 else ""
+    return f"({len(results)}): {shown}{more}"
 
 
 def permitted_condition(outcome: Outcome) -> Condition:
@@ -147,9 +198,11 @@ def _describe(results: Sequence[CheckResult], total: int) -> str:
     return f"{len(results)} of {total}: {shown}{more}"
 
 
-def conditions_for(outcome: Outcome) -> list[Condition]:
+def conditions_for(
+    outcome: Outcome, *, enforce: bool = False, settling: bool = False
+) -> list[Condition]:
     synced = synced_condition(outcome)
-    compliant = compliant_condition(outcome)
+    compliant = compliant_condition(outcome, enforce=enforce, settling=settling)
     permitted = permitted_condition(outcome)
     components = [component_condition(outcome, name, checks) for name, checks in outcome.components]
     return [

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from gdpr_operator.engine import Outcome
 from gdpr_operator.model import Action
-from gdpr_operator.report._conditions import Transition, conditions_for, merge_conditions
+from gdpr_operator.report._conditions import (
+    SETTLE_SECONDS,
+    Transition,
+    conditions_for,
+    merge_conditions,
+)
 
 MAX_SUMMARY_TARGETS = 200
 """Status stays bounded whatever the estate's size: counts, and at most this many targets."""
@@ -34,9 +40,18 @@ def status_update(
     generation: int,
     outcome: Outcome,
     now: str,
+    *,
+    enforce: bool = False,
 ) -> StatusUpdate:
-    """The new status (conditions merged with the previous ones) and an Event per transition."""
-    current = conditions_for(outcome)
+    """The new status (conditions merged with the previous ones) and an Event per transition.
+
+    `lastRemediationTime` is when a pass last repaired something: checks that follow from a
+    repair are given SETTLE_SECONDS from then before Enforce calls them NotRepairable."""
+    repaired = any(result.action is Action.REMEDIATED for result in outcome.results)
+    last_remediation = now if repaired else previous_status.get("lastRemediationTime")
+    current = conditions_for(
+        outcome, enforce=enforce, settling=_within(last_remediation, now, SETTLE_SECONDS)
+    )
     conditions, transitions = merge_conditions(
         previous_status.get("conditions") or [], current, generation, now
     )
@@ -46,10 +61,23 @@ def status_update(
             "lastReconcileTime": now,
             "conditions": conditions,
             "summary": _summary(outcome),
+            **({"lastRemediationTime": last_remediation} if last_remediation else {}),
         },
         events=[transition_event(transition) for transition in transitions],
         ready=all(condition.healthy for condition in current),
     )
+
+
+def _within(earlier: object, now: str, seconds: float) -> bool:
+    """Whether the timestamp `earlier` (as status holds it) is less than `seconds` before
+    `now`; False when it is absent or unreadable."""
+    if not isinstance(earlier, str):
+        return False
+    try:
+        elapsed = datetime.fromisoformat(now) - datetime.fromisoformat(earlier)
+    except ValueError:
+        return False
+    return elapsed.total_seconds() < seconds
 
 
 def _summary(outcome: Outcome) -> dict[str, Any]:

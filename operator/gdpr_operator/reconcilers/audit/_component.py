@@ -16,6 +16,7 @@ from gdpr_operator.model.grants import Grant
 from gdpr_operator.reconcilers._base import ComponentReport, Context
 
 COMPLIANT = "compliant"
+OBSERVE_ONLY = "an observe-only audit check: reported, never changed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,7 @@ class AuditComponent(ABC):
                     compliant=verdict.problem is None,
                     reason=verdict.problem or verdict.note,
                     action=Action.NONE,
+                    not_repairable=OBSERVE_ONLY,
                 )
                 for verdict in verdicts
             ]

@@ -129,6 +129,8 @@ async def _organization(context: Context, target: Target, detector: Detector | N
             False,
             organization_problem(wanted, current) or "",
             Action.NONE,
+            not_repairable="a member account: only the organisation's GuardDuty delegated "
+            "administrator sets auto-enable",
         )
 
     async def apply() -> None:

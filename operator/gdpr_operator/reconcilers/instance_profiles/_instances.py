@@ -24,6 +24,7 @@ from gdpr_operator.model import (
     CheckInfo,
     CheckResult,
     MonitoringSpec,
+    OtherProfilePolicy,
     other_profile_policy,
 )
 from gdpr_operator.reconcilers._base import ComponentReport, Context, declared_actions
@@ -98,6 +99,11 @@ class InstanceProfiles:
         return ComponentReport()
 
 
+REPORT_ONLY = (
+    "whenOtherProfileAttached is Report: the operator leaves another application's profile as it is"
+)
+
+
 async def _instances(
     context: Context,
     target: Target,
@@ -158,7 +164,10 @@ async def _results(
         if ours is None and context.spec.enforce:
             fix = None  # not created (iam.instance_profile says why): nothing to attach
     if fix is None:
-        return await _reported(target, {**problems, **observed}, instance.id)
+        reported = wanted.when_other_profile_attached is OtherProfilePolicy.REPORT
+        return await _reported(
+            target, problems, instance.id, REPORT_ONLY if reported else ""
+        ) + await _reported(target, observed, instance.id)
     repaired = await settle(
         target,
         target.region,
@@ -171,11 +180,21 @@ async def _results(
 
 
 async def _reported(
-    target: Target, problems: Mapping[CheckInfo, str | None], resource: str
+    target: Target,
+    problems: Mapping[CheckInfo, str | None],
+    resource: str,
+    not_repairable: str = "",
 ) -> list[CheckResult]:
     """Results of checks this component does not repair: action none in every mode."""
     results = await settle(target, target.region, problems, resource, enforce=False, apply=None)
-    return [replace(result, action=Action.NONE) for result in results]
+    return [
+        replace(
+            result,
+            action=Action.NONE,
+            not_repairable="" if result.compliant else not_repairable,
+        )
+        for result in results
+    ]
 
 
 async def _apply(context: Context, target: Target, fix: Repair) -> None:
