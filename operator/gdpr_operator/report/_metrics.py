@@ -1,4 +1,5 @@
-"""The operator's Prometheus metrics (names and labels are a contract: see DESIGN.md)."""
+"""The operator's Prometheus metrics (names and labels are a contract: see
+docs/ARCHITECTURE.md)."""
 
 from __future__ import annotations
 
