@@ -21,8 +21,8 @@ PROMETHEUS_SERIES = {"up"}
 """Series that Prometheus itself writes for every scrape target."""
 
 NOT_YET_EXPORTED: set[str] = set()
-"""docs/ARCHITECTURE.md's metrics referenced by rules before their exporters land. Remove each entry in
-the change that exports it (test_not_yet_exported_allowance_is_minimal says when)."""
+"""docs/ARCHITECTURE.md's metrics referenced by rules before their exporters land. Remove each
+entry in the change that exports it (test_not_yet_exported_allowance_is_minimal says when)."""
 
 
 def _rules() -> list[dict[str, Any]]:

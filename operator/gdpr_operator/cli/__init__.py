@@ -11,6 +11,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from gdpr_operator import __version__
+
 DEFAULT_NAMESPACE = "gdpr-system"
 
 
@@ -20,6 +22,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Keep AWS accounts in the state GDPR security monitoring requires.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
         "--log-format",
         choices=["text", "json"],
@@ -192,6 +195,13 @@ def _configure_logging(verbose: bool, level: int, log_format: str) -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else level, handlers=[handler])
 
 
+def _missing_sandbox(error: ModuleNotFoundError) -> bool:
+    """Whether `error` means the sandbox is not installed: its own package left out (as in
+    the image), or a third-party module of its extra (moto, ...); not a bug of ours."""
+    name = error.name or ""
+    return name == "gdpr_operator.sandbox" or not name.startswith("gdpr_operator")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args, unparsed = parser.parse_known_args(argv)
@@ -243,8 +253,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_pass(inputs, enforce=args.command == "remediate", output=args.format)
     elif args.command == "sandbox":
-        from gdpr_operator import sandbox  # noqa: PLC0415 - moto is heavy
-
+        try:
+            # Not `from gdpr_operator import sandbox`: without the package that raises a bare
+            # ImportError, not ModuleNotFoundError naming it.
+            import gdpr_operator.sandbox as sandbox  # noqa: PLC0415, PLR0402 - moto is heavy
+        except ModuleNotFoundError as error:
+            if not _missing_sandbox(error):
+                raise
+            print(
+                f"gdpr-operator sandbox: not installed here ({error.name} is missing): it "
+                f"needs the sandbox extra, pip install 'gdpr-operator[sandbox]' (the container "
+                f"image leaves the sandbox out)",
+                file=sys.stderr,
+            )
+            return 2
         return sandbox.main(unparsed)
     elif args.command == "agent-config":
         from gdpr_operator.reconcilers.cloudwatch_agent import (  # noqa: PLC0415
