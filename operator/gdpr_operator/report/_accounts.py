@@ -21,8 +21,8 @@ from typing import Any
 
 from gdpr_operator.engine import AccountCheck, Failure
 from gdpr_operator.model import AwsAccountSpec
-from gdpr_operator.report._conditions import READY, Condition, merge_conditions
-from gdpr_operator.report._status import StatusUpdate, transition_event
+from gdpr_operator.report._conditions import READY, Condition
+from gdpr_operator.report._status import StatusUpdate, merged_update
 
 EXTERNAL_ID_AVAILABLE = "ExternalIdAvailable"
 ROLE_ASSUMED = "RoleAssumed"
@@ -53,17 +53,12 @@ def account_status_update(
 ) -> StatusUpdate:
     """The new status (conditions merged with the previous ones) and an Event per transition."""
     current = account_conditions(account, check)
-    conditions, transitions = merge_conditions(
-        previous_status.get("conditions") or [], current, generation, now
-    )
-    return StatusUpdate(
-        status={
-            "observedGeneration": generation,
-            "lastCheckTime": now,
-            "conditions": conditions,
-            **used_by_status(account, used_by),
-        },
-        events=[transition_event(transition) for transition in transitions],
+    return merged_update(
+        previous_status,
+        current,
+        generation,
+        now,
+        fields={"lastCheckTime": now, **used_by_status(account, used_by)},
         ready=current[0].healthy,
     )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,6 +11,7 @@ from gdpr_operator.engine import Outcome
 from gdpr_operator.model import Action
 from gdpr_operator.report._conditions import (
     SETTLE_SECONDS,
+    Condition,
     Transition,
     conditions_for,
     merge_conditions,
@@ -52,19 +53,38 @@ def status_update(
     current = conditions_for(
         outcome, enforce=enforce, settling=_within(last_remediation, now, SETTLE_SECONDS)
     )
+    return merged_update(
+        previous_status,
+        current,
+        generation,
+        now,
+        fields={
+            "lastReconcileTime": now,
+            "summary": _summary(outcome),
+            **({"lastRemediationTime": last_remediation} if last_remediation else {}),
+        },
+        ready=all(condition.healthy for condition in current),
+    )
+
+
+def merged_update(
+    previous_status: Mapping[str, Any],
+    current: Sequence[Condition],
+    generation: int,
+    now: str,
+    *,
+    fields: Mapping[str, Any],
+    ready: bool,
+) -> StatusUpdate:
+    """`current` merged with the previous status's conditions, `fields` beside them, and an
+    Event per transition."""
     conditions, transitions = merge_conditions(
         previous_status.get("conditions") or [], current, generation, now
     )
     return StatusUpdate(
-        status={
-            "observedGeneration": generation,
-            "lastReconcileTime": now,
-            "conditions": conditions,
-            "summary": _summary(outcome),
-            **({"lastRemediationTime": last_remediation} if last_remediation else {}),
-        },
-        events=[transition_event(transition) for transition in transitions],
-        ready=all(condition.healthy for condition in current),
+        status={"observedGeneration": generation, **fields, "conditions": conditions},
+        events=[_event(transition) for transition in transitions],
+        ready=ready,
     )
 
 
@@ -117,7 +137,7 @@ def _zero_counts() -> dict[str, int]:
     return {"compliant": 0, "nonCompliant": 0, "errors": 0}
 
 
-def transition_event(transition: Transition) -> Event:
+def _event(transition: Transition) -> Event:
     current = transition.current
     was = transition.previous.get("status") if transition.previous else "Unknown"
     change = current.status if was == current.status else f"{was} -> {current.status}"
