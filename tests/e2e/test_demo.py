@@ -101,6 +101,10 @@ def demo(tmp_path: Path) -> Iterator[DemoRun]:
         os.kill(int(line.split(":")[0]), signal.SIGKILL)
 
 
+def _interruptible() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _shows_what_it_promises(output: str) -> None:
     assert "== after: converged" in output
     after = output.split("== after: converged", 1)[1]
@@ -139,7 +143,14 @@ def test_demo_keeps_running_until_ctrl_c_then_stops_everything(demo: DemoRun) ->
     output = demo.tmp.parent / "demo.out"
     with output.open("w") as sink:
         process = subprocess.Popen(
-            [str(DEMO)], env=demo.env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
+            [str(DEMO)],
+            env=demo.env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            # As from a terminal: a test run started in the background inherits SIGINT
+            # ignored, and bash cannot trap a signal ignored when it started.
+            preexec_fn=_interruptible,  # noqa: PLW1509 - only resets a signal
         )
     try:
         deadline = time.monotonic() + CONVERGE_SECONDS
