@@ -62,6 +62,17 @@ def grafana_query_metric_names(query: str) -> set[str]:
     return metric_names(query)
 
 
+def monitoring_metric_names() -> set[str]:
+    """The sample names of the series about one GdprMonitoring (labelled namespace and
+    monitoring, from the report's collector)."""
+    from gdpr_operator.report import metrics  # noqa: PLC0415
+
+    return {
+        f"{family.name}_total" if family.type == "counter" else family.name
+        for family in metrics.MonitoringCollector().describe()
+    }
+
+
 def exported_metric_names() -> set[str]:
     """Every sample name the operator's registry can expose: the families defined once
     gdpr_operator.report and gdpr_operator.aws are imported, in all their sample forms."""

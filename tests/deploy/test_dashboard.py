@@ -8,7 +8,12 @@ from typing import Any
 
 import pytest
 from _deploy import REPO
-from _promql import exported_metric_names, grafana_query_metric_names, metric_names
+from _promql import (
+    exported_metric_names,
+    grafana_query_metric_names,
+    metric_names,
+    monitoring_metric_names,
+)
 
 DASHBOARD = REPO / "dashboards" / "gdpr-operator.json"
 
@@ -46,6 +51,23 @@ def test_queries_select_only_exported_metrics(where: str, expr: str) -> None:
     assert names, f"{where}: no metric in {expr!r}"
     unknown = names - exported_metric_names()
     assert unknown == set(), f"{where}: not exported by the operator: {sorted(unknown)}"
+
+
+def _panel_queries_of_monitorings() -> list[tuple[str, str]]:
+    return [
+        (where, expr)
+        for where, expr in _queries()
+        if not where.startswith("$") and metric_names(expr) & monitoring_metric_names()
+    ]
+
+
+@pytest.mark.parametrize(("where", "expr"), _panel_queries_of_monitorings(), ids=lambda v: v)
+def test_queries_of_a_monitorings_series_follow_the_namespace_variable(
+    where: str, expr: str
+) -> None:
+    """Every series about a GdprMonitoring carries its tenant's namespace (honorLabels keeps
+    it as scraped), so each panel over them honours $namespace."""
+    assert 'namespace=~"$namespace"' in expr, where
 
 
 def test_dashboard_shows_what_issue_7_asks_for() -> None:

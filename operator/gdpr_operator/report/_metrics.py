@@ -1,35 +1,27 @@
 """The operator's Prometheus metrics (names and labels are a contract: see
-docs/ARCHITECTURE.md)."""
+docs/ARCHITECTURE.md).
+
+Operator-wide metrics are plain prometheus_client metrics. Every series about a
+GdprMonitoring comes from `MonitoringCollector`, which renders at each scrape the latest
+series of each monitoring (`_series.next_series`): nothing is left behind by a monitoring
+that was deleted or stopped covering an account, region, log group or check, and a tenant's
+series all carry its `namespace` and `monitoring`.
+"""
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram
+import threading
+from collections.abc import Iterable, Iterator
+from typing import NamedTuple
+
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from gdpr_operator.engine import Outcome
-from gdpr_operator.model import Action, CheckResult
+from gdpr_operator.report._series import MonitoringSeries, next_series, reconcile_result
 
 RECONCILE_RESULTS = ("success", "error", "refused")
 
-check_compliant = Gauge(
-    "gdpr_check_compliant",
-    "1 when every resource of a check is compliant in this account and region, else 0.",
-    ["namespace", "monitoring", "account", "region", "check"],
-)
-check_resources = Gauge(
-    "gdpr_check_resources",
-    "Resources evaluated by a check, by state (compliant, non_compliant).",
-    ["namespace", "monitoring", "account", "region", "check", "state"],
-)
-monitoring_ready = Gauge(
-    "gdpr_monitoring_ready",
-    "1 when the GdprMonitoring's Ready condition is True, else 0.",
-    ["namespace", "monitoring"],
-)
-last_successful_reconcile = Gauge(
-    "gdpr_last_successful_reconcile_timestamp_seconds",
-    "Unix time of the last reconcile that evaluated every check.",
-    ["namespace", "monitoring"],
-)
 reconcile_duration = Histogram(
     "gdpr_reconcile_duration_seconds",
     "Wall time of one reconcile of one GdprMonitoring.",
@@ -40,43 +32,137 @@ reconcile_total = Counter(
     "Reconciles by result: success, error (some checks not evaluated), refused (tenancy).",
     ["result"],
 )
-drift_detected_total = Counter(
-    "gdpr_drift_detected_total",
-    "Checks that turned non-compliant after having been compliant (drift).",
-    ["namespace", "monitoring", "check"],
-)
-remediations_total = Counter(
-    "gdpr_remediations_total",
-    "Remediation attempts by outcome (success, failed).",
-    ["namespace", "monitoring", "check", "outcome"],
-)
-
-_check_series: dict[tuple[str, str], set[tuple[str, str, str, str, str]]] = {}
-"""Per GdprMonitoring, the label sets of its check gauges (to drop those that went away)."""
-
-_passing: dict[tuple[str, str], set[tuple[str, str, str, str]]] = {}
-"""Per GdprMonitoring, what passed in its previous reconcile: drift is a pass turned fail."""
-
-guardduty_findings = Gauge(
-    "gdpr_guardduty_findings",
-    "Unarchived GuardDuty findings at the last resync, by severity band.",
-    ["account", "region", "severity"],
-)
-
-log_group_last_ingestion = Gauge(
-    "gdpr_log_group_last_ingestion_timestamp_seconds",
-    "Unix time at which CloudWatch Logs last ingested an event into the log group.",
-    ["account", "region", "log_group"],
-)
-
 for _result in RECONCILE_RESULTS:
     reconcile_total.labels(_result)
 
+MONITORING = ("namespace", "monitoring")
+"""The labels that name the GdprMonitoring a series belongs to: its tenant."""
 
-def reconcile_result(outcome: Outcome) -> str:
-    if outcome.refusal is not None:
-        return "refused"
-    return "error" if outcome.errors else "success"
+_AT = ("account", "region")
+
+
+class _Families(NamedTuple):
+    """The metric families of GdprMonitorings, empty; labels start with MONITORING."""
+
+    check_compliant: GaugeMetricFamily
+    check_resources: GaugeMetricFamily
+    monitoring_ready: GaugeMetricFamily
+    last_success: GaugeMetricFamily
+    findings: GaugeMetricFamily
+    last_ingestion: GaugeMetricFamily
+    drift: CounterMetricFamily
+    remediations: CounterMetricFamily
+
+
+def _families() -> _Families:
+    def gauge(name: str, documentation: str, *labels: str) -> GaugeMetricFamily:
+        return GaugeMetricFamily(name, documentation, labels=[*MONITORING, *labels])
+
+    def counter(name: str, documentation: str, *labels: str) -> CounterMetricFamily:
+        return CounterMetricFamily(name, documentation, labels=[*MONITORING, *labels])
+
+    return _Families(
+        check_compliant=gauge(
+            "gdpr_check_compliant",
+            "1 when every resource of a check is compliant in this account and region, else 0.",
+            *_AT,
+            "check",
+        ),
+        check_resources=gauge(
+            "gdpr_check_resources",
+            "Resources evaluated by a check, by state (compliant, non_compliant).",
+            *_AT,
+            "check",
+            "state",
+        ),
+        monitoring_ready=gauge(
+            "gdpr_monitoring_ready", "1 when the GdprMonitoring's Ready condition is True, else 0."
+        ),
+        last_success=gauge(
+            "gdpr_last_successful_reconcile_timestamp_seconds",
+            "Unix time of the last reconcile that evaluated every check.",
+        ),
+        findings=gauge(
+            "gdpr_guardduty_findings",
+            "Unarchived GuardDuty findings at the last resync, by severity band.",
+            *_AT,
+            "severity",
+        ),
+        last_ingestion=gauge(
+            "gdpr_log_group_last_ingestion_timestamp_seconds",
+            "Unix time at which CloudWatch Logs last ingested an event into the log group.",
+            *_AT,
+            "log_group",
+        ),
+        drift=counter(
+            "gdpr_drift_detected_total",
+            "Checks that turned non-compliant after having been compliant (drift).",
+            "check",
+        ),
+        remediations=counter(
+            "gdpr_remediations_total",
+            "Remediation attempts by outcome (success, failed).",
+            "check",
+            "outcome",
+        ),
+    )
+
+
+class MonitoringCollector:
+    """The latest series of every GdprMonitoring, rendered at each scrape. Thread-safe: kopf
+    records on its event loop while the metrics server's thread collects."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._latest: dict[tuple[str, str], MonitoringSeries] = {}
+
+    def record(
+        self, namespace: str, monitoring: str, outcome: Outcome, *, ready: bool, finished_at: float
+    ) -> None:
+        with self._lock:
+            previous = self._latest.get((namespace, monitoring), MonitoringSeries())
+            self._latest[namespace, monitoring] = next_series(
+                previous, outcome, ready=ready, finished_at=finished_at
+            )
+
+    def forget(self, namespace: str, monitoring: str) -> None:
+        with self._lock:
+            self._latest.pop((namespace, monitoring), None)
+
+    def describe(self) -> Iterable[Metric]:
+        return list(_families())
+
+    def collect(self) -> Iterator[Metric]:
+        with self._lock:
+            latest = sorted(self._latest.items())
+        out = _families()
+        for (namespace, monitoring), series in latest:
+            owner = [namespace, monitoring]
+            out.monitoring_ready.add_metric(owner, 1 if series.ready else 0)
+            if series.last_success is not None:
+                out.last_success.add_metric(owner, series.last_success)
+            for key, tally in sorted(series.checks.items()):
+                out.check_compliant.add_metric([*owner, *key], 0 if tally.non_compliant else 1)
+                out.check_resources.add_metric([*owner, *key, "compliant"], tally.compliant)
+                out.check_resources.add_metric([*owner, *key, "non_compliant"], tally.non_compliant)
+            for key, count in sorted(series.findings.items()):
+                out.findings.add_metric([*owner, *key], count)
+            for key, seconds in sorted(series.ingestion.items()):
+                out.last_ingestion.add_metric([*owner, *key], seconds)
+            for check, total in sorted(series.drift.items()):
+                out.drift.add_metric([*owner, check], total)
+            for (check, outcome), total in sorted(series.remediations.items()):
+                out.remediations.add_metric([*owner, check, outcome], total)
+        yield from out
+
+
+def register(registry: CollectorRegistry = REGISTRY) -> MonitoringCollector:
+    collector = MonitoringCollector()
+    registry.register(collector)
+    return collector
+
+
+_monitorings = register()
 
 
 def record_outcome(
@@ -89,75 +175,11 @@ def record_outcome(
     finished_at: float,
 ) -> None:
     """Export one reconcile of `namespace/monitoring`."""
-    result = reconcile_result(outcome)
-    reconcile_total.labels(result).inc()
+    reconcile_total.labels(reconcile_result(outcome)).inc()
     reconcile_duration.observe(duration_seconds)
-    monitoring_ready.labels(namespace, monitoring).set(1 if ready else 0)
-    if result == "success":
-        last_successful_reconcile.labels(namespace, monitoring).set(finished_at)
-    _count_drift(namespace, monitoring, outcome)
-    for finding in outcome.findings:
-        guardduty_findings.labels(finding.account, finding.region, finding.severity).set(
-            finding.count
-        )
-    for arrival in outcome.ingestion:
-        if arrival.last_event_seconds is not None:
-            log_group_last_ingestion.labels(arrival.account, arrival.region, arrival.log_group).set(
-                arrival.last_event_seconds
-            )
-    tallies: dict[tuple[str, str, str], list[int]] = {}
-    for check in outcome.results:
-        tally = tallies.setdefault((check.account, check.region, check.check), [0, 0])
-        tally[0 if check.passing else 1] += 1
-        _count_remediation(namespace, monitoring, check)
-    series: set[tuple[str, str, str, str, str]] = set()
-    for (account, region, check_id), (good, bad) in tallies.items():
-        labels = (namespace, monitoring, account, region, check_id)
-        check_compliant.labels(*labels).set(0 if bad else 1)
-        check_resources.labels(*labels, "compliant").set(good)
-        check_resources.labels(*labels, "non_compliant").set(bad)
-        series.add(labels)
-    # Set first, then drop what went away: a scrape never sees a check vanish and return.
-    for gone in _check_series.get((namespace, monitoring), set()) - series:
-        check_compliant.remove(*gone)
-        for state in ("compliant", "non_compliant"):
-            check_resources.remove(*gone, state)
-    _check_series[namespace, monitoring] = series
-
-
-def _count_remediation(namespace: str, monitoring: str, check: CheckResult) -> None:
-    # Both outcomes start at 0, so that increase() sees the first remediation of a check.
-    counters = {
-        outcome: remediations_total.labels(namespace, monitoring, check.check, outcome)
-        for outcome in ("success", "failed")
-    }
-    drift_detected_total.labels(namespace, monitoring, check.check)
-    if check.action is Action.REMEDIATED:
-        counters["success"].inc()
-    elif check.action is Action.FAILED:
-        counters["failed"].inc()
+    _monitorings.record(namespace, monitoring, outcome, ready=ready, finished_at=finished_at)
 
 
 def forget(namespace: str, monitoring: str) -> None:
     """Drop every series of a deleted GdprMonitoring."""
-    _passing.pop((namespace, monitoring), None)
-    _check_series.pop((namespace, monitoring), None)
-    for metric in (
-        check_compliant,
-        check_resources,
-        monitoring_ready,
-        last_successful_reconcile,
-        drift_detected_total,
-        remediations_total,
-    ):
-        metric.remove_by_labels({"namespace": namespace, "monitoring": monitoring})
-
-
-def _count_drift(namespace: str, monitoring: str, outcome: Outcome) -> None:
-    if outcome.refusal is not None:
-        return
-    previously_passing = _passing.get((namespace, monitoring), set())
-    for result in outcome.results:
-        if not result.compliant and result.key in previously_passing:
-            drift_detected_total.labels(namespace, monitoring, result.check).inc()
-    _passing[namespace, monitoring] = {result.key for result in outcome.results if result.passing}
+    _monitorings.forget(namespace, monitoring)
