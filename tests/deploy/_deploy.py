@@ -57,3 +57,12 @@ def find(objects: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
     matches = [o for o in objects if o["kind"] == kind and o["metadata"]["name"] == name]
     assert len(matches) == 1, f"expected one {kind} {name}, found {len(matches)}"
     return matches[0]
+
+
+def promtool_run(promtool: Path, *args: str, timeout: float = 60) -> str:
+    """`promtool ARGS`, asserted to succeed; its standard output."""
+    ran = subprocess.run(
+        [str(promtool), *args], capture_output=True, text=True, check=False, timeout=timeout
+    )
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    return ran.stdout

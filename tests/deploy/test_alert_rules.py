@@ -3,17 +3,23 @@ metrics that the operator exports (or, explicitly, will export)."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from _deploy import REPO
+from _deploy import REPO, promtool_run
 from _promql import exported_metric_names, metric_names
 
 COMPONENT = REPO / "deploy" / "components" / "prometheusrule"
 RULES = COMPONENT / "rules.yaml"
+RUNBOOKS = REPO / "docs" / "runbooks"
+RUNBOOK_BASE = (
+    yaml.safe_load((REPO / "deploy" / "chart" / "Chart.yaml").read_text())["home"]
+    + "/blob/main/docs/runbooks"
+)
+"""The runbooks in the project's repository, the chart's home."""
+RUNBOOK_SECTIONS = ("## Meaning", "## Impact", "## Diagnosis", "## Fix", "## Silencing")
 PROMETHEUS_RULE = COMPONENT / "prometheusrule.yaml"
 PROMTOOL_TESTS = sorted((Path(__file__).parent / "promtool").glob("*.yaml"))
 
@@ -30,6 +36,22 @@ def _rules() -> list[dict[str, Any]]:
     return [rule for group in groups for rule in group["rules"]]
 
 
+def _alerts() -> list[dict[str, Any]]:
+    return [rule for rule in _rules() if "alert" in rule]
+
+
+def _source_of(alert: str) -> str:
+    """The lines of rules.yaml from `- alert: ALERT` to the next rule or group, comments
+    included (what yaml.safe_load drops)."""
+    lines = RULES.read_text().splitlines()
+    start = lines.index(f"      - alert: {alert}")
+    end = next(
+        (i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("- ")),
+        len(lines),
+    )
+    return "\n".join(lines[start:end])
+
+
 def test_prometheusrule_carries_the_rules_file() -> None:
     """The chart renders it from rules.yaml (scripts/generate-manifests writes it here; the
     chart's tests check it is current)."""
@@ -39,27 +61,13 @@ def test_prometheusrule_carries_the_rules_file() -> None:
 
 
 def test_promtool_checks_the_rules(promtool: Path) -> None:
-    checked = subprocess.run(
-        [str(promtool), "check", "rules", str(RULES)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
-    assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert f"SUCCESS: {len(_rules())} rules found" in checked.stdout
+    checked = promtool_run(promtool, "check", "rules", str(RULES))
+    assert f"SUCCESS: {len(_rules())} rules found" in checked
 
 
 def test_promtool_unit_tests_pass(promtool: Path) -> None:
     assert PROMTOOL_TESTS, "no promtool tests found"
-    tested = subprocess.run(
-        [str(promtool), "test", "rules", *map(str, PROMTOOL_TESTS)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-    assert tested.returncode == 0, tested.stdout + tested.stderr
+    promtool_run(promtool, "test", "rules", *map(str, PROMTOOL_TESTS), timeout=120)
 
 
 def test_every_alert_has_a_case_that_fires_and_one_that_stays_silent() -> None:
@@ -91,3 +99,29 @@ def test_not_yet_exported_allowance_is_minimal() -> None:
     assert NOT_YET_EXPORTED & exported == set(), "exported now: remove from NOT_YET_EXPORTED"
     used = set().union(*(metric_names(rule["expr"]) for rule in _rules()))
     assert NOT_YET_EXPORTED - used == set(), "allowed but used by no rule"
+
+
+@pytest.mark.parametrize("alert", _alerts(), ids=lambda rule: rule["alert"])
+def test_every_alert_waits_or_says_why_not(alert: dict[str, Any]) -> None:
+    if "for" not in alert:
+        assert "# No `for:`: " in _source_of(alert["alert"]), (
+            f"{alert['alert']} has no for: and no comment saying why"
+        )
+
+
+@pytest.mark.parametrize("alert", _alerts(), ids=lambda rule: rule["alert"])
+def test_every_alert_links_its_runbook(alert: dict[str, Any]) -> None:
+    name = alert["alert"]
+    assert alert["annotations"]["runbook_url"] == f"{RUNBOOK_BASE}/{name}.md"
+    runbook = (RUNBOOKS / f"{name}.md").read_text()
+    assert runbook.startswith(f"# {name}\n")
+    headings = [line for line in runbook.splitlines() if line.startswith("## ")]
+    assert tuple(headings) == RUNBOOK_SECTIONS, name
+
+
+def test_every_runbook_is_an_alerts() -> None:
+    pages = {path.stem for path in RUNBOOKS.glob("*.md")} - {"README"}
+    assert pages == {alert["alert"] for alert in _alerts()}
+    index = (RUNBOOKS / "README.md").read_text()
+    for page in pages:
+        assert f"[{page}.md]({page}.md)" in index, page
