@@ -4,20 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import subprocess
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-from fixtures.cluster import free_port, wait_for
+from fixtures.cluster import free_port, http_ok, wait_for
 from fixtures.tools import REGISTRY, pinned
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
 
 
 @contextlib.contextmanager
@@ -39,7 +30,7 @@ def running_registry(directory: Path) -> Iterator[str]:
     try:
         wait_for(
             "the registry's API",
-            lambda: process.poll() is not None or _answers(f"http://{host}/v2/"),
+            lambda: process.poll() is not None or http_ok(f"http://{host}/v2/"),
         )
         assert process.poll() is None, f"the registry exited:\n{log.read_text()}"
         yield host
