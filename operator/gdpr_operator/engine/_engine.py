@@ -23,7 +23,6 @@ from gdpr_operator.model import (
     FindingCount,
     LogIngestion,
     MonitoringSpec,
-    SecretRef,
     denials,
 )
 from gdpr_operator.reconcilers import (
