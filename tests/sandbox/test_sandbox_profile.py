@@ -48,12 +48,18 @@ def test_logs_describe_log_streams_keeps_to_five_a_second(
 ) -> None:
     logs = raw_client(sandbox_url, "logs", "eu-west-2")
     logs.create_log_group(logGroupName="/bucket/test")
+    started = time.monotonic()
     answers = [
         status_of(lambda: logs.describe_log_streams(logGroupName="/bucket/test")) for _ in range(8)
     ]
-    # The bucket holds 5 and refills 5 a second: 8 calls in well under a second spend it.
-    assert answers.count(("", 200)) in (5, 6)
-    assert set(answers[6:]) == {("ThrottlingException", 400)}
+    elapsed = time.monotonic() - started
+    # The bucket holds 5 and refills 5 a second: the first 5 pass, and of the rest only as
+    # many as the refill gave back while the calls ran (a loaded machine makes them slower).
+    assert answers[:5] == [("", 200)] * 5
+    refilled = int(elapsed * 5) + 1
+    assert answers.count(("", 200)) <= 5 + refilled
+    assert set(answers[5:]) <= {("", 200), ("ThrottlingException", 400)}
+    assert ("ThrottlingException", 400) in answers[5:]
     time.sleep(0.5)
     assert status_of(lambda: logs.describe_log_streams(logGroupName="/bucket/test")) == ("", 200)
 
