@@ -12,6 +12,7 @@ from gdpr_operator.aws import (
     AccessDeniedError,
     AccountAccess,
     Aws,
+    AwsError,
     AwsSettings,
     Target,
 )
@@ -81,6 +82,27 @@ async def test_own_identity_without_role(layer: Aws) -> None:
     own = AccountAccess(name="own", account_id=SANDBOX_DEFAULT_ACCOUNT)
 
     assert (await caller(layer, own))["account"] == SANDBOX_DEFAULT_ACCOUNT
+
+
+async def test_own_identity_acts_only_in_its_own_account(
+    sandbox: SandboxControl, sandbox_url: str
+) -> None:
+    # An AwsAccount without assumeRole whose accountId is not where the operator's identity
+    # is: without the check, every call would act in the operator's own account instead.
+    elsewhere = Target(AccountAccess(name="prod", account_id="111111111111"), "eu-west-1")
+    own = Target(AccountAccess(name="own", account_id=SANDBOX_DEFAULT_ACCOUNT), "eu-west-1")
+    async with sandbox_layer(sandbox_url) as layer:
+        for _ in range(2):
+            with pytest.raises(AwsError) as refused:
+                await layer.call(elsewhere, "guardduty", "create_detector", Enable=True)
+            assert refused.value.reason == "AccountMismatch"
+            assert "is in account 123456789012, not 111111111111" in refused.value.message
+        await layer.call(own, "guardduty", "list_detectors")
+        await layer.call(own, "guardduty", "list_detectors")
+
+    assert sandbox.call_count("guardduty", "CreateDetector") == 0
+    assert sandbox.call_count("guardduty", "ListDetectors") == 2
+    assert sandbox.call_count("sts", "GetCallerIdentity") == 1  # asked once per layer
 
 
 async def test_assumed_credentials_are_reused_then_refreshed_before_expiry(

@@ -12,6 +12,8 @@ conditions) and a human message:
   `NotFoundError` is the common case of a missing resource.
 - `NoCredentialsError`: the operator has no AWS identity to sign with (no credential chain
   found one, or fetching it failed): nothing was sent.
+- `AccountMismatchError`: the operator's own identity is not in the account a call without
+  a role is meant for: nothing was sent.
 """
 
 from __future__ import annotations
@@ -134,6 +136,13 @@ class NoCredentialsError(AwsError):
     """No AWS credentials to sign the request with."""
 
     reason = "CredentialsUnavailable"
+
+
+class AccountMismatchError(AwsError):
+    """A call meant for an account through the operator's own identity (no role to assume),
+    while that identity is in another account: it would act in the wrong account."""
+
+    reason = "AccountMismatch"
 
 
 def classify(exc: Exception, *, service: str, operation: str, action: str) -> AwsError:

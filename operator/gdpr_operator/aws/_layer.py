@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from . import _regions
 from ._clients import ClientCache
 from ._concurrency import Limits
-from ._errors import AwsError, classify, credentials_expired
+from ._errors import AccountMismatchError, AwsError, classify, credentials_expired
 from ._iam_actions import iam_action, iam_action_for, operation_name
 from ._pages import paging
 from ._rates import RateLimits
@@ -40,6 +40,9 @@ class CallerIdentity:
 
     account_id: str
     arn: str
+
+
+_WHO_AM_I = ("sts", "get_caller_identity")
 
 
 class _Repeating(threading.local):
@@ -70,6 +73,8 @@ class Aws:
         self._executor = ThreadPoolExecutor(
             max_workers=self.settings.max_concurrency, thread_name_prefix="gdpr-aws"
         )
+        self._own_identity: CallerIdentity | None = None
+        self._own_identity_lock = asyncio.Lock()
 
     async def call(self, target: Target, service: str, operation: str, **params: Any) -> Any:
         """Call `operation` (a boto3 method name, e.g. "list_detectors") of `service`
@@ -162,6 +167,8 @@ class Aws:
         """`use` a client of `target`'s `service` in a worker thread, within limits, tried
         again as `_retries` says; between attempts the call holds no thread and no slot.
         Each attempt first takes a token of AWS's bucket for the API (`_rates`)."""
+        if target.access.role_arn is None and (service, operation) != _WHO_AM_I:
+            await self._check_own_identity(target, service, operation)
         loop = asyncio.get_running_loop()
         started = loop.time()
         api = operation_name(service, operation)
@@ -181,6 +188,22 @@ class Aws:
                     raise
             await asyncio.sleep(wait)
             attempt += 1
+
+    async def _check_own_identity(self, target: Target, service: str, operation: str) -> None:
+        """Without a role, a call acts wherever the operator's own identity is: refuse it
+        unless that is the account `target` names. The identity is asked once per layer."""
+        async with self._own_identity_lock:
+            if self._own_identity is None:
+                self._own_identity = await self.caller_identity(target.access)
+        identity = self._own_identity
+        if identity.account_id != target.account_id:
+            raise AccountMismatchError(
+                f"the operator's own identity {identity.arn} is in account "
+                f"{identity.account_id}, not {target.account_id}: AwsAccount "
+                f"{target.account} names no assumeRole, so nothing is called there",
+                service=service,
+                operation=operation_name(service, operation),
+            )
 
     def _attempt(
         self, target: Target, service: str, operation: str, use: Callable[[Any], T], attempt: int
