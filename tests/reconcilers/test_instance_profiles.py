@@ -18,7 +18,9 @@ from gdpr_operator.sandbox import SandboxControl
 
 from .conftest import spec, writes
 
-ATTACHING = TenantPermissions(attach_agent_policies_to_instance_roles=True)
+OTHER_PROFILES_PERMITTED = TenantPermissions(
+    attach_agent_policies_to_instance_roles=True, replace_other_instance_profiles=True
+)
 """The AwsAccount permits AttachPolicies (the default spec of these tests)."""
 REGION, OTHER_REGION = "eu-west-1", "eu-central-1"
 ROLE = "CloudWatchAgentServerRole"
@@ -64,7 +66,7 @@ def _context(
             "instanceProfile": {"whenOtherProfileAttached": when_other},
         },
     )
-    return Context.of(layer, monitoring, owner, permissions=ATTACHING)
+    return Context.of(layer, monitoring, owner, permissions=OTHER_PROFILES_PERMITTED)
 
 
 async def _pass(context: Context, account: AccountAccess) -> list[CheckResult]:
@@ -710,18 +712,22 @@ async def test_an_other_profile_that_already_carries_the_policies_is_left_alone(
         assert await _held_profile(layer, target, instance_id) == "able-app"
 
 
-async def test_attach_policies_that_the_account_does_not_permit_writes_nothing_to_that_role(
+@pytest.mark.parametrize("when_other", ["AttachPolicies", "Replace"])
+async def test_what_the_account_does_not_permit_writes_nothing_to_the_other_profile(
     layer: Aws,
     scratch_account: AccountAccess,
     sandbox: SandboxControl,
+    when_other: str,
 ) -> None:
-    """whenOtherProfileAttached: AttachPolicies, on an AwsAccount that does not permit it
-    (the default): the other profile's role is only reported; only the operator's own role
-    and profile are written."""
+    """whenOtherProfileAttached: AttachPolicies or Replace, on an AwsAccount that permits
+    neither (the default): the other profile and its role are only reported; only the
+    operator's own role and profile are written."""
     target = Target(scratch_account, REGION)
     await _foreign_profile(layer, scratch_account, "legacy-app")
     (instance_id,) = await _launch(layer, target, WEB, profile="legacy-app")
-    context = replace(_context(layer, scratch_account), permissions=TenantPermissions())
+    context = replace(
+        _context(layer, scratch_account, when_other=when_other), permissions=TenantPermissions()
+    )
     sandbox.clear_calls()
 
     results = await _pass(context, scratch_account)

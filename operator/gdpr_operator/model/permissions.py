@@ -2,8 +2,9 @@
 what the AwsAccount's `spec.permissions` allows. Pure.
 
 A tenant's spec never decides what privileges exist: the additional policies an agent role
-carries and whether other applications' roles receive the agent's policies are the cluster
-admins' decision, made on the (cluster-scoped) AwsAccount. What is asked beyond it is a
+carries, whether other applications' roles receive the agent's policies and whether their
+instance profiles may be swapped for the agent's are the cluster admins' decision, made on
+the (cluster-scoped) AwsAccount. What is asked beyond it is a
 `Denial`, naming the field, and is not done.
 """
 
@@ -45,15 +46,26 @@ def permitted_policy_arns(
 def other_profile_policy(
     instances: InstancesSpec, permissions: TenantPermissions
 ) -> OtherProfilePolicy:
-    """whenOtherProfileAttached as the account permits it: AttachPolicies becomes Report
-    unless the account allows giving other roles the agent's policies."""
+    """whenOtherProfileAttached as the account permits it: AttachPolicies and Replace become
+    Report unless the account allows each."""
     asked = instances.when_other_profile_attached
-    if (
-        asked is OtherProfilePolicy.ATTACH_POLICIES
-        and not permissions.attach_agent_policies_to_instance_roles
-    ):
-        return OtherProfilePolicy.REPORT
-    return asked
+    needed = _permission_needed(asked, permissions)
+    return OtherProfilePolicy.REPORT if needed and not needed[1] else asked
+
+
+def _permission_needed(
+    asked: OtherProfilePolicy, permissions: TenantPermissions
+) -> tuple[str, bool] | None:
+    """The AwsAccount permission that `asked` needs (its field, and whether it is granted);
+    None when it needs none (Report changes nothing)."""
+    if asked is OtherProfilePolicy.ATTACH_POLICIES:
+        return (
+            "attachAgentPoliciesToInstanceRoles",
+            permissions.attach_agent_policies_to_instance_roles,
+        )
+    if asked is OtherProfilePolicy.REPLACE:
+        return "replaceOtherInstanceProfiles", permissions.replace_other_instance_profiles
+    return None
 
 
 def denials(spec: MonitoringSpec, account: AwsAccountSpec) -> tuple[Denial, ...]:
@@ -74,17 +86,16 @@ def denials(spec: MonitoringSpec, account: AwsAccountSpec) -> tuple[Denial, ...]
                 f"never attached",
             )
         )
-    if (
-        other_profile_policy(instances, account.permissions)
-        is not instances.when_other_profile_attached
-    ):
+    asked = instances.when_other_profile_attached
+    needed = _permission_needed(asked, account.permissions)
+    if needed and not needed[1]:
         found.append(
             Denial(
                 account.name,
                 WHEN_OTHER_PROFILE_FIELD,
-                f"AttachPolicies not permitted by AwsAccount {account.name} "
-                f"(spec.permissions.attachAgentPoliciesToInstanceRoles, set by cluster "
-                f"administrators): instances holding another profile are only reported",
+                f"{asked} not permitted by AwsAccount {account.name} "
+                f"(spec.permissions.{needed[0]}, set by cluster administrators): instances "
+                f"holding another profile are only reported",
             )
         )
     return tuple(found)

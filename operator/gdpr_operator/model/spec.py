@@ -70,6 +70,9 @@ class TenantPermissions:
     attach_agent_policies_to_instance_roles: bool = False
     """Whether whenOtherProfileAttached: AttachPolicies may give the agent's two managed
     policies to the role of another profile (one the operator did not create)."""
+    replace_other_instance_profiles: bool = False
+    """Whether whenOtherProfileAttached: Replace may swap another application's profile on
+    an instance for the agent's (taking that application's permissions off the instance)."""
     adopt_guardduty_detectors: bool = False
     """Whether detectors the operator did not create may be enabled and configured (never
     deleted)."""
@@ -256,6 +259,7 @@ def parse_aws_account(name: str, spec: Any) -> AwsAccountSpec:
             attach_agent_policies_to_instance_roles=permissions.boolean(
                 "attachAgentPoliciesToInstanceRoles"
             ),
+            replace_other_instance_profiles=permissions.boolean("replaceOtherInstanceProfiles"),
             adopt_guardduty_detectors=permissions.boolean("adoptGuardDutyDetectors"),
         ),
     )
