@@ -30,6 +30,11 @@ What it adds to moto (each module says which APIs and why):
   0: off) each running instance whose AmazonCloudWatch-ManageAgent run succeeded puts a
   heartbeat into its configuration's existing log groups, stream {instance_id} (not counted
   in /_gdpr/calls); each tick first lets State Manager apply associations.
+- `_iam_enforce` (aws profile): IAM evaluation of assumed roles' calls against their
+  identity policies (`_iam_eval`: Deny over Allow over implicit deny, resources with IAM
+  paths, the condition operators the operator's policy uses), each call's resources and
+  context derived by `_iam_context`; the operator role of each account holds the
+  operator's generated policy (`gdpr_operator.reconcilers.operator_policy`).
 - AWS managed IAM policies are loaded.
 
 Control endpoints (JSON), also reachable through `SandboxControl`:
@@ -56,6 +61,7 @@ Services are named as in boto3 ("guardduty", "cloudwatch"), operations as in the
 
 from ._accounts import OPERATOR_ROLE, operator_access, operator_role_arn
 from ._client import SandboxControl
+from ._iam_eval import Authorization, Decision, decide
 from ._profile import PROFILES, profile_in_force
 from ._seeds import (
     DEMO_ACCOUNTS,
@@ -72,9 +78,12 @@ __all__ = [
     "DEMO_REGIONS",
     "OPERATOR_ROLE",
     "PROFILES",
+    "Authorization",
+    "Decision",
     "LargeEstate",
     "SandboxControl",
     "apply_seed",
+    "decide",
     "demo_access",
     "main",
     "operator_access",

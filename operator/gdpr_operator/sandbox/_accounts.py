@@ -8,8 +8,12 @@ from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.iam.models import iam_backends
 
 from gdpr_operator.aws import AccountAccess
+from gdpr_operator.reconcilers import operator_policy
 
 OPERATOR_ROLE = "gdpr-operator"
+OPERATOR_POLICY = "gdpr-operator"
+"""The role's inline policy: the operator's generated one (deploy/iam/), which the aws
+profile enforces."""
 
 
 def operator_role_arn(account_id: str) -> str:
@@ -18,7 +22,7 @@ def operator_role_arn(account_id: str) -> str:
 
 def ensure_operator_role(account_id: str, external_id: str | None = None) -> None:
     """Create `gdpr-operator` in the account, trusting the sandbox's default account, with an
-    ExternalId condition when given.
+    ExternalId condition when given, and the operator's policy as its inline policy.
 
     Through moto's IAM backend: creating it through the API would need credentials in that
     account, which only this role gives.
@@ -33,7 +37,7 @@ def ensure_operator_role(account_id: str, external_id: str | None = None) -> Non
     }
     if external_id is not None:
         statement["Condition"] = {"StringEquals": {"sts:ExternalId": external_id}}
-    iam.create_role(
+    role = iam.create_role(
         role_name=OPERATOR_ROLE,
         assume_role_policy_document=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
         path="/",
@@ -42,6 +46,7 @@ def ensure_operator_role(account_id: str, external_id: str | None = None) -> Non
         tags=[],
         max_session_duration="3600",
     )
+    iam.put_role_policy(role.name, OPERATOR_POLICY, json.dumps(operator_policy()))
 
 
 def operator_access(name: str, account_id: str, external_id: str | None = None) -> AccountAccess:
