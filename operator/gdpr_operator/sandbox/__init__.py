@@ -4,7 +4,9 @@ Run it with `gdpr-operator sandbox [--port N] [--seed demo|large] [--profile ins
 prints its URL), or in-process with `running_sandbox(port=0, seed=None, profile=None)`; point
 AWS clients at it with AWS_ENDPOINT_URL (or `AwsSettings(endpoint_url=...)`). Any credentials
 work; they act in the default account 123456789012, from which each seeded account is reached
-by assuming `arn:aws:iam::<account>:role/gdpr-operator` (see `_seeds` for the estates).
+by assuming `arn:aws:iam::<account>:role/gdpr-operator` (see `_seeds` for the estates), which
+holds the operator's policy, or `gdpr-sandbox-admin`, allowed everything, as `setup_layer`
+does to set estates up.
 
 Profiles (`_profile`): `instant` (the default) answers at once; `aws` adds latency, AWS's
 request token buckets with AWS's throttling errors, and eventual consistency (new instance
@@ -59,7 +61,7 @@ Services are named as in boto3 ("guardduty", "cloudwatch"), operations as in the
 ("ListDetectors").
 """
 
-from ._accounts import OPERATOR_ROLE, operator_access, operator_role_arn
+from ._accounts import ADMIN_ROLE, OPERATOR_ROLE, operator_access, operator_role_arn
 from ._client import SandboxControl
 from ._iam_eval import Authorization, Decision, decide
 from ._profile import PROFILES, profile_in_force
@@ -70,10 +72,12 @@ from ._seeds import (
     apply_seed,
     demo_access,
     sandbox_layer,
+    setup_layer,
 )
 from ._server import main, running_sandbox, serve
 
 __all__ = [
+    "ADMIN_ROLE",
     "DEMO_ACCOUNTS",
     "DEMO_REGIONS",
     "OPERATOR_ROLE",
@@ -92,4 +96,5 @@ __all__ = [
     "running_sandbox",
     "sandbox_layer",
     "serve",
+    "setup_layer",
 ]

@@ -1,4 +1,6 @@
-"""The sandbox's accounts: each reachable through an operator role from the default one."""
+"""The sandbox's accounts: each reachable from the default one through an operator role
+(holding the operator's generated policy) and an administrator role (allowed everything),
+which sets estates up and changes them behind the operator's back."""
 
 from __future__ import annotations
 
@@ -11,24 +13,35 @@ from gdpr_operator.aws import AccountAccess
 from gdpr_operator.reconcilers import operator_policy
 
 OPERATOR_ROLE = "gdpr-operator"
-OPERATOR_POLICY = "gdpr-operator"
-"""The role's inline policy: the operator's generated one (deploy/iam/), which the aws
-profile enforces."""
+ADMIN_ROLE = "gdpr-sandbox-admin"
 
 
 def operator_role_arn(account_id: str) -> str:
     return f"arn:aws:iam::{account_id}:role/{OPERATOR_ROLE}"
 
 
+def admin_role_arn(account_id: str) -> str:
+    return f"arn:aws:iam::{account_id}:role/{ADMIN_ROLE}"
+
+
 def ensure_operator_role(account_id: str, external_id: str | None = None) -> None:
     """Create `gdpr-operator` in the account, trusting the sandbox's default account, with an
-    ExternalId condition when given, and the operator's policy as its inline policy.
+    ExternalId condition when given, and the operator's policy as its inline policy; and
+    `gdpr-sandbox-admin`, trusting the default account, allowed everything.
 
-    Through moto's IAM backend: creating it through the API would need credentials in that
-    account, which only this role gives.
+    Through moto's IAM backend: creating them through the API would need credentials in that
+    account, which only these roles give.
     """
+    _ensure_role(account_id, OPERATOR_ROLE, operator_policy(), external_id)
+    allow_all = {"Effect": "Allow", "Action": "*", "Resource": "*"}
+    _ensure_role(account_id, ADMIN_ROLE, {"Version": "2012-10-17", "Statement": [allow_all]})
+
+
+def _ensure_role(
+    account_id: str, name: str, policy: dict[str, object], external_id: str | None = None
+) -> None:
     iam = iam_backends[account_id]["aws"]
-    if any(role.name == OPERATOR_ROLE for role in iam.roles.values()):
+    if any(role.name == name for role in iam.roles.values()):
         return
     statement: dict[str, object] = {
         "Effect": "Allow",
@@ -38,15 +51,15 @@ def ensure_operator_role(account_id: str, external_id: str | None = None) -> Non
     if external_id is not None:
         statement["Condition"] = {"StringEquals": {"sts:ExternalId": external_id}}
     role = iam.create_role(
-        role_name=OPERATOR_ROLE,
+        role_name=name,
         assume_role_policy_document=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
         path="/",
         permissions_boundary=None,
-        description="gdpr-operator (sandbox)",
+        description=f"{name} (sandbox)",
         tags=[],
         max_session_duration="3600",
     )
-    iam.put_role_policy(role.name, OPERATOR_POLICY, json.dumps(operator_policy()))
+    iam.put_role_policy(role.name, name, json.dumps(policy))
 
 
 def operator_access(name: str, account_id: str, external_id: str | None = None) -> AccountAccess:
