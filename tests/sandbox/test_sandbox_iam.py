@@ -227,3 +227,21 @@ def test_the_instant_profile_enforces_nothing(
         account = Account(sandbox_url, scratch_account)
         _role(account, "web-app")
         account.operator("iam").attach_role_policy(RoleName="web-app", PolicyArn=ADMIN_POLICY)
+
+
+def test_detectors_and_log_groups_the_operator_did_not_tag_are_not_its_own(
+    enforced: Account,
+) -> None:
+    foreign = enforced.root("guardduty").create_detector(Enable=True)["DetectorId"]
+    guardduty = enforced.operator("guardduty")
+    error = _denied(lambda: guardduty.delete_detector(DetectorId=foreign))
+    detector = f"arn:aws:guardduty:{REGION}:{enforced.id}:detector/{foreign}"
+    assert (error["Code"], error["status"]) == ("AccessDeniedException", 403)
+    assert f"guardduty:DeleteDetector on resource: {detector} " in error["Message"]
+    guardduty.update_detector(DetectorId=foreign, Enable=True)  # configuring is allowed
+    logs = enforced.operator("logs")
+    untagged = _denied(lambda: logs.create_log_group(logGroupName="/gdpr/untagged"))
+    assert "logs:CreateLogGroup" in untagged["Message"]
+    logs.create_log_group(
+        logGroupName="/gdpr/tagged", tags={t["Key"]: t["Value"] for t in OWN_TAGS}
+    )
