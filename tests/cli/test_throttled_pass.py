@@ -14,7 +14,7 @@ import yaml
 
 from gdpr_operator.aws import AccountAccess, Target
 from gdpr_operator.cli import main
-from gdpr_operator.sandbox import SandboxControl, sandbox_layer
+from gdpr_operator.sandbox import SandboxControl, setup_layer
 
 from fixtures.cluster import wait_for
 from fixtures.estate import launch_instance
@@ -71,7 +71,7 @@ def _verdicts(report: dict[str, Any]) -> list[tuple[str, str, str, str, bool]]:
 
 
 async def _launch_web_instances(url: str, account: AccountAccess) -> None:
-    async with sandbox_layer(url) as layer:
+    async with setup_layer(url) as layer:
         for region in ("eu-west-1", "eu-central-1"):
             for _ in range(2):
                 await launch_instance(layer, Target(account, region), {"gdpr-scope": "web"})

@@ -2,9 +2,10 @@
 the operator, run end to end against the sandbox, calls nothing outside it and needs all of it.
 
 The calls are those of `operator_layer` (fixtures.aws_calls), the layer handed to the engine;
-the estate is set up and drifted through `layer`, which is not recorded. The sandbox does not
-evaluate IAM policies: what these tests prove is which actions the operator calls, not how AWS
-evaluates the statements' conditions (README.md there explains those).
+the estate is set up and drifted through `layer`, which is not recorded. The operator runs
+through a member role holding the committed policy, under the sandbox's aws profile, whose
+IAM enforcement evaluates each call's resources and conditions as AWS does: a call the
+policy's scoping does not allow fails the run with AccessDenied.
 """
 
 from __future__ import annotations
@@ -27,7 +28,14 @@ from _deploy import REPO
 from policy_sentry.querying.actions import get_action_data
 
 from gdpr_operator import engine
-from gdpr_operator.aws import LAYER_IAM_ACTIONS, AccountAccess, Aws, Target, iam_action
+from gdpr_operator.aws import (
+    LAYER_IAM_ACTIONS,
+    AccountAccess,
+    Aws,
+    Target,
+    iam_action,
+    is_read_action,
+)
 from gdpr_operator.model import (
     GLOBAL_REGION,
     Action,
@@ -40,7 +48,7 @@ from gdpr_operator.model import (
 )
 from gdpr_operator.reconcilers import RECONCILERS
 from gdpr_operator.reconcilers.cloudwatch_agent import Platform, configs_for
-from gdpr_operator.sandbox import SandboxControl, sandbox_layer
+from gdpr_operator.sandbox import SandboxControl, profile_in_force, sandbox_layer
 
 from fixtures.aws_calls import AwsCallRecorder, CallRecord
 
@@ -51,6 +59,10 @@ README = REPO / "deploy" / "iam" / "README.md"
 CLOUDSPLAINING = shutil.which("cloudsplaining") or "cloudsplaining"
 STALE = "deploy/iam/gdpr-operator-policy.json is stale: run scripts/generate-iam-policy"
 
+SPLIT_ACROSS_STATEMENTS = frozenset({"ssm:UpdateAssociation"})
+"""Actions whose resources two statements allow, each under its own condition: parliament
+reads each statement alone and calls the one without the required resource type a
+RESOURCE_MISMATCH (MEDIUM); AWS authorizes every resource of a request on its own."""
 ROLE_POLICY_MAX_CHARS = 10240
 """IAM's limit on a role's inline policies, whitespace not counted (README: put-role-policy)."""
 PERMISSION_ONLY = frozenset({"iam:PassRole"})
@@ -86,6 +98,9 @@ IMPLIED: Mapping[str, tuple[frozenset[str], str]] = {
 """Actions that AWS authorizes as part of another call, so never seen as calls: each is
 justified by the recorded calls that need it (the test checks that one of them was made)."""
 
+ENFORCED_TIME_SCALE = 0.05
+"""The aws profile's latency and propagation delays at a twentieth: its IAM enforcement is
+what these scenarios meet."""
 REGION = "eu-west-1"
 IAM_REGION = "us-east-1"
 WEB = {"gdpr-scope": "web"}
@@ -165,7 +180,7 @@ def test_every_write_is_scoped_as_aws_documents_its_resources_and_condition_keys
             keys = {key for row in rows for key in row["condition_keys"]}
             for resource in _resources(statement):
                 if resource == "*":
-                    assert _generator().is_read(action) or formats == ["*"], (
+                    assert is_read_action(action) or formats == ["*"], (
                         f"{statement['Sid']}: {action} on any resource"
                     )
                 else:
@@ -214,7 +229,10 @@ def test_scanners_find_no_privilege_escalation_and_nothing_above_low() -> None:
     findings = [parliament.enhance_finding(finding) for finding in analysed.findings]
     assert findings, "parliament found nothing at all: did it read the policy?"
     for finding in findings:
-        assert finding.severity in ("LOW", "INFO"), finding
+        accepted = finding.issue == "RESOURCE_MISMATCH" and all(
+            detail.get("action") in SPLIT_ACROSS_STATEMENTS for detail in finding.detail
+        )
+        assert accepted or finding.severity in ("LOW", "INFO"), finding
         assert finding.issue in readme, f"parliament's {finding.issue} not justified in README"
 
 
@@ -319,14 +337,15 @@ async def test_the_operator_calls_only_what_the_policy_allows_and_needs_all_of_i
         assert needed_by & calls.actions, (
             f"{action} is allowed for {sorted(needed_by)} ({reason}), none of which was called"
         )
-    writes = {action for action in observed.actions if not _generator().is_read(action)}
+    writes = {action for action in observed.actions if not is_read_action(action)}
     assert writes <= LAYER_IAM_ACTIONS, f"Observe called {sorted(writes)}"
 
 
 async def _scenarios(
     operator: Aws, layer: Aws, account: AccountAccess, aws_calls: AwsCallRecorder
 ) -> CallRecord:
-    """Runs the scenarios; returns the calls of the Observe pass."""
+    """Runs the scenarios, the set-up before the aws profile (its IAM enforcement) is in
+    force; returns the calls of the Observe pass."""
     member = await _member_account(layer, account)
     target = Target(account, REGION)
     key = (await layer.call(target, "kms", "create_key"))["KeyMetadata"]["Arn"]
@@ -349,6 +368,22 @@ async def _scenarios(
         "a component these scenarios do not run: enable it in their spec"
     )
     await _estate(layer, account, spec)
+    with profile_in_force("aws", time_scale=ENFORCED_TIME_SCALE):
+        return await _enforced_scenarios(
+            operator, layer, account=account, member=member, spec=spec, aws_calls=aws_calls
+        )
+
+
+async def _enforced_scenarios(
+    operator: Aws,
+    layer: Aws,
+    *,
+    account: AccountAccess,
+    member: AwsAccountSpec,
+    spec: MonitoringSpec,
+    aws_calls: AwsCallRecorder,
+) -> CallRecord:
+    target = Target(account, REGION)
 
     async def run(
         monitoring: MonitoringSpec, external_id: str = EXTERNAL_ID, work: Work = engine.reconcile
@@ -422,12 +457,17 @@ async def _member_account(layer: Aws, account: AccountAccess) -> AwsAccountSpec:
         .replace("OPERATOR_ROLE_NAME", "gdpr-operator")
         .replace("EXTERNAL_ID", EXTERNAL_ID)
     )
+    iam = Target(account, IAM_REGION)
     reply = await layer.call(
-        Target(account, IAM_REGION),
+        iam, "iam", "create_role", RoleName=MEMBER_ROLE, AssumeRolePolicyDocument=trust
+    )
+    await layer.call(
+        iam,
         "iam",
-        "create_role",
+        "put_role_policy",
         RoleName=MEMBER_ROLE,
-        AssumeRolePolicyDocument=trust,
+        PolicyName="gdpr-operator",
+        PolicyDocument=POLICY.read_text("utf-8"),
     )
     return parse_aws_account(
         "member",

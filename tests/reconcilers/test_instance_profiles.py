@@ -14,7 +14,7 @@ from gdpr_operator.aws import AccountAccess, Aws, Target, iam_action
 from gdpr_operator.model import GLOBAL_REGION, Action, CheckResult, TenantPermissions
 from gdpr_operator.reconcilers import Context
 from gdpr_operator.reconcilers.instance_profiles import AgentRole, InstanceProfiles
-from gdpr_operator.sandbox import SandboxControl
+from gdpr_operator.sandbox import ADMIN_ROLE, OPERATOR_ROLE, SandboxControl
 
 from .conftest import spec, writes
 
@@ -149,6 +149,10 @@ async def _role_policies(layer: Aws, account: AccountAccess, role: str) -> set[s
         Target(account, GLOBAL_REGION), "iam", "list_attached_role_policies", RoleName=role
     )
     return {policy["PolicyArn"] for policy in reply["AttachedPolicies"]}
+
+
+SANDBOX_ROLES = {OPERATOR_ROLE, ADMIN_ROLE}
+"""The roles every sandbox account has: the operator's and its administrator's."""
 
 
 async def _iam_names(layer: Aws, account: AccountAccess) -> tuple[set[str], set[str]]:
@@ -516,7 +520,7 @@ async def test_observe_reports_what_it_would_do_and_writes_nothing(
     )
     assert writes(sandbox, scratch_account) == []
     assert await _iam_names(layer, scratch_account) == (
-        {"gdpr-operator", "legacy-app"},
+        {*SANDBOX_ROLES, "legacy-app"},
         {"legacy-app"},
     )
 
@@ -605,7 +609,7 @@ async def test_release_removes_only_its_own_and_only_when_no_instance_holds_it(
     )
     released = await AGENT_ROLE.release(context, iam)
     assert released.released == [f"instance profile {ROLE} in scratch", f"role {ROLE} in scratch"]
-    assert await _iam_names(layer, scratch_account) == ({"gdpr-operator"}, set())
+    assert await _iam_names(layer, scratch_account) == (SANDBOX_ROLES, set())
 
 
 async def test_release_leaves_a_role_and_profile_it_did_not_create(
@@ -626,7 +630,7 @@ async def test_release_leaves_a_role_and_profile_it_did_not_create(
     assert not (await AGENT_ROLE.release(context, Target(scratch_account, GLOBAL_REGION))).released
     assert writes(sandbox, scratch_account) == []
     assert await _held_profile(layer, target, web) is None
-    assert await _iam_names(layer, scratch_account) == ({"gdpr-operator", ROLE}, {ROLE})
+    assert await _iam_names(layer, scratch_account) == ({*SANDBOX_ROLES, ROLE}, {ROLE})
 
 
 ADMIN_TRUST = {

@@ -1,8 +1,5 @@
 """Component reconcilers: each observes with read calls, diffs purely, and applies the diff."""
 
-from collections.abc import Sequence
-
-from gdpr_operator.model import CheckInfo
 from gdpr_operator.reconcilers._access import (
     AwsReads,
     AwsWrites,
@@ -17,36 +14,8 @@ from gdpr_operator.reconcilers._base import (
     PassCache,
     Reconciler,
 )
-from gdpr_operator.reconcilers.audit import (
-    CloudTrail,
-    ConfigRecorder,
-    S3AccessLogging,
-    VpcFlowLogs,
-)
-from gdpr_operator.reconcilers.cloudwatch_agent import CloudWatchAgent
-from gdpr_operator.reconcilers.guardduty import GuardDuty
-from gdpr_operator.reconcilers.instance_profiles import AgentRole, InstanceProfiles
-from gdpr_operator.reconcilers.log_groups import LogGroups
-
-RECONCILERS: Sequence[Reconciler] = (
-    GuardDuty(),
-    AgentRole(),
-    InstanceProfiles(),
-    CloudWatchAgent(),
-    LogGroups(),
-    # Observe-only audit checks: they report and never change anything.
-    CloudTrail(),
-    ConfigRecorder(),
-    VpcFlowLogs(),
-    S3AccessLogging(),
-)
-"""Every component, in the order their results are reported."""
-
-
-def all_checks() -> list[CheckInfo]:
-    """The check catalog: every check of every reconciler."""
-    return [check for reconciler in RECONCILERS for check in reconciler.checks]
-
+from gdpr_operator.reconcilers._policy import declared_actions, grants, operator_policy
+from gdpr_operator.reconcilers._registry import RECONCILERS, all_checks
 
 __all__ = [
     "RECONCILERS",
@@ -61,4 +30,7 @@ __all__ = [
     "WriteOutsideWritePathError",
     "WriteRefusedError",
     "all_checks",
+    "declared_actions",
+    "grants",
+    "operator_policy",
 ]

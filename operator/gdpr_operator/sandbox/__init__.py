@@ -4,7 +4,9 @@ Run it with `gdpr-operator sandbox [--port N] [--seed demo|large] [--profile ins
 prints its URL), or in-process with `running_sandbox(port=0, seed=None, profile=None)`; point
 AWS clients at it with AWS_ENDPOINT_URL (or `AwsSettings(endpoint_url=...)`). Any credentials
 work; they act in the default account 123456789012, from which each seeded account is reached
-by assuming `arn:aws:iam::<account>:role/gdpr-operator` (see `_seeds` for the estates).
+by assuming `arn:aws:iam::<account>:role/gdpr-operator` (see `_seeds` for the estates), which
+holds the operator's policy, or `gdpr-sandbox-admin`, allowed everything, as `setup_layer`
+does to set estates up.
 
 Profiles (`_profile`): `instant` (the default) answers at once; `aws` adds latency, AWS's
 request token buckets with AWS's throttling errors, and eventual consistency (new instance
@@ -30,6 +32,11 @@ What it adds to moto (each module says which APIs and why):
   0: off) each running instance whose AmazonCloudWatch-ManageAgent run succeeded puts a
   heartbeat into its configuration's existing log groups, stream {instance_id} (not counted
   in /_gdpr/calls); each tick first lets State Manager apply associations.
+- `_iam_enforce` (aws profile): IAM evaluation of assumed roles' calls against their
+  identity policies (`_iam_eval`: Deny over Allow over implicit deny, resources with IAM
+  paths, the condition operators the operator's policy uses), each call's resources and
+  context derived by `_iam_context`; the operator role of each account holds the
+  operator's generated policy (`gdpr_operator.reconcilers.operator_policy`).
 - AWS managed IAM policies are loaded.
 
 Control endpoints (JSON), also reachable through `SandboxControl`:
@@ -54,8 +61,9 @@ Services are named as in boto3 ("guardduty", "cloudwatch"), operations as in the
 ("ListDetectors").
 """
 
-from ._accounts import OPERATOR_ROLE, operator_access, operator_role_arn
+from ._accounts import ADMIN_ROLE, OPERATOR_ROLE, operator_access, operator_role_arn
 from ._client import SandboxControl
+from ._iam_eval import Authorization, Decision, decide
 from ._profile import PROFILES, profile_in_force
 from ._seeds import (
     DEMO_ACCOUNTS,
@@ -64,17 +72,22 @@ from ._seeds import (
     apply_seed,
     demo_access,
     sandbox_layer,
+    setup_layer,
 )
 from ._server import main, running_sandbox, serve
 
 __all__ = [
+    "ADMIN_ROLE",
     "DEMO_ACCOUNTS",
     "DEMO_REGIONS",
     "OPERATOR_ROLE",
     "PROFILES",
+    "Authorization",
+    "Decision",
     "LargeEstate",
     "SandboxControl",
     "apply_seed",
+    "decide",
     "demo_access",
     "main",
     "operator_access",
@@ -83,4 +96,5 @@ __all__ = [
     "running_sandbox",
     "sandbox_layer",
     "serve",
+    "setup_layer",
 ]

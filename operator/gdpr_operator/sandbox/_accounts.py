@@ -1,4 +1,6 @@
-"""The sandbox's accounts: each reachable through an operator role from the default one."""
+"""The sandbox's accounts: each reachable from the default one through an operator role
+(holding the operator's generated policy) and an administrator role (allowed everything),
+which sets estates up and changes them behind the operator's back."""
 
 from __future__ import annotations
 
@@ -8,23 +10,38 @@ from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.iam.models import iam_backends
 
 from gdpr_operator.aws import AccountAccess
+from gdpr_operator.reconcilers import operator_policy
 
 OPERATOR_ROLE = "gdpr-operator"
+ADMIN_ROLE = "gdpr-sandbox-admin"
 
 
 def operator_role_arn(account_id: str) -> str:
     return f"arn:aws:iam::{account_id}:role/{OPERATOR_ROLE}"
 
 
+def admin_role_arn(account_id: str) -> str:
+    return f"arn:aws:iam::{account_id}:role/{ADMIN_ROLE}"
+
+
 def ensure_operator_role(account_id: str, external_id: str | None = None) -> None:
     """Create `gdpr-operator` in the account, trusting the sandbox's default account, with an
-    ExternalId condition when given.
+    ExternalId condition when given, and the operator's policy as its inline policy; and
+    `gdpr-sandbox-admin`, trusting the default account, allowed everything.
 
-    Through moto's IAM backend: creating it through the API would need credentials in that
-    account, which only this role gives.
+    Through moto's IAM backend: creating them through the API would need credentials in that
+    account, which only these roles give.
     """
+    _ensure_role(account_id, OPERATOR_ROLE, operator_policy(), external_id)
+    allow_all = {"Effect": "Allow", "Action": "*", "Resource": "*"}
+    _ensure_role(account_id, ADMIN_ROLE, {"Version": "2012-10-17", "Statement": [allow_all]})
+
+
+def _ensure_role(
+    account_id: str, name: str, policy: dict[str, object], external_id: str | None = None
+) -> None:
     iam = iam_backends[account_id]["aws"]
-    if any(role.name == OPERATOR_ROLE for role in iam.roles.values()):
+    if any(role.name == name for role in iam.roles.values()):
         return
     statement: dict[str, object] = {
         "Effect": "Allow",
@@ -33,15 +50,16 @@ def ensure_operator_role(account_id: str, external_id: str | None = None) -> Non
     }
     if external_id is not None:
         statement["Condition"] = {"StringEquals": {"sts:ExternalId": external_id}}
-    iam.create_role(
-        role_name=OPERATOR_ROLE,
+    role = iam.create_role(
+        role_name=name,
         assume_role_policy_document=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
         path="/",
         permissions_boundary=None,
-        description="gdpr-operator (sandbox)",
+        description=f"{name} (sandbox)",
         tags=[],
         max_session_duration="3600",
     )
+    iam.put_role_policy(role.name, name, json.dumps(policy))
 
 
 def operator_access(name: str, account_id: str, external_id: str | None = None) -> AccountAccess:

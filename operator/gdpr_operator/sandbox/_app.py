@@ -21,9 +21,12 @@ from ._ext_guardduty_org import GuardDutyOrganizationExtensions
 from ._ext_logs import LogsExtensions
 from ._ext_ssm import ASSOCIATIONS, SsmExtensions
 from ._ext_sts import EXPIRED_SESSIONS, StsExtensions
-from ._faults import Fault, FaultRule, Faults, error_response
+from ._faults import Fault, FaultRule, Faults, denied_response, error_response
+from ._iam_context import Call, parsed_body
+from ._iam_enforce import refusal
+from ._iam_eval import Decision
 from ._profile import REALISM
-from ._requests import AwsRequest, ServerRequest, form_params, identify
+from ._requests import AwsRequest, ServerRequest, form_params, identify, read_body
 
 StartResponse = Callable[..., Any]
 CONTROL_PREFIX = "/_gdpr/"
@@ -59,7 +62,7 @@ class SandboxApp:
         self.calls.record(request)
         time.sleep(REALISM.latency(request))
         params = form_params(environ, request)
-        refused = self._refused(request, params)
+        refused = self._refused(request, params, environ)
         if refused is not None:
             return _answer(refused, environ, start_response)
         extension = _EXTENSIONS.get((request.service, request.operation))
@@ -73,10 +76,11 @@ class SandboxApp:
         )
 
     def _refused(
-        self, request: AwsRequest, params: dict[str, str]
+        self, request: AwsRequest, params: dict[str, str], environ: dict[str, Any]
     ) -> tuple[int, dict[str, str], bytes] | None:
         """The error this request gets before anything answers it: expired credentials, a
-        fault rule, or (realistic profile) its API's bucket out of tokens."""
+        fault rule, or (realistic profile) its API's bucket out of tokens or its caller's
+        IAM policies not allowing it."""
         if request.access_key in EXPIRED_SESSIONS:
             return error_response(request, Fault.EXPIRED_TOKEN)
         rule = self.faults.draw(request)
@@ -86,6 +90,8 @@ class SandboxApp:
                 return error_response(request, rule.fault)
         if not REALISM.admitted(request, params):
             return error_response(request, Fault.THROTTLE)
+        if REALISM.profile.iam:
+            return _iam_refused(request, params, environ)
         return None
 
     def _moto_noting(
@@ -212,6 +218,19 @@ def _answer(
 ) -> Iterable[bytes]:
     status, headers, body = answer
     return Response(body, status, headers)(environ, start_response)
+
+
+def _iam_refused(
+    request: AwsRequest, params: dict[str, str], environ: dict[str, Any]
+) -> tuple[int, dict[str, str], bytes] | None:
+    body = {} if request.protocol in ("query", "ec2") else parsed_body(read_body(environ))
+    call = Call(request, params, body, environ.get("PATH_INFO", ""))
+    refused = refusal(call)
+    if refused is None:
+        return None
+    needed = refused.authorization
+    explicit = refused.decision is Decision.EXPLICIT_DENY
+    return denied_response(request, needed.action, needed.resource, explicit)
 
 
 _MAKES = {

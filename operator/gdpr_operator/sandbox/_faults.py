@@ -167,6 +167,8 @@ _DENIED = {
 
 def error_response(request: AwsRequest, fault: Fault) -> tuple[int, dict[str, str], bytes]:
     """(status, headers, body) of the error `fault` stands for, in the request's protocol."""
+    if fault is Fault.ACCESS_DENIED:
+        return denied_response(request, iam_action(request.service, request.operation))
     protocol = request.protocol
     if fault is Fault.THROTTLE:
         code, status = _THROTTLE.get(protocol, ("ThrottlingException", 400))
@@ -174,18 +176,29 @@ def error_response(request: AwsRequest, fault: Fault) -> tuple[int, dict[str, st
     elif fault is Fault.SERVER_ERROR:
         code, status = "ServiceUnavailable", 503
         message = "Service is unavailable. Please try again later."
-    elif fault is Fault.EXPIRED_TOKEN:
+    else:  # Fault.EXPIRED_TOKEN
         json_protocol = protocol in ("json", "rest-json")
         code, status = ("ExpiredTokenException" if json_protocol else "ExpiredToken"), 403
         message = "The security token included in the request is expired"
-    else:
-        code, status = _DENIED.get(protocol, ("AccessDeniedException", 400))
-        action = iam_action(request.service, request.operation)
-        message = (
-            f"User: {request.principal} is not authorized to perform: {action} "
-            f"because no identity-based policy allows the {action} action"
-        )
     return (status, *_render(protocol, code, message, str(uuid.uuid4())))
+
+
+def denied_response(
+    request: AwsRequest, action: str, resource: str | None = None, explicit: bool = False
+) -> tuple[int, dict[str, str], bytes]:
+    """The service's AccessDenied error for `action` (on `resource`), its message worded as
+    AWS's: an explicit deny, or no identity-based policy allowing it."""
+    code, status = _DENIED.get(request.protocol, ("AccessDeniedException", 400))
+    on = f" on resource: {resource}" if resource and resource != "*" else ""
+    why = (
+        "with an explicit deny in an identity-based policy"
+        if explicit
+        else f"because no identity-based policy allows the {action} action"
+    )
+    message = f"User: {request.principal} is not authorized to perform: {action}{on} {why}"
+    if request.protocol == "ec2":
+        message = f"You are not authorized to perform this operation. {message}"
+    return (status, *_render(request.protocol, code, message, str(uuid.uuid4())))
 
 
 def _render(

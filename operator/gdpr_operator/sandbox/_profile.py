@@ -12,7 +12,10 @@ can tell the difference:
   ReplaceIamInstanceProfileAssociation and RunInstances answer InvalidParameterValue "Invalid
   IAM Instance Profile name"); a role just created cannot be assumed yet (AccessDenied); an
   instance appears in SSM's DescribeInstanceInformation only some time after its role lets
-  the agent register; an association runs for a while, Pending, before it reports Success.
+  the agent register; an association runs for a while, Pending, before it reports Success;
+- IAM: a call signed with an assumed role's credentials is AccessDenied unless the role's
+  identity policies allow it, resources and conditions evaluated (`_iam_enforce`); the
+  operator role of each sandbox account holds the operator's generated policy.
 
 Times scale by `time_scale` (GDPR_SANDBOX_TIME_SCALE; `gdpr-operator sandbox --time-scale`):
 0.1 makes every latency and propagation delay ten times shorter, so tests keep the behaviour
@@ -84,6 +87,8 @@ class Profile:
     latency: Latency | None = None
     buckets: bool = False
     propagation: Propagation | None = None
+    iam: bool = False
+    """Whether assumed roles' calls are evaluated against their IAM policies (`_iam_enforce`)."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -108,7 +113,7 @@ def profile_named(name: str | None = None, time_scale: float | None = None) -> P
     if name == INSTANT:
         return Profile(INSTANT)
     scale = time_scale if time_scale is not None else _env_scale()
-    return Profile(AWS, Latency(), buckets=True, propagation=Propagation()).scaled(scale)
+    return Profile(AWS, Latency(), buckets=True, propagation=Propagation(), iam=True).scaled(scale)
 
 
 def _env_scale() -> float:

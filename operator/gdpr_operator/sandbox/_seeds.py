@@ -27,12 +27,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from gdpr_operator.aws import AccountAccess, Aws, AwsSettings, Target
 
-from ._accounts import operator_access
+from ._accounts import ADMIN_ROLE, admin_role_arn, operator_access
 from ._client import SandboxControl
 
 LINUX_AMI = "ami-760aaa0f"  # moto's Amazon Linux image, in every region
@@ -114,22 +114,46 @@ def apply_seed(url: str, seed: str, large: LargeEstate | None = None) -> None:
 
     async def run() -> None:
         # Generous timeouts: first calls into an account or region make moto build backends.
-        async with sandbox_layer(url, read_timeout=300.0) as layer:
+        async with setup_layer(url, read_timeout=300.0) as layer:
             await seeders[seed](layer, SandboxControl(url))
 
     asyncio.run(run())
 
 
 def sandbox_layer(url: str, **settings: Any) -> Aws:
-    """An aws layer pointed at the sandbox, as its default account's identity."""
-    return Aws(
-        AwsSettings(
-            endpoint_url=url,
-            static_credentials=("sandbox", "sandbox"),
-            sts_region=IAM_REGION,
-            **settings,
-        )
+    """An aws layer pointed at the sandbox, as its default account's identity: in another
+    account, as the role its target names (the operator's)."""
+    return Aws(_sandbox_settings(url, settings))
+
+
+def setup_layer(url: str, **settings: Any) -> Aws:
+    """An aws layer pointed at the sandbox that acts in each account with an operator role
+    as its administrator (`gdpr-sandbox-admin`, allowed everything): it sets estates up and
+    changes them behind the operator's back, whatever the operator's policy allows."""
+    return _AdministratorAws(_sandbox_settings(url, settings))
+
+
+def _sandbox_settings(url: str, settings: dict[str, Any]) -> AwsSettings:
+    return AwsSettings(
+        endpoint_url=url,
+        static_credentials=("sandbox", "sandbox"),
+        sts_region=IAM_REGION,
+        **settings,
     )
+
+
+class _AdministratorAws(Aws):
+    async def call(self, target: Target, service: str, operation: str, **params: Any) -> Any:
+        access = target.access
+        if access.role_arn is not None:
+            admin = replace(
+                access,
+                name=f"{access.name}:{ADMIN_ROLE}",
+                role_arn=admin_role_arn(access.account_id),
+                external_id=None,
+            )
+            target = replace(target, access=admin)
+        return await super().call(target, service, operation, **params)
 
 
 async def _seed_demo(layer: Aws, control: SandboxControl) -> None:

@@ -68,6 +68,11 @@ tags: parameters listed by tag, associations by name and then their tags read)."
 
 PARAMETERS = f"arn:aws:ssm:*:*:parameter/{PARAMETER_PREFIX}gdpr_*"
 ASSOCIATIONS = "arn:aws:ssm:*:*:association/*"
+AGENT_DOCUMENTS = (
+    f"arn:aws:ssm:*:*:document/{INSTALL_DOCUMENT}",
+    f"arn:aws:ssm:*:*:document/{CONFIGURE_DOCUMENT}",
+)
+INSTANCES = "arn:aws:ec2:*:*:instance/*"
 GRANTS = (
     Grant(
         sid="CreateOwnAgentParameters",
@@ -86,12 +91,7 @@ GRANTS = (
     Grant(
         sid="CreateOwnAgentAssociations",
         actions=frozenset({"ssm:CreateAssociation", "ssm:AddTagsToResource"}),
-        resources=(
-            ASSOCIATIONS,
-            f"arn:aws:ssm:*:*:document/{INSTALL_DOCUMENT}",
-            f"arn:aws:ssm:*:*:document/{CONFIGURE_DOCUMENT}",
-            "arn:aws:ec2:*:*:instance/*",
-        ),
+        resources=(ASSOCIATIONS, *AGENT_DOCUMENTS, INSTANCES),
         condition=TAGGED_ON_CREATE,
         why="State Manager associations that install and configure the agent, created tagged: "
         "AWS's two agent documents only, on the instances a spec selects by tag",
@@ -102,6 +102,14 @@ GRANTS = (
         resources=(ASSOCIATIONS,),
         condition=TAGGED_AS_OWN,
         why="its own associations kept current; deleted on deletionPolicy Delete",
+    ),
+    Grant(
+        sid="AgentAssociationsDocumentsAndTargets",
+        actions=frozenset({"ssm:UpdateAssociation"}),
+        resources=(*AGENT_DOCUMENTS, INSTANCES),
+        why="an update names the association's document and target instances, which AWS "
+        "authorizes too (they carry no tag of the operator's): AWS's two agent documents "
+        "only; the association itself must still be its own (ChangeOwnAgentAssociations)",
     ),
     Grant(
         sid="ReadOwnAgentParameters",
