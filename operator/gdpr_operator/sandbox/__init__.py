@@ -30,6 +30,10 @@ What it adds to moto (each module says which APIs and why):
   0: off) each running instance whose AmazonCloudWatch-ManageAgent run succeeded puts a
   heartbeat into its configuration's existing log groups, stream {instance_id} (not counted
   in /_gdpr/calls); each tick first lets State Manager apply associations.
+- `_cloudtrail`: what AWS puts on EventBridge for each write call served (the CloudTrail
+  management event, with the caller's userIdentity and the request's parameters) and EC2
+  instance state changes, delivered by moto's rules to their targets (SQS queues among them)
+  after GDPR_SANDBOX_EVENT_DELAY seconds (default 0).
 - AWS managed IAM policies are loaded.
 
 Control endpoints (JSON), also reachable through `SandboxControl`:
@@ -54,7 +58,7 @@ Services are named as in boto3 ("guardduty", "cloudwatch"), operations as in the
 ("ListDetectors").
 """
 
-from ._accounts import OPERATOR_ROLE, operator_access, operator_role_arn
+from ._accounts import OPERATOR_ROLE, default_account_trust, operator_access, operator_role_arn
 from ._client import SandboxControl
 from ._profile import PROFILES, profile_in_force
 from ._seeds import (
@@ -75,6 +79,7 @@ __all__ = [
     "LargeEstate",
     "SandboxControl",
     "apply_seed",
+    "default_account_trust",
     "demo_access",
     "main",
     "operator_access",

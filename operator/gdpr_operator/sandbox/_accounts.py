@@ -16,6 +16,19 @@ def operator_role_arn(account_id: str) -> str:
     return f"arn:aws:iam::{account_id}:role/{OPERATOR_ROLE}"
 
 
+def default_account_trust(external_id: str | None = None) -> str:
+    """A role trust policy letting the sandbox's default account (any credentials) assume
+    the role, with an ExternalId condition when given."""
+    statement: dict[str, object] = {
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:root"},
+        "Action": "sts:AssumeRole",
+    }
+    if external_id is not None:
+        statement["Condition"] = {"StringEquals": {"sts:ExternalId": external_id}}
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
 def ensure_operator_role(account_id: str, external_id: str | None = None) -> None:
     """Create `gdpr-operator` in the account, trusting the sandbox's default account, with an
     ExternalId condition when given.
@@ -26,16 +39,9 @@ def ensure_operator_role(account_id: str, external_id: str | None = None) -> Non
     iam = iam_backends[account_id]["aws"]
     if any(role.name == OPERATOR_ROLE for role in iam.roles.values()):
         return
-    statement: dict[str, object] = {
-        "Effect": "Allow",
-        "Principal": {"AWS": f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:root"},
-        "Action": "sts:AssumeRole",
-    }
-    if external_id is not None:
-        statement["Condition"] = {"StringEquals": {"sts:ExternalId": external_id}}
     iam.create_role(
         role_name=OPERATOR_ROLE,
-        assume_role_policy_document=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
+        assume_role_policy_document=default_account_trust(external_id),
         path="/",
         permissions_boundary=None,
         description="gdpr-operator (sandbox)",
