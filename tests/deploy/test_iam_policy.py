@@ -78,6 +78,8 @@ IMPLIED: Mapping[str, tuple[frozenset[str], str]] = {
     ),
     "guardduty:TagResource": (frozenset({"guardduty:CreateDetector"}), "CreateDetector with Tags"),
     "logs:TagResource": (frozenset({"logs:CreateLogGroup"}), "CreateLogGroup with tags"),
+    "sqs:TagQueue": (frozenset({"sqs:CreateQueue"}), "CreateQueue with tags"),
+    "events:TagResource": (frozenset({"events:PutRule"}), "PutRule with Tags"),
     "ssm:AddTagsToResource": (
         frozenset({"ssm:PutParameter", "ssm:CreateAssociation"}),
         "PutParameter and CreateAssociation with Tags",
@@ -378,6 +380,13 @@ async def _scenarios(
         ),
     )
     _no_errors(await run(reconfigured))
+    # The drift events that brought: received from the queue the first pass made, deleted.
+    request = _request(operator, member, spec, EXTERNAL_ID)
+    access = await engine.account_access(member, request.read_external_id)
+    url = await engine.queue_url(operator, Target(access, REGION))
+    assert url is not None
+    received = await engine.receive(operator, access, REGION, url, now=0.0, wait=0)
+    assert "GuardDuty" in {cause.component for cause in received.causes}, received
     # Converged: reads only (association runs, log streams), nothing left to repair.
     converged = await run(reconfigured)
     _no_errors(converged)
@@ -434,6 +443,7 @@ async def _member_account(layer: Aws, account: AccountAccess) -> AwsAccountSpec:
         {
             "accountId": account.account_id,
             "allowedNamespaces": [NAMESPACE],
+            "driftEvents": {"mode": "Managed"},
             "assumeRole": {
                 "roleArn": reply["Role"]["Arn"],
                 "externalIdSecretRef": {"name": "member", "key": "externalId"},
