@@ -40,6 +40,7 @@ from gdpr_operator.model import (
 )
 from gdpr_operator.reconcilers import RECONCILERS
 from gdpr_operator.reconcilers.cloudwatch_agent import Platform, configs_for
+from gdpr_operator.reconcilers.drift_events import QUEUE_NAME
 from gdpr_operator.sandbox import SandboxControl, sandbox_layer
 
 from fixtures.aws_calls import AwsCallRecorder, CallRecord
@@ -362,7 +363,8 @@ async def _scenarios(
         _no_errors(await run(dataclasses.replace(spec, management_policy=ManagementPolicy.OBSERVE)))
     # Enforce creates the detector, the role and profile, associations, parameters, groups.
     _no_errors(await run(spec))
-    # Drift behind the operator's back, and a spec change that renders a new configuration.
+    # Drift behind the operator's back (the detector, the role's trust, the drift event
+    # queue's policy), and a spec change that renders a new configuration.
     (detector,) = (await layer.call(target, "guardduty", "list_detectors"))["DetectorIds"]
     await layer.call(target, "guardduty", "update_detector", DetectorId=detector, Enable=False)
     assert spec.instances is not None
@@ -372,6 +374,14 @@ async def _scenarios(
         "update_assume_role_policy",
         RoleName=spec.instances.role_name,
         PolicyDocument=LAMBDA_TRUST,
+    )
+    queue = (await layer.call(target, "sqs", "get_queue_url", QueueName=QUEUE_NAME))["QueueUrl"]
+    await layer.call(
+        target,
+        "sqs",
+        "set_queue_attributes",
+        QueueUrl=queue,
+        Attributes={"Policy": '{"Version": "2012-10-17", "Statement": []}'},
     )
     reconfigured = dataclasses.replace(
         spec,

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from gdpr_operator.aws import AccountAccess, Aws, Target
-from gdpr_operator.sandbox import SandboxControl, default_account_trust
+from gdpr_operator.sandbox import SandboxControl, other_principal
 
 from fixtures.cluster import Kubectl, conditions_of, new_namespace, wait_for, wait_ready
 from fixtures.estate import apply_estate
@@ -30,24 +30,6 @@ def received(operator: OperatorProcess, outcome: str) -> float:
         operator.metrics(),
     )
     return float(found.group(1)) if found else 0.0
-
-
-async def admin_session(layer: Aws, account: AccountAccess, session: str) -> Target:
-    """Another principal in the account: role Admin, assumed as `session`."""
-    await layer.call(
-        Target(account, "us-east-1"),
-        "iam",
-        "create_role",
-        RoleName="Admin",
-        AssumeRolePolicyDocument=default_account_trust(),
-    )
-    admin = AccountAccess(
-        f"{account.name}-admin",
-        account.account_id,
-        role_arn=f"arn:aws:iam::{account.account_id}:role/Admin",
-        session_name=session,
-    )
-    return Target(admin, REGION)
 
 
 async def test_a_detector_disabled_by_another_principal_is_repaired_in_seconds_and_named(
@@ -69,7 +51,7 @@ async def test_a_detector_disabled_by_another_principal_is_repaired_in_seconds_a
     assert wait_ready(installed, namespace, "True")["DriftEvents"]["status"] == "True"
     target = Target(scratch_account, REGION)
     (detector_id,) = (await layer.call(target, "guardduty", "list_detectors"))["DetectorIds"]
-    alice = await admin_session(layer, scratch_account, "alice")
+    alice = Target(other_principal(scratch_account.account_id, "alice"), REGION)
     principal = f"arn:aws:sts::{scratch_account.account_id}:assumed-role/Admin/alice"
     own_before = received(operator, "own_write")
     # The first pass made the queue, and the operator polls it from then on.

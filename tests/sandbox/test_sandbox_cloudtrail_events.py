@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from gdpr_operator.aws import AccountAccess, Aws, Target
-from gdpr_operator.sandbox import default_account_trust
+from gdpr_operator.sandbox import other_principal
 
 REGION = "eu-west-1"
 
@@ -38,18 +38,7 @@ async def test_a_write_reaches_a_matching_rule_s_queue_with_who_made_it(
     layer: Aws, scratch_account: AccountAccess
 ) -> None:
     operator = Target(scratch_account, REGION)
-    iam = Target(scratch_account, "us-east-1")
-    trust = default_account_trust()
-    await layer.call(iam, "iam", "create_role", RoleName="Admin", AssumeRolePolicyDocument=trust)
-    alice = Target(
-        AccountAccess(
-            "alice",
-            scratch_account.account_id,
-            role_arn=f"arn:aws:iam::{scratch_account.account_id}:role/Admin",
-            session_name="alice",
-        ),
-        REGION,
-    )
+    alice = Target(other_principal(scratch_account.account_id, "alice"), REGION)
     url = await _queue_for(
         layer,
         operator,

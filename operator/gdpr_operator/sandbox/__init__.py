@@ -58,7 +58,12 @@ Services are named as in boto3 ("guardduty", "cloudwatch"), operations as in the
 ("ListDetectors").
 """
 
-from ._accounts import OPERATOR_ROLE, default_account_trust, operator_access, operator_role_arn
+from ._accounts import (
+    OPERATOR_ROLE,
+    operator_access,
+    operator_role_arn,
+    other_principal,
+)
 from ._client import SandboxControl
 from ._profile import PROFILES, profile_in_force
 from ._seeds import (
@@ -79,11 +84,11 @@ __all__ = [
     "LargeEstate",
     "SandboxControl",
     "apply_seed",
-    "default_account_trust",
     "demo_access",
     "main",
     "operator_access",
     "operator_role_arn",
+    "other_principal",
     "profile_in_force",
     "running_sandbox",
     "sandbox_layer",

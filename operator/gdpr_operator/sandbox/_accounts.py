@@ -31,22 +31,37 @@ def default_account_trust(external_id: str | None = None) -> str:
 
 def ensure_operator_role(account_id: str, external_id: str | None = None) -> None:
     """Create `gdpr-operator` in the account, trusting the sandbox's default account, with an
-    ExternalId condition when given.
+    ExternalId condition when given."""
+    _ensure_role(account_id, OPERATOR_ROLE, external_id)
 
-    Through moto's IAM backend: creating it through the API would need credentials in that
-    account, which only this role gives.
-    """
+
+def _ensure_role(account_id: str, name: str, external_id: str | None = None) -> None:
+    """Through moto's IAM backend: creating it through the API would need credentials in that
+    account, which only such a role gives."""
     iam = iam_backends[account_id]["aws"]
-    if any(role.name == OPERATOR_ROLE for role in iam.roles.values()):
+    if any(role.name == name for role in iam.roles.values()):
         return
     iam.create_role(
-        role_name=OPERATOR_ROLE,
+        role_name=name,
         assume_role_policy_document=default_account_trust(external_id),
         path="/",
         permissions_boundary=None,
-        description="gdpr-operator (sandbox)",
+        description=f"{name} (sandbox)",
         tags=[],
         max_session_duration="3600",
+    )
+
+
+def other_principal(account_id: str, session: str, role: str = "Admin") -> AccountAccess:
+    """Someone other than the operator in a sandbox account: `role` (created first, trusting
+    the default account) assumed as `session`; its calls' events name
+    arn:aws:sts::<account>:assumed-role/<role>/<session>."""
+    _ensure_role(account_id, role)
+    return AccountAccess(
+        name=f"{role}/{session}",
+        account_id=account_id,
+        role_arn=f"arn:aws:iam::{account_id}:role/{role}",
+        session_name=session,
     )
 
 
