@@ -9,6 +9,8 @@ from typing import Any
 from gdpr_operator.aws import AccountAccess, Aws, Target
 from gdpr_operator.sandbox import other_principal
 
+from fixtures.estate import LINUX_AMI
+
 REGION = "eu-west-1"
 
 
@@ -98,9 +100,8 @@ async def test_query_protocol_parameters_and_instance_state_changes(
     await layer.call(
         target, "logs", "put_retention_policy", logGroupName="/web/app", retentionInDays=7
     )
-    image = (await layer.call(target, "ec2", "describe_images"))["Images"][0]["ImageId"]
     launched = await layer.call(
-        target, "ec2", "run_instances", ImageId=image, MinCount=1, MaxCount=1
+        target, "ec2", "run_instances", ImageId=LINUX_AMI, MinCount=1, MaxCount=1
     )
     instance = launched["Instances"][0]["InstanceId"]
     await layer.call(

@@ -84,13 +84,19 @@ def problem(plumbing: Plumbing, target: Target) -> str | None:
     if plumbing.rule is None:
         wrong.append(f"rule {RULE_NAME} does not exist")
     else:
-        if plumbing.rule.get("State") != "ENABLED":
-            wrong.append(f"rule {RULE_NAME} is {plumbing.rule.get('State')}")
-        if json.loads(plumbing.rule.get("EventPattern") or "{}") != event_pattern():
-            wrong.append(f"rule {RULE_NAME} pattern is not the declared one")
+        wrong += _rule_problems(plumbing.rule)
         if queue_arn(target) not in plumbing.target_arns:
             wrong.append(f"rule {RULE_NAME} does not target queue {QUEUE_NAME}")
     return "; ".join(wrong) or None
+
+
+def _rule_problems(rule: dict[str, Any]) -> list[str]:
+    wrong = []
+    if rule.get("State") != "ENABLED":
+        wrong.append(f"rule {RULE_NAME} is {rule.get('State')}")
+    if json.loads(rule.get("EventPattern") or "{}") != event_pattern():
+        wrong.append(f"rule {RULE_NAME} pattern is not the declared one")
+    return wrong
 
 
 def not_owned(plumbing: Plumbing) -> str | None:
@@ -217,18 +223,13 @@ async def _converge(context: Context, target: Target, plumbing: Plumbing) -> Non
             Attributes={"Policy": policy},
         )
     rule = plumbing.rule
-    pattern = event_pattern()
-    if (
-        rule is None
-        or rule.get("State") != "ENABLED"
-        or json.loads(rule.get("EventPattern") or "{}") != pattern
-    ):
+    if rule is None or _rule_problems(rule):
         await context.write.call(
             target,
             "events",
             "put_rule",
             Name=RULE_NAME,
-            EventPattern=json.dumps(pattern),
+            EventPattern=json.dumps(event_pattern()),
             State="ENABLED",
             Description="gdpr-operator: AWS changes that can cause drift, for its queue",
             **({"Tags": tag_list(tags)} if rule is None else {}),
