@@ -6,6 +6,7 @@ comes back after its visibility timeout."""
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +16,8 @@ from gdpr_operator.model import GLOBAL_REGION, AwsAccountSpec
 from gdpr_operator.reconcilers.drift_events import QUEUE_NAME, component_of
 
 WAIT_SECONDS = 10
-"""Long polling: a receive waits this long for a message (below the layer's read timeout)."""
+"""Long polling: a receive waits at most this long for a message, and always a second less
+than the layer's read timeout (else every empty receive would fail as a timeout)."""
 BATCH = 10
 """Messages received, and deleted, at once (SQS's most)."""
 GLOBAL_SOURCES = frozenset({"iam.amazonaws.com"})
@@ -113,10 +115,13 @@ async def queue_url(aws: Aws, target: Target) -> str | None:
 
 
 async def receive(
-    aws: Aws, access: AccountAccess, region: str, url: str, *, now: float, wait: int = WAIT_SECONDS
+    aws: Aws, access: AccountAccess, region: str, url: str, *, now: float, wait: int | None = None
 ) -> Received:
-    """One long-polled receive from the queue at `url`; what was read is deleted in one
-    batch, the unreadable too (it would come back forever)."""
+    """One long-polled receive from the queue at `url` (waiting `wait` seconds, by default
+    as long as the layer's read timeout allows, up to WAIT_SECONDS); what was read is
+    deleted in one batch, the unreadable too (it would come back forever)."""
+    if wait is None:
+        wait = max(0, min(WAIT_SECONDS, math.ceil(aws.settings.read_timeout) - 1))
     target = Target(access, region)
     reply = await aws.call(
         target,
