@@ -67,8 +67,6 @@ def main() -> int:
             with running_operator(operator_process(admin, env, url, directory / "operator")):
                 account = new_scratch_account()
                 namespace = new_namespace(admin)
-                operator_view = Target(account, REGION)
-                sandbox_call(url, operator_view, "guardduty", "create_detector", Enable=True)
                 apply_estate(
                     admin,
                     namespace,
@@ -77,7 +75,8 @@ def main() -> int:
                     managementPolicy="Enforce",
                     resyncInterval="1h",
                 )
-                wait_ready(admin, namespace, "True", timeout=TIMEOUT_SECONDS)
+                wait_ready(admin, namespace, "True", timeout=TIMEOUT_SECONDS)  # detector made
+                operator_view = Target(account, REGION)
                 (detector,) = sandbox_call(url, operator_view, "guardduty", "list_detectors")[
                     "DetectorIds"
                 ]
