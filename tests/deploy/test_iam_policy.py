@@ -48,6 +48,7 @@ from gdpr_operator.model import (
 )
 from gdpr_operator.reconcilers import RECONCILERS
 from gdpr_operator.reconcilers.cloudwatch_agent import Platform, configs_for
+from gdpr_operator.reconcilers.drift_events import QUEUE_NAME
 from gdpr_operator.sandbox import SandboxControl, profile_in_force, sandbox_layer
 
 from fixtures.aws_calls import AwsCallRecorder, CallRecord
@@ -90,6 +91,8 @@ IMPLIED: Mapping[str, tuple[frozenset[str], str]] = {
     ),
     "guardduty:TagResource": (frozenset({"guardduty:CreateDetector"}), "CreateDetector with Tags"),
     "logs:TagResource": (frozenset({"logs:CreateLogGroup"}), "CreateLogGroup with tags"),
+    "sqs:TagQueue": (frozenset({"sqs:CreateQueue"}), "CreateQueue with tags"),
+    "events:TagResource": (frozenset({"events:PutRule"}), "PutRule with Tags"),
     "ssm:AddTagsToResource": (
         frozenset({"ssm:PutParameter", "ssm:CreateAssociation"}),
         "PutParameter and CreateAssociation with Tags",
@@ -395,7 +398,8 @@ async def _enforced_scenarios(
         _no_errors(await run(dataclasses.replace(spec, management_policy=ManagementPolicy.OBSERVE)))
     # Enforce creates the detector, the role and profile, associations, parameters, groups.
     _no_errors(await run(spec))
-    # Drift behind the operator's back, and a spec change that renders a new configuration.
+    # Drift behind the operator's back (the detector, the role's trust, the drift event
+    # queue's policy), and a spec change that renders a new configuration.
     (detector,) = (await layer.call(target, "guardduty", "list_detectors"))["DetectorIds"]
     await layer.call(target, "guardduty", "update_detector", DetectorId=detector, Enable=False)
     assert spec.instances is not None
@@ -406,6 +410,14 @@ async def _enforced_scenarios(
         RoleName=spec.instances.role_name,
         PolicyDocument=LAMBDA_TRUST,
     )
+    queue = (await layer.call(target, "sqs", "get_queue_url", QueueName=QUEUE_NAME))["QueueUrl"]
+    await layer.call(
+        target,
+        "sqs",
+        "set_queue_attributes",
+        QueueUrl=queue,
+        Attributes={"Policy": '{"Version": "2012-10-17", "Statement": []}'},
+    )
     reconfigured = dataclasses.replace(
         spec,
         cloud_watch_agent=dataclasses.replace(
@@ -413,6 +425,13 @@ async def _enforced_scenarios(
         ),
     )
     _no_errors(await run(reconfigured))
+    # The drift events that brought: received from the queue the first pass made, deleted.
+    request = _request(operator, member, spec, EXTERNAL_ID)
+    access = await engine.account_access(member, request.read_external_id)
+    url = await engine.queue_url(operator, Target(access, REGION))
+    assert url is not None
+    received = await engine.receive(operator, access, REGION, url, now=0.0, wait=0)
+    assert "GuardDuty" in {cause.component for cause in received.causes}, received
     # Converged: reads only (association runs, log streams), nothing left to repair.
     converged = await run(reconfigured)
     _no_errors(converged)
@@ -475,6 +494,7 @@ async def _member_account(layer: Aws, account: AccountAccess) -> AwsAccountSpec:
             "accountId": account.account_id,
             "allowedNamespaces": [NAMESPACE],
             "permissions": {"replaceOtherInstanceProfiles": True},
+            "driftEvents": {"mode": "Managed"},
             "assumeRole": {
                 "roleArn": reply["Role"]["Arn"],
                 "externalIdSecretRef": {"name": "member", "key": "externalId"},

@@ -27,6 +27,7 @@ _ACTION_BY_OPERATION = {
     ("s3", "HeadBucket"): "s3:ListBucket",
     ("s3", "ListObjectsV2"): "s3:ListBucket",
     ("s3", "HeadObject"): "s3:GetObject",
+    ("sqs", "DeleteMessageBatch"): "sqs:DeleteMessage",
 }
 
 

@@ -175,6 +175,7 @@ async def _fan_out(
                     permissions=account.permissions,
                     others=others,
                     reads=reads,
+                    drift_events=account.drift_events,
                 ),
                 account,
                 components=components,

@@ -12,6 +12,7 @@ import kopf
 from gdpr_operator import engine
 from gdpr_operator.engine import LiveMonitoring, Outcome, Refusal
 from gdpr_operator.handlers._config import RESYNC_TICK_SECONDS, OperatorConfig
+from gdpr_operator.handlers._drift_events import DRIFT_ANNOTATION, DriftInbox
 from gdpr_operator.handlers._schedule import (
     jitter_factor,
     next_pass_after,
@@ -24,6 +25,7 @@ from gdpr_operator.model import (
     VERSION,
     AwsAccountSpec,
     DeletionPolicy,
+    DriftEventsMode,
     MonitoringSpec,
     SpecError,
     parse_aws_account,
@@ -75,6 +77,14 @@ def live_monitorings(
 async def reconcile_on_change(
     body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **kwargs: Any
 ) -> None:
+    await _reconcile(body, patch, memo, kwargs["aws_accounts"])
+
+
+@kopf.on.update(GROUP, VERSION, MONITORINGS, field=("metadata", "annotations", DRIFT_ANNOTATION))
+async def reconcile_on_drift_event(
+    body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **kwargs: Any
+) -> None:
+    """AWS change events concern this GdprMonitoring (see `_drift_events`): a pass now."""
     await _reconcile(body, patch, memo, kwargs["aws_accounts"])
 
 
@@ -184,6 +194,8 @@ async def _pass(
     namespace, name = body.metadata.namespace or "", body.metadata.name or ""
     generation = body.meta.get("generation", 0)
     started = time.monotonic()
+    inbox: DriftInbox = memo["drift_inbox"]
+    causes = inbox.take((namespace, name))  # what led here, if AWS change events did
     spec: MonitoringSpec | None
     try:
         spec = parse_monitoring(body.spec)
@@ -193,10 +205,23 @@ async def _pass(
     else:
         memo["accounts_seen"] = _accounts_seen(spec, accounts)
         outcome = await engine.reconcile(_request(body, spec, memo, accounts))
+        inbox.watch(
+            (account, region)
+            for account, region in outcome.targets
+            if (known := _lookup(accounts, account)) is not None
+            and known.drift_events is DriftEventsMode.MANAGED
+        )
     memo["failures_in_a_row"] = memo.get("failures_in_a_row", 0) + 1 if outcome.errors else 0
     memo["last_pass"] = (generation, time.monotonic())
+    finished_at = time.time()
     update = status_update(
-        body.status, generation, outcome, rfc3339(now()), enforce=spec is not None and spec.enforce
+        body.status,
+        generation,
+        outcome,
+        rfc3339(now()),
+        enforce=spec is not None and spec.enforce,
+        causes=causes,
+        finished_at=finished_at,
     )
     patch.status.update(update.status)
     for event in update.events:
@@ -207,8 +232,9 @@ async def _pass(
         outcome,
         ready=update.ready,
         duration_seconds=time.monotonic() - started,
-        finished_at=time.time(),
+        finished_at=finished_at,
     )
+    metrics.record_drift_causes(outcome, causes, finished_at)
 
 
 def _due(body: kopf.Body, memo: kopf.Memo, interval_seconds: float) -> bool:

@@ -39,6 +39,11 @@ class DeletionPolicy(enum.StrEnum):
     DELETE = "Delete"
 
 
+class DriftEventsMode(enum.StrEnum):
+    MANAGED = "Managed"
+    OFF = "Off"
+
+
 class OtherProfilePolicy(enum.StrEnum):
     ATTACH_POLICIES = "AttachPolicies"
     REPLACE = "Replace"
@@ -85,6 +90,7 @@ class AwsAccountSpec:
     assume_role: AssumeRole | None
     allowed_namespaces: frozenset[str]
     permissions: TenantPermissions = TenantPermissions()
+    drift_events: DriftEventsMode = DriftEventsMode.OFF
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,6 +268,7 @@ def parse_aws_account(name: str, spec: Any) -> AwsAccountSpec:
             replace_other_instance_profiles=permissions.boolean("replaceOtherInstanceProfiles"),
             adopt_guardduty_detectors=permissions.boolean("adoptGuardDutyDetectors"),
         ),
+        drift_events=fields.child("driftEvents").enum("mode", DriftEventsMode),
     )
 
 

@@ -11,6 +11,7 @@ from gdpr_operator.aws import Aws, Target
 from gdpr_operator.model import (
     CheckInfo,
     CheckResult,
+    DriftEventsMode,
     FindingCount,
     LogIngestion,
     MonitoringSpec,
@@ -73,6 +74,9 @@ class Context:
     """The other live GdprMonitorings: what a release must leave in place for them."""
     reads: PassCache = field(default_factory=PassCache)
     """Reads shared by the pass's targets (an IAM role read once, not once per region)."""
+    drift_events: DriftEventsMode = DriftEventsMode.OFF
+    """The AwsAccount's driftEvents mode: whether its change events are delivered to the
+    operator, through what the operator provisions."""
 
     def next_pass(self) -> Context:
         """This context for another pass: its own pass-scoped reads and once-only writes."""
@@ -89,6 +93,7 @@ class Context:
         permissions: TenantPermissions = NOTHING_PERMITTED,
         others: Sequence[Declaration] = (),
         reads: PassCache | None = None,
+        drift_events: DriftEventsMode = DriftEventsMode.OFF,
     ) -> Context:
         """A context over `aws`; without a `guard`, writes go out in Enforce only."""
         return cls(
@@ -99,6 +104,7 @@ class Context:
             permissions=permissions,
             others=others,
             reads=reads or PassCache(),
+            drift_events=drift_events,
         )
 
 

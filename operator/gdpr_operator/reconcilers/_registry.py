@@ -11,6 +11,7 @@ from gdpr_operator.reconcilers.audit import (
     VpcFlowLogs,
 )
 from gdpr_operator.reconcilers.cloudwatch_agent import CloudWatchAgent
+from gdpr_operator.reconcilers.drift_events import DriftEvents
 from gdpr_operator.reconcilers.guardduty import GuardDuty
 from gdpr_operator.reconcilers.instance_profiles import AgentRole, InstanceProfiles
 from gdpr_operator.reconcilers.log_groups import LogGroups
@@ -26,6 +27,8 @@ RECONCILERS: Sequence[Reconciler] = (
     ConfigRecorder(),
     VpcFlowLogs(),
     S3AccessLogging(),
+    # What brings the AWS change events to the operator (AwsAccount driftEvents Managed).
+    DriftEvents(),
 )
 """Every component, in the order their results are reported."""
 

@@ -8,8 +8,15 @@ from gdpr_operator.report._accounts import (
     account_status_update,
     used_by_status,
 )
-from gdpr_operator.report._conditions import COMPLIANT, READY, SYNCED, Condition, Transition
-from gdpr_operator.report._status import MAX_SUMMARY_TARGETS, Event, StatusUpdate, status_update
+from gdpr_operator.report._conditions import (
+    COMPLIANT,
+    READY,
+    SYNCED,
+    Condition,
+    Event,
+    Transition,
+)
+from gdpr_operator.report._status import MAX_SUMMARY_TARGETS, StatusUpdate, status_update
 
 __all__ = [
     "COMPLIANT",

@@ -37,6 +37,14 @@ class Condition:
 
 
 @dataclass(frozen=True, slots=True)
+class Event:
+    type: str
+    """Normal or Warning."""
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class Transition:
     """A condition whose status or reason changed; `previous` is None when it is new."""
 
@@ -167,8 +175,11 @@ def ready_condition(*conditions: Condition) -> Condition:
     return Condition(READY, "True", "Ready", conditions[1].message)
 
 
-def component_condition(outcome: Outcome, component: str, checks: tuple[str, ...]) -> Condition:
-    """One component (GuardDuty, ...): its errors, failures and repairs in this pass."""
+def component_condition(
+    outcome: Outcome, component: str, checks: tuple[str, ...], note: str = ""
+) -> Condition:
+    """One component (GuardDuty, ...): its errors, failures and repairs in this pass; `note`
+    ends the message of a failing or repaired one (who caused the drift)."""
     errors = [error for error in outcome.errors if error.component == component]
     if errors:
         return Condition(
@@ -181,11 +192,16 @@ def component_condition(outcome: Outcome, component: str, checks: tuple[str, ...
     results = [result for result in outcome.results if result.check in checks]
     failing = [result for result in results if not result.passing]
     if failing:
-        return Condition(component, "False", "ChecksFailing", _describe(failing, len(results)))
+        return Condition(
+            component, "False", "ChecksFailing", _describe(failing, len(results)) + note
+        )
     repaired = [result for result in results if result.action is Action.REMEDIATED]
     if repaired:
         return Condition(
-            component, "True", "Remediated", f"Repaired {_describe(repaired, len(results))}"
+            component,
+            "True",
+            "Remediated",
+            f"Repaired {_describe(repaired, len(results))}{note}",
         )
     return Condition(
         component, "True", "Compliant", f"All {len(results)} check result(s) compliant"
@@ -199,12 +215,20 @@ def _describe(results: Sequence[CheckResult], total: int) -> str:
 
 
 def conditions_for(
-    outcome: Outcome, *, enforce: bool = False, settling: bool = False
+    outcome: Outcome,
+    *,
+    enforce: bool = False,
+    settling: bool = False,
+    notes: Mapping[str, str] | None = None,
 ) -> list[Condition]:
+    """`notes`: what each component's condition adds (by component)."""
     synced = synced_condition(outcome)
     compliant = compliant_condition(outcome, enforce=enforce, settling=settling)
     permitted = permitted_condition(outcome)
-    components = [component_condition(outcome, name, checks) for name, checks in outcome.components]
+    components = [
+        component_condition(outcome, name, checks, (notes or {}).get(name, ""))
+        for name, checks in outcome.components
+    ]
     return [
         ready_condition(synced, compliant, permitted),
         synced,

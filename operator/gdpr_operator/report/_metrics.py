@@ -11,13 +11,15 @@ series all carry its `namespace` and `monitoring`.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import NamedTuple
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
-from gdpr_operator.engine import Outcome
+from gdpr_operator.engine import DriftCause, Outcome
+from gdpr_operator.model import Action
+from gdpr_operator.report._attribution import drifted, seconds_since
 from gdpr_operator.report._series import MonitoringSeries, next_series, reconcile_result
 
 RECONCILE_RESULTS = ("success", "error", "refused")
@@ -34,6 +36,28 @@ reconcile_total = Counter(
 )
 for _result in RECONCILE_RESULTS:
     reconcile_total.labels(_result)
+
+DRIFT_EVENT_OUTCOMES = ("acted", "own_write", "not_covered", "ignored")
+drift_events_received = Counter(
+    "gdpr_drift_events_received_total",
+    "AWS change events received from the operator's queues, by the component they concern "
+    "and outcome: acted (a pass of each GdprMonitoring covering it), own_write (the "
+    "operator's own repair), not_covered (no GdprMonitoring bound to the account covers its "
+    "region), ignored (nothing the operator manages or checks).",
+    ["component", "outcome"],
+)
+drift_events_drifted = Counter(
+    "gdpr_drift_events_drift_detected_total",
+    "Passes that an AWS change event led to and that found what it changed drifted, by component.",
+    ["component"],
+)
+drift_event_to_repair = Histogram(
+    "gdpr_drift_event_to_repair_seconds",
+    "From an AWS change (its eventTime) to the end of the pass that repaired the drift it "
+    "caused, by component.",
+    ["component"],
+    buckets=(1, 2, 5, 10, 15, 30, 60, 120, 300, 900),
+)
 
 MONITORING = ("namespace", "monitoring")
 """The labels that name the GdprMonitoring a series belongs to: its tenant."""
@@ -183,3 +207,17 @@ def record_outcome(
 def forget(namespace: str, monitoring: str) -> None:
     """Drop every series of a deleted GdprMonitoring."""
     _monitorings.forget(namespace, monitoring)
+
+
+def record_drift_causes(outcome: Outcome, causes: Sequence[DriftCause], finished_at: float) -> None:
+    """A pass that AWS change events led to: what it found drifted, and how long from each
+    change to its repair."""
+    checks = dict(outcome.components)
+    for cause in causes:
+        found = drifted(outcome, cause, checks.get(cause.component, ()))
+        if not found:
+            continue
+        drift_events_drifted.labels(cause.component).inc()
+        elapsed = seconds_since(cause, finished_at)
+        if elapsed is not None and all(r.action is Action.REMEDIATED for r in found):
+            drift_event_to_repair.labels(cause.component).observe(elapsed)

@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from gdpr_operator.engine import Outcome
+from gdpr_operator.engine import DriftCause, Outcome
 from gdpr_operator.model import Action
+from gdpr_operator.report._attribution import attributed_events, cause_note
 from gdpr_operator.report._conditions import (
     SETTLE_SECONDS,
     Condition,
+    Event,
     Transition,
     conditions_for,
     merge_conditions,
@@ -19,14 +21,6 @@ from gdpr_operator.report._conditions import (
 
 MAX_SUMMARY_TARGETS = 200
 """Status stays bounded whatever the estate's size: counts, and at most this many targets."""
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    type: str
-    """Normal or Warning."""
-    reason: str
-    message: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,17 +37,28 @@ def status_update(
     now: str,
     *,
     enforce: bool = False,
+    causes: Sequence[DriftCause] = (),
+    finished_at: float = 0.0,
 ) -> StatusUpdate:
     """The new status (conditions merged with the previous ones) and an Event per transition.
+
+    `causes`: the AWS changes that led to this pass. The condition of each component they
+    drifted names who made the change, and each gets an Event (`attributed_events`), with
+    the seconds from the change to `finished_at`.
 
     `lastRemediationTime` is when a pass last repaired something: checks that follow from a
     repair are given SETTLE_SECONDS from then before Enforce calls them NotRepairable."""
     repaired = any(result.action is Action.REMEDIATED for result in outcome.results)
     last_remediation = now if repaired else previous_status.get("lastRemediationTime")
     current = conditions_for(
-        outcome, enforce=enforce, settling=_within(last_remediation, now, SETTLE_SECONDS)
+        outcome,
+        enforce=enforce,
+        settling=_within(last_remediation, now, SETTLE_SECONDS),
+        notes={
+            name: cause_note(outcome, name, checks, causes) for name, checks in outcome.components
+        },
     )
-    return merged_update(
+    update = merged_update(
         previous_status,
         current,
         generation,
@@ -65,6 +70,8 @@ def status_update(
         },
         ready=all(condition.healthy for condition in current),
     )
+    update.events.extend(attributed_events(outcome, causes, finished_at))
+    return update
 
 
 def merged_update(

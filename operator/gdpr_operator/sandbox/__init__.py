@@ -37,6 +37,10 @@ What it adds to moto (each module says which APIs and why):
   paths, the condition operators the operator's policy uses), each call's resources and
   context derived by `_iam_context`; the operator role of each account holds the
   operator's generated policy (`gdpr_operator.reconcilers.operator_policy`).
+- `_cloudtrail`: what AWS puts on EventBridge for each write call served (the CloudTrail
+  management event, with the caller's userIdentity and the request's parameters) and EC2
+  instance state changes, delivered by moto's rules to their targets (SQS queues among them)
+  after GDPR_SANDBOX_EVENT_DELAY seconds (default 0).
 - AWS managed IAM policies are loaded.
 
 Control endpoints (JSON), also reachable through `SandboxControl`:
@@ -61,7 +65,13 @@ Services are named as in boto3 ("guardduty", "cloudwatch"), operations as in the
 ("ListDetectors").
 """
 
-from ._accounts import ADMIN_ROLE, OPERATOR_ROLE, operator_access, operator_role_arn
+from ._accounts import (
+    ADMIN_ROLE,
+    OPERATOR_ROLE,
+    operator_access,
+    operator_role_arn,
+    other_principal,
+)
 from ._client import SandboxControl
 from ._iam_eval import Authorization, Decision, decide
 from ._profile import PROFILES, profile_in_force
@@ -92,6 +102,7 @@ __all__ = [
     "main",
     "operator_access",
     "operator_role_arn",
+    "other_principal",
     "profile_in_force",
     "running_sandbox",
     "sandbox_layer",

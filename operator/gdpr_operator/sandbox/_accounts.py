@@ -14,6 +14,10 @@ from gdpr_operator.reconcilers import operator_policy
 
 OPERATOR_ROLE = "gdpr-operator"
 ADMIN_ROLE = "gdpr-sandbox-admin"
+_ALLOW_ALL: dict[str, object] = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+}
 
 
 def operator_role_arn(account_id: str) -> str:
@@ -24,25 +28,9 @@ def admin_role_arn(account_id: str) -> str:
     return f"arn:aws:iam::{account_id}:role/{ADMIN_ROLE}"
 
 
-def ensure_operator_role(account_id: str, external_id: str | None = None) -> None:
-    """Create `gdpr-operator` in the account, trusting the sandbox's default account, with an
-    ExternalId condition when given, and the operator's policy as its inline policy; and
-    `gdpr-sandbox-admin`, trusting the default account, allowed everything.
-
-    Through moto's IAM backend: creating them through the API would need credentials in that
-    account, which only these roles give.
-    """
-    _ensure_role(account_id, OPERATOR_ROLE, operator_policy(), external_id)
-    allow_all = {"Effect": "Allow", "Action": "*", "Resource": "*"}
-    _ensure_role(account_id, ADMIN_ROLE, {"Version": "2012-10-17", "Statement": [allow_all]})
-
-
-def _ensure_role(
-    account_id: str, name: str, policy: dict[str, object], external_id: str | None = None
-) -> None:
-    iam = iam_backends[account_id]["aws"]
-    if any(role.name == name for role in iam.roles.values()):
-        return
+def default_account_trust(external_id: str | None = None) -> str:
+    """A role trust policy letting the sandbox's default account (any credentials) assume
+    the role, with an ExternalId condition when given."""
     statement: dict[str, object] = {
         "Effect": "Allow",
         "Principal": {"AWS": f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:root"},
@@ -50,9 +38,28 @@ def _ensure_role(
     }
     if external_id is not None:
         statement["Condition"] = {"StringEquals": {"sts:ExternalId": external_id}}
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+def ensure_operator_role(account_id: str, external_id: str | None = None) -> None:
+    """Create `gdpr-operator` in the account, trusting the sandbox's default account, with an
+    ExternalId condition when given, and the operator's policy as its inline policy; and
+    `gdpr-sandbox-admin`, trusting the default account, allowed everything."""
+    _ensure_role(account_id, OPERATOR_ROLE, operator_policy(), external_id)
+    _ensure_role(account_id, ADMIN_ROLE, _ALLOW_ALL)
+
+
+def _ensure_role(
+    account_id: str, name: str, policy: dict[str, object], external_id: str | None = None
+) -> None:
+    """Through moto's IAM backend: creating it through the API would need credentials in that
+    account, which only such a role gives."""
+    iam = iam_backends[account_id]["aws"]
+    if any(role.name == name for role in iam.roles.values()):
+        return
     role = iam.create_role(
         role_name=name,
-        assume_role_policy_document=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
+        assume_role_policy_document=default_account_trust(external_id),
         path="/",
         permissions_boundary=None,
         description=f"{name} (sandbox)",
@@ -60,6 +67,19 @@ def _ensure_role(
         max_session_duration="3600",
     )
     iam.put_role_policy(role.name, name, json.dumps(policy))
+
+
+def other_principal(account_id: str, session: str, role: str = "Admin") -> AccountAccess:
+    """Someone other than the operator in a sandbox account: `role` (created first, trusting
+    the default account, allowed everything) assumed as `session`; its calls' events name
+    arn:aws:sts::<account>:assumed-role/<role>/<session>."""
+    _ensure_role(account_id, role, _ALLOW_ALL)
+    return AccountAccess(
+        name=f"{role}/{session}",
+        account_id=account_id,
+        role_arn=f"arn:aws:iam::{account_id}:role/{role}",
+        session_name=session,
+    )
 
 
 def operator_access(name: str, account_id: str, external_id: str | None = None) -> AccountAccess:

@@ -14,6 +14,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from werkzeug.wrappers import Request, Response
 
 from ._calls import CallLog
+from ._cloudtrail import emit, emits_event, request_parameters
 from ._errors import ApiError
 from ._ext_ec2 import ASSOCIATION_HOLDS, Ec2Extensions
 from ._ext_guardduty import FINDINGS, GuardDutyExtensions
@@ -65,15 +66,16 @@ class SandboxApp:
         refused = self._refused(request, params, environ)
         if refused is not None:
             return _answer(refused, environ, start_response)
+        recorded = request_parameters(environ, request) if emits_event(request) else None
         extension = _EXTENSIONS.get((request.service, request.operation))
         if extension is None:
-            return self._moto_noting(request, params, environ, start_response)
+            return self._moto_noting(request, params, recorded, environ, start_response)
         served = ServerRequest(environ)
-        return _answer(
-            extension.dispatch(served, served.raw_url, dict(served.headers)),
-            environ,
-            start_response,
-        )
+        answer = extension.dispatch(served, served.raw_url, dict(served.headers))
+        if recorded is not None and 200 <= answer[0] < 300:
+            body = answer[2]
+            emit(request, recorded, body.encode() if isinstance(body, str) else body)
+        return _answer(answer, environ, start_response)
 
     def _refused(
         self, request: AwsRequest, params: dict[str, str], environ: dict[str, Any]
@@ -98,10 +100,12 @@ class SandboxApp:
         self,
         request: AwsRequest,
         params: dict[str, str],
+        recorded: dict[str, Any] | None,
         environ: dict[str, Any],
         start_response: StartResponse,
     ) -> Iterable[bytes]:
-        """moto's answer; what it made is noted for the realistic profile's propagation."""
+        """moto's answer; what it made is noted for the realistic profile's propagation, and
+        a write's event (`recorded`: its parameters) goes to EventBridge."""
         answered: list[str] = []
 
         def noting_status(status: str, *args: Any) -> Any:
@@ -111,6 +115,9 @@ class SandboxApp:
         answer = self._moto(environ, noting_status)
         if answered and answered[0].startswith("2"):
             _note_made(request, params)
+            if recorded is not None:
+                answer = [b"".join(answer)]
+                emit(request, recorded, answer[0])
         return answer
 
     def _moto(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:

@@ -1,0 +1,196 @@
+"""kopf glue for AWS change events (AwsAccount driftEvents Managed): one task polls the
+operator's queue in each account-region that passes of GdprMonitorings covered, and each
+event wakes, at once, every GdprMonitoring bound to the account that covers its region.
+
+The wake is an annotation (`DRIFT_ANNOTATION`) the task sets on the GdprMonitoring: kopf
+then runs its pass as for any change, and the pass takes the causes waiting for it from the
+`DriftInbox` (in memory: an annotation set by anyone else wakes a pass and names nobody).
+Events from the operator's own role session are its repairs, not drift: dropped. A burst of
+events for one GdprMonitoring is one wake per receive, and one pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+
+from kubernetes import client
+
+from gdpr_operator import engine
+from gdpr_operator.aws import Aws, Target
+from gdpr_operator.engine import DriftCause, ExternalIdReader
+from gdpr_operator.model import (
+    ALL_REGIONS,
+    GLOBAL_REGION,
+    GROUP,
+    VERSION,
+    AwsAccountSpec,
+    DriftEventsMode,
+    MonitoringSpec,
+)
+from gdpr_operator.report import metrics
+
+DRIFT_ANNOTATION = "drift-events.monitoring.gdpr.io/received"
+"""Outside kopf's own annotation prefix, so that kopf sees its change as a change."""
+NO_QUEUE_RETRY_SECONDS = 15.0
+"""How soon a queue not there yet (its first Enforce pass has not made it) is looked for."""
+ERROR_RETRY_SECONDS = 10.0
+
+logger = logging.getLogger(__name__)
+
+Key = tuple[str, str]
+"""A GdprMonitoring: (namespace, name)."""
+
+
+@dataclass
+class DriftInbox:
+    """The causes waiting for each GdprMonitoring's pass, and the account-regions (by
+    AwsAccount name) whose queues are polled."""
+
+    pending: dict[Key, list[DriftCause]] = field(default_factory=dict)
+    watched: set[tuple[str, str]] = field(default_factory=set)
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def watch(self, targets: Iterable[tuple[str, str]]) -> None:
+        new = set(targets) - self.watched
+        if new:
+            self.watched |= new
+            self.changed.set()
+
+    def add(self, key: Key, cause: DriftCause) -> None:
+        self.pending.setdefault(key, []).append(cause)
+
+    def take(self, key: Key) -> list[DriftCause]:
+        return self.pending.pop(key, [])
+
+
+def covering(
+    cause: DriftCause,
+    accounts: Mapping[str, AwsAccountSpec],
+    monitorings: Mapping[Key, MonitoringSpec],
+) -> list[tuple[Key, DriftCause]]:
+    """The GdprMonitorings a cause concerns, each with the cause named after the AwsAccount
+    it knows the account by: bound to its namespace, Managed, covering its region."""
+    found = []
+    for key, spec in monitorings.items():
+        for name in spec.accounts:
+            account = accounts.get(name)
+            if (
+                account is None
+                or account.account_id != cause.account_id
+                or account.drift_events is not DriftEventsMode.MANAGED
+                or key[0] not in account.allowed_namespaces
+            ):
+                continue
+            if (
+                cause.region == GLOBAL_REGION
+                or cause.region in spec.regions
+                or (ALL_REGIONS in spec.regions)
+            ):
+                found.append((key, replace(cause, account=name)))
+    return found
+
+
+class MonitoringWaker:
+    """Sets the wake annotation on a GdprMonitoring, through the Kubernetes API."""
+
+    def __init__(self, api: client.ApiClient | None = None) -> None:
+        self._custom = client.CustomObjectsApi(api)
+
+    async def wake(self, key: Key) -> None:
+        body = {"metadata": {"annotations": {DRIFT_ANNOTATION: f"{time.time():.3f}"}}}
+        await asyncio.to_thread(
+            self._custom.patch_namespaced_custom_object,
+            GROUP,
+            VERSION,
+            key[0],
+            "gdprmonitorings",
+            key[1],
+            body,
+        )
+
+
+@dataclass
+class DriftEventConsumer:
+    """One poller per watched account-region, for the operator's lifetime."""
+
+    aws: Aws
+    read_external_id: ExternalIdReader
+    inbox: DriftInbox
+    accounts: Callable[[], Mapping[str, AwsAccountSpec]]
+    monitorings: Callable[[], Mapping[Key, MonitoringSpec]]
+    waker: MonitoringWaker
+    pollers: dict[tuple[str, str], asyncio.Task[None]] = field(default_factory=dict)
+
+    async def run(self) -> None:
+        try:
+            while True:
+                for target in self.inbox.watched - set(self.pollers):
+                    self.pollers[target] = asyncio.create_task(
+                        self._poll(*target), name=f"drift events {target[0]}/{target[1]}"
+                    )
+                self.inbox.changed.clear()
+                await self.inbox.changed.wait()
+        finally:
+            for task in self.pollers.values():
+                task.cancel()
+            for task in self.pollers.values():
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    async def _poll(self, name: str, region: str) -> None:
+        url: str | None = None
+        while True:
+            account = self.accounts().get(name)
+            if account is None or account.drift_events is not DriftEventsMode.MANAGED:
+                self.inbox.watched.discard((name, region))
+                self.pollers.pop((name, region), None)
+                return
+            try:
+                access = await engine.account_access(account, self.read_external_id)
+                if url is None:
+                    url = await engine.queue_url(self.aws, Target(access, region))
+                    if url is None:
+                        await asyncio.sleep(NO_QUEUE_RETRY_SECONDS)
+                        continue
+                received = await engine.receive(self.aws, access, region, url, now=time.time())
+                await self._dispatch(received)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # the queue may be gone, AWS unreachable: try again
+                logger.warning("drift events of %s/%s: %s", name, region, error)
+                url = None
+                await asyncio.sleep(ERROR_RETRY_SECONDS)
+
+    async def _dispatch(self, received: engine.Received) -> None:
+        unreadable = received.messages - len(received.causes)
+        if unreadable:
+            metrics.drift_events_received.labels("", "ignored").inc(unreadable)
+        accounts = self.accounts()
+        own = {
+            principal
+            for account in accounts.values()
+            if (principal := engine.own_principal(account)) is not None
+        }
+        woken: set[Key] = set()
+        for cause in received.causes:
+            if cause.principal in own:
+                metrics.drift_events_received.labels(cause.component, "own_write").inc()
+                continue
+            concerned = covering(cause, accounts, self.monitorings())
+            outcome = "acted" if concerned else "not_covered"
+            metrics.drift_events_received.labels(cause.component, outcome).inc()
+            for key, named in concerned:
+                self.inbox.add(key, named)
+                woken.add(key)
+        for key in sorted(woken):
+            logger.info("drift events for %s/%s: reconciling now", *key)
+            try:
+                await self.waker.wake(key)
+            except client.ApiException as error:  # deleted meanwhile: nothing to wake
+                self.inbox.take(key)
+                logger.info("could not wake %s/%s: %s", *key, error.reason)

@@ -1,0 +1,118 @@
+"""Which AWS events can cause drift of what the operator manages or checks, and which
+component each concerns: the EventBridge rule's pattern is made from this table, and an
+event received is routed by it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+RULE_NAME = "gdpr-operator-drift-events"
+QUEUE_NAME = "gdpr-operator-drift-events"
+API_CALL = "AWS API Call via CloudTrail"
+INSTANCE_STATE_CHANGE = "EC2 Instance State-change Notification"
+
+EVENT_SOURCES: Mapping[str, Mapping[str, str]] = {
+    "guardduty.amazonaws.com": {
+        name: "GuardDuty"
+        for name in (
+            "CreateDetector",
+            "DeleteDetector",
+            "UpdateDetector",
+            "UpdateOrganizationConfiguration",
+        )
+    },
+    "iam.amazonaws.com": {
+        **{
+            name: "AgentRole"
+            for name in (
+                "DeleteRole",
+                "AttachRolePolicy",
+                "DetachRolePolicy",
+                "UpdateAssumeRolePolicy",
+                "DeleteInstanceProfile",
+                "RemoveRoleFromInstanceProfile",
+            )
+        },
+    },
+    "ec2.amazonaws.com": {
+        **{
+            name: "InstanceProfiles"
+            for name in (
+                "RunInstances",
+                "CreateTags",
+                "DeleteTags",
+                "AssociateIamInstanceProfile",
+                "DisassociateIamInstanceProfile",
+                "ReplaceIamInstanceProfileAssociation",
+            )
+        },
+        "CreateFlowLogs": "VpcFlowLogs",
+        "DeleteFlowLogs": "VpcFlowLogs",
+    },
+    "ssm.amazonaws.com": {
+        name: "CloudWatchAgent"
+        for name in (
+            "PutParameter",
+            "DeleteParameter",
+            "DeleteParameters",
+            "CreateAssociation",
+            "UpdateAssociation",
+            "DeleteAssociation",
+        )
+    },
+    "logs.amazonaws.com": {
+        name: "LogGroups"
+        for name in (
+            "CreateLogGroup",
+            "DeleteLogGroup",
+            "PutRetentionPolicy",
+            "DeleteRetentionPolicy",
+            "AssociateKmsKey",
+            "DisassociateKmsKey",
+        )
+    },
+    "cloudtrail.amazonaws.com": {
+        name: "CloudTrail"
+        for name in ("StopLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors")
+    },
+    "config.amazonaws.com": {
+        name: "ConfigRecorder"
+        for name in (
+            "StopConfigurationRecorder",
+            "DeleteConfigurationRecorder",
+            "PutConfigurationRecorder",
+        )
+    },
+    "s3.amazonaws.com": {"PutBucketLogging": "S3AccessLogging"},
+}
+"""eventSource -> eventName -> the component whose checks the call can change."""
+
+
+_EVENT_NAMES = sorted({name for names in EVENT_SOURCES.values() for name in names})
+
+
+def component_of(detail_type: str, event_source: str, event_name: str) -> str | None:
+    """The component an event concerns; None for an event the rule would not match."""
+    if detail_type == INSTANCE_STATE_CHANGE:
+        return "InstanceProfiles"
+    if detail_type != API_CALL:
+        return None
+    return EVENT_SOURCES.get(event_source, {}).get(event_name)
+
+
+def event_pattern() -> dict[str, Any]:
+    """The rule's pattern: the API calls above, and EC2 instance state changes."""
+    return {
+        "$or": [
+            {
+                "detail-type": [API_CALL],
+                "source": [f"aws.{source.split('.', 1)[0]}" for source in EVENT_SOURCES],
+                "detail": {
+                    "eventSource": list(EVENT_SOURCES),
+                    "eventName": _EVENT_NAMES,
+                },
+            },
+            {"detail-type": [INSTANCE_STATE_CHANGE], "source": ["aws.ec2"]},
+        ]
+    }

@@ -1,0 +1,112 @@
+"""Drift events through the operator: with driftEvents Managed, a detector disabled by
+another principal is repaired within seconds, not at the next (hourly) resync, and the Event
+and the GuardDuty condition name who did it; the operator's own repair is not taken for
+drift; Off makes no EventBridge or SQS call."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from gdpr_operator.aws import AccountAccess, Aws, Target
+from gdpr_operator.sandbox import SandboxControl, other_principal
+
+from fixtures.cluster import Kubectl, conditions_of, new_namespace, wait_for, wait_ready
+from fixtures.estate import apply_estate
+from fixtures.operator import OperatorProcess
+
+pytestmark = pytest.mark.e2e
+
+REGION = "eu-west-1"
+REPAIR_WITHIN_SECONDS = 30.0
+"""Far below the hourly resync: only an event can have brought the pass (typically 1-3 s)."""
+
+
+def received(operator: OperatorProcess, outcome: str) -> float:
+    found = re.search(
+        rf'gdpr_drift_events_received_total\{{component="GuardDuty",outcome="{outcome}"\}} (\S+)',
+        operator.metrics(),
+    )
+    return float(found.group(1)) if found else 0.0
+
+
+async def test_a_detector_disabled_by_another_principal_is_repaired_in_seconds_and_named(
+    operator: OperatorProcess,
+    installed: Kubectl,
+    scratch_account: AccountAccess,
+    layer: Aws,
+    sandbox: SandboxControl,
+) -> None:
+    namespace = new_namespace(installed)
+    apply_estate(
+        installed,
+        namespace,
+        scratch_account,
+        drift_events="Managed",
+        managementPolicy="Enforce",
+        resyncInterval="1h",
+    )
+    assert wait_ready(installed, namespace, "True")["DriftEvents"]["status"] == "True"
+    target = Target(scratch_account, REGION)
+    (detector_id,) = (await layer.call(target, "guardduty", "list_detectors"))["DetectorIds"]
+    alice = Target(other_principal(scratch_account.account_id, "alice"), REGION)
+    principal = f"arn:aws:sts::{scratch_account.account_id}:assumed-role/Admin/alice"
+    own_before = received(operator, "own_write")
+    # The first pass made the queue, and the operator polls it from then on.
+    wait_for(
+        "the operator polling its queue",
+        lambda: sandbox.call_count("sqs", "ReceiveMessage", account=scratch_account.account_id),
+        timeout=REPAIR_WITHIN_SECONDS,
+    )
+
+    changed = time.monotonic()
+    await layer.call(alice, "guardduty", "update_detector", DetectorId=detector_id, Enable=False)
+
+    def drift_event() -> dict[str, str] | None:
+        return next(
+            (e for e in installed.events(namespace, "web") if e["reason"] == "DriftDetected"),
+            None,
+        )
+
+    event = wait_for("the DriftDetected Event", drift_event, timeout=REPAIR_WITHIN_SECONDS)
+    elapsed = time.monotonic() - changed
+    assert elapsed < REPAIR_WITHIN_SECONDS
+    detector = await layer.call(target, "guardduty", "get_detector", DetectorId=detector_id)
+    assert detector["Status"] == "ENABLED"
+    assert event["type"] == "Warning"
+    assert principal in event["message"]
+    assert "UpdateDetector at " in event["message"]
+    assert "guardduty.detector_enabled" in event["message"]
+    assert "; repaired " in event["message"]
+    guardduty = conditions_of(installed, namespace)["GuardDuty"]
+    assert (guardduty["reason"], guardduty["status"]) == ("Remediated", "True")
+    assert f"changed by {principal} (UpdateDetector at " in guardduty["message"]
+    assert received(operator, "acted") >= 1
+    # The repair's own UpdateDetector comes back as an event too, and is recognised.
+    wait_for(
+        "the operator's own repair recognised",
+        lambda: received(operator, "own_write") > own_before,
+        timeout=REPAIR_WITHIN_SECONDS,
+    )
+    drift = [e for e in installed.events(namespace, "web") if e["reason"] == "DriftDetected"]
+    assert len(drift) == 1
+
+
+async def test_off_makes_no_eventbridge_or_sqs_call(
+    operator: OperatorProcess,
+    installed: Kubectl,
+    scratch_account: AccountAccess,
+    sandbox: SandboxControl,
+) -> None:
+    namespace = new_namespace(installed)
+    apply_estate(installed, namespace, scratch_account, managementPolicy="Enforce")
+    conditions = wait_ready(installed, namespace, "True")
+    assert conditions["DriftEvents"]["message"] == "All 0 check result(s) compliant"
+    calls = [
+        call
+        for call in sandbox.calls()
+        if call["account"] == scratch_account.account_id and call["service"] in ("events", "sqs")
+    ]
+    assert calls == []

@@ -1,0 +1,126 @@
+"""Drift events against the sandbox: the rule, queue and target made and kept under Managed,
+delivering a change made by someone else; no call under Off; another's rule left alone;
+release removing only what the operator made, and only when no other Enforce
+GdprMonitoring still covers the account-region."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+
+from gdpr_operator.aws import AccountAccess, Aws, Target
+from gdpr_operator.model import Action, DriftEventsMode
+from gdpr_operator.reconcilers import Context, Declaration
+from gdpr_operator.reconcilers.drift_events import QUEUE_NAME, RULE_NAME, DriftEvents
+from gdpr_operator.sandbox import SandboxControl
+
+from .conftest import context, spec, writes
+
+REGION = "eu-west-1"
+DRIFT_EVENTS = DriftEvents()
+
+
+def _pass(
+    layer: Aws, account: AccountAccess, mode: DriftEventsMode = DriftEventsMode.MANAGED
+) -> Context:
+    monitoring = spec([account.name], [REGION], managementPolicy="Enforce")
+    return dataclasses.replace(context(layer, monitoring), drift_events=mode)
+
+
+async def test_managed_makes_the_plumbing_once_and_it_delivers_a_change(
+    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl
+) -> None:
+    target = Target(scratch_account, REGION)
+    (made,) = (await DRIFT_EVENTS.reconcile(_pass(layer, scratch_account), target)).results
+    assert (made.check, made.compliant, made.action) == ("events.delivery", False, "remediated")
+    assert "queue gdpr-operator-drift-events does not exist" in made.reason
+    assert writes(sandbox, scratch_account) == [
+        "events:PutRule",
+        "events:PutTargets",
+        "sqs:CreateQueue",
+    ]
+
+    since = time.time()
+    (kept,) = (await DRIFT_EVENTS.reconcile(_pass(layer, scratch_account), target)).results
+    assert (kept.compliant, kept.action) == (True, Action.NONE)
+    assert writes(sandbox, scratch_account, since) == []
+
+    url = (await layer.call(target, "sqs", "get_queue_url", QueueName=QUEUE_NAME))["QueueUrl"]
+    tags = (await layer.call(target, "sqs", "list_queue_tags", QueueUrl=url))["Tags"]
+    assert tags == {
+        "gdpr-operator:managed-by": "gdpr-operator",
+        "gdpr-operator:owner": "security/web",
+    }
+    policy = json.loads(
+        (
+            await layer.call(
+                target, "sqs", "get_queue_attributes", QueueUrl=url, AttributeNames=["Policy"]
+            )
+        )["Attributes"]["Policy"]
+    )
+    (statement,) = policy["Statement"]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert statement["Condition"]["ArnEquals"]["aws:SourceArn"].endswith(f":rule/{RULE_NAME}")
+
+    await layer.call(target, "logs", "create_log_group", logGroupName="/gdpr/web/x")
+    await layer.call(target, "logs", "describe_log_groups")  # a read: not delivered
+    reply = await layer.call(target, "sqs", "receive_message", QueueUrl=url, MaxNumberOfMessages=10)
+    (message,) = reply["Messages"]
+    detail = json.loads(message["Body"])["detail"]
+    assert (detail["eventSource"], detail["eventName"]) == ("logs.amazonaws.com", "CreateLogGroup")
+
+
+async def test_off_makes_no_eventbridge_or_sqs_call(
+    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl
+) -> None:
+    target = Target(scratch_account, REGION)
+    off = _pass(layer, scratch_account, DriftEventsMode.OFF)
+    assert not (await DRIFT_EVENTS.reconcile(off, target)).results
+    assert not (await DRIFT_EVENTS.release(off, target)).released
+    assert not [
+        call
+        for call in sandbox.calls()
+        if call["account"] == scratch_account.account_id and call["service"] in ("events", "sqs")
+    ]
+
+
+async def test_a_rule_of_the_same_name_not_the_operator_s_is_left_alone(
+    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl
+) -> None:
+    target = Target(scratch_account, REGION)
+    await layer.call(
+        target, "events", "put_rule", Name=RULE_NAME, EventPattern='{"source": ["mine"]}'
+    )
+    since = time.time()
+    (result,) = (await DRIFT_EVENTS.reconcile(_pass(layer, scratch_account), target)).results
+    assert (result.compliant, result.action) == (False, Action.NONE)
+    assert "is not the operator's" in result.reason
+    assert writes(sandbox, scratch_account, since) == []
+    released = await DRIFT_EVENTS.release(_pass(layer, scratch_account), target)
+    assert not released.released
+    rules = (await layer.call(target, "events", "list_rules", NamePrefix=RULE_NAME))["Rules"]
+    assert [rule["EventPattern"] for rule in rules] == ['{"source": ["mine"]}']
+
+
+async def test_release_keeps_it_for_another_enforce_monitoring_then_removes_it(
+    layer: Aws, scratch_account: AccountAccess
+) -> None:
+    target = Target(scratch_account, REGION)
+    await DRIFT_EVENTS.reconcile(_pass(layer, scratch_account), target)
+    other = Declaration(
+        "other/web",
+        frozenset({scratch_account.account_id}),
+        spec([scratch_account.name], [REGION], managementPolicy="Enforce"),
+    )
+    sharing = dataclasses.replace(_pass(layer, scratch_account), others=(other,))
+    kept = await DRIFT_EVENTS.release(sharing, target)
+    assert (list(kept.released), len(kept.kept)) == ([], 1)
+
+    released = await DRIFT_EVENTS.release(_pass(layer, scratch_account), target)
+    assert sorted(released.released) == [
+        f"EventBridge rule {RULE_NAME} in {target}",
+        f"SQS queue {QUEUE_NAME} in {target}",
+    ]
+    assert (await layer.call(target, "sqs", "list_queues")).get("QueueUrls", []) == []
+    assert (await layer.call(target, "events", "list_rules"))["Rules"] == []
