@@ -3,8 +3,8 @@
 Every failure leaving the layer is an `AwsError` with a CamelCase `reason` (for Kubernetes
 conditions) and a human message:
 
-- `TemporaryAwsError`: throttling, 5xx, timeouts, unreachable endpoints. botocore's standard
-  retry mode has already retried these with jittered backoff; try again later. Expired
+- `TemporaryAwsError`: throttling, 5xx, timeouts, unreachable endpoints. The layer has
+  already retried these with jittered backoff (`_retries`); try again later. Expired
   temporary credentials are one too: the layer assumes the role anew.
 - `AccessDeniedError`: the identity lacks a permission; names the IAM action (and the
   principal when AWS's message names it).
