@@ -1,0 +1,50 @@
+"""A replica's view of the shard members: gone only after its own lists showed a member's
+renewTime unchanged for the lease duration."""
+
+from __future__ import annotations
+
+from gdpr_operator.handlers._shards import MemberView, ShardSettings
+
+
+def test_a_member_that_keeps_renewing_stays_live() -> None:
+    view = MemberView(silent_after_seconds=15)
+    for second in range(0, 60, 2):
+        view.observe({"a": f"renewed-{second}", "b": f"renewed-{second}"}, listed_at=second)
+    assert view.live() == {"a", "b"}
+
+
+def test_a_silent_member_is_gone_after_the_duration_counted_from_when_this_replica_saw_it() -> None:
+    view = MemberView(silent_after_seconds=15)
+    view.observe({"a": "t0", "b": "t0"}, listed_at=100.0)  # b's renewTime may be old: unknown
+    view.observe({"a": "t1", "b": "t0"}, listed_at=114.0)
+    assert view.live() == {"a", "b"}
+    view.observe({"a": "t2", "b": "t0"}, listed_at=115.0)
+    assert view.live() == {"a"}
+    assert view.long_gone() == set()
+    view.observe({"a": "t3", "b": "t0"}, listed_at=130.0)
+    assert view.long_gone() == {"b"}
+
+
+def test_silence_is_judged_by_successful_lists_only() -> None:
+    """A replica whose lists failed for a while must not call the others gone for it: the
+    silence counts up to its latest successful list, not to the clock."""
+    view = MemberView(silent_after_seconds=15)
+    view.observe({"a": "t0"}, listed_at=0.0)
+    view.observe({"a": "t1"}, listed_at=20.0)  # 20 s without a list, then a renewal seen
+    assert view.live() == {"a"}
+
+
+def test_a_deleted_lease_leaves_the_members_at_once() -> None:
+    view = MemberView(silent_after_seconds=15)
+    view.observe({"a": "t0", "b": "t0"}, listed_at=0.0)
+    view.observe({"a": "t1"}, listed_at=2.0)
+    assert view.live() == {"a"}
+
+
+def test_the_deadline_is_shorter_than_the_duration_and_renewals_fit_in_it_several_times() -> None:
+    for duration in (3.0, 15.0, 60.0):
+        settings = ShardSettings("ns", "me", duration)
+        assert settings.renew_deadline_seconds < duration
+        assert settings.renew_every_seconds * 4 < settings.renew_deadline_seconds
+        assert settings.request_timeout_seconds < settings.renew_deadline_seconds
+        assert settings.lease_name == "gdpr-operator-shard-me"
