@@ -3,7 +3,14 @@ renewTime unchanged for the lease duration."""
 
 from __future__ import annotations
 
-from gdpr_operator.handlers._shards import MemberView, ShardSettings
+import threading
+import time
+from typing import Any
+
+import urllib3
+from kubernetes import client
+
+from gdpr_operator.handlers._shards import Membership, MemberView, ShardSettings
 
 
 def test_a_member_that_keeps_renewing_stays_live() -> None:
@@ -48,3 +55,59 @@ def test_the_deadline_is_shorter_than_the_duration_and_renewals_fit_in_it_severa
         assert settings.renew_every_seconds * 4 < settings.renew_deadline_seconds
         assert settings.request_timeout_seconds < settings.renew_deadline_seconds
         assert settings.lease_name == "gdpr-operator-shard-me"
+
+
+class _ApiServer:
+    """The coordination API as a Membership calls it; `reachable` False: every call fails
+    the way an unreachable API server does."""
+
+    def __init__(self) -> None:
+        self.reachable = True
+        self.leases: dict[str, client.V1Lease] = {}
+
+    def _up(self) -> None:
+        if not self.reachable:
+            raise urllib3.exceptions.MaxRetryError(None, "/", "connection refused")  # type: ignore[arg-type]
+
+    def create_namespaced_lease(self, namespace: str, body: Any, **_: Any) -> Any:
+        self._up()
+        self.leases[body.metadata.name] = body
+        return body
+
+    def replace_namespaced_lease(self, name: str, namespace: str, body: Any, **_: Any) -> Any:
+        self._up()
+        self.leases[name] = body
+        return body
+
+    def delete_namespaced_lease(self, name: str, namespace: str, **_: Any) -> None:
+        self._up()
+        self.leases.pop(name, None)
+
+    def list_namespaced_lease(self, namespace: str, **_: Any) -> Any:
+        self._up()
+        return client.V1LeaseList(items=list(self.leases.values()))
+
+
+def test_a_member_cut_off_from_the_api_server_stops_acting_before_its_lease_could_pass() -> None:
+    api = _ApiServer()
+    settings = ShardSettings("ns", "me", duration_seconds=1.5)
+    membership = Membership(settings, api)  # type: ignore[arg-type]
+    lost = threading.Event()
+    membership.join()
+    membership.keep(on_change=lambda: None, on_lost=lost.set)
+    assert not membership.owns("uid")  # a newcomer waits a lease duration
+    deadline = time.monotonic() + 5
+    while not membership.owns("uid") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert membership.owns("uid")  # the only member owns everything
+
+    api.reachable = False
+    cut_off = time.monotonic()
+    while membership.owns("uid"):
+        time.sleep(0.01)
+    stopped_after = time.monotonic() - cut_off
+    # Its last renewal was at most one period before the cut; the others would take over a
+    # lease duration after it.
+    assert stopped_after < settings.duration_seconds - settings.renew_every_seconds
+    assert lost.wait(settings.duration_seconds)
+    membership.leave()

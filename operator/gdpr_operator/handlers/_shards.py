@@ -141,8 +141,8 @@ class Membership:
 
     def join(self) -> None:
         """Create this replica's Lease (its identity is new for each process)."""
+        now = datetime.now(UTC)  # first: we act no sooner than acquireTime + duration
         started = time.monotonic()
-        now = datetime.now(UTC)
         body = client.V1Lease(
             metadata=client.V1ObjectMeta(
                 name=self.settings.lease_name,
