@@ -24,6 +24,8 @@ from typing import Any
 
 import pytest
 import yaml
+from kubernetes import client, config, watch
+from kubernetes.client.exceptions import ApiException
 
 from gdpr_operator.handlers._rendezvous import owner
 from gdpr_operator.handlers._shards import MEMBER_LABEL
@@ -94,43 +96,53 @@ class Replica:
 
 
 @dataclass
-class LeaseSamples:
-    """The membership Leases as the API server shows them, listed every few tenths of a
-    second in the background."""
+class LeaseHistory:
+    """Every state of the membership Leases the API server sent on a watch: each renewal,
+    none missed (a list every so often would miss the ones between two lists)."""
 
     admin: Kubectl
-    samples: list[tuple[float, list[dict[str, Any]]]] = field(default_factory=list)
+    acquired: dict[str, float] = field(default_factory=dict)
+    renewals: dict[str, list[float]] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def run(self) -> None:
-        while not self._stop.wait(0.3):
-            listed = self.admin.run(
-                "get", "leases", "-n", OPERATOR_NAMESPACE, "-l", MEMBER_LABEL, "-o", "json"
+        api = client.CoordinationV1Api(config.new_client_from_config(str(self.admin.kubeconfig)))
+        version = ""
+        while not self._stop.is_set():
+            stream = watch.Watch().stream(
+                api.list_namespaced_lease,
+                OPERATOR_NAMESPACE,
+                label_selector=MEMBER_LABEL,
+                resource_version=version,
+                timeout_seconds=5,
             )
-            self.samples.append((time.time(), json.loads(listed.stdout)["items"]))
+            try:
+                for event in stream:
+                    lease = event["object"]
+                    version = lease.metadata.resource_version
+                    holder = lease.spec.holder_identity
+                    self.acquired[holder] = lease.spec.acquire_time.timestamp()
+                    renewed = lease.spec.renew_time.timestamp()
+                    self.renewals.setdefault(holder, []).append(renewed)
+            except ApiException as error:
+                if error.status != 410:
+                    raise
+                version = ""  # too old: list again (the renewals kept stay known)
 
     def stop(self) -> None:
         self._stop.set()
 
     def holders(self, at: float) -> set[str]:
         """The members that own objects at `at` by their Leases: joined a lease duration
-        before (a newcomer waits that long), and renewed less than a duration before by the
-        latest renewal any sample showed (a sample may lag: the next one shows what it
-        missed)."""
-        acquired: dict[str, float] = {}
-        renewed: dict[str, float] = {}
-        for _, leases in self.samples:
-            for lease in leases:
-                holder, spec = lease["spec"]["holderIdentity"], lease["spec"]
-                acquired[holder] = _time(spec["acquireTime"])
-                renewal = _time(spec["renewTime"])
-                if renewal <= at:
-                    renewed[holder] = max(renewed.get(holder, renewal), renewal)
+        before (a newcomer waits that long), and renewed less than a duration before."""
         return {
             holder
-            for holder, since in acquired.items()
-            if since + LEASE_SECONDS <= at < renewed.get(holder, -LEASE_SECONDS) + LEASE_SECONDS
+            for holder, since in self.acquired.items()
+            if since + LEASE_SECONDS <= at < self.last_renewal(holder, at) + LEASE_SECONDS
         }
+
+    def last_renewal(self, holder: str, at: float) -> float:
+        return max((r for r in self.renewals.get(holder, []) if r <= at), default=-LEASE_SECONDS)
 
 
 @dataclass
@@ -142,7 +154,7 @@ class Shards:
     namespace: str
     uids: dict[str, str]
     """GdprMonitoring name -> uid."""
-    leases: LeaseSamples
+    leases: LeaseHistory
     replicas: list[Replica] = field(default_factory=list)
 
     def start_replica(self) -> Replica:
@@ -202,7 +214,8 @@ class Shards:
                     holders = self.leases.holders(moment)
                     assert owner(uid, holders) == replica.identity, (
                         f"{replica.identity} acted on {uid} at {moment:.3f} while the Leases "
-                        f"gave it to {owner(uid, holders)} (holders: {sorted(holders)})"
+                        f"gave it to {owner(uid, holders)} (holders: {sorted(holders)}; its "
+                        f"last renewal {self.leases.last_renewal(replica.identity, moment):.3f})"
                     )
         for uid, passes in by_uid.items():
             passes.sort()
@@ -241,7 +254,7 @@ def shards(sandbox_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             admin.run("get", "gdprmonitorings", "-n", namespace, "-o", "json").stdout
         )
         uids = {item["metadata"]["name"]: item["metadata"]["uid"] for item in listed["items"]}
-        leases = LeaseSamples(admin)
+        leases = LeaseHistory(admin)
         sampler = threading.Thread(target=leases.run, daemon=True)
         sampler.start()
         state = Shards(admin, env, sandbox_url, directory, namespace, uids, leases)
