@@ -102,16 +102,20 @@ async def resync(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **kwargs: 
             _let_go(body, config)
         return
     try:
-        spec = parse_monitoring(body.spec)
+        spec: MonitoringSpec | None = parse_monitoring(body.spec)
     except SpecError:
-        return  # reported by the change handlers; nothing to resync
+        spec = None  # reported by the change handlers, or here by a replica taking it over
     async with _lock(memo):
         # Decided under the lock: a change handler's pass may just have ended, and `body`
         # (read when the timer fired) would not show it yet.
+        taken_over = config.ownership.sharded and "last_pass" not in memo
+        if spec is None:
+            if taken_over:
+                await _pass(body, patch, memo, kwargs["aws_accounts"])
+            return
         interval = next_pass_after(spec.resync_interval_seconds, memo.get("failures_in_a_row", 0))
         jitter = memo.setdefault("jitter", jitter_factor())
         accounts_changed = memo.get("accounts_seen") != _accounts_seen(spec, kwargs["aws_accounts"])
-        taken_over = config.ownership.sharded and "last_pass" not in memo
         if taken_over or accounts_changed or _due(body, memo, interval * jitter):
             await _pass(body, patch, memo, kwargs["aws_accounts"])
             memo["jitter"] = jitter_factor()
