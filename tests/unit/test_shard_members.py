@@ -9,6 +9,7 @@ from typing import Any
 
 import urllib3
 from kubernetes import client
+from kubernetes.client.exceptions import ApiException
 
 from gdpr_operator.handlers._shards import Membership, MemberView, ShardSettings
 
@@ -63,6 +64,7 @@ class _ApiServer:
 
     def __init__(self) -> None:
         self.reachable = True
+        self.lose_the_answer_to_the_next_create = False
         self.leases: dict[str, client.V1Lease] = {}
 
     def _up(self) -> None:
@@ -71,8 +73,17 @@ class _ApiServer:
 
     def create_namespaced_lease(self, namespace: str, body: Any, **_: Any) -> Any:
         self._up()
+        if body.metadata.name in self.leases:
+            raise ApiException(status=409)
         self.leases[body.metadata.name] = body
+        if self.lose_the_answer_to_the_next_create:
+            self.lose_the_answer_to_the_next_create = False
+            raise urllib3.exceptions.ReadTimeoutError(None, "/", "read timed out")  # type: ignore[arg-type]
         return body
+
+    def read_namespaced_lease(self, name: str, namespace: str, **_: Any) -> Any:
+        self._up()
+        return self.leases[name]
 
     def replace_namespaced_lease(self, name: str, namespace: str, body: Any, **_: Any) -> Any:
         self._up()
@@ -111,3 +122,12 @@ def test_a_member_cut_off_from_the_api_server_stops_acting_before_its_lease_coul
     assert stopped_after < settings.duration_seconds - settings.renew_every_seconds
     assert lost.wait(settings.duration_seconds)
     membership.leave()
+
+
+def test_a_join_whose_answer_was_lost_retries_and_adopts_the_lease_it_created() -> None:
+    api = _ApiServer()
+    api.lose_the_answer_to_the_next_create = True
+    membership = Membership(ShardSettings("ns", "me", duration_seconds=1.5), api)  # type: ignore[arg-type]
+    membership.join()
+    assert list(api.leases) == ["gdpr-operator-shard-me"]
+    assert membership.cycle()  # renewing the adopted Lease works

@@ -65,7 +65,7 @@ class ShardSettings:
     @property
     def request_timeout_seconds(self) -> float:
         """Each call's own limit: a hung API server must not hold a cycle past the deadline."""
-        return self.renew_every_seconds * 2
+        return self.renew_deadline_seconds / 2
 
     @property
     def lease_name(self) -> str:
@@ -140,7 +140,28 @@ class Membership:
             return self._members
 
     def join(self) -> None:
-        """Create this replica's Lease (its identity is new for each process)."""
+        """Create this replica's Lease (its identity is new for each process), retrying
+        while the API server does not answer."""
+        while True:
+            try:
+                self._create()
+                break
+            except LEASE_API_ERRORS as error:
+                logger.warning(
+                    "Lease %s not created (%s); retrying",
+                    self.settings.lease_name,
+                    describe_error(error),
+                )
+                time.sleep(self.settings.renew_every_seconds)
+        logger.info(
+            "Shard member %s (Lease %s/%s); acting in %.0fs",
+            self.settings.identity,
+            self.settings.namespace,
+            self.settings.lease_name,
+            self.settings.duration_seconds,
+        )
+
+    def _create(self) -> None:
         now = datetime.now(UTC)  # first: we act no sooner than acquireTime + duration
         started = time.monotonic()
         body = client.V1Lease(
@@ -156,18 +177,24 @@ class Membership:
                 lease_duration_seconds=math.ceil(self.settings.duration_seconds),
             ),
         )
-        self._lease = self._api.create_namespaced_lease(
-            self.settings.namespace, body, _request_timeout=self.settings.request_timeout_seconds
-        )
+        timeout = self.settings.request_timeout_seconds
+        try:
+            self._lease = self._api.create_namespaced_lease(
+                self.settings.namespace, body, _request_timeout=timeout
+            )
+        except ApiException as error:
+            if error.status != 409:
+                raise
+            # An earlier attempt that timed out did create it: ours (the name is unique).
+            self._lease = self._api.read_namespaced_lease(
+                self.settings.lease_name, self.settings.namespace, _request_timeout=timeout
+            )
+            assert self._lease.spec is not None
+            if self._lease.spec.holder_identity != self.settings.identity:
+                raise
+            started = time.monotonic()  # its acquireTime is older: wait from now on
         with self._lock:
             self._joined_at = started
-        logger.info(
-            "Shard member %s (Lease %s/%s); acting in %.0fs",
-            self.settings.identity,
-            self.settings.namespace,
-            self.settings.lease_name,
-            self.settings.duration_seconds,
-        )
 
     def cycle(self) -> bool:
         """Renew our Lease, then list every member's; False when our Lease is no longer
