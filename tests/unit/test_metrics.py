@@ -167,6 +167,26 @@ def test_forget_drops_every_series_of_the_monitoring_and_no_other(collector: Col
     assert ("gdpr_guardduty_findings", "eu-west-1", "high") in _series(registry, "other")
 
 
+def test_only_the_monitorings_exported_here_are_rendered_at_each_scrape(
+    collector: Collected,
+) -> None:
+    """Sharded mode: a replica renders the series of the objects it owns now, so that the
+    ones it lost vanish at the next scrape, before it forgets them."""
+    monitorings, registry = collector
+    _record(monitorings, _regions("eu-west-1", findings=1))
+    monitorings.record(
+        "ns", "other", _regions("eu-west-1", findings=1), ready=True, finished_at=1.0
+    )
+    owned = {"web"}
+    monitorings.export_only(lambda namespace, monitoring: monitoring in owned)
+    assert _series(registry) != set()
+    assert _series(registry, "other") == set()
+    owned.clear()
+    assert _series(registry) == set()
+    owned.add("other")
+    assert ("gdpr_guardduty_findings", "eu-west-1", "high") in _series(registry, "other")
+
+
 def test_a_region_no_longer_covered_loses_every_series(collector: Collected) -> None:
     monitorings, registry = collector
     _record(monitorings, _regions("eu-west-1", "eu-central-1", findings=2))

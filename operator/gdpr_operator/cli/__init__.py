@@ -60,6 +60,21 @@ def _parser() -> argparse.ArgumentParser:
         "(only safe when a single replica runs)",
     )
     run.add_argument(
+        "--sharded",
+        action="store_true",
+        help="every replica acts, each on the GdprMonitorings and AwsAccounts it owns: it "
+        "holds a membership Lease in the operator's namespace, and objects are assigned "
+        "over the live members by rendezvous hashing of their UID (replaces leader election)",
+    )
+    run.add_argument(
+        "--shard-lease-duration",
+        type=_seconds_up_to(300),
+        default=15.0,
+        metavar="SECONDS",
+        help="with --sharded: a member silent this long is gone, its objects pass to the "
+        "others; a new member waits this long before it acts (default: %(default).0f)",
+    )
+    run.add_argument(
         "--aws-read-timeout",
         type=_seconds_up_to(300),
         metavar="SECONDS",
@@ -226,6 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 metrics_port=args.metrics_port,
                 liveness_endpoint=args.liveness,
                 leader_election=args.leader_election,
+                shard_lease_seconds=args.shard_lease_duration if args.sharded else None,
                 aws_settings=AwsSettings(
                     **{
                         setting: value

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import kopf
@@ -20,14 +22,18 @@ from gdpr_operator.handlers import (  # noqa: F401 - register handlers
 )
 from gdpr_operator.handlers._accounts import AccountApi
 from gdpr_operator.handlers._config import ACCOUNT_CHECK_SECONDS, OperatorConfig
+from gdpr_operator.handlers._diffbase import MemoryDiffBaseStorage
 from gdpr_operator.handlers._leadership import (
     Lease,
     LeaseSettings,
     keep_leading,
     wait_for_leadership,
 )
+from gdpr_operator.handlers._owned import Ownership
 from gdpr_operator.handlers._secrets import ExternalIdSecrets
+from gdpr_operator.handlers._shards import Membership, ShardSettings
 from gdpr_operator.model import GROUP
+from gdpr_operator.report import metrics
 
 FINALIZER = f"{GROUP}/finalizer"
 
@@ -52,17 +58,20 @@ class RunOptions:
     liveness_endpoint: str
     leader_election: bool = True
     """Of several replicas, only the holder of the Lease acts."""
+    shard_lease_seconds: float | None = None
+    """Sharded mode, with membership Leases of this duration: every replica acts, each on
+    the objects it owns (leader election is then off)."""
     aws_settings: AwsSettings = field(default_factory=AwsSettings)
     account_check_seconds: float = ACCOUNT_CHECK_SECONDS
     """How often a Ready AwsAccount is checked again."""
 
 
-def _settings() -> kopf.OperatorSettings:
+def _settings(diffbase: MemoryDiffBaseStorage | None) -> kopf.OperatorSettings:
     settings = kopf.OperatorSettings()
     settings.persistence.finalizer = FINALIZER
     # Our own annotation prefix, and nothing of kopf's in status (status is the API).
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
-    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+    settings.persistence.diffbase_storage = diffbase or kopf.AnnotationsDiffBaseStorage(
         prefix=GROUP, key="last-handled-configuration"
     )
     settings.posting.loggers = False  # Events are posted on condition transitions only
@@ -77,38 +86,58 @@ def _settings() -> kopf.OperatorSettings:
 
 
 def run(options: RunOptions) -> None:
-    """Run the operator until it is stopped (SIGINT or SIGTERM), or loses leadership."""
+    """Run the operator until it is stopped (SIGINT or SIGTERM), or loses its Lease."""
     config.load_config()
     start_http_server(options.metrics_port, options.metrics_address)
     logger.info("Serving /metrics on %s:%d", options.metrics_address, options.metrics_port)
-    lease = None
-    if options.leader_election:
-        lease = Lease(
-            LeaseSettings(
-                options.operator_namespace, f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
-            ),
+    identity = f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
+    lease = membership = None
+    if options.shard_lease_seconds is not None:
+        membership = Membership(
+            ShardSettings(options.operator_namespace, identity, options.shard_lease_seconds),
             client.CoordinationV1Api(),
         )
+        membership.join()
+    elif options.leader_election:
+        lease = Lease(
+            LeaseSettings(options.operator_namespace, identity), client.CoordinationV1Api()
+        )
         wait_for_leadership(lease, options.liveness_endpoint)
-    if asyncio.run(_operate(options, lease)):
-        # Leadership lost: stop, so that two replicas never act together.
-        raise SystemExit("gdpr-operator: leadership lost; exiting")
+    lost = asyncio.run(_operate(options, lease, membership))
+    # Stopped acting: now a standby, or the other members, may take over at once.
+    if membership is not None:
+        membership.leave()
+    if lost:
+        # Lease lost: stop, so that two replicas never act together.
+        raise SystemExit("gdpr-operator: Lease lost; exiting")
     if lease is not None:
-        lease.release()  # a standby need not wait for the lease to expire
+        lease.release()
 
 
-async def _operate(options: RunOptions, lease: Lease | None) -> bool:
+async def _operate(options: RunOptions, lease: Lease | None, membership: Membership | None) -> bool:
     """kopf until it stops; True when it stopped because the lease was lost."""
     # An asyncio.Event: kopf waits for any other kind of flag in a worker thread, which
     # nothing would release on SIGTERM, and the process would hang on exit.
     lost = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    ownership = Ownership(membership)
+
+    def soon(callback: Callable[[], object]) -> None:
+        """From a Lease thread; after kopf stopped, the loop is closed and nothing is due."""
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(callback)
+
+    def on_lost() -> None:
+        soon(lost.set)
+        soon(ownership.abandon_lost)
+
     if lease is not None:
-        loop = asyncio.get_running_loop()
-
-        def on_lost() -> None:
-            loop.call_soon_threadsafe(lost.set)
-
         keep_leading(lease, on_lost)
+    diffbase = None
+    if membership is not None:
+        diffbase = MemoryDiffBaseStorage()
+        metrics.export_only(ownership.owns_named)
+        membership.keep(on_change=lambda: soon(ownership.abandon_lost), on_lost=on_lost)
     memo = kopf.Memo(
         config=OperatorConfig(
             namespace=options.operator_namespace,
@@ -116,10 +145,12 @@ async def _operate(options: RunOptions, lease: Lease | None) -> bool:
             aws_settings=options.aws_settings,
             account_api=AccountApi(),
             account_check_seconds=options.account_check_seconds,
+            ownership=ownership,
+            diffbase=diffbase,
         )
     )
     await kopf.operator(
-        settings=_settings(),
+        settings=_settings(diffbase),
         memo=memo,
         standalone=True,
         clusterwide=not options.watch_namespaces,

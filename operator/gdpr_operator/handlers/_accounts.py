@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -141,12 +141,15 @@ class AccountChecks:
         monitorings: MonitoringIndex,
         api: AccountApi,
         interval_seconds: float,
+        owns: Callable[[str], bool] = lambda uid: True,
     ) -> None:
         self._aws = aws
         self._read_external_id = read_external_id
         self._monitorings = monitorings
         self._api = api
         self._interval = interval_seconds
+        self._owns = owns
+        """Sharded mode: each account is checked (and its status written) by its owner."""
         self._accounts: dict[str, _Account] = {}
         self._checking: dict[str, asyncio.Task[None]] = {}
         self._slots = asyncio.Semaphore(ACCOUNT_CHECKS_IN_FLIGHT)
@@ -192,7 +195,7 @@ class AccountChecks:
 
     async def _tick(self) -> None:
         for name, known in list(self._accounts.items()):
-            if known.spec is None or name in self._checking:
+            if known.spec is None or name in self._checking or not self._owns(known.uid):
                 continue
             if self._due(known):
                 self._checking[name] = asyncio.create_task(self._check(name, known))
@@ -216,8 +219,8 @@ class AccountChecks:
         try:
             async with self._slots:
                 check = await engine.check_account(known.spec, self._read_external_id, self._aws)
-            if self._accounts.get(name) is not known:
-                return  # deleted, or recreated, meanwhile
+            if self._accounts.get(name) is not known or not self._owns(known.uid):
+                return  # deleted, recreated or now another replica's meanwhile
             update = account_status_update(
                 known.spec,
                 known.status,

@@ -10,6 +10,8 @@ from gdpr_operator.engine import ExternalIdReader
 
 if TYPE_CHECKING:
     from gdpr_operator.handlers._accounts import AccountApi
+    from gdpr_operator.handlers._diffbase import MemoryDiffBaseStorage
+    from gdpr_operator.handlers._owned import Ownership
 
 RESYNC_TICK_SECONDS = 10.0
 """How often each GdprMonitoring's timer wakes to see whether its resync is due."""
@@ -34,4 +36,8 @@ class OperatorConfig:
     aws_settings: AwsSettings
     account_api: AccountApi
     """Where AwsAccount status and Events are written."""
+    ownership: Ownership
+    """Which objects this replica acts on (all of them, unless sharded)."""
+    diffbase: MemoryDiffBaseStorage | None = None
+    """Sharded mode's record of each object's last handled spec."""
     account_check_seconds: float = ACCOUNT_CHECK_SECONDS

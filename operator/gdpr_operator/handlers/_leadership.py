@@ -114,7 +114,7 @@ class Lease:
                 LEASE_NAME, self.settings.namespace, lease, _request_timeout=self._timeout
             )
         except LEASE_API_ERRORS as error:
-            logger.warning("Lease %s not released: %s", LEASE_NAME, _describe(error))
+            logger.warning("Lease %s not released: %s", LEASE_NAME, describe_error(error))
 
     def _create(self, now: datetime) -> bool:
         body = client.V1Lease(
@@ -153,7 +153,7 @@ def wait_for_leadership(lease: Lease, liveness_endpoint: str) -> None:
                     )
                     return
             except LEASE_API_ERRORS as error:
-                logger.warning("Lease %s unreadable: %s", LEASE_NAME, _describe(error))
+                logger.warning("Lease %s unreadable: %s", LEASE_NAME, describe_error(error))
             if not announced:
                 logger.info(
                     "Standing by: another replica holds Lease %s/%s",
@@ -180,9 +180,9 @@ def keep_leading(lease: Lease, on_lost: Callable[[], None]) -> threading.Thread:
             except LEASE_API_ERRORS as error:
                 silent = time.monotonic() - last_renewal
                 if silent + settings.renew_every_seconds < settings.renew_deadline_seconds:
-                    logger.warning("Lease renewal failed (%s); retrying", _describe(error))
+                    logger.warning("Lease renewal failed (%s); retrying", describe_error(error))
                     continue
-                logger.error("Lease not renewed for %.0fs (%s)", silent, _describe(error))
+                logger.error("Lease not renewed for %.0fs (%s)", silent, describe_error(error))
             on_lost()
             return
 
@@ -191,7 +191,7 @@ def keep_leading(lease: Lease, on_lost: Callable[[], None]) -> threading.Thread:
     return thread
 
 
-def _describe(error: Exception) -> str:
+def describe_error(error: Exception) -> str:
     if isinstance(error, ApiException):
         return f"HTTP {error.status}"
     return f"API server unreachable: {type(error).__name__}"

@@ -26,6 +26,7 @@ async def start_aws(memo: kopf.Memo, **kwargs: Any) -> None:
         monitorings=kwargs["monitorings_by_account"],
         api=config.account_api,
         interval_seconds=config.account_check_seconds,
+        owns=config.ownership.owns,
     )
     memo["account_checks_task"] = asyncio.create_task(checks.run(), name="AwsAccount checks")
     accounts, monitorings = kwargs["aws_accounts"], kwargs["live_monitorings"]

@@ -8,11 +8,14 @@ import time
 from typing import Any
 
 import kopf
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
 
 from gdpr_operator import engine
 from gdpr_operator.engine import LiveMonitoring, Outcome, Refusal
 from gdpr_operator.handlers._config import RESYNC_TICK_SECONDS, OperatorConfig
 from gdpr_operator.handlers._drift_events import DRIFT_ANNOTATION, DriftInbox
+from gdpr_operator.handlers._leadership import LEASE_API_ERRORS
 from gdpr_operator.handlers._schedule import (
     jitter_factor,
     next_pass_after,
@@ -71,9 +74,15 @@ def live_monitorings(
         return {}
 
 
-@kopf.on.resume(GROUP, VERSION, MONITORINGS)
-@kopf.on.create(GROUP, VERSION, MONITORINGS)
-@kopf.on.update(GROUP, VERSION, MONITORINGS, field="spec")
+def _owned_here(body: kopf.Body, memo: kopf.Memo, **_: Any) -> bool:
+    """kopf's filter of the change handlers: a replica skips what it does not own."""
+    config: OperatorConfig = memo["config"]
+    return config.ownership.owns(body.metadata.uid or "")
+
+
+@kopf.on.resume(GROUP, VERSION, MONITORINGS, when=_owned_here)
+@kopf.on.create(GROUP, VERSION, MONITORINGS, when=_owned_here)
+@kopf.on.update(GROUP, VERSION, MONITORINGS, field="spec", when=_owned_here)
 async def reconcile_on_change(
     body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **kwargs: Any
 ) -> None:
@@ -94,18 +103,30 @@ async def reconcile_on_drift_event(
 async def resync(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **kwargs: Any) -> None:
     """Drift detection: a full reconcile once the object's (jittered) interval has elapsed,
     sooner while passes fail (see `next_pass_after`), and at once when an AwsAccount it
-    names changed (bound, unbound, another role) since its last pass."""
+    names changed (bound, unbound, another role) since its last pass. In sharded mode, only
+    on the owner, and at once when this replica takes the object over."""
+    config: OperatorConfig = memo["config"]
+    uid = body.metadata.uid or ""
+    if not config.ownership.owns(uid):
+        if memo.pop("last_pass", None) is not None:
+            _let_go(body, config)
+        return
     try:
-        spec = parse_monitoring(body.spec)
+        spec: MonitoringSpec | None = parse_monitoring(body.spec)
     except SpecError:
-        return  # reported by the change handlers; nothing to resync
+        spec = None  # reported by the change handlers, or here by a replica taking it over
     async with _lock(memo):
         # Decided under the lock: a change handler's pass may just have ended, and `body`
         # (read when the timer fired) would not show it yet.
+        taken_over = config.ownership.sharded and "last_pass" not in memo
+        if spec is None:
+            if taken_over:
+                await _pass(body, patch, memo, kwargs["aws_accounts"])
+            return
         interval = next_pass_after(spec.resync_interval_seconds, memo.get("failures_in_a_row", 0))
         jitter = memo.setdefault("jitter", jitter_factor())
         accounts_changed = memo.get("accounts_seen") != _accounts_seen(spec, kwargs["aws_accounts"])
-        if accounts_changed or _due(body, memo, interval * jitter):
+        if taken_over or accounts_changed or _due(body, memo, interval * jitter):
             await _pass(body, patch, memo, kwargs["aws_accounts"])
             memo["jitter"] = jitter_factor()
 
@@ -113,38 +134,83 @@ async def resync(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **kwargs: 
 @kopf.on.delete(GROUP, VERSION, MONITORINGS)
 async def release(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger, **kwargs: Any) -> None:
     """Deletion: Retain leaves AWS as it is; Delete removes what the operator created for
-    this object (known by its tags), and the finalizer stays until that succeeded."""
+    this object (known by its tags), and the finalizer stays until that succeeded. In
+    sharded mode only the owner releases; the others wait until the object is gone."""
     namespace, name = body.metadata.namespace or "", body.metadata.name or ""
+    config: OperatorConfig = memo["config"]
+    uid = body.metadata.uid or ""
     try:
         spec = parse_monitoring(body.spec)
     except SpecError:
         spec = None
-    if spec is not None and spec.deletion_policy is DeletionPolicy.DELETE:
+    while True:
+        while not config.ownership.owns(uid):
+            if not await _still_there(namespace, name, uid):
+                _gone(body, config)  # its owner released it
+                return
+            await asyncio.sleep(RESYNC_TICK_SECONDS / 10)
+        if spec is None or spec.deletion_policy is not DeletionPolicy.DELETE:
+            break
+        request = _request(body, spec, memo, kwargs["aws_accounts"], kwargs["live_monitorings"])
         async with _lock(memo):
-            outcome = await engine.release(
-                _request(body, spec, memo, kwargs["aws_accounts"], kwargs["live_monitorings"])
-            )
-        for item in outcome.released:
-            kopf.event(body, type="Normal", reason="Released", message=f"Deleted {item}")
-        for item in outcome.kept:
-            kopf.event(body, type="Normal", reason="Kept", message=f"Kept {item}")
-        if outcome.refusal is not None:
-            # Unbound now: the operator may no longer act there, so it removes nothing.
-            kopf.event(
-                body,
-                type="Warning",
-                reason=outcome.refusal.reason,
-                message=f"Nothing deleted in AWS: {outcome.refusal.message}",
-            )
-        elif outcome.errors:
-            first = outcome.errors[0]
-            raise kopf.TemporaryError(
-                f"could not delete everything the operator created ({len(outcome.errors)} "
-                f"error(s); first: {first.account}/{first.region}: {first.message})",
-                delay=30,
-            )
+            outcome = await config.ownership.run(uid, engine.release(request))
+        if outcome is not None:
+            _report_release(body, outcome)
+            break
     logger.info("Released %s/%s", namespace, name)
+    _gone(body, config)
+
+
+async def _still_there(namespace: str, name: str, uid: str) -> bool:
+    """Whether the object is still in the API server (read there: kopf updates nothing of
+    this object while its handler runs)."""
+    api = client.CustomObjectsApi()
+    try:
+        found = await asyncio.to_thread(
+            api.get_namespaced_custom_object, GROUP, VERSION, namespace, MONITORINGS, name
+        )
+    except ApiException as error:
+        return bool(error.status != 404)  # other errors: unknown, keep waiting
+    except LEASE_API_ERRORS:
+        return True
+    return isinstance(found, dict) and found.get("metadata", {}).get("uid") == uid
+
+
+def _report_release(body: kopf.Body, outcome: engine.Outcome) -> None:
+    """Events of a release; an error when something created is still there (kopf retries)."""
+    for item in outcome.released:
+        kopf.event(body, type="Normal", reason="Released", message=f"Deleted {item}")
+    for item in outcome.kept:
+        kopf.event(body, type="Normal", reason="Kept", message=f"Kept {item}")
+    if outcome.refusal is not None:
+        # Unbound now: the operator may no longer act there, so it removes nothing.
+        kopf.event(
+            body,
+            type="Warning",
+            reason=outcome.refusal.reason,
+            message=f"Nothing deleted in AWS: {outcome.refusal.message}",
+        )
+    elif outcome.errors:
+        first = outcome.errors[0]
+        raise kopf.TemporaryError(
+            f"could not delete everything the operator created ({len(outcome.errors)} "
+            f"error(s); first: {first.account}/{first.region}: {first.message})",
+            delay=30,
+        )
+
+
+def _let_go(body: kopf.Body, config: OperatorConfig) -> None:
+    """This replica no longer acts on the object: its series go, a later pass starts anew."""
+    namespace, name = body.metadata.namespace or "", body.metadata.name or ""
     metrics.forget(namespace, name)
+    config.ownership.forget(namespace, name)
+
+
+def _gone(body: kopf.Body, config: OperatorConfig) -> None:
+    """The object is deleted: nothing of it stays in this process."""
+    _let_go(body, config)
+    if config.diffbase is not None:
+        config.diffbase.forget(body.metadata.uid or "")
 
 
 def _lock(memo: kopf.Memo) -> asyncio.Lock:
@@ -190,27 +256,40 @@ async def _reconcile(
 async def _pass(
     body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, accounts: AccountIndex
 ) -> None:
-    """One reconcile, its status, Events and metrics. The caller holds the lock."""
+    """One reconcile, its status, Events and metrics, unless the object moved to another
+    replica meanwhile (then nothing is written). The caller holds the lock."""
+    config: OperatorConfig = memo["config"]
     namespace, name = body.metadata.namespace or "", body.metadata.name or ""
+    uid = body.metadata.uid or ""
     generation = body.meta.get("generation", 0)
     started = time.monotonic()
     inbox: DriftInbox = memo["drift_inbox"]
     causes = inbox.take((namespace, name))  # what led here, if AWS change events did
     spec: MonitoringSpec | None
+    config.ownership.remember(namespace, name, uid)
+    log.info("Pass over %s/%s (%s) begins", namespace, name, uid)
     try:
         spec = parse_monitoring(body.spec)
     except SpecError as error:
         spec = None
-        outcome = Outcome(refusal=Refusal("InvalidSpec", str(error)))
+        outcome: Outcome | None = Outcome(refusal=Refusal("InvalidSpec", str(error)))
     else:
         memo["accounts_seen"] = _accounts_seen(spec, accounts)
-        outcome = await engine.reconcile(_request(body, spec, memo, accounts))
-        inbox.watch(
-            (account, region)
-            for account, region in outcome.targets
-            if (known := _lookup(accounts, account)) is not None
-            and known.drift_events is DriftEventsMode.MANAGED
+        outcome = await config.ownership.run(
+            uid, engine.reconcile(_request(body, spec, memo, accounts))
         )
+        if outcome is not None:
+            inbox.watch(
+                (account, region)
+                for account, region in outcome.targets
+                if (known := _lookup(accounts, account)) is not None
+                and known.drift_events is DriftEventsMode.MANAGED
+            )
+    if outcome is None or not config.ownership.owns(uid):
+        log.info("Pass over %s/%s (%s) abandoned: no longer ours", namespace, name, uid)
+        memo.pop("last_pass", None)
+        _let_go(body, config)
+        return
     memo["failures_in_a_row"] = memo.get("failures_in_a_row", 0) + 1 if outcome.errors else 0
     memo["last_pass"] = (generation, time.monotonic())
     finished_at = time.time()
@@ -235,6 +314,7 @@ async def _pass(
         finished_at=finished_at,
     )
     metrics.record_drift_causes(outcome, causes, finished_at)
+    log.info("Pass over %s/%s (%s) ends; status written", namespace, name, uid)
 
 
 def _due(body: kopf.Body, memo: kopf.Memo, interval_seconds: float) -> bool:

@@ -11,7 +11,7 @@ series all carry its `namespace` and `monitoring`.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import NamedTuple
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
@@ -139,6 +139,12 @@ class MonitoringCollector:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._latest: dict[tuple[str, str], MonitoringSeries] = {}
+        self._exported: Callable[[str, str], bool] = lambda namespace, monitoring: True
+
+    def export_only(self, exported: Callable[[str, str], bool]) -> None:
+        """Render only the monitorings `exported(namespace, monitoring)` accepts at scrape
+        time (sharded mode: the ones this replica owns, so each series has one source)."""
+        self._exported = exported
 
     def record(
         self, namespace: str, monitoring: str, outcome: Outcome, *, ready: bool, finished_at: float
@@ -161,6 +167,8 @@ class MonitoringCollector:
             latest = sorted(self._latest.items())
         out = _families()
         for (namespace, monitoring), series in latest:
+            if not self._exported(namespace, monitoring):
+                continue
             owner = [namespace, monitoring]
             out.monitoring_ready.add_metric(owner, 1 if series.ready else 0)
             if series.last_success is not None:
@@ -205,7 +213,7 @@ def record_outcome(
 
 
 def forget(namespace: str, monitoring: str) -> None:
-    """Drop every series of a deleted GdprMonitoring."""
+    """Drop every series of a GdprMonitoring deleted, or now another replica's."""
     _monitorings.forget(namespace, monitoring)
 
 
@@ -221,3 +229,8 @@ def record_drift_causes(outcome: Outcome, causes: Sequence[DriftCause], finished
         elapsed = seconds_since(cause, finished_at)
         if elapsed is not None and all(r.action is Action.REMEDIATED for r in found):
             drift_event_to_repair.labels(cause.component).observe(elapsed)
+
+
+def export_only(exported: Callable[[str, str], bool]) -> None:
+    """See `MonitoringCollector.export_only`."""
+    _monitorings.export_only(exported)

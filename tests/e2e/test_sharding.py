@@ -1,0 +1,358 @@
+"""Sharded mode on a real API server: several `gdpr-operator run --sharded` processes share the
+GdprMonitorings, each reconciled by one replica at a time, as the membership Leases say.
+
+The module has a control plane of its own (the session's runs a leader-mode operator over
+every namespace). Evidence comes from three independent places: each replica's log (when
+each pass began and wrote status), each replica's /metrics, and the Leases as the API server
+showed them, sampled throughout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import re
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from kubernetes import client, config, watch
+from kubernetes.client.exceptions import ApiException
+
+from gdpr_operator.handlers._rendezvous import owner
+from gdpr_operator.handlers._shards import MEMBER_LABEL
+
+from fixtures.cluster import (
+    REPO,
+    Kubectl,
+    cluster_environment,
+    install,
+    new_namespace,
+    running_cluster,
+    wait_for,
+)
+from fixtures.estate import apply_estate
+from fixtures.operator import OPERATOR_NAMESPACE, OperatorProcess, operator_process
+from fixtures.sandbox import new_scratch_account
+
+pytestmark = pytest.mark.e2e
+
+LEASE_SECONDS = 4.0
+"""Short, so that takeovers take seconds; the protocol's margins scale with it."""
+MONITORINGS = 20
+SHARDING_RBAC = REPO / "deploy" / "components" / "sharding" / "sharding.yaml"
+PASS = re.compile(r"Pass over (?P<ns>[^/]+)/(?P<name>\S+) \((?P<uid>[^)]+)\) (?P<what>\w+)")
+
+
+def _time(text: str) -> float:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+@dataclass
+class Replica:
+    process: OperatorProcess
+    identity: str = ""
+
+    def log_lines(self) -> list[dict[str, Any]]:
+        lines = []
+        for line in self.process.log.read_text().splitlines():
+            with contextlib.suppress(ValueError):
+                lines.append(json.loads(line))
+        return lines
+
+    def passes(self) -> list[tuple[str, float, float | None]]:
+        """(uid, began, wrote status at) of each pass; None: not finished (killed)."""
+        found: list[tuple[str, float, float | None]] = []
+        open_at: dict[str, float] = {}
+        for entry in self.log_lines():
+            match = PASS.match(entry["message"])
+            if match is None:
+                continue
+            uid, at = match["uid"], _time(entry["time"])
+            if match["what"] == "begins":
+                open_at[uid] = at
+            elif match["what"] == "ends":
+                found.append((uid, open_at.pop(uid), at))
+            else:  # abandoned: it wrote nothing
+                open_at.pop(uid, None)
+        found.extend((uid, began, None) for uid, began in open_at.items())
+        return found
+
+    def exported(self) -> set[str]:
+        """The monitorings whose Ready series this replica's /metrics shows."""
+        return set(
+            re.findall(
+                r'^gdpr_monitoring_ready\{[^}]*monitoring="([^"]+)"', self.process.metrics(), re.M
+            )
+        )
+
+
+@dataclass
+class LeaseHistory:
+    """Every state of the membership Leases the API server sent on a watch: each renewal,
+    none missed (a list every so often would miss the ones between two lists)."""
+
+    admin: Kubectl
+    acquired: dict[str, float] = field(default_factory=dict)
+    renewals: dict[str, list[float]] = field(default_factory=dict)
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def run(self) -> None:
+        api = client.CoordinationV1Api(config.new_client_from_config(str(self.admin.kubeconfig)))
+        version = ""
+        while not self._stop.is_set():
+            stream = watch.Watch().stream(
+                api.list_namespaced_lease,
+                OPERATOR_NAMESPACE,
+                label_selector=MEMBER_LABEL,
+                resource_version=version,
+                timeout_seconds=5,
+            )
+            try:
+                for event in stream:
+                    lease = event["object"]
+                    version = lease.metadata.resource_version
+                    holder = lease.spec.holder_identity
+                    self.acquired[holder] = lease.spec.acquire_time.timestamp()
+                    renewed = lease.spec.renew_time.timestamp()
+                    self.renewals.setdefault(holder, []).append(renewed)
+            except ApiException as error:
+                if error.status != 410:
+                    raise
+                version = ""  # too old: list again (the renewals kept stay known)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def holders(self, at: float) -> set[str]:
+        """The members that own objects at `at` by their Leases: joined a lease duration
+        before (a newcomer waits that long), and renewed less than a duration before."""
+        return {
+            holder
+            for holder, since in self.acquired.items()
+            if since + LEASE_SECONDS <= at < self.last_renewal(holder, at) + LEASE_SECONDS
+        }
+
+    def last_renewal(self, holder: str, at: float) -> float:
+        return max((r for r in self.renewals.get(holder, []) if r <= at), default=-LEASE_SECONDS)
+
+
+@dataclass
+class Shards:
+    admin: Kubectl
+    env: dict[str, str]
+    sandbox_url: str
+    directory: Path
+    namespace: str
+    uids: dict[str, str]
+    """GdprMonitoring name -> uid."""
+    leases: LeaseHistory
+    replicas: list[Replica] = field(default_factory=list)
+    started: int = 0
+
+    def start_replica(self) -> Replica:
+        self.started += 1
+        process = operator_process(
+            self.admin, self.env, self.sandbox_url, self.directory / f"r{self.started}"
+        )
+        process.command += [
+            "--sharded",
+            f"--shard-lease-duration={LEASE_SECONDS}",
+            "--account-check-interval=30",
+        ]
+        process.command[3:3] = ["--log-format", "json"]
+        process.log.parent.mkdir()
+        replica = Replica(process)
+        process.start()
+        replica.identity = wait_for(
+            "the replica's membership",
+            lambda: next(
+                (
+                    entry["message"].split()[2]
+                    for entry in replica.log_lines()
+                    if entry["message"].startswith("Shard member ")
+                ),
+                None,
+            ),
+        )
+        self.replicas.append(replica)
+        return replica
+
+    def live(self) -> list[Replica]:
+        return [r for r in self.replicas if r.process.process and r.process.process.poll() is None]
+
+    def owners(self, identities: set[str]) -> dict[str, str | None]:
+        return {name: owner(uid, identities) for name, uid in self.uids.items()}
+
+    def passes_since(self, since: float) -> dict[str, set[str]]:
+        """Monitoring name -> identities that wrote its status after `since`."""
+        names = {uid: name for name, uid in self.uids.items()}
+        done: dict[str, set[str]] = {name: set() for name in self.uids}
+        for replica in self.replicas:
+            for uid, _, wrote in replica.passes():
+                if wrote is not None and wrote > since and uid in names:
+                    done[names[uid]].add(replica.identity)
+        return done
+
+    def assert_exported_by_owners(self, owners: dict[str, str | None]) -> None:
+        """Each live replica's /metrics shows the series of its share, and no other."""
+        for replica in self.live():
+            share = {name for name, who in owners.items() if who == replica.identity}
+            assert wait_for(
+                f"{replica.identity}'s metrics: its share",
+                lambda replica=replica, share=share: replica.exported() == share,
+            )
+
+    def assert_one_replica_at_a_time(self) -> None:
+        """No two replicas' passes over one object overlap, and each pass (its start and its
+        status write) fell to the object's owner among the Leases the API server showed."""
+        by_uid: dict[str, list[tuple[float, float, str]]] = {}
+        for replica in self.replicas:
+            for uid, began, wrote in replica.passes():
+                if uid not in self.uids.values():
+                    continue
+                ended = wrote if wrote is not None else began
+                by_uid.setdefault(uid, []).append((began, ended, replica.identity))
+                for moment in {began, ended}:
+                    holders = self.leases.holders(moment)
+                    assert owner(uid, holders) == replica.identity, (
+                        f"{replica.identity} acted on {uid} at {moment:.3f} while the Leases "
+                        f"gave it to {owner(uid, holders)} (holders: {sorted(holders)}; its "
+                        f"last renewal {self.leases.last_renewal(replica.identity, moment):.3f})"
+                    )
+        for uid, passes in by_uid.items():
+            passes.sort()
+            for (_, end, first), (start, _, second) in itertools.pairwise(passes):
+                assert first == second or end <= start, f"{uid}: {first} and {second} overlap"
+
+
+@pytest.fixture(scope="module")
+def shards(sandbox_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shards]:
+    directory = tmp_path_factory.mktemp("sharding")
+    env = cluster_environment(directory / "cluster")
+    with running_cluster(env) as admin:
+        install(admin)
+        admin.apply(SHARDING_RBAC)
+        namespace = new_namespace(admin)
+        apply_estate(admin, namespace, new_scratch_account(), managementPolicy="Observe")
+        admin.apply(
+            yaml.safe_dump_all(
+                {
+                    "apiVersion": "monitoring.gdpr.io/v1alpha1",
+                    "kind": "GdprMonitoring",
+                    "metadata": {"name": f"m{n}", "namespace": namespace},
+                    "spec": {
+                        "accounts": [namespace],
+                        "regions": ["eu-west-1"],
+                        "auditChecks": [],
+                        "managementPolicy": "Observe",
+                        # Passes at start, on a takeover and on a join only: the moments
+                        # that matter here, and no load besides.
+                        "resyncInterval": "10m",
+                    },
+                }
+                for n in range(MONITORINGS)
+            )
+        )
+        admin.run("delete", "gdprmonitoring", "web", "-n", namespace)
+        listed = json.loads(
+            admin.run("get", "gdprmonitorings", "-n", namespace, "-o", "json").stdout
+        )
+        uids = {item["metadata"]["name"]: item["metadata"]["uid"] for item in listed["items"]}
+        leases = LeaseHistory(admin)
+        sampler = threading.Thread(target=leases.run, daemon=True)
+        sampler.start()
+        state = Shards(admin, env, sandbox_url, directory, namespace, uids, leases)
+        try:
+            yield state
+        finally:
+            leases.stop()
+            for replica in state.live():
+                replica.process.stop()
+
+
+def test_two_replicas_split_the_objects_and_a_killed_ones_move_within_the_lease(
+    shards: Shards,
+) -> None:
+    first, second = shards.start_replica(), shards.start_replica()
+    both = {first.identity, second.identity}
+    started = time.time()
+    owners = shards.owners(both)
+    assert set(owners.values()) == both, "20 objects over 2 replicas: each should own some"
+
+    every = wait_for(
+        "a status written for every GdprMonitoring",
+        lambda: done if all((done := shards.passes_since(started)).values()) else None,
+        timeout=90,
+    )
+    assert every == {name: {owners[name]} for name in owners}  # by its owner, only
+    shards.assert_exported_by_owners(owners)
+
+    killed_at = time.time()
+    first.process.stop(signal.SIGKILL)
+    moved = {name for name, who in owners.items() if who == first.identity}
+    taken = wait_for(
+        "the survivor to take the killed replica's objects over",
+        lambda: next(
+            (
+                _time(entry["time"])
+                for entry in second.log_lines()
+                if entry["message"] == f"Shard members now: {second.identity}"
+                and _time(entry["time"]) > killed_at
+            ),
+            None,
+        ),
+        timeout=30,
+    )
+    after_kill = wait_for(
+        "the survivor's passes over them",
+        lambda: (
+            done if all((done := shards.passes_since(killed_at))[name] for name in moved) else None
+        ),
+        timeout=60,
+    )
+    assert all(after_kill[name] == {second.identity} for name in moved)
+    assert wait_for("the survivor to export every series", lambda: second.exported() == set(owners))
+    handover = taken - killed_at
+    sys_report(f"ownership moved {handover:.1f}s after SIGKILL (lease {LEASE_SECONDS:.0f}s)")
+    # Gone once the survivor's lists showed the same renewTime for a lease duration: at most
+    # a duration plus one renewal period (and a list's latency) after the last renewal.
+    assert handover <= LEASE_SECONDS + LEASE_SECONDS / 7.5 * 2 + 1.0
+    shards.assert_one_replica_at_a_time()
+
+
+def test_a_third_replica_takes_about_a_third_and_nothing_is_lost(shards: Shards) -> None:
+    while len(shards.live()) < 2:  # the first test leaves one
+        shards.start_replica()
+    two = shards.live()
+    before = shards.owners({r.identity for r in two})
+    shards.assert_exported_by_owners(before)
+    third = shards.start_replica()
+    after = shards.owners({r.identity for r in two} | {third.identity})
+    moved = {name for name in after if after[name] != before[name]}
+    assert moved, "20 objects, a third replica: some should move"
+    assert all(after[name] == third.identity for name in moved)  # none between the others
+    joined = time.time()
+    done = wait_for(
+        "the newcomer's passes over its share",
+        lambda: d if all((d := shards.passes_since(joined))[name] for name in moved) else None,
+        timeout=90,
+    )
+    assert all(done[name] == {third.identity} for name in moved)
+    # Nothing lost: every object's series comes from its owner now, and from it alone.
+    shards.assert_exported_by_owners(after)
+    sys_report(f"2 -> 3 replicas: {len(moved)} of {MONITORINGS} objects moved")
+    shards.assert_one_replica_at_a_time()
+
+
+def sys_report(line: str) -> None:
+    """A figure for the test log (pytest -s, or the captured output of a failure)."""
+    print(f"sharding: {line}")

@@ -1,0 +1,133 @@
+"""A replica's view of the shard members: gone only after its own lists showed a member's
+renewTime unchanged for the lease duration."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import urllib3
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+
+from gdpr_operator.handlers._shards import Membership, MemberView, ShardSettings
+
+
+def test_a_member_that_keeps_renewing_stays_live() -> None:
+    view = MemberView(silent_after_seconds=15)
+    for second in range(0, 60, 2):
+        view.observe({"a": f"renewed-{second}", "b": f"renewed-{second}"}, listed_at=second)
+    assert view.live() == {"a", "b"}
+
+
+def test_a_silent_member_is_gone_after_the_duration_counted_from_when_this_replica_saw_it() -> None:
+    view = MemberView(silent_after_seconds=15)
+    view.observe({"a": "t0", "b": "t0"}, listed_at=100.0)  # b's renewTime may be old: unknown
+    view.observe({"a": "t1", "b": "t0"}, listed_at=114.0)
+    assert view.live() == {"a", "b"}
+    view.observe({"a": "t2", "b": "t0"}, listed_at=115.0)
+    assert view.live() == {"a"}
+    assert view.long_gone() == set()
+    view.observe({"a": "t3", "b": "t0"}, listed_at=130.0)
+    assert view.long_gone() == {"b"}
+
+
+def test_silence_is_judged_by_successful_lists_only() -> None:
+    """A replica whose lists failed for a while must not call the others gone for it: the
+    silence counts up to its latest successful list, not to the clock."""
+    view = MemberView(silent_after_seconds=15)
+    view.observe({"a": "t0"}, listed_at=0.0)
+    view.observe({"a": "t1"}, listed_at=20.0)  # 20 s without a list, then a renewal seen
+    assert view.live() == {"a"}
+
+
+def test_a_deleted_lease_leaves_the_members_at_once() -> None:
+    view = MemberView(silent_after_seconds=15)
+    view.observe({"a": "t0", "b": "t0"}, listed_at=0.0)
+    view.observe({"a": "t1"}, listed_at=2.0)
+    assert view.live() == {"a"}
+
+
+def test_the_deadline_is_shorter_than_the_duration_and_renewals_fit_in_it_several_times() -> None:
+    for duration in (3.0, 15.0, 60.0):
+        settings = ShardSettings("ns", "me", duration)
+        assert settings.renew_deadline_seconds < duration
+        assert settings.renew_every_seconds * 4 < settings.renew_deadline_seconds
+        assert settings.request_timeout_seconds < settings.renew_deadline_seconds
+        assert settings.lease_name == "gdpr-operator-shard-me"
+
+
+class _ApiServer:
+    """The coordination API as a Membership calls it; `reachable` False: every call fails
+    the way an unreachable API server does."""
+
+    def __init__(self) -> None:
+        self.reachable = True
+        self.lose_the_answer_to_the_next_create = False
+        self.leases: dict[str, client.V1Lease] = {}
+
+    def _up(self) -> None:
+        if not self.reachable:
+            raise urllib3.exceptions.MaxRetryError(None, "/", "connection refused")  # type: ignore[arg-type]
+
+    def create_namespaced_lease(self, namespace: str, body: Any, **_: Any) -> Any:
+        self._up()
+        if body.metadata.name in self.leases:
+            raise ApiException(status=409)
+        self.leases[body.metadata.name] = body
+        if self.lose_the_answer_to_the_next_create:
+            self.lose_the_answer_to_the_next_create = False
+            raise urllib3.exceptions.ReadTimeoutError(None, "/", "read timed out")  # type: ignore[arg-type]
+        return body
+
+    def read_namespaced_lease(self, name: str, namespace: str, **_: Any) -> Any:
+        self._up()
+        return self.leases[name]
+
+    def replace_namespaced_lease(self, name: str, namespace: str, body: Any, **_: Any) -> Any:
+        self._up()
+        self.leases[name] = body
+        return body
+
+    def delete_namespaced_lease(self, name: str, namespace: str, **_: Any) -> None:
+        self._up()
+        self.leases.pop(name, None)
+
+    def list_namespaced_lease(self, namespace: str, **_: Any) -> Any:
+        self._up()
+        return client.V1LeaseList(items=list(self.leases.values()))
+
+
+def test_a_member_cut_off_from_the_api_server_stops_acting_before_its_lease_could_pass() -> None:
+    api = _ApiServer()
+    settings = ShardSettings("ns", "me", duration_seconds=1.5)
+    membership = Membership(settings, api)  # type: ignore[arg-type]
+    lost = threading.Event()
+    membership.join()
+    membership.keep(on_change=lambda: None, on_lost=lost.set)
+    assert not membership.owns("uid")  # a newcomer waits a lease duration
+    deadline = time.monotonic() + 5
+    while not membership.owns("uid") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert membership.owns("uid")  # the only member owns everything
+
+    api.reachable = False
+    cut_off = time.monotonic()
+    while membership.owns("uid"):
+        time.sleep(0.01)
+    stopped_after = time.monotonic() - cut_off
+    # Its last renewal was at most one period before the cut; the others would take over a
+    # lease duration after it.
+    assert stopped_after < settings.duration_seconds - settings.renew_every_seconds
+    assert lost.wait(settings.duration_seconds)
+    membership.leave()
+
+
+def test_a_join_whose_answer_was_lost_retries_and_adopts_the_lease_it_created() -> None:
+    api = _ApiServer()
+    api.lose_the_answer_to_the_next_create = True
+    membership = Membership(ShardSettings("ns", "me", duration_seconds=1.5), api)  # type: ignore[arg-type]
+    membership.join()
+    assert list(api.leases) == ["gdpr-operator-shard-me"]
+    assert membership.cycle()  # renewing the adopted Lease works
