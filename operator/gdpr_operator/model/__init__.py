@@ -2,6 +2,14 @@
 
 from gdpr_operator.model._duration import parse_duration
 from gdpr_operator.model._schema import API_VERSION, GROUP, VERSION, apply_defaults, openapi_schema
+from gdpr_operator.model._validation import (
+    SpecError,
+    check_field,
+    crd_json_schema,
+    first_problem,
+    json_schema_validator,
+    short,
+)
 from gdpr_operator.model.checks import CheckInfo, Scope
 from gdpr_operator.model.permissions import (
     Denial,
@@ -30,7 +38,6 @@ from gdpr_operator.model.spec import (
     MonitoringSpec,
     OtherProfilePolicy,
     SecretRef,
-    SpecError,
     TenantPermissions,
     parse_aws_account,
     parse_monitoring,
@@ -64,11 +71,16 @@ __all__ = [
     "SpecError",
     "TenantPermissions",
     "apply_defaults",
+    "check_field",
+    "crd_json_schema",
     "denials",
+    "first_problem",
+    "json_schema_validator",
     "openapi_schema",
     "other_profile_policy",
     "parse_aws_account",
     "parse_duration",
     "parse_monitoring",
     "permitted_policy_arns",
+    "short",
 ]
