@@ -75,11 +75,9 @@ from ._errors import (
 )
 from ._iam_actions import READ_VERBS, iam_action, is_read_action, is_read_operation
 from ._layer import LAYER_IAM_ACTIONS, Aws, CallerIdentity
-from ._metrics import AWS_API_CALLS
 from ._targets import AccountAccess, AwsSettings, Target
 
 __all__ = [
-    "AWS_API_CALLS",
     "LAYER_IAM_ACTIONS",
     "READ_VERBS",
     "AccessDeniedError",
