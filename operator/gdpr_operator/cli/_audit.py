@@ -14,7 +14,9 @@ from typing import Any, TextIO
 
 from gdpr_operator import engine
 from gdpr_operator.aws import Aws
+from gdpr_operator.cli._checks import article_labels
 from gdpr_operator.cli._manifests import Inputs, Monitoring
+from gdpr_operator.cli._table import aligned
 from gdpr_operator.engine import CredentialsUnavailableError, Outcome, external_id
 from gdpr_operator.model import ManagementPolicy, SecretRef
 from gdpr_operator.reconcilers import all_checks
@@ -124,7 +126,7 @@ class _CallCount:
 
 
 def _articles() -> dict[str, list[str]]:
-    return {check.id: [f"Art. {article}" for article in check.articles] for check in all_checks()}
+    return {check.id: article_labels(check) for check in all_checks()}
 
 
 def _summary(passes: Sequence[Pass]) -> dict[str, Any]:
@@ -211,13 +213,7 @@ def render_table(passes: Sequence[Pass]) -> str:
         for p in passes
         for e in p.outcome.errors
     ]
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header) - 1)]
-    lines = [
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
-        + "  "
-        + row[-1]
-        for row in [header, *rows]
-    ]
+    lines = aligned(header, rows)
     summary = _summary(passes)
     lines.append("")
     lines.append(
