@@ -1,4 +1,5 @@
-"""The API server itself rejects malformed specs, naming the offending field."""
+"""The API server itself rejects malformed specs, naming the offending field; `audit` rejects
+the same specs at the same field."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from typing import Any
 
 import pytest
 import yaml
+
+from gdpr_operator.cli import main
+from gdpr_operator.cli._manifests import load
 
 from fixtures.cluster import Kubectl
 
@@ -53,12 +57,14 @@ MALFORMED = [
     (MONITORING, "accounts", [], "spec.accounts"),
     (MONITORING, "accounts", DELETE, "spec.accounts: Required value"),
     (MONITORING, "accounts", ["Prod_Account"], "spec.accounts[0]"),
+    (MONITORING, "accounts", ["prod", "prod"], "spec.accounts[1]: Duplicate value"),
     (MONITORING, "regions", ["eu-west"], "spec.regions[0]"),
     (MONITORING, "regions", ["*", "eu-west-1"], "spec.regions"),
     (MONITORING, "managementPolicy", "Fix", "spec.managementPolicy"),
     (MONITORING, "deletionPolicy", "Purge", "spec.deletionPolicy"),
     (MONITORING, "resyncInterval", "5 minutes", "spec.resyncInterval"),
     (MONITORING, "resyncInterval", "10s", "spec.resyncInterval"),
+    (MONITORING, "resyncInterval", "0s", "spec.resyncInterval"),
     (
         MONITORING,
         "guardDuty.findingPublishingFrequency",
@@ -288,17 +294,38 @@ def _mutated(base: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
 
 @pytest.mark.e2e
 @pytest.mark.parametrize(
-    ("base", "path", "value", "expected"),
-    MALFORMED,
-    ids=[f"{case[0]['kind']}.{case[1]}={case[2]!r:.60}" for case in MALFORMED],
+    "case", MALFORMED, ids=[f"{case[0]['kind']}.{case[1]}={case[2]!r:.60}" for case in MALFORMED]
 )
-def test_api_server_rejects_malformed_spec(
-    installed: Kubectl, base: dict[str, Any], path: str, value: Any, expected: str
+def test_api_server_and_audit_reject_malformed_spec_at_the_same_field(
+    installed: Kubectl,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    case: tuple[dict[str, Any], str, Any, str],
 ) -> None:
+    """What `kubectl apply` refuses, `audit` refuses too (exit 2, one line), naming the same
+    field: the API server names a duplicate by its index, audit the list holding it."""
+    base, path, value, expected = case
     manifest = yaml.safe_dump(_mutated(base, path, value))
     result = installed.run("create", "--dry-run=server", "-f", "-", stdin=manifest, check=False)
     assert result.returncode != 0, f"accepted: {manifest}"
     assert expected in result.stderr
+    field = _named_field(expected)
+
+    file = tmp_path / "malformed.yaml"
+    file.write_text(manifest)
+    code = main(["audit", "-f", str(file)])
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, ""), err
+    assert err.splitlines() == [err.strip()], err
+    refused_field = err.split("): ", 1)[1].split(": ", 1)[0]
+    assert refused_field in {field, re.sub(r"\[\d+\]$", "", field)}, (field, err)
+
+
+def _named_field(message: str) -> str:
+    """The spec field an API server message names, such as spec.regions[0]."""
+    found = _FIELD_NAMED.search(message)
+    assert found, message
+    return found.group(0)
 
 
 @pytest.mark.e2e
@@ -306,6 +333,15 @@ def test_api_server_rejects_malformed_spec(
 def test_api_server_accepts_the_valid_base(installed: Kubectl, base: dict[str, Any]) -> None:
     """The table is only meaningful if each case differs from a valid object in one field."""
     installed.run("create", "--dry-run=server", "-f", "-", stdin=yaml.safe_dump(base))
+
+
+def test_audit_reads_the_valid_bases(tmp_path: Path) -> None:
+    """The other half of the table's premise: audit takes both bases as they are."""
+    file = tmp_path / "valid.yaml"
+    file.write_text(yaml.safe_dump_all([ACCOUNT, MONITORING]))
+    inputs = load([str(file)], "gdpr-system")
+    assert set(inputs.accounts) == {"bad"}
+    assert set(inputs.monitorings) == {("default", "bad")}
 
 
 @pytest.mark.e2e

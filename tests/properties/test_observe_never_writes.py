@@ -4,6 +4,7 @@ engine and never makes a write call (hypothesis generates the specs from the CRD
 from __future__ import annotations
 
 import asyncio
+import copy
 import dataclasses
 from typing import Any
 
@@ -18,12 +19,13 @@ from gdpr_operator.model import (
     ManagementPolicy,
     SecretRef,
     openapi_schema,
+    parse_duration,
     parse_monitoring,
 )
 from gdpr_operator.sandbox import SandboxControl, sandbox_layer
 
-from .schema_strategies import values
 from fixtures.calls import writes
+from fixtures.schema_strategies import values
 
 REGIONS = ["eu-west-1", "eu-central-1", "us-east-1"]
 
@@ -46,8 +48,37 @@ def _specs() -> st.SearchStrategy[dict[str, Any]]:
         *[st.lists(st.sampled_from(REGIONS), min_size=1, max_size=2, unique=True)] * 4,
     )
     return st.tuples(values(_spec_schema()), regions).map(
-        lambda pair: {**pair[0], "regions": pair[1], "accounts": ["scratch"]}
+        lambda pair: _within_rules({**pair[0], "regions": pair[1], "accounts": ["scratch"]})
     )
+
+
+def _within_rules(raw: dict[str, Any]) -> dict[str, Any]:
+    """`raw` moved inside the CRD's CEL rules, which the strategies do not model and which the
+    model enforces as the API server does: durations into their ranges, a KMS key into the
+    one named region (or none), each custom log file's path absolute for its platform."""
+    raw = copy.deepcopy(raw)
+    if "resyncInterval" in raw:
+        raw["resyncInterval"] = _in_range(raw["resyncInterval"], "30s", "24h")
+    logs = raw.get("logs", {})
+    if "maxIngestionAge" in logs:
+        logs["maxIngestionAge"] = _in_range(logs["maxIngestionAge"], "1m", "168h")
+    if logs.get("kmsKeyArn"):
+        if raw["regions"] == ["*"] or len(raw["regions"]) > 1:
+            del logs["kmsKeyArn"]
+        else:
+            parts = logs["kmsKeyArn"].split(":")
+            logs["kmsKeyArn"] = ":".join([*parts[:3], raw["regions"][0], *parts[4:]])
+    for number, item in enumerate(raw.get("cloudWatchAgent", {}).get("customLogFiles", [])):
+        name = f"log{number}-{item['filePath'][-64:]}"  # still unique within the list
+        item["filePath"] = f"/{name}" if item["platform"] == "Linux" else f"C:\\{name}"
+    return raw
+
+
+def _in_range(duration: str, low: str, high: str) -> str:
+    seconds = parse_duration(duration)
+    if seconds < parse_duration(low):
+        return low
+    return high if seconds > parse_duration(high) else duration
 
 
 async def _observe(access: AccountAccess, layer: Aws, raw: dict[str, Any]) -> engine.Outcome:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from botocore_shapes import assert_matches_output
 
 from gdpr_operator.aws import AccountAccess, Aws, PermanentAwsError, Target
 from gdpr_operator.sandbox import SandboxControl
+
+from fixtures.botocore_shapes import assert_matches_output
 
 IAM_REGION = "us-east-1"
 SSM_CORE = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"

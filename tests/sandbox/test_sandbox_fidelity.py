@@ -9,7 +9,6 @@ import urllib.error
 from typing import Any
 
 import pytest
-from botocore_shapes import assert_matches_output
 
 from gdpr_operator.aws import AccountAccess, Aws, PermanentAwsError, Target
 from gdpr_operator.model import GLOBAL_REGION, parse_monitoring
@@ -20,6 +19,8 @@ from gdpr_operator.reconcilers.log_groups import LogGroups
 from gdpr_operator.sandbox import SandboxControl
 from gdpr_operator.sandbox._agent_sim import simulate_once
 from gdpr_operator.sandbox._ext_ssm import ASSOCIATIONS, Association, apply_associations
+
+from fixtures.botocore_shapes import assert_matches_output
 
 REGION = "eu-west-1"
 SSM_CORE = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"

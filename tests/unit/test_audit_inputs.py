@@ -74,6 +74,30 @@ def _refusal(tmp_path: Path, content: str | bytes) -> str:
             "spec.cloudWatchAgent.customLogFiles: holds platform=Linux, filePath=/var/log/a twice",
         ),
         (
+            WEB + "spec: {accounts: [prod], regions: ['*', eu-west-1]}\n",
+            'document 1 (GdprMonitoring web): spec.regions: "*" (every enabled region) cannot '
+            "be combined with named regions",
+        ),
+        (
+            WEB + "spec: {accounts: [prod], regions: [eu-west-1], resyncInterval: 0s}\n",
+            "document 1 (GdprMonitoring web): spec.resyncInterval: resyncInterval must be between "
+            "30s and 24h",
+        ),
+        (
+            WEB
+            + "spec: {accounts: [prod], regions: [eu-west-1], logs: {kmsKeyArn: "
+            + "'arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab'}}\n",
+            "document 1 (GdprMonitoring web): spec.logs.kmsKeyArn: logs.kmsKeyArn is a regional "
+            "key, so every entry of regions must be the key's region",
+        ),
+        (
+            "apiVersion: monitoring.gdpr.io/v1alpha1\nkind: AwsAccount\nmetadata: {name: prod}\n"
+            + "spec: {accountId: '111111111111', allowedNamespaces: [security], assumeRole: "
+            + "{roleArn: 'arn:aws:iam::222222222222:role/gdpr-operator'}}\n",
+            "document 1 (AwsAccount prod): spec.assumeRole.roleArn: assumeRole.roleArn must be a "
+            "role in the account given by accountId",
+        ),
+        (
             WEB + "spec: {accounts: [prod], regions: [eu-west-1, 7]}\n",
             "document 1 (GdprMonitoring web): spec.regions[1]: must be of type string, not integer",
         ),

@@ -74,14 +74,10 @@ from ._errors import (
     TemporaryAwsError,
 )
 from ._iam_actions import READ_VERBS, iam_action, is_read_action, is_read_operation
-from ._layer import LAYER_IAM_ACTIONS, Aws, CallerIdentity, CallObserver
-from ._metrics import AWS_API_CALLS
-from ._regions import ALL_REGIONS
+from ._layer import LAYER_IAM_ACTIONS, Aws, CallerIdentity
 from ._targets import AccountAccess, AwsSettings, Target
 
 __all__ = [
-    "ALL_REGIONS",
-    "AWS_API_CALLS",
     "LAYER_IAM_ACTIONS",
     "READ_VERBS",
     "AccessDeniedError",
@@ -90,7 +86,6 @@ __all__ = [
     "AwsError",
     "AwsSettings",
     "Bucket",
-    "CallObserver",
     "CallerIdentity",
     "NoCredentialsError",
     "NotFoundError",

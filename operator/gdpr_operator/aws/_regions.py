@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-ALL_REGIONS = "*"
+from gdpr_operator.model import ALL_REGIONS
+
 ENABLED_OPT_IN_STATUSES = ("opt-in-not-required", "opted-in")
 
 DESCRIBE_ENABLED_REGIONS: dict[str, Any] = {

@@ -125,6 +125,12 @@ def _parser() -> argparse.ArgumentParser:
         help="the local AWS sandbox for demos and tests (see `gdpr-operator sandbox --help`)",
     )
 
+    checks = commands.add_parser(
+        "checks",
+        help="list the check catalog: id, component, scope, GDPR articles, IAM actions",
+    )
+    checks.add_argument("--format", choices=["table", "json"], default="table")
+
     agent = commands.add_parser(
         "agent-config", help="print the CloudWatch agent configuration rendered from presets"
     )
@@ -283,6 +289,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             return 2
         return sandbox.main(unparsed)
+    elif args.command == "checks":
+        from gdpr_operator.cli._checks import render_catalog  # noqa: PLC0415 - boto3 is heavy
+
+        sys.stdout.write(render_catalog(args.format))
     elif args.command == "agent-config":
         from gdpr_operator.reconcilers.cloudwatch_agent import (  # noqa: PLC0415
             AgentConfigError,

@@ -7,16 +7,20 @@ import contextlib
 import dataclasses
 import json
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, TextIO
 
 from gdpr_operator import engine
-from gdpr_operator.aws import AWS_API_CALLS, Aws
+from gdpr_operator.aws import Aws
+from gdpr_operator.cli._checks import article_labels
 from gdpr_operator.cli._manifests import Inputs, Monitoring
+from gdpr_operator.cli._table import aligned
 from gdpr_operator.engine import CredentialsUnavailableError, Outcome, external_id
 from gdpr_operator.model import ManagementPolicy, SecretRef
 from gdpr_operator.reconcilers import all_checks
+from gdpr_operator.report import result_counts
 
 EXIT_COMPLIANT, EXIT_NON_COMPLIANT, EXIT_ERROR = 0, 1, 2
 
@@ -59,7 +63,9 @@ async def _all(inputs: Inputs, enforce: bool, stderr: TextIO) -> list[Pass]:
 
     monitorings = list(inputs.monitorings.values())
     live = [engine.LiveMonitoring(m.namespace, m.name, m.spec) for m in monitorings]
-    async with Aws() as aws, _progress(stderr, len(monitorings)):
+    calls = _CallCount()
+    async with Aws() as aws, _progress(stderr, len(monitorings), calls):
+        aws.observe_calls(calls)
         outcomes = await asyncio.gather(
             *(
                 engine.reconcile(
@@ -80,18 +86,18 @@ async def _all(inputs: Inputs, enforce: bool, stderr: TextIO) -> list[Pass]:
 
 
 @contextlib.asynccontextmanager
-async def _progress(stream: TextIO, monitorings: int) -> AsyncIterator[None]:
+async def _progress(stream: TextIO, monitorings: int, calls: _CallCount) -> AsyncIterator[None]:
     """A one-line progress display on a terminal; nothing when output is not a terminal."""
     if not stream.isatty():
         yield
         return
-    started, calls_before = time.monotonic(), _aws_calls()
+    started = time.monotonic()
 
     async def tick() -> None:
         while True:
             stream.write(
                 f"\r\033[Kchecking {monitorings} GdprMonitoring(s): "
-                f"{_aws_calls() - calls_before:.0f} AWS calls, "
+                f"{calls.value} AWS calls, "
                 f"{time.monotonic() - started:.1f}s"
             )
             stream.flush()
@@ -106,27 +112,27 @@ async def _progress(stream: TextIO, monitorings: int) -> AsyncIterator[None]:
         stream.flush()
 
 
-def _aws_calls() -> float:
-    return sum(
-        sample.value
-        for metric in AWS_API_CALLS.collect()
-        for sample in metric.samples
-        if sample.name.endswith("_total")
-    )
+class _CallCount:
+    """The AWS calls of this pass so far, as Aws.observe_calls tells them (from the threads
+    that make them)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.value = 0
+
+    def __call__(self, service: str, operation: str, action: str) -> None:
+        with self._lock:
+            self.value += 1
 
 
 def _articles() -> dict[str, list[str]]:
-    return {check.id: [f"Art. {article}" for article in check.articles] for check in all_checks()}
+    return {check.id: article_labels(check) for check in all_checks()}
 
 
 def _summary(passes: Sequence[Pass]) -> dict[str, Any]:
     results = [r for p in passes for r in p.outcome.results]
     return {
-        "checks": len(results),
-        "compliant": sum(1 for r in results if r.passing),
-        "nonCompliant": sum(1 for r in results if not r.passing),
-        "remediated": sum(1 for r in results if r.action.value == "remediated"),
-        "errors": sum(len(p.outcome.errors) for p in passes),
+        **result_counts(results, errors=sum(len(p.outcome.errors) for p in passes)),
         "refused": [f"{p.label}: {p.outcome.refusal.message}" for p in passes if p.outcome.refusal],
         "denied": [
             f"{p.label}: {denial.field}: {denial.message}"
@@ -207,13 +213,7 @@ def render_table(passes: Sequence[Pass]) -> str:
         for p in passes
         for e in p.outcome.errors
     ]
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header) - 1)]
-    lines = [
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
-        + "  "
-        + row[-1]
-        for row in [header, *rows]
-    ]
+    lines = aligned(header, rows)
     summary = _summary(passes)
     lines.append("")
     lines.append(

@@ -1,5 +1,6 @@
 """AwsAccount, GdprMonitoring and Secret objects from the inputs of `audit` and `remediate`,
-checked as the API server checks them (strict field validation, the CRDs' OpenAPI schemas),
+checked as the API server checks them (strict field validation, the CRDs' OpenAPI schemas and
+CEL rules),
 with errors naming file, document and field. `kind: List` is unpacked as kubectl does."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from gdpr_operator.cli._reading import Budget, InputError, read_documents
-from gdpr_operator.cli._schemas import first_problem, short
+from gdpr_operator.cli._schemas import object_problem
 from gdpr_operator.model import (
     API_VERSION,
     GROUP,
@@ -22,6 +23,7 @@ from gdpr_operator.model import (
     openapi_schema,
     parse_aws_account,
     parse_monitoring,
+    short,
 )
 
 __all__ = ["InputError", "Inputs", "Monitoring", "load"]
@@ -108,7 +110,7 @@ def _check(kind: str, value: Any, where: str) -> None:
     metadata = value.get("metadata")
     name = metadata.get("name") if isinstance(metadata, dict) else None
     label = f"{kind} {name}" if isinstance(name, str) and len(name) <= 253 else kind
-    problem = first_problem(kind, value)
+    problem = object_problem(kind, value)
     if problem is not None:
         raise InputError(f"{where} ({label}): {problem}")
 

@@ -26,11 +26,10 @@ from gdpr_operator.engine._engine import (
     reconcile,
     release,
 )
-from gdpr_operator.engine._tenancy import Binding, Refusal, bind_accounts
+from gdpr_operator.engine._tenancy import Refusal, bind_accounts
 
 __all__ = [
     "AccountCheck",
-    "Binding",
     "CheckError",
     "CredentialsUnavailableError",
     "DriftCause",

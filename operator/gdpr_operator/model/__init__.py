@@ -2,6 +2,14 @@
 
 from gdpr_operator.model._duration import parse_duration
 from gdpr_operator.model._schema import API_VERSION, GROUP, VERSION, apply_defaults, openapi_schema
+from gdpr_operator.model._validation import (
+    SpecError,
+    check_field,
+    crd_json_schema,
+    first_problem,
+    json_schema_validator,
+    short,
+)
 from gdpr_operator.model.checks import CheckInfo, Scope
 from gdpr_operator.model.permissions import (
     Denial,
@@ -11,6 +19,7 @@ from gdpr_operator.model.permissions import (
 )
 from gdpr_operator.model.results import (
     GLOBAL_REGION,
+    SEVERITIES,
     Action,
     CheckResult,
     FindingCount,
@@ -20,7 +29,6 @@ from gdpr_operator.model.spec import (
     ALL_REGIONS,
     AssumeRole,
     AwsAccountSpec,
-    CloudWatchAgentSpec,
     CustomLogFile,
     DeletionPolicy,
     DriftEventsMode,
@@ -31,7 +39,6 @@ from gdpr_operator.model.spec import (
     MonitoringSpec,
     OtherProfilePolicy,
     SecretRef,
-    SpecError,
     TenantPermissions,
     parse_aws_account,
     parse_monitoring,
@@ -42,13 +49,13 @@ __all__ = [
     "API_VERSION",
     "GLOBAL_REGION",
     "GROUP",
+    "SEVERITIES",
     "VERSION",
     "Action",
     "AssumeRole",
     "AwsAccountSpec",
     "CheckInfo",
     "CheckResult",
-    "CloudWatchAgentSpec",
     "CustomLogFile",
     "DeletionPolicy",
     "Denial",
@@ -66,11 +73,16 @@ __all__ = [
     "SpecError",
     "TenantPermissions",
     "apply_defaults",
+    "check_field",
+    "crd_json_schema",
     "denials",
+    "first_problem",
+    "json_schema_validator",
     "openapi_schema",
     "other_profile_policy",
     "parse_aws_account",
     "parse_duration",
     "parse_monitoring",
     "permitted_policy_arns",
+    "short",
 ]

@@ -60,6 +60,10 @@ class CheckResult:
         }
 
 
+SEVERITIES = ("low", "medium", "high", "critical")
+"""GuardDuty's severity bands, lowest first."""
+
+
 @dataclass(frozen=True, slots=True)
 class FindingCount:
     """Unarchived GuardDuty findings of one severity in one account and region."""
@@ -67,7 +71,7 @@ class FindingCount:
     account: str
     region: str
     severity: str
-    """low, medium, high or critical."""
+    """One of SEVERITIES."""
     count: int
 
 

@@ -1,8 +1,10 @@
 """Typed views of the AwsAccount and GdprMonitoring specs.
 
 Parsing applies the CRD defaults first, so an object read from a file means the same as the
-one the API server stores. The API server has already validated what the operator receives;
-the checks here name the offending field for input that skipped it.
+one the API server stores, then checks it as the API server does (the CRD's schema and CEL
+rules, `_validation`): the API server has already checked what the operator receives, input
+that skipped it is refused with the offending field named, and what passes is read as the
+schema guarantees it.
 """
 
 from __future__ import annotations
@@ -10,23 +12,13 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from gdpr_operator.model._duration import parse_duration
 from gdpr_operator.model._schema import apply_defaults, openapi_schema
+from gdpr_operator.model._validation import SpecError, check_spec
 
 ALL_REGIONS = "*"
-
-_T = TypeVar("_T")
-
-
-class SpecError(ValueError):
-    """A spec that cannot be used; `field` is its path, such as spec.logs.retentionDays."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 class ManagementPolicy(enum.StrEnum):
@@ -152,175 +144,105 @@ class MonitoringSpec:
         return self.management_policy is ManagementPolicy.ENFORCE
 
 
-class _Reader:
-    """Typed access to one mapping of a spec, naming the field path in every error."""
-
-    def __init__(self, data: Any, path: str) -> None:
-        if not isinstance(data, Mapping):
-            raise SpecError(path, "must be an object")
-        self._data = data
-        self._path = path
-
-    def _get(self, name: str, kind: type[_T], required: bool) -> _T | None:
-        if name not in self._data or self._data[name] is None:
-            if required:
-                raise SpecError(f"{self._path}.{name}", "is required")
-            return None
-        value = self._data[name]
-        # bool is an int in Python; a schema integer is never a boolean.
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise SpecError(f"{self._path}.{name}", f"must be a {kind.__name__}")
-        return value
-
-    def text(self, name: str) -> str:
-        value = self._get(name, str, required=True)
-        assert value is not None
-        return value
-
-    def optional_text(self, name: str) -> str | None:
-        return self._get(name, str, required=False)
-
-    def integer(self, name: str) -> int:
-        value = self._get(name, int, required=True)
-        assert value is not None
-        return value
-
-    def boolean(self, name: str) -> bool:
-        value = self._get(name, bool, required=True)
-        assert value is not None
-        return value
-
-    def texts(self, name: str) -> tuple[str, ...]:
-        values = self._get(name, list, required=True)
-        assert values is not None
-        for index, value in enumerate(values):
-            if not isinstance(value, str):
-                raise SpecError(f"{self._path}.{name}[{index}]", "must be a string")
-        return tuple(values)
-
-    def child(self, name: str) -> _Reader:
-        return _Reader(self._data.get(name), f"{self._path}.{name}")
-
-    def optional_child(self, name: str) -> _Reader | None:
-        return self.child(name) if self._data.get(name) is not None else None
-
-    def children(self, name: str) -> list[_Reader]:
-        values = self._get(name, list, required=True)
-        assert values is not None
-        return [_Reader(value, f"{self._path}.{name}[{i}]") for i, value in enumerate(values)]
-
-    def string_map(self, name: str) -> dict[str, str]:
-        values = self._get(name, dict, required=True)
-        assert values is not None
-        for key, value in values.items():
-            if not isinstance(value, str):
-                raise SpecError(f"{self._path}.{name}.{key}", "must be a string")
-        return dict(values)
-
-    def enum(self, name: str, kind: type[_E]) -> _E:
-        value = self.text(name)
-        try:
-            return kind(value)
-        except ValueError:
-            allowed = ", ".join(member.value for member in kind)
-            raise SpecError(f"{self._path}.{name}", f"must be one of {allowed}") from None
-
-    def duration(self, name: str) -> float:
-        try:
-            return parse_duration(self.text(name))
-        except ValueError as error:
-            raise SpecError(f"{self._path}.{name}", str(error)) from None
+def _checked(kind: str, spec: Any) -> dict[str, Any]:
+    """`spec` with the CRD's defaults, if the API server would take it; else SpecError."""
+    if not isinstance(spec, Mapping):
+        raise SpecError("spec", "must be an object")
+    defaulted: dict[str, Any] = apply_defaults(
+        openapi_schema(kind)["properties"]["spec"], _plain(spec)
+    )
+    check_spec(kind, defaulted)
+    return defaulted
 
 
-_E = TypeVar("_E", bound=enum.Enum)
-
-
-def _defaulted_spec(kind: str, spec: Any) -> _Reader:
-    schema = openapi_schema(kind)["properties"]["spec"]
-    return _Reader(apply_defaults(schema, spec) if isinstance(spec, Mapping) else spec, "spec")
+def _plain(value: Any) -> Any:
+    """JSON-like data as dicts and lists (a handler's spec is a read-only mapping view)."""
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
 
 
 def parse_aws_account(name: str, spec: Any) -> AwsAccountSpec:
     """The AwsAccount called `name`, from its spec."""
-    fields = _defaulted_spec("AwsAccount", spec)
-    role = fields.optional_child("assumeRole")
-    secret = role.optional_child("externalIdSecretRef") if role else None
-    permissions = fields.child("permissions")
+    fields = _checked("AwsAccount", spec)
+    role = fields.get("assumeRole")
+    secret = role.get("externalIdSecretRef") if role else None
+    permissions = fields["permissions"]
     return AwsAccountSpec(
         name=name,
-        account_id=fields.text("accountId"),
+        account_id=fields["accountId"],
         assume_role=AssumeRole(
-            role_arn=role.text("roleArn"),
-            external_id_secret=(
-                SecretRef(secret.text("name"), secret.text("key")) if secret else None
-            ),
-            session_name=role.text("sessionName"),
-            duration_seconds=role.integer("durationSeconds"),
+            role_arn=role["roleArn"],
+            external_id_secret=SecretRef(secret["name"], secret["key"]) if secret else None,
+            session_name=role["sessionName"],
+            duration_seconds=role["durationSeconds"],
         )
         if role
         else None,
-        allowed_namespaces=frozenset(fields.texts("allowedNamespaces")),
+        allowed_namespaces=frozenset(fields["allowedNamespaces"]),
         permissions=TenantPermissions(
-            additional_policy_arns=frozenset(permissions.texts("additionalPolicyArns")),
-            attach_agent_policies_to_instance_roles=permissions.boolean(
+            additional_policy_arns=frozenset(permissions["additionalPolicyArns"]),
+            attach_agent_policies_to_instance_roles=permissions[
                 "attachAgentPoliciesToInstanceRoles"
-            ),
-            replace_other_instance_profiles=permissions.boolean("replaceOtherInstanceProfiles"),
-            adopt_guardduty_detectors=permissions.boolean("adoptGuardDutyDetectors"),
+            ],
+            replace_other_instance_profiles=permissions["replaceOtherInstanceProfiles"],
+            adopt_guardduty_detectors=permissions["adoptGuardDutyDetectors"],
         ),
-        drift_events=fields.child("driftEvents").enum("mode", DriftEventsMode),
+        drift_events=DriftEventsMode(fields["driftEvents"]["mode"]),
     )
 
 
 def parse_monitoring(spec: Any) -> MonitoringSpec:
     """A GdprMonitoring's spec, defaults applied."""
-    fields = _defaulted_spec("GdprMonitoring", spec)
-    guard_duty = fields.child("guardDuty")
-    agent = fields.child("cloudWatchAgent")
-    logs = fields.child("logs")
+    fields = _checked("GdprMonitoring", spec)
+    guard_duty = fields["guardDuty"]
+    agent = fields["cloudWatchAgent"]
+    logs = fields["logs"]
     return MonitoringSpec(
-        accounts=fields.texts("accounts"),
-        regions=fields.texts("regions"),
-        management_policy=fields.enum("managementPolicy", ManagementPolicy),
-        deletion_policy=fields.enum("deletionPolicy", DeletionPolicy),
-        resync_interval_seconds=fields.duration("resyncInterval"),
+        accounts=tuple(fields["accounts"]),
+        regions=tuple(fields["regions"]),
+        management_policy=ManagementPolicy(fields["managementPolicy"]),
+        deletion_policy=DeletionPolicy(fields["deletionPolicy"]),
+        resync_interval_seconds=parse_duration(fields["resyncInterval"]),
         guard_duty=GuardDutySpec(
-            enabled=guard_duty.boolean("enabled"),
-            finding_publishing_frequency=guard_duty.text("findingPublishingFrequency"),
-            features=guard_duty.texts("features"),
-            auto_enable_organization_members=guard_duty.text("autoEnableOrganizationMembers"),
+            enabled=guard_duty["enabled"],
+            finding_publishing_frequency=guard_duty["findingPublishingFrequency"],
+            features=tuple(guard_duty["features"]),
+            auto_enable_organization_members=guard_duty["autoEnableOrganizationMembers"],
         ),
-        instances=_parse_instances(fields.optional_child("instances")),
+        instances=_parse_instances(fields.get("instances")),
         cloud_watch_agent=CloudWatchAgentSpec(
-            enabled=agent.boolean("enabled"),
-            presets=agent.texts("presets"),
+            enabled=agent["enabled"],
+            presets=tuple(agent["presets"]),
             custom_log_files=tuple(
                 CustomLogFile(
-                    platform=item.text("platform"),
-                    file_path=item.text("filePath"),
-                    log_group=item.text("logGroup"),
-                    timestamp_format=item.optional_text("timestampFormat"),
+                    platform=item["platform"],
+                    file_path=item["filePath"],
+                    log_group=item["logGroup"],
+                    timestamp_format=item.get("timestampFormat"),
                 )
-                for item in agent.children("customLogFiles")
+                for item in agent["customLogFiles"]
             ),
         ),
         logs=LogsSpec(
-            group_prefix=logs.text("groupPrefix"),
-            retention_days=logs.integer("retentionDays"),
-            kms_key_arn=logs.text("kmsKeyArn") or None,
-            max_ingestion_age_seconds=logs.duration("maxIngestionAge"),
+            group_prefix=logs["groupPrefix"],
+            retention_days=logs["retentionDays"],
+            kms_key_arn=logs["kmsKeyArn"] or None,
+            max_ingestion_age_seconds=parse_duration(logs["maxIngestionAge"]),
         ),
-        audit_checks=fields.texts("auditChecks"),
+        audit_checks=tuple(fields["auditChecks"]),
     )
 
 
-def _parse_instances(instances: _Reader | None) -> InstancesSpec | None:
+def _parse_instances(instances: Mapping[str, Any] | None) -> InstancesSpec | None:
     if instances is None:
         return None
-    profile = instances.child("instanceProfile")
+    profile = instances["instanceProfile"]
     return InstancesSpec(
-        selector_tags=instances.child("selector").string_map("tags"),
-        role_name=profile.text("roleName"),
-        additional_policy_arns=profile.texts("additionalPolicyArns"),
-        when_other_profile_attached=profile.enum("whenOtherProfileAttached", OtherProfilePolicy),
+        selector_tags=dict(instances["selector"]["tags"]),
+        role_name=profile["roleName"],
+        additional_policy_arns=tuple(profile["additionalPolicyArns"]),
+        when_other_profile_attached=OtherProfilePolicy(profile["whenOtherProfileAttached"]),
     )

@@ -8,29 +8,19 @@ from gdpr_operator.report._accounts import (
     account_status_update,
     used_by_status,
 )
-from gdpr_operator.report._conditions import (
-    COMPLIANT,
-    READY,
-    SYNCED,
-    Condition,
-    Event,
-    Transition,
-)
-from gdpr_operator.report._status import MAX_SUMMARY_TARGETS, StatusUpdate, status_update
+from gdpr_operator.report._conditions import COMPLIANT, Condition, Event
+from gdpr_operator.report._status import MAX_SUMMARY_TARGETS, result_counts, status_update
 
 __all__ = [
     "COMPLIANT",
     "MAX_SUMMARY_TARGETS",
     "MAX_USED_BY",
-    "READY",
-    "SYNCED",
     "Condition",
     "Event",
     "MonitoringRef",
-    "StatusUpdate",
-    "Transition",
     "account_status_update",
     "metrics",
+    "result_counts",
     "status_update",
     "used_by_status",
 ]

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from gdpr_operator.engine import DriftCause, Outcome
-from gdpr_operator.model import Action
+from gdpr_operator.model import SEVERITIES, Action, CheckResult
 from gdpr_operator.report._attribution import attributed_events, cause_note
 from gdpr_operator.report._conditions import (
     SETTLE_SECONDS,
@@ -118,13 +118,8 @@ def _summary(outcome: Outcome) -> dict[str, Any]:
     worst_first = sorted(
         counts.items(), key=lambda item: (-item[1]["errors"], -item[1]["nonCompliant"], item[0])
     )
-    compliant = sum(1 for result in outcome.results if result.passing)
     return {
-        "checks": len(outcome.results),
-        "compliant": compliant,
-        "nonCompliant": len(outcome.results) - compliant,
-        "remediated": sum(1 for result in outcome.results if result.action is Action.REMEDIATED),
-        "errors": len(outcome.errors),
+        **result_counts(outcome.results, errors=len(outcome.errors)),
         "findings": _findings(outcome),
         "targets": [
             {"account": account, "region": region, **target_counts}
@@ -133,8 +128,20 @@ def _summary(outcome: Outcome) -> dict[str, Any]:
     }
 
 
+def result_counts(results: Sequence[CheckResult], *, errors: int) -> dict[str, int]:
+    """checks, compliant, nonCompliant, remediated and errors: a summary's counts."""
+    compliant = sum(1 for result in results if result.passing)
+    return {
+        "checks": len(results),
+        "compliant": compliant,
+        "nonCompliant": len(results) - compliant,
+        "remediated": sum(1 for result in results if result.action is Action.REMEDIATED),
+        "errors": errors,
+    }
+
+
 def _findings(outcome: Outcome) -> dict[str, int]:
-    totals = {"low": 0, "medium": 0, "high": 0, "critical": 0}
+    totals = dict.fromkeys(SEVERITIES, 0)
     for finding in outcome.findings:
         totals[finding.severity] += finding.count
     return totals

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Mapping
 
 from gdpr_operator.aws import Target
-from gdpr_operator.model import FindingCount
+from gdpr_operator.model import SEVERITIES, FindingCount
 from gdpr_operator.reconcilers._access import AwsReads
 
 # GuardDuty's documented bands: low 1.0-3.9, medium 4.0-6.9, high 7.0-8.9, critical 9.0+.
-_BANDS = ((9.0, "critical"), (7.0, "high"), (4.0, "medium"), (0.0, "low"))
-SEVERITIES = tuple(name for _, name in reversed(_BANDS))
+_FLOORS = (0.0, 4.0, 7.0, 9.0)
+"""The lowest score of each of SEVERITIES."""
 
 _UNARCHIVED = {"Criterion": {"service.archived": {"Eq": ["false"]}}}
 
 
 def severity_band(score: float) -> str:
-    return next(name for floor, name in _BANDS if score >= floor)
+    return SEVERITIES[max(bisect.bisect_right(_FLOORS, score) - 1, 0)]
 
 
 def counts_by_band(count_by_severity: Mapping[str, int]) -> dict[str, int]:
