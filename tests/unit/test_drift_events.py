@@ -106,11 +106,11 @@ def test_the_operator_s_own_session_is_recognised_only_through_its_role() -> Non
             "allowedNamespaces": ["security"],
             "assumeRole": {
                 "roleArn": f"arn:aws:iam::{ACCOUNT_ID}:role/ops/gdpr",
-                "sessionName": "s",
+                "sessionName": "ops-session",
             },
         },
     )
-    assert own_principal(assumed) == f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/gdpr/s"
+    assert own_principal(assumed) == f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/gdpr/ops-session"
     own = parse_aws_account("own", {"accountId": ACCOUNT_ID, "allowedNamespaces": ["security"]})
     assert own_principal(own) is None
 

@@ -17,7 +17,7 @@ from gdpr_operator.model import SecretRef
 
 
 def test_kopf_never_waits_for_the_api_server_without_a_limit() -> None:
-    settings = kopf_settings()
+    settings = kopf_settings(None)  # leader-election mode: kopf keeps its diff base on the object
     for timeout in (
         settings.networking.connect_timeout,
         settings.networking.request_timeout,
