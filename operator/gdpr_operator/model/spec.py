@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from gdpr_operator.model._duration import parse_duration
@@ -137,6 +137,9 @@ class MonitoringSpec:
     cloud_watch_agent: CloudWatchAgentSpec
     logs: LogsSpec
     audit_checks: tuple[str, ...]
+    object_level_logging_tags: Mapping[str, str] = field(default_factory=dict)
+    """The tags a bucket must all carry to be in s3.object_level_logging's scope; empty:
+    every bucket."""
 
     @property
     def enforce(self) -> bool:
@@ -300,7 +303,13 @@ def parse_monitoring(spec: Any) -> MonitoringSpec:
             max_ingestion_age_seconds=logs.duration("maxIngestionAge"),
         ),
         audit_checks=fields.texts("auditChecks"),
+        object_level_logging_tags=_bucket_tags(fields.optional_child("s3ObjectLevelLogging")),
     )
+
+
+def _bucket_tags(object_level_logging: _Reader | None) -> Mapping[str, str]:
+    selector = object_level_logging.optional_child("selector") if object_level_logging else None
+    return selector.string_map("tags") if selector else {}
 
 
 def _parse_instances(instances: _Reader | None) -> InstancesSpec | None:

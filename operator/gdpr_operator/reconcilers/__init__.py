@@ -18,10 +18,15 @@ from gdpr_operator.reconcilers._base import (
     Reconciler,
 )
 from gdpr_operator.reconcilers.audit import (
+    CloudFrontWaf,
     CloudTrail,
     ConfigRecorder,
+    ConfigRules,
     S3AccessLogging,
+    S3ObjectLevelLogging,
+    TrustedAdvisorSecurity,
     VpcFlowLogs,
+    WafLogging,
 )
 from gdpr_operator.reconcilers.cloudwatch_agent import CloudWatchAgent
 from gdpr_operator.reconcilers.guardduty import GuardDuty
@@ -39,6 +44,11 @@ RECONCILERS: Sequence[Reconciler] = (
     ConfigRecorder(),
     VpcFlowLogs(),
     S3AccessLogging(),
+    CloudFrontWaf(),
+    WafLogging(),
+    S3ObjectLevelLogging(),
+    ConfigRules(),
+    TrustedAdvisorSecurity(),
 )
 """Every component, in the order their results are reported."""
 
