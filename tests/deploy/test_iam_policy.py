@@ -89,6 +89,20 @@ justified by the recorded calls that need it (the test checks that one of them w
 REGION = "eu-west-1"
 IAM_REGION = "us-east-1"
 WEB = {"gdpr-scope": "web"}
+AUDITED = {"data": "personal"}
+"""The tags of the buckets s3.object_level_logging covers here (so their tags are read)."""
+AUDIT_CHECKS = [
+    "cloudtrail.multi_region",
+    "config.recorder",
+    "vpc.flow_logs",
+    "s3.access_logging",
+    "cloudfront.waf_attached",
+    "waf.logging",
+    "s3.object_level_logging",
+    "config.rules_compliance",
+    "trustedadvisor.security",
+]
+"""Every audit check: the default lists the first four only."""
 LINUX_AMI = "ami-760aaa0f"
 EC2_TRUST = json.dumps(
     {
@@ -296,11 +310,12 @@ async def test_the_operator_calls_only_what_the_policy_allows_and_needs_all_of_i
     layer: Aws,
     scratch_account: AccountAccess,
     aws_calls: AwsCallRecorder,
+    sandbox: SandboxControl,
 ) -> None:
     """Every component, in Observe and Enforce, drift repaired, a spec change, release, and
     regions ["*"]; through a member role made from the documented trust policy."""
     with aws_calls.recording() as calls:
-        observed = await _scenarios(operator_layer, layer, scratch_account, aws_calls)
+        observed = await _scenarios(operator_layer, layer, scratch_account, aws_calls, sandbox)
     allowed = frozenset(_allowed(_policy()))
 
     outside = calls.actions - allowed
@@ -324,7 +339,11 @@ async def test_the_operator_calls_only_what_the_policy_allows_and_needs_all_of_i
 
 
 async def _scenarios(
-    operator: Aws, layer: Aws, account: AccountAccess, aws_calls: AwsCallRecorder
+    operator: Aws,
+    layer: Aws,
+    account: AccountAccess,
+    aws_calls: AwsCallRecorder,
+    sandbox: SandboxControl,
 ) -> CallRecord:
     """Runs the scenarios; returns the calls of the Observe pass."""
     member = await _member_account(layer, account)
@@ -343,12 +362,15 @@ async def _scenarios(
             },
             "cloudWatchAgent": {"presets": ["linux-system"]},
             "logs": {"retentionDays": 30, "kmsKeyArn": key},
+            "auditChecks": AUDIT_CHECKS,
+            "s3ObjectLevelLogging": {"selector": {"tags": AUDITED}},
         }
     )
     assert [r.component for r in RECONCILERS if not r.applies_to(spec)] == [], (
         "a component these scenarios do not run: enable it in their spec"
     )
     await _estate(layer, account, spec)
+    sandbox.set_support_plan(account.account_id, "business")  # Trusted Advisor answers
 
     async def run(
         monitoring: MonitoringSpec, external_id: str = EXTERNAL_ID, work: Work = engine.reconcile
@@ -499,6 +521,59 @@ async def _estate(layer: Aws, account: AccountAccess, spec: MonitoringSpec) -> N
         Name="organization",
         S3BucketName=f"audit-{account.account_id}",
         IsMultiRegionTrail=True,
+    )
+    await layer.call(
+        target,
+        "s3",
+        "put_bucket_tagging",
+        Bucket=f"audit-{account.account_id}",
+        Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in AUDITED.items()]},
+    )
+    # A distribution behind a web ACL, whose logging is read.
+    edge = Target(account, IAM_REGION)
+    web_acl = await layer.call(
+        edge,
+        "wafv2",
+        "create_web_acl",
+        Name="edge",
+        Scope="CLOUDFRONT",
+        DefaultAction={"Allow": {}},
+        VisibilityConfig={
+            "SampledRequestsEnabled": False,
+            "CloudWatchMetricsEnabled": False,
+            "MetricName": "edge",
+        },
+    )
+    await layer.call(
+        edge,
+        "cloudfront",
+        "create_distribution",
+        DistributionConfig={
+            "CallerReference": "shop",
+            "Comment": "shop",
+            "Enabled": True,
+            "WebACLId": web_acl["Summary"]["ARN"],
+            "Origins": {
+                "Quantity": 1,
+                "Items": [
+                    {
+                        "Id": "shop",
+                        "DomainName": "shop.example.com",
+                        "CustomOriginConfig": {
+                            "HTTPPort": 80,
+                            "HTTPSPort": 443,
+                            "OriginProtocolPolicy": "https-only",
+                        },
+                    }
+                ],
+            },
+            "DefaultCacheBehavior": {
+                "TargetOriginId": "shop",
+                "ViewerProtocolPolicy": "redirect-to-https",
+                "MinTTL": 0,
+                "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
+            },
+        },
     )
 
 
