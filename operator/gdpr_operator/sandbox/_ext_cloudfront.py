@@ -1,8 +1,9 @@
 """CloudFront's ListDistributions as AWS answers it.
 
 - ListDistributions: each DistributionSummary carries the distribution's WebACLId (the AWS
-  WAF web ACL's ARN, a WAF Classic id, or ""), as in AWS; moto 5.2 leaves it out of the
-  summaries although it keeps it in the distribution's configuration.
+  WAF web ACL's ARN, a WAF Classic id, or "") and Staging (false: the sandbox has no staging
+  distributions), as in AWS; moto 5.2 leaves both out of the summaries, although it keeps
+  the WebACLId in the distribution's configuration.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ class _Summary:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._distribution, name)
+
+    staging = False
 
     @property
     def web_acl_id(self) -> str:

@@ -40,23 +40,22 @@ from moto.s3.models import (
 )
 from moto.support.models import ADVISOR_CHECKS
 
-from ._errors import ApiError
-
 PLANS = ("basic", "developer", "business", "enterprise-on-ramp", "enterprise")
 _WITH_API = frozenset({"business", "enterprise-on-ramp", "enterprise"})
 _SECURITY = "security"
-_SUBSCRIPTION_REQUIRED: TYPE_RESPONSE = (
-    400,
-    {"status": 400, "Content-Type": "application/x-amz-json-1.1"},  # moto takes "status"
-    json.dumps(
-        {
-            "__type": "SubscriptionRequiredException",
-            "message": "AWS Premium Support Subscription is required to use this service.",
-        }
-    ),
+
+
+def _error(code: str, message: str) -> TYPE_RESPONSE:
+    """An AWS error of the Support API written out here: its errors are not in the service's
+    model, so moto's serialiser cannot write them (moto takes the status from "status")."""
+    body = json.dumps({"__type": code, "message": message})
+    return 400, {"status": 400, "Content-Type": "application/x-amz-json-1.1"}, body
+
+
+_SUBSCRIPTION_REQUIRED = _error(
+    "SubscriptionRequiredException",
+    "AWS Premium Support Subscription is required to use this service.",
 )
-"""AWS's answer to an account without a plan that includes the API (the error is not in
-the service's model, so moto's serialiser is not asked to write it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +162,7 @@ class SupportExtensions(BaseResponse):
         known = {check["id"] for check in ADVISOR_CHECKS["checks"]}
         unknown = [check_id for check_id in ids if check_id not in known]
         if unknown:
-            raise ApiError("InvalidParameterValueException", f"Invalid check id: {unknown[0]}")
+            return _error("InvalidParameterValueException", f"Invalid check id: {unknown[0]}")
         return 200, {}, json.dumps({"summaries": [self._summary(c) for c in ids]})
 
     def _summary(self, check_id: str) -> dict[str, Any]:
