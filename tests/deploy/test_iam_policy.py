@@ -38,9 +38,14 @@ from gdpr_operator.model import (
     parse_aws_account,
     parse_monitoring,
 )
-from gdpr_operator.reconcilers import RECONCILERS
+from gdpr_operator.reconcilers import RECONCILERS, audit
 from gdpr_operator.reconcilers.cloudwatch_agent import Platform, configs_for
-from gdpr_operator.sandbox import SandboxControl, sandbox_layer
+from gdpr_operator.sandbox import (
+    SandboxControl,
+    cloudfront_distribution,
+    cloudfront_web_acl,
+    sandbox_layer,
+)
 
 from fixtures.aws_calls import AwsCallRecorder, CallRecord
 
@@ -91,17 +96,7 @@ IAM_REGION = "us-east-1"
 WEB = {"gdpr-scope": "web"}
 AUDITED = {"data": "personal"}
 """The tags of the buckets s3.object_level_logging covers here (so their tags are read)."""
-AUDIT_CHECKS = [
-    "cloudtrail.multi_region",
-    "config.recorder",
-    "vpc.flow_logs",
-    "s3.access_logging",
-    "cloudfront.waf_attached",
-    "waf.logging",
-    "s3.object_level_logging",
-    "config.rules_compliance",
-    "trustedadvisor.security",
-]
+AUDIT_CHECKS = [getattr(audit, name)().check.id for name in audit.__all__]
 """Every audit check: the default lists the first four only."""
 LINUX_AMI = "ami-760aaa0f"
 EC2_TRUST = json.dumps(
@@ -531,49 +526,8 @@ async def _estate(layer: Aws, account: AccountAccess, spec: MonitoringSpec) -> N
     )
     # A distribution behind a web ACL, whose logging is read.
     edge = Target(account, IAM_REGION)
-    web_acl = await layer.call(
-        edge,
-        "wafv2",
-        "create_web_acl",
-        Name="edge",
-        Scope="CLOUDFRONT",
-        DefaultAction={"Allow": {}},
-        VisibilityConfig={
-            "SampledRequestsEnabled": False,
-            "CloudWatchMetricsEnabled": False,
-            "MetricName": "edge",
-        },
-    )
-    await layer.call(
-        edge,
-        "cloudfront",
-        "create_distribution",
-        DistributionConfig={
-            "CallerReference": "shop",
-            "Comment": "shop",
-            "Enabled": True,
-            "WebACLId": web_acl["Summary"]["ARN"],
-            "Origins": {
-                "Quantity": 1,
-                "Items": [
-                    {
-                        "Id": "shop",
-                        "DomainName": "shop.example.com",
-                        "CustomOriginConfig": {
-                            "HTTPPort": 80,
-                            "HTTPSPort": 443,
-                            "OriginProtocolPolicy": "https-only",
-                        },
-                    }
-                ],
-            },
-            "DefaultCacheBehavior": {
-                "TargetOriginId": "shop",
-                "ViewerProtocolPolicy": "redirect-to-https",
-                "MinTTL": 0,
-                "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
-            },
-        },
+    await cloudfront_distribution(
+        layer, edge, "shop", await cloudfront_web_acl(layer, edge, "edge")
     )
 
 

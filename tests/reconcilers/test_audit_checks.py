@@ -14,7 +14,14 @@ import pytest
 
 from gdpr_operator import engine
 from gdpr_operator.aws import AccessDeniedError, AccountAccess, Aws, Target, iam_action
-from gdpr_operator.model import GLOBAL_REGION, Action, AssumeRole, AwsAccountSpec, SecretRef
+from gdpr_operator.model import (
+    GLOBAL_REGION,
+    Action,
+    AssumeRole,
+    AwsAccountSpec,
+    MonitoringSpec,
+    SecretRef,
+)
 from gdpr_operator.reconcilers import ComponentReport, Context, Reconciler
 from gdpr_operator.reconcilers.audit import (
     CloudFrontWaf,
@@ -27,7 +34,7 @@ from gdpr_operator.reconcilers.audit import (
     VpcFlowLogs,
     WafLogging,
 )
-from gdpr_operator.sandbox import SandboxControl
+from gdpr_operator.sandbox import SandboxControl, cloudfront_distribution, cloudfront_web_acl
 
 from .conftest import context, spec, writes
 
@@ -94,6 +101,22 @@ async def _bucket(layer: Aws, target: Target, prefix: str, **params: str) -> str
         **params,
     )
     return name
+
+
+def _request(layer: Aws, account: AccountAccess, monitoring: MonitoringSpec) -> engine.Request:
+    """An engine request for `monitoring`, its one account bound through AssumeRole."""
+    assert account.role_arn is not None
+    bound = AwsAccountSpec(
+        account.name,
+        account.account_id,
+        AssumeRole(account.role_arn, None, "gdpr-operator", 3600),
+        frozenset({"security"}),
+    )
+
+    async def no_secret(ref: SecretRef) -> str:
+        raise AssertionError(f"no ExternalId to read, asked for {ref}")
+
+    return engine.Request("security", "web", monitoring, {bound.name: bound}.get, no_secret, layer)
 
 
 def _reads(sandbox: SandboxControl, account: AccountAccess) -> list[tuple[str, str]]:
@@ -313,54 +336,6 @@ async def test_each_bucket_of_the_region_wants_access_logging_but_log_targets(
     ]
 
 
-async def _web_acl(layer: Aws, edge: Target, name: str) -> str:
-    created = await layer.call(
-        edge,
-        "wafv2",
-        "create_web_acl",
-        Name=name,
-        Scope="CLOUDFRONT",
-        DefaultAction={"Allow": {}},
-        VisibilityConfig={
-            "SampledRequestsEnabled": False,
-            "CloudWatchMetricsEnabled": False,
-            "MetricName": name,
-        },
-    )
-    return str(created["Summary"]["ARN"])
-
-
-async def _distribution(layer: Aws, edge: Target, name: str, web_acl: str = "") -> str:
-    origin = {
-        "Id": name,
-        "DomainName": f"{name}.example.com",
-        "CustomOriginConfig": {
-            "HTTPPort": 80,
-            "HTTPSPort": 443,
-            "OriginProtocolPolicy": "https-only",
-        },
-    }
-    created = await layer.call(
-        edge,
-        "cloudfront",
-        "create_distribution",
-        DistributionConfig={
-            "CallerReference": name,
-            "Comment": name,
-            "Enabled": True,
-            "WebACLId": web_acl,
-            "Origins": {"Quantity": 1, "Items": [origin]},
-            "DefaultCacheBehavior": {
-                "TargetOriginId": name,
-                "ViewerProtocolPolicy": "redirect-to-https",
-                "MinTTL": 0,
-                "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
-            },
-        },
-    )
-    return str(created["Distribution"]["Id"])
-
-
 async def test_each_distribution_wants_a_web_acl_and_each_web_acl_logging(
     layer: Aws,
     scratch_account: AccountAccess,
@@ -371,10 +346,10 @@ async def test_each_distribution_wants_a_web_acl_and_each_web_acl_logging(
     assert await _seen(DISTRIBUTIONS, ctx, account) == {}
     assert await _seen(WAF_LOGS, ctx, account) == {}
 
-    edge_acl = await _web_acl(layer, edge, "edge")
-    shop = await _distribution(layer, edge, "shop", edge_acl)
-    blog = await _distribution(layer, edge, "blog", edge_acl)
-    assets = await _distribution(layer, edge, "assets")
+    edge_acl = await cloudfront_web_acl(layer, edge, "edge")
+    shop = await cloudfront_distribution(layer, edge, "shop", edge_acl)
+    blog = await cloudfront_distribution(layer, edge, "blog", edge_acl)
+    assets = await cloudfront_distribution(layer, edge, "assets")
     sandbox.clear_calls()
     assert await _seen(DISTRIBUTIONS, ctx, account) == {
         shop: (True, "web ACL edge"),
@@ -539,7 +514,7 @@ async def test_trusted_advisor_without_the_support_plan_is_not_available_not_an_
 
     sandbox.set_support_plan(scratch_account.account_id, "business")
     assert await _seen(ADVISOR, ctx, account) == {
-        "AWS CloudTrail Logging": (False, "error: 1 of 0 resource(s) flagged"),
+        "AWS CloudTrail Logging": (False, "error: 1 of 1 resource(s) flagged"),
         "Amazon S3 Bucket Permissions": (True, "compliant"),
     }
 
@@ -562,22 +537,8 @@ async def test_the_engine_reports_trusted_advisor_not_available_as_a_result_not_
     layer: Aws,
     scratch_account: AccountAccess,
 ) -> None:
-    assert scratch_account.role_arn is not None
-    bound = AwsAccountSpec(
-        scratch_account.name,
-        scratch_account.account_id,
-        AssumeRole(scratch_account.role_arn, None, "gdpr-operator", 3600),
-        frozenset({"security"}),
-    )
-
-    async def no_secret(ref: SecretRef) -> str:
-        raise AssertionError(f"no ExternalId to read, asked for {ref}")
-
-    monitoring = spec([bound.name], [REGION], auditChecks=["trustedadvisor.security"])
-    request = engine.Request(
-        "security", "web", monitoring, {bound.name: bound}.get, no_secret, layer
-    )
-    outcome = await engine.reconcile(request, [ADVISOR])
+    monitoring = spec([scratch_account.name], [REGION], auditChecks=["trustedadvisor.security"])
+    outcome = await engine.reconcile(_request(layer, scratch_account, monitoring), [ADVISOR])
     assert outcome.errors == ()
     assert [(r.check, r.compliant, r.reason) for r in outcome.results] == [
         ("trustedadvisor.security", False, NOT_AVAILABLE)
@@ -681,24 +642,11 @@ async def test_the_engine_reports_a_denied_component_and_the_others_results(
         operation="DescribeConfigurationRecorders",
         account=scratch_account.account_id,
     )
-    assert scratch_account.role_arn is not None
-    bound = AwsAccountSpec(
-        scratch_account.name,
-        scratch_account.account_id,
-        AssumeRole(scratch_account.role_arn, None, "gdpr-operator", 3600),
-        frozenset({"security"}),
-    )
-
-    async def no_secret(ref: SecretRef) -> str:
-        raise AssertionError(f"no ExternalId to read, asked for {ref}")
-
-    request = engine.Request(
-        "security", "web", spec([bound.name], [REGION]), {bound.name: bound}.get, no_secret, layer
-    )
-    outcome = await engine.reconcile(request, COMPONENTS[:4])
+    monitoring = spec([scratch_account.name], [REGION])
+    outcome = await engine.reconcile(_request(layer, scratch_account, monitoring), COMPONENTS[:4])
     (error,) = outcome.errors
     assert (error.account, error.region, error.component, error.reason) == (
-        bound.name,
+        scratch_account.name,
         REGION,
         "ConfigRecorder",
         "AccessDenied",

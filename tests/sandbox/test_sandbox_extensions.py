@@ -8,7 +8,7 @@ import pytest
 from botocore_shapes import assert_matches_output
 
 from gdpr_operator.aws import AccountAccess, Aws, PermanentAwsError, Target
-from gdpr_operator.sandbox import SandboxControl
+from gdpr_operator.sandbox import SandboxControl, cloudfront_distribution, cloudfront_web_acl
 
 IAM_REGION = "us-east-1"
 SSM_CORE = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
@@ -540,36 +540,10 @@ async def test_cloudfront_distribution_summaries_name_their_web_acl(
     layer: Aws, scratch_account: AccountAccess
 ) -> None:
     edge = Target(scratch_account, IAM_REGION)
-    origin = {
-        "Id": "o",
-        "DomainName": "example.com",
-        "CustomOriginConfig": {
-            "HTTPPort": 80,
-            "HTTPSPort": 443,
-            "OriginProtocolPolicy": "https-only",
-        },
-    }
-    for name, web_acl in (("with", "arn:aws:wafv2:us-east-1:1:global/webacl/w/1"), ("without", "")):
-        await layer.call(
-            edge,
-            "cloudfront",
-            "create_distribution",
-            DistributionConfig={
-                "CallerReference": name,
-                "Comment": name,
-                "Enabled": True,
-                "WebACLId": web_acl,
-                "Origins": {"Quantity": 1, "Items": [origin]},
-                "DefaultCacheBehavior": {
-                    "TargetOriginId": "o",
-                    "ViewerProtocolPolicy": "allow-all",
-                    "MinTTL": 0,
-                    "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
-                },
-            },
-        )
+    web_acl = await cloudfront_web_acl(layer, edge, "edge")
+    await cloudfront_distribution(layer, edge, "with", web_acl)
+    await cloudfront_distribution(layer, edge, "without")
     listed = await checked(layer, edge, "cloudfront", "list_distributions", "ListDistributions")
-    assert sorted((d["Comment"], d["WebACLId"]) for d in listed["DistributionList"]["Items"]) == [
-        ("with", "arn:aws:wafv2:us-east-1:1:global/webacl/w/1"),
-        ("without", ""),
-    ]
+    assert sorted(
+        (d["Comment"], d["WebACLId"], d["Staging"]) for d in listed["DistributionList"]["Items"]
+    ) == [("with", web_acl, False), ("without", "", False)]

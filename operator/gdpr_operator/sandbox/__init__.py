@@ -71,6 +71,8 @@ from ._seeds import (
     DEMO_REGIONS,
     LargeEstate,
     apply_seed,
+    cloudfront_distribution,
+    cloudfront_web_acl,
     demo_access,
     sandbox_layer,
 )
@@ -84,6 +86,8 @@ __all__ = [
     "LargeEstate",
     "SandboxControl",
     "apply_seed",
+    "cloudfront_distribution",
+    "cloudfront_web_acl",
     "demo_access",
     "main",
     "operator_access",

@@ -13,7 +13,7 @@ checks to everyone and has no check summaries.
   check id moto lists (the sandbox does not evaluate them); InvalidParameterValueException
   for an id it does not list.
   - AWS CloudTrail Logging (vjafUGJ9H0): ok when a multi-Region trail is logging, else error;
-    the trails are the resources, flagged when not logging.
+    the trails are the resources, flagged when not logging (no trail: the account, flagged).
   - Amazon S3 Bucket Permissions (Pfx0RwqBli): buckets whose ACL grants Everyone or any
     authenticated AWS user access are flagged: error when the grant is write or full
     control, warning when read. Bucket policies are not read.
@@ -75,7 +75,10 @@ def _cloudtrail_logging(account: str) -> Evaluation:
     ]
     idle = sum(1 for trail in trails if not trail.status.is_logging)
     covered = any(trail.is_multi_region and trail.status.is_logging for trail in trails)
-    return Evaluation("ok" if covered else "error", len(trails), idle if covered else max(idle, 1))
+    if covered:
+        return Evaluation("ok", len(trails), idle)
+    # No trail at all: the account itself is what is flagged.
+    return Evaluation("error", len(trails) or 1, idle or 1)
 
 
 def _bucket_permissions(account: str) -> Evaluation:

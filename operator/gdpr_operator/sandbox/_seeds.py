@@ -214,27 +214,35 @@ async def _seed_demo_audit(layer: Aws, control: SandboxControl, access: AccountA
         "s3-bucket-versioning-enabled",
         [evaluation],
     )
-    web_acl = await layer.call(
-        edge,
-        "wafv2",
-        "create_web_acl",
-        Name="edge",
-        Scope="CLOUDFRONT",
-        DefaultAction={"Allow": {}},
-        VisibilityConfig={
-            "SampledRequestsEnabled": True,
-            "CloudWatchMetricsEnabled": True,
-            "MetricName": "edge",
-        },
-    )
-    await _distribution(layer, edge, "shop", web_acl["Summary"]["ARN"])
-    await _distribution(layer, edge, "assets", "")
+    edge_acl = await cloudfront_web_acl(layer, edge, "edge")
+    await cloudfront_distribution(layer, edge, "shop", edge_acl)
+    await cloudfront_distribution(layer, edge, "assets")
     await asyncio.to_thread(control.set_support_plan, access.account_id, "business")
 
 
-async def _distribution(layer: Aws, edge: Target, name: str, web_acl: str) -> None:
-    origin = f"{name}.example.com"
-    await layer.call(
+async def cloudfront_web_acl(layer: Aws, edge: Target, name: str) -> str:
+    """An AWS WAF web ACL for CloudFront distributions (scope CLOUDFRONT, in us-east-1),
+    allowing by default; returns its ARN."""
+    created = await layer.call(
+        edge,
+        "wafv2",
+        "create_web_acl",
+        Name=name,
+        Scope="CLOUDFRONT",
+        DefaultAction={"Allow": {}},
+        VisibilityConfig={
+            "SampledRequestsEnabled": False,
+            "CloudWatchMetricsEnabled": False,
+            "MetricName": name,
+        },
+    )
+    return str(created["Summary"]["ARN"])
+
+
+async def cloudfront_distribution(layer: Aws, edge: Target, name: str, web_acl: str = "") -> str:
+    """A CloudFront distribution of origin NAME.example.com, comment NAME, behind `web_acl`
+    (an ARN; "": none); returns its id."""
+    created = await layer.call(
         edge,
         "cloudfront",
         "create_distribution",
@@ -248,7 +256,7 @@ async def _distribution(layer: Aws, edge: Target, name: str, web_acl: str) -> No
                 "Items": [
                     {
                         "Id": name,
-                        "DomainName": origin,
+                        "DomainName": f"{name}.example.com",
                         "CustomOriginConfig": {
                             "HTTPPort": 80,
                             "HTTPSPort": 443,
@@ -265,6 +273,7 @@ async def _distribution(layer: Aws, edge: Target, name: str, web_acl: str) -> No
             },
         },
     )
+    return str(created["Distribution"]["Id"])
 
 
 async def _seed_large(layer: Aws, estate: LargeEstate) -> None:
