@@ -20,6 +20,7 @@ MONITORING: dict[str, Any] = {
         "accounts": ["prod"],
         "regions": ["eu-west-1"],
         "instances": {"selector": {"tags": {"gdpr-scope": "web"}}},
+        "s3ObjectLevelLogging": {"selector": {"tags": {"data": "personal"}}},
     },
 }
 ACCOUNT: dict[str, Any] = {
@@ -68,6 +69,24 @@ MALFORMED = [
     (MONITORING, "guardDuty.features", ["MALWARE"], "spec.guardDuty.features[0]"),
     (MONITORING, "guardDuty.enable", True, 'unknown field "spec.guardDuty.enable"'),
     (MONITORING, "instances.selector.tags", {}, "spec.instances.selector.tags"),
+    (
+        MONITORING,
+        "s3ObjectLevelLogging.selector.tags",
+        {},
+        "spec.s3ObjectLevelLogging.selector.tags",
+    ),
+    (
+        MONITORING,
+        "s3ObjectLevelLogging.selector.tags",
+        {"": "personal"},
+        "spec.s3ObjectLevelLogging.selector.tags",
+    ),
+    (
+        MONITORING,
+        "s3ObjectLevelLogging.selector.tags",
+        DELETE,
+        "spec.s3ObjectLevelLogging.selector.tags: Required value",
+    ),
     (
         MONITORING,
         "instances.selector.tags",
