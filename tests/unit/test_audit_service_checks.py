@@ -76,7 +76,7 @@ def _data(**arn: list[str]) -> dict[str, Any]:
         (_trail(advanced=[_data(StartsWith=["arn:aws:s3:::data/"])]), BOTH),
         (_trail(advanced=[_data(StartsWith=["arn:aws:s3:::da"])]), BOTH),
         (_trail(advanced=[_data(StartsWith=["arn:aws:s3:::data/logs/"])]), frozenset()),
-        (_trail(advanced=[_data(NotStartsWith=["arn:aws:s3:::data/tmp/"])]), frozenset()),
+        (_trail(advanced=[_data(NotStartsWith=["arn:aws:s3:::data/scratch/"])]), frozenset()),
         (_trail(advanced=[_data(NotStartsWith=["arn:aws:s3:::other/"])]), BOTH),
         (_trail(advanced=[_data(Equals=["arn:aws:s3:::data/one.csv"])]), frozenset()),
         (
