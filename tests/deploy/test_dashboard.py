@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +15,8 @@ from _promql import (
     metric_names,
     monitoring_metric_names,
 )
+
+from gdpr_operator.reconcilers import audit as audit_checks
 
 DASHBOARD = REPO / "dashboards" / "gdpr-operator.json"
 
@@ -85,6 +88,13 @@ def test_dashboard_shows_what_issue_7_asks_for() -> None:
     exprs = " ".join(expr for _, expr in _queries())
     assert "histogram_quantile(" in exprs
     assert 'outcome="throttled"' in exprs
+
+
+def test_the_audit_checks_table_lists_every_audit_check() -> None:
+    (panel,) = (p for p in _panels(_dashboard()["panels"]) if p["title"] == "Audit checks")
+    (listed,) = re.findall(r'check=~"([^"]+)"', panel["targets"][0]["expr"])
+    audit = {getattr(audit_checks, name)().check.id for name in audit_checks.__all__}
+    assert set(listed.split("|")) == audit
 
 
 def test_panels_are_well_formed() -> None:

@@ -46,10 +46,16 @@ from gdpr_operator.model import (
     parse_aws_account,
     parse_monitoring,
 )
-from gdpr_operator.reconcilers import RECONCILERS
+from gdpr_operator.reconcilers import RECONCILERS, audit
 from gdpr_operator.reconcilers.cloudwatch_agent import Platform, configs_for
 from gdpr_operator.reconcilers.drift_events import QUEUE_NAME
-from gdpr_operator.sandbox import SandboxControl, profile_in_force, sandbox_layer
+from gdpr_operator.sandbox import (
+    SandboxControl,
+    cloudfront_distribution,
+    cloudfront_web_acl,
+    profile_in_force,
+    sandbox_layer,
+)
 
 from fixtures.aws_calls import AwsCallRecorder, CallRecord
 
@@ -107,6 +113,10 @@ what these scenarios meet."""
 REGION = "eu-west-1"
 IAM_REGION = "us-east-1"
 WEB = {"gdpr-scope": "web"}
+AUDITED = {"data": "personal"}
+"""The tags of the buckets s3.object_level_logging covers here (so their tags are read)."""
+AUDIT_CHECKS = [getattr(audit, name)().check.id for name in audit.__all__]
+"""Every audit check: the default lists the first four only."""
 LINUX_AMI = "ami-760aaa0f"
 EC2_TRUST = json.dumps(
     {
@@ -317,11 +327,12 @@ async def test_the_operator_calls_only_what_the_policy_allows_and_needs_all_of_i
     layer: Aws,
     scratch_account: AccountAccess,
     aws_calls: AwsCallRecorder,
+    sandbox: SandboxControl,
 ) -> None:
     """Every component, in Observe and Enforce, drift repaired, a spec change, release, and
     regions ["*"]; through a member role made from the documented trust policy."""
     with aws_calls.recording() as calls:
-        observed = await _scenarios(operator_layer, layer, scratch_account, aws_calls)
+        observed = await _scenarios(operator_layer, layer, scratch_account, aws_calls, sandbox)
     allowed = frozenset(_allowed(_policy()))
 
     outside = calls.actions - allowed
@@ -345,7 +356,11 @@ async def test_the_operator_calls_only_what_the_policy_allows_and_needs_all_of_i
 
 
 async def _scenarios(
-    operator: Aws, layer: Aws, account: AccountAccess, aws_calls: AwsCallRecorder
+    operator: Aws,
+    layer: Aws,
+    account: AccountAccess,
+    aws_calls: AwsCallRecorder,
+    sandbox: SandboxControl,
 ) -> CallRecord:
     """Runs the scenarios, the set-up before the aws profile (its IAM enforcement) is in
     force; returns the calls of the Observe pass."""
@@ -365,12 +380,15 @@ async def _scenarios(
             },
             "cloudWatchAgent": {"presets": ["linux-system"]},
             "logs": {"retentionDays": 30, "kmsKeyArn": key},
+            "auditChecks": AUDIT_CHECKS,
+            "s3ObjectLevelLogging": {"selector": {"tags": AUDITED}},
         }
     )
     assert [r.component for r in RECONCILERS if not r.applies_to(spec)] == [], (
         "a component these scenarios do not run: enable it in their spec"
     )
     await _estate(layer, account, spec)
+    sandbox.set_support_plan(account.account_id, "business")  # Trusted Advisor answers
     with profile_in_force("aws", time_scale=ENFORCED_TIME_SCALE):
         return await _enforced_scenarios(
             operator, layer, account=account, member=member, spec=spec, aws_calls=aws_calls
@@ -560,6 +578,18 @@ async def _estate(layer: Aws, account: AccountAccess, spec: MonitoringSpec) -> N
         Name="organization",
         S3BucketName=f"audit-{account.account_id}",
         IsMultiRegionTrail=True,
+    )
+    await layer.call(
+        target,
+        "s3",
+        "put_bucket_tagging",
+        Bucket=f"audit-{account.account_id}",
+        Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in AUDITED.items()]},
+    )
+    # A distribution behind a web ACL, whose logging is read.
+    edge = Target(account, IAM_REGION)
+    await cloudfront_distribution(
+        layer, edge, "shop", await cloudfront_web_acl(layer, edge, "edge")
     )
 
 

@@ -24,6 +24,7 @@ MONITORING: dict[str, Any] = {
         "accounts": ["prod"],
         "regions": ["eu-west-1"],
         "instances": {"selector": {"tags": {"gdpr-scope": "web"}}},
+        "s3ObjectLevelLogging": {"selector": {"tags": {"data": "personal"}}},
     },
 }
 ACCOUNT: dict[str, Any] = {
@@ -74,6 +75,24 @@ MALFORMED = [
     (MONITORING, "guardDuty.features", ["MALWARE"], "spec.guardDuty.features[0]"),
     (MONITORING, "guardDuty.enable", True, 'unknown field "spec.guardDuty.enable"'),
     (MONITORING, "instances.selector.tags", {}, "spec.instances.selector.tags"),
+    (
+        MONITORING,
+        "s3ObjectLevelLogging.selector.tags",
+        {},
+        "spec.s3ObjectLevelLogging.selector.tags",
+    ),
+    (
+        MONITORING,
+        "s3ObjectLevelLogging.selector.tags",
+        {"": "personal"},
+        "spec.s3ObjectLevelLogging.selector.tags",
+    ),
+    (
+        MONITORING,
+        "s3ObjectLevelLogging.selector.tags",
+        DELETE,
+        "spec.s3ObjectLevelLogging.selector.tags: Required value",
+    ),
     (
         MONITORING,
         "instances.selector.tags",
@@ -178,6 +197,11 @@ MALFORMED = [
             "config.recorder",
             "vpc.flow_logs",
             "s3.access_logging",
+            "cloudfront.waf_attached",
+            "waf.logging",
+            "s3.object_level_logging",
+            "config.rules_compliance",
+            "trustedadvisor.security",
             "config.recorder",
         ],
         "spec.auditChecks: Too many",

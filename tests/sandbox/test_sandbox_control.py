@@ -14,7 +14,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from gdpr_operator.aws import AccountAccess, Aws, Target
+from gdpr_operator.aws import AccountAccess, Aws, PermanentAwsError, Target
 from gdpr_operator.sandbox import DEMO_REGIONS, SandboxControl
 
 
@@ -181,6 +181,39 @@ async def test_demo_seed_is_the_documented_estate(
         "/gdpr/web/linux/syslog",
     ]
     assert all("retentionInDays" not in g for g in groups)  # never expire
+
+    # For the audit checks: a bucket nothing logs, a rule that found it non-compliant, a
+    # distribution behind a web ACL that does not log and one behind none, Trusted Advisor
+    # answering prod (Business) and not shop (Basic).
+    (bucket,) = [b["Name"] for b in (await layer.call(prod, "s3", "list_buckets"))["Buckets"]]
+    assert bucket == "customer-data-111111111111"
+    assert "LoggingEnabled" not in await layer.call(prod, "s3", "get_bucket_logging", Bucket=bucket)
+    assert (await layer.call(prod, "cloudtrail", "describe_trails"))["trailList"] == []
+    compliance = await layer.call(prod, "config", "describe_compliance_by_config_rule")
+    assert [
+        (c["ConfigRuleName"], c["Compliance"]["ComplianceType"])
+        for c in compliance["ComplianceByConfigRules"]
+    ] == [("s3-bucket-versioning-enabled", "NON_COMPLIANT")]
+    edge = Target(demo_accounts["prod"], "us-east-1")
+    distributions = (await layer.call(edge, "cloudfront", "list_distributions"))[
+        "DistributionList"
+    ]["Items"]
+    web_acls = sorted(d["WebACLId"].split("/")[-2] if d["WebACLId"] else "" for d in distributions)
+    assert web_acls == ["", "edge"]
+    (protected,) = [d["WebACLId"] for d in distributions if d["WebACLId"]]
+    with pytest.raises(PermanentAwsError) as no_logging:
+        await layer.call(edge, "wafv2", "get_logging_configuration", ResourceArn=protected)
+    assert no_logging.value.code == "WAFNonexistentItemException"
+    checks = await layer.call(edge, "support", "describe_trusted_advisor_checks", language="en")
+    assert checks["checks"]
+    with pytest.raises(PermanentAwsError) as basic:
+        await layer.call(
+            Target(demo_accounts["shop"], "us-east-1"),
+            "support",
+            "describe_trusted_advisor_checks",
+            language="en",
+        )
+    assert basic.value.code == "SubscriptionRequiredException"
 
 
 def test_command_line_serves_and_prints_its_url() -> None:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from gdpr_operator.aws import AccountAccess, Aws, PermanentAwsError, Target
-from gdpr_operator.sandbox import SandboxControl
+from gdpr_operator.sandbox import SandboxControl, cloudfront_distribution, cloudfront_web_acl
 
 from fixtures.botocore_shapes import assert_matches_output
 
@@ -387,3 +387,164 @@ async def test_guardduty_allows_one_detector_per_account_and_region(
     await layer.call(
         Target(scratch_account, "eu-west-2"), "guardduty", "create_detector", Enable=True
     )
+
+
+async def test_config_rule_compliance_is_derived_from_the_rules_and_their_evaluations(
+    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl
+) -> None:
+    target = Target(scratch_account, "eu-west-1")
+    names = [f"rule-{n:02d}" for n in range(26)]  # a page holds 25
+    for name in names:
+        await layer.call(
+            target,
+            "config",
+            "put_config_rule",
+            ConfigRule={
+                "ConfigRuleName": name,
+                "Source": {"Owner": "AWS", "SourceIdentifier": "S3_BUCKET_VERSIONING_ENABLED"},
+            },
+        )
+    evaluation = {"resourceType": "AWS::S3::Bucket", "resourceId": "data"}
+    sandbox.put_config_evaluations(
+        scratch_account.account_id,
+        "eu-west-1",
+        "rule-00",
+        [
+            {**evaluation, "complianceType": "COMPLIANT"},
+            {**evaluation, "resourceId": "logs", "complianceType": "NON_COMPLIANT"},
+        ],
+    )
+    sandbox.put_config_evaluations(
+        scratch_account.account_id,
+        "eu-west-1",
+        "rule-01",
+        [{**evaluation, "complianceType": "COMPLIANT"}],
+    )
+    first = await checked(
+        layer,
+        target,
+        "config",
+        "describe_compliance_by_config_rule",
+        "DescribeComplianceByConfigRule",
+    )
+    rest = await layer.call(
+        target, "config", "describe_compliance_by_config_rule", NextToken=first["NextToken"]
+    )
+    found = {
+        c["ConfigRuleName"]: c["Compliance"]
+        for c in first["ComplianceByConfigRules"] + rest["ComplianceByConfigRules"]
+    }
+    assert sorted(found) == names
+    assert "NextToken" not in rest
+    assert found["rule-00"] == {
+        "ComplianceType": "NON_COMPLIANT",
+        "ComplianceContributorCount": {"CappedCount": 1, "CapExceeded": False},
+    }
+    assert found["rule-01"] == {"ComplianceType": "COMPLIANT"}
+    assert found["rule-02"] == {"ComplianceType": "INSUFFICIENT_DATA"}
+    failing = await layer.call(
+        target,
+        "config",
+        "describe_compliance_by_config_rule",
+        ComplianceTypes=["NON_COMPLIANT"],
+    )
+    assert [c["ConfigRuleName"] for c in failing["ComplianceByConfigRules"]] == ["rule-00"]
+    with pytest.raises(PermanentAwsError) as unknown:
+        await layer.call(
+            target, "config", "describe_compliance_by_config_rule", ConfigRuleNames=["gone"]
+        )
+    assert unknown.value.code == "NoSuchConfigRuleException"
+    # A rule created anew starts without the evaluations of the one it replaces.
+    await layer.call(target, "config", "delete_config_rule", ConfigRuleName="rule-00")
+    await layer.call(
+        target,
+        "config",
+        "put_config_rule",
+        ConfigRule={
+            "ConfigRuleName": "rule-00",
+            "Source": {"Owner": "AWS", "SourceIdentifier": "S3_BUCKET_VERSIONING_ENABLED"},
+        },
+    )
+    again = await layer.call(
+        target, "config", "describe_compliance_by_config_rule", ConfigRuleNames=["rule-00"]
+    )
+    assert again["ComplianceByConfigRules"][0]["Compliance"] == {
+        "ComplianceType": "INSUFFICIENT_DATA"
+    }
+
+
+async def test_trusted_advisor_answers_by_support_plan_from_the_accounts_state(
+    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl
+) -> None:
+    edge = Target(scratch_account, IAM_REGION)
+    for plan in ("basic", "developer"):
+        sandbox.set_support_plan(scratch_account.account_id, plan)
+        for operation, params in (
+            ("describe_trusted_advisor_checks", {"language": "en"}),
+            ("describe_trusted_advisor_check_summaries", {"checkIds": ["vjafUGJ9H0"]}),
+        ):
+            with pytest.raises(PermanentAwsError) as refused:
+                await layer.call(edge, "support", operation, **params)
+            assert refused.value.code == "SubscriptionRequiredException"
+
+    sandbox.set_support_plan(scratch_account.account_id, "enterprise")
+    listed = await checked(
+        layer,
+        edge,
+        "support",
+        "describe_trusted_advisor_checks",
+        "DescribeTrustedAdvisorChecks",
+        language="en",
+    )
+    security = sorted(c["id"] for c in listed["checks"] if c["category"] == "security")
+    assert security == ["Pfx0RwqBli", "vjafUGJ9H0"]  # those the sandbox evaluates
+    other = next(c["id"] for c in listed["checks"] if c["category"] != "security")
+    here = Target(scratch_account, "eu-west-1")
+    for name, acl in (
+        ("open", "public-read-write"),
+        ("shared", "authenticated-read"),
+        ("own", "private"),
+    ):
+        await layer.call(
+            here,
+            "s3",
+            "create_bucket",
+            Bucket=f"{name}-{scratch_account.account_id}",
+            ACL=acl,
+            CreateBucketConfiguration={"LocationConstraint": "eu-west-1"},
+        )
+    summaries = await checked(
+        layer,
+        edge,
+        "support",
+        "describe_trusted_advisor_check_summaries",
+        "DescribeTrustedAdvisorCheckSummaries",
+        checkIds=["Pfx0RwqBli", "vjafUGJ9H0", other],
+    )
+    found = {
+        s["checkId"]: (s["status"], s["resourcesSummary"]["resourcesFlagged"])
+        for s in summaries["summaries"]
+    }
+    assert found == {
+        "Pfx0RwqBli": ("error", 2),
+        "vjafUGJ9H0": ("error", 1),
+        other: ("not_available", 0),
+    }
+    with pytest.raises(PermanentAwsError) as unknown:
+        await layer.call(
+            edge, "support", "describe_trusted_advisor_check_summaries", checkIds=["nope"]
+        )
+    assert unknown.value.code == "InvalidParameterValueException"
+
+
+async def test_cloudfront_distribution_summaries_name_their_web_acl(
+    layer: Aws, scratch_account: AccountAccess
+) -> None:
+    edge = Target(scratch_account, IAM_REGION)
+    web_acl = await cloudfront_web_acl(layer, edge, "edge")
+    await cloudfront_distribution(layer, edge, "with", web_acl)
+    await cloudfront_distribution(layer, edge, "without")
+    listed = await checked(layer, edge, "cloudfront", "list_distributions", "ListDistributions")
+    assert sorted(
+        (d["Comment"], d["WebACLId"], d["Staging"]) for d in listed["DistributionList"]["Items"]
+    ) == [("with", web_acl, False), ("without", "", False)]

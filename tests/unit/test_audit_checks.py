@@ -11,10 +11,15 @@ from gdpr_operator.aws import iam_action
 from gdpr_operator.model import parse_monitoring
 from gdpr_operator.reconcilers import Reconciler
 from gdpr_operator.reconcilers.audit import (
+    CloudFrontWaf,
     CloudTrail,
     ConfigRecorder,
+    ConfigRules,
     S3AccessLogging,
+    S3ObjectLevelLogging,
+    TrustedAdvisorSecurity,
     VpcFlowLogs,
+    WafLogging,
 )
 from gdpr_operator.reconcilers.audit._buckets import LOGGING_OFF, bucket_verdicts
 from gdpr_operator.reconcilers.audit._component import Verdict
@@ -29,12 +34,22 @@ from gdpr_operator.reconcilers.audit._trails import (
     trail_verdict,
 )
 
-COMPONENTS: Sequence[Reconciler] = (
+DEFAULTS: Sequence[Reconciler] = (
     CloudTrail(),
     ConfigRecorder(),
     VpcFlowLogs(),
     S3AccessLogging(),
 )
+"""The checks a GdprMonitoring gets when it does not list any: those it had before others
+were added."""
+OPT_IN: Sequence[Reconciler] = (
+    CloudFrontWaf(),
+    WafLogging(),
+    S3ObjectLevelLogging(),
+    ConfigRules(),
+    TrustedAdvisorSecurity(),
+)
+COMPONENTS: Sequence[Reconciler] = (*DEFAULTS, *OPT_IN)
 ARN = "arn:aws:cloudtrail:eu-central-1:111111111111:trail/org"
 
 
@@ -359,6 +374,11 @@ def test_bucket_verdicts(log_targets: dict[str, str | None], verdicts: list[Verd
         (ConfigRecorder(), False),
         (VpcFlowLogs(), False),
         (S3AccessLogging(), False),
+        (CloudFrontWaf(), True),
+        (WafLogging(), True),
+        (S3ObjectLevelLogging(), False),
+        (ConfigRules(), False),
+        (TrustedAdvisorSecurity(), True),
     ],
 )
 def test_each_component_runs_where_aws_scopes_its_check(
@@ -368,8 +388,19 @@ def test_each_component_runs_where_aws_scopes_its_check(
 
 
 def test_a_component_applies_when_the_spec_lists_its_check() -> None:
-    every = parse_monitoring({"accounts": ["a"], "regions": ["eu-west-1"]})
-    assert every.audit_checks == tuple(c.checks[0].id for c in COMPONENTS)
+    defaulted = parse_monitoring({"accounts": ["a"], "regions": ["eu-west-1"]})
+    assert defaulted.audit_checks == tuple(c.checks[0].id for c in DEFAULTS)
+    # Checks added later are opted into: an upgrade adds none to a spec that lists none.
+    assert [c.component for c in COMPONENTS if c.applies_to(defaulted)] == [
+        c.component for c in DEFAULTS
+    ]
+    every = parse_monitoring(
+        {
+            "accounts": ["a"],
+            "regions": ["eu-west-1"],
+            "auditChecks": [c.checks[0].id for c in COMPONENTS],
+        }
+    )
     assert all(component.applies_to(every) for component in COMPONENTS)
     some = parse_monitoring(
         {"accounts": ["a"], "regions": ["eu-west-1"], "auditChecks": ["vpc.flow_logs"]}
@@ -391,6 +422,13 @@ def test_checks_declare_articles_and_read_actions_named_as_iam_names_them() -> N
         iam_action("ec2", "describe_flow_logs"),
         iam_action("s3", "list_buckets"),
         iam_action("s3", "get_bucket_logging"),
+        iam_action("cloudfront", "list_distributions"),
+        iam_action("wafv2", "get_logging_configuration"),
+        iam_action("s3", "get_bucket_tagging"),
+        iam_action("config", "describe_config_rules"),
+        iam_action("config", "describe_compliance_by_config_rule"),
+        iam_action("support", "describe_trusted_advisor_checks"),
+        iam_action("support", "describe_trusted_advisor_check_summaries"),
     }
     assert "s3:ListAllMyBuckets" in reads
     declared = frozenset[str]().union(*(component.iam_actions for component in COMPONENTS))

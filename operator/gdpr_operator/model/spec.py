@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from gdpr_operator.model._duration import parse_duration
@@ -138,6 +138,9 @@ class MonitoringSpec:
     cloud_watch_agent: CloudWatchAgentSpec
     logs: LogsSpec
     audit_checks: tuple[str, ...]
+    object_level_logging_tags: Mapping[str, str] = field(default_factory=dict)
+    """The tags a bucket must all carry to be in s3.object_level_logging's scope; empty:
+    every bucket."""
 
     @property
     def enforce(self) -> bool:
@@ -233,7 +236,14 @@ def parse_monitoring(spec: Any) -> MonitoringSpec:
             max_ingestion_age_seconds=parse_duration(logs["maxIngestionAge"]),
         ),
         audit_checks=tuple(fields["auditChecks"]),
+        object_level_logging_tags=_bucket_tags(fields.get("s3ObjectLevelLogging")),
     )
+
+
+def _bucket_tags(object_level_logging: Mapping[str, Any] | None) -> Mapping[str, str]:
+    """The tags a bucket needs to be in scope of s3.object_level_logging; none: every bucket."""
+    selector = (object_level_logging or {}).get("selector") or {}
+    return dict(selector.get("tags") or {})
 
 
 def _parse_instances(instances: Mapping[str, Any] | None) -> InstancesSpec | None:

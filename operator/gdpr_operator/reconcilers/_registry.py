@@ -5,10 +5,15 @@ from collections.abc import Sequence
 from gdpr_operator.model import CheckInfo
 from gdpr_operator.reconcilers._base import Reconciler
 from gdpr_operator.reconcilers.audit import (
+    CloudFrontWaf,
     CloudTrail,
     ConfigRecorder,
+    ConfigRules,
     S3AccessLogging,
+    S3ObjectLevelLogging,
+    TrustedAdvisorSecurity,
     VpcFlowLogs,
+    WafLogging,
 )
 from gdpr_operator.reconcilers.cloudwatch_agent import CloudWatchAgent
 from gdpr_operator.reconcilers.drift_events import DriftEvents
@@ -27,6 +32,11 @@ RECONCILERS: Sequence[Reconciler] = (
     ConfigRecorder(),
     VpcFlowLogs(),
     S3AccessLogging(),
+    CloudFrontWaf(),
+    WafLogging(),
+    S3ObjectLevelLogging(),
+    ConfigRules(),
+    TrustedAdvisorSecurity(),
     # What brings the AWS change events to the operator (AwsAccount driftEvents Managed).
     DriftEvents(),
 )

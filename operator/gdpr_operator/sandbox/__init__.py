@@ -28,6 +28,12 @@ What it adds to moto (each module says which APIs and why):
 - `_ext_sts`: AssumeRole that requires the role to exist and its ExternalId to match;
   assumed-role credentials that can be made to expire (below).
 - `_ext_logs`: AssociateKmsKey (the key must exist in moto's KMS).
+- `_ext_cloudfront`: ListDistributions' summaries carry each distribution's WebACLId.
+- `_ext_config`: DescribeComplianceByConfigRule, derived from moto's rules and the
+  evaluations seeded for them (below).
+- `_ext_support`: Support plans (basic unless set: SubscriptionRequiredException on every
+  Support API call, as in AWS); Trusted Advisor's check list with the security checks the
+  sandbox evaluates from its state, and their DescribeTrustedAdvisorCheckSummaries.
 - `_agent_sim`: simulated CloudWatch agents: every GDPR_SANDBOX_AGENT_PERIOD seconds (10;
   0: off) each running instance whose AmazonCloudWatch-ManageAgent run succeeded puts a
   heartbeat into its configuration's existing log groups, stream {instance_id} (not counted
@@ -56,6 +62,9 @@ Control endpoints (JSON), also reachable through `SandboxControl`:
   disassociating, reads?} holds the instance's profile association in that state for the
   next `reads` DescribeIamInstanceProfileAssociations answers listing it (absent: until
   cleared; see `_ext_ec2`); `GET` lists the holds, `DELETE` ends them.
+- `POST /_gdpr/config/evaluations` {account, region, rule, evaluations: [{resourceType,
+  resourceId, complianceType}]} records what an existing Config rule found.
+- `POST /_gdpr/support/plan` {account, plan}: the account's Support plan.
 - `POST /_gdpr/sts/expire-sessions` {account}: the credentials assumed into that account so
   far expire: requests signed with them get ExpiredToken; new AssumeRole calls work.
 - `GET /_gdpr/profile`: the profile in force.
@@ -80,6 +89,8 @@ from ._seeds import (
     DEMO_REGIONS,
     LargeEstate,
     apply_seed,
+    cloudfront_distribution,
+    cloudfront_web_acl,
     demo_access,
     sandbox_layer,
     setup_layer,
@@ -97,6 +108,8 @@ __all__ = [
     "LargeEstate",
     "SandboxControl",
     "apply_seed",
+    "cloudfront_distribution",
+    "cloudfront_web_acl",
     "decide",
     "demo_access",
     "main",

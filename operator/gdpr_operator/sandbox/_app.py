@@ -16,12 +16,15 @@ from werkzeug.wrappers import Request, Response
 from ._calls import CallLog
 from ._cloudtrail import emit, emits_event, request_parameters
 from ._errors import ApiError
+from ._ext_cloudfront import CloudFrontExtensions
+from ._ext_config import EVALUATIONS, ConfigExtensions
 from ._ext_ec2 import ASSOCIATION_HOLDS, Ec2Extensions
 from ._ext_guardduty import FINDINGS, GuardDutyExtensions
 from ._ext_guardduty_org import GuardDutyOrganizationExtensions
 from ._ext_logs import LogsExtensions
 from ._ext_ssm import ASSOCIATIONS, SsmExtensions
 from ._ext_sts import EXPIRED_SESSIONS, StsExtensions
+from ._ext_support import SUPPORT_PLANS, SupportExtensions
 from ._faults import Fault, FaultRule, Faults, denied_response, error_response
 from ._iam_context import Call, parsed_body
 from ._iam_enforce import refusal
@@ -45,6 +48,12 @@ _EXTENSIONS: dict[tuple[str, str], type[BaseResponse]] = {
         ("guardduty", operation): GuardDutyOrganizationExtensions
         for operation in GuardDutyOrganizationExtensions.OPERATIONS
     },
+    **{
+        ("cloudfront", operation): CloudFrontExtensions
+        for operation in CloudFrontExtensions.OPERATIONS
+    },
+    **{("config", operation): ConfigExtensions for operation in ConfigExtensions.OPERATIONS},
+    **{("support", operation): SupportExtensions for operation in SupportExtensions.OPERATIONS},
 }
 
 
@@ -131,6 +140,8 @@ class SandboxApp:
         ASSOCIATION_HOLDS.reset()
         FINDINGS.reset()
         EXPIRED_SESSIONS.reset()
+        EVALUATIONS.reset()
+        SUPPORT_PLANS.reset()
         REALISM.reset()
         self.faults.clear()
         self.calls.clear()
@@ -157,6 +168,8 @@ class SandboxApp:
             ("POST", "ec2/association-state"): _hold_association,
             ("DELETE", "ec2/association-state"): _doing(ASSOCIATION_HOLDS.clear),
             ("POST", "sts/expire-sessions"): _expire_sessions,
+            ("POST", "config/evaluations"): _put_evaluations,
+            ("POST", "support/plan"): _set_support_plan,
             ("POST", "reset"): _doing(self.reset),
             ("GET", "profile"): lambda _: ({"profile": REALISM.profile.to_json()}, 200),
         }
@@ -196,6 +209,20 @@ def _seed_findings(request: Request) -> tuple[Any, int]:
 
 def _expire_sessions(request: Request) -> tuple[Any, int]:
     return {"expired": EXPIRED_SESSIONS.expire(str(request.get_json(force=True)["account"]))}, 200
+
+
+def _put_evaluations(request: Request) -> tuple[Any, int]:
+    body = request.get_json(force=True)
+    arn = EVALUATIONS.put(
+        str(body["account"]), str(body["region"]), str(body["rule"]), body["evaluations"]
+    )
+    return {"configRuleArn": arn}, 201
+
+
+def _set_support_plan(request: Request) -> tuple[Any, int]:
+    body = request.get_json(force=True)
+    SUPPORT_PLANS.set(str(body["account"]), str(body["plan"]))
+    return {"account": str(body["account"]), "plan": str(body["plan"])}, 200
 
 
 def _hold_association(request: Request) -> tuple[Any, int]:

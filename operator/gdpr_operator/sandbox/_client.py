@@ -98,6 +98,20 @@ class SandboxControl:
         expired: int = self._send("POST", "sts/expire-sessions", {"account": account})["expired"]
         return expired
 
+    def put_config_evaluations(
+        self, account: str, region: str, rule: str, evaluations: list[dict[str, str]]
+    ) -> str:
+        """Record a Config rule's evaluations ({resourceType, resourceId, complianceType});
+        returns the rule's ARN."""
+        body = {"account": account, "region": region, "rule": rule, "evaluations": evaluations}
+        arn: str = self._send("POST", "config/evaluations", body)["configRuleArn"]
+        return arn
+
+    def set_support_plan(self, account: str, plan: str) -> None:
+        """Give `account` a Support plan (basic, developer, business, enterprise-on-ramp,
+        enterprise): the Support API answers under the last three only."""
+        self._send("POST", "support/plan", {"account": account, "plan": plan})
+
     def profile(self) -> dict[str, Any]:
         """The profile in force: {name, latency, buckets, propagation} (see `_profile`)."""
         profile: dict[str, Any] = self._send("GET", "profile")["profile"]

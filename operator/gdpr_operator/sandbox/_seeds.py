@@ -15,7 +15,13 @@ default account 123456789012:
   and `ops-1`, untagged with a profile carrying AmazonSSMManagedInstanceCore (SSM sees it):
   neither may ever be touched;
 - CloudWatch Logs in eu-west-1: /gdpr/web/linux/syslog and /gdpr/web/linux/nginx/access
-  that never expire, and /aws/lambda/unrelated (not the operator's).
+  that never expire, and /aws/lambda/unrelated (not the operator's);
+- prod only, for the audit checks: in eu-west-1 bucket `customer-data-111111111111`, with
+  neither server access logging nor a trail recording its data events, and AWS Config rule
+  `s3-bucket-versioning-enabled` that found it NON_COMPLIANT; CloudFront distributions
+  `shop` (behind AWS WAF web ACL `edge`, which does not log) and `assets` (no web ACL); a
+  Business Support plan, so Trusted Advisor answers (shop keeps Basic: not available).
+  Every VPC (moto's default ones) has no flow log.
 
 `large`: a parameterised estate for benchmarks: `accounts` accounts (ids 100000000000 + n,
 names acct-NNN, no ExternalId) x the first `regions` regions of `LARGE_REGIONS`, each with
@@ -166,6 +172,8 @@ async def _seed_demo_account(layer: Aws, control: SandboxControl, access: Accoun
         layer, iam, "legacy-app", ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"]
     )
     await _role_with_profile(layer, iam, "ops-ssm", [SSM_CORE_POLICY])
+    if access.name == "prod":
+        await _seed_demo_audit(layer, control, access)
     for region in DEMO_REGIONS:
         target = Target(access, region)
         detector = _DEMO_GUARDDUTY.get((access.name, region))
@@ -196,6 +204,100 @@ async def _seed_demo_account(layer: Aws, control: SandboxControl, access: Accoun
                 "/aws/lambda/unrelated",
             ):
                 await layer.call(target, "logs", "create_log_group", logGroupName=group)
+
+
+async def _seed_demo_audit(layer: Aws, control: SandboxControl, access: AccountAccess) -> None:
+    """prod's share of the estate for the audit checks (see the module docstring)."""
+    here, edge = Target(access, "eu-west-1"), Target(access, IAM_REGION)
+    bucket = f"customer-data-{access.account_id}"
+    await layer.call(
+        here,
+        "s3",
+        "create_bucket",
+        Bucket=bucket,
+        CreateBucketConfiguration={"LocationConstraint": here.region},
+    )
+    await layer.call(
+        here,
+        "config",
+        "put_config_rule",
+        ConfigRule={
+            "ConfigRuleName": "s3-bucket-versioning-enabled",
+            "Source": {"Owner": "AWS", "SourceIdentifier": "S3_BUCKET_VERSIONING_ENABLED"},
+        },
+    )
+    evaluation = {
+        "resourceType": "AWS::S3::Bucket",
+        "resourceId": bucket,
+        "complianceType": "NON_COMPLIANT",
+    }
+    await asyncio.to_thread(
+        control.put_config_evaluations,
+        access.account_id,
+        here.region,
+        "s3-bucket-versioning-enabled",
+        [evaluation],
+    )
+    edge_acl = await cloudfront_web_acl(layer, edge, "edge")
+    await cloudfront_distribution(layer, edge, "shop", edge_acl)
+    await cloudfront_distribution(layer, edge, "assets")
+    await asyncio.to_thread(control.set_support_plan, access.account_id, "business")
+
+
+async def cloudfront_web_acl(layer: Aws, edge: Target, name: str) -> str:
+    """An AWS WAF web ACL for CloudFront distributions (scope CLOUDFRONT, in us-east-1),
+    allowing by default; returns its ARN."""
+    created = await layer.call(
+        edge,
+        "wafv2",
+        "create_web_acl",
+        Name=name,
+        Scope="CLOUDFRONT",
+        DefaultAction={"Allow": {}},
+        VisibilityConfig={
+            "SampledRequestsEnabled": False,
+            "CloudWatchMetricsEnabled": False,
+            "MetricName": name,
+        },
+    )
+    return str(created["Summary"]["ARN"])
+
+
+async def cloudfront_distribution(layer: Aws, edge: Target, name: str, web_acl: str = "") -> str:
+    """A CloudFront distribution of origin NAME.example.com, comment NAME, behind `web_acl`
+    (an ARN; "": none); returns its id."""
+    created = await layer.call(
+        edge,
+        "cloudfront",
+        "create_distribution",
+        DistributionConfig={
+            "CallerReference": name,
+            "Comment": name,
+            "Enabled": True,
+            "WebACLId": web_acl,
+            "Origins": {
+                "Quantity": 1,
+                "Items": [
+                    {
+                        "Id": name,
+                        "DomainName": f"{name}.example.com",
+                        "CustomOriginConfig": {
+                            "HTTPPort": 80,
+                            "HTTPSPort": 443,
+                            "OriginProtocolPolicy": "https-only",
+                        },
+                    }
+                ],
+            },
+            "DefaultCacheBehavior": {
+                "TargetOriginId": name,
+                "ViewerProtocolPolicy": "redirect-to-https",
+                "MinTTL": 0,
+                "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
+            },
+        },
+    )
+    return str(created["Distribution"]["Id"])
 
 
 async def _seed_large(layer: Aws, estate: LargeEstate) -> None:

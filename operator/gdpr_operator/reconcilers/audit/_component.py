@@ -1,4 +1,4 @@
-"""What the four audit components share: one check each, observed and reported, never repaired.
+"""What the audit components share: one check each, observed and reported, never repaired.
 
 They call read actions only, in Observe and Enforce alike: a non-compliant result carries
 action `none`, not `would_remediate`, because no pass will ever change it.

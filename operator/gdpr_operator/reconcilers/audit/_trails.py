@@ -16,7 +16,8 @@ from gdpr_operator.reconcilers.audit._component import Verdict, first_compliant
 
 READ, WRITE = "read", "write"
 BOTH = frozenset({READ, WRITE})
-_BY_READ_WRITE_TYPE = {"All": BOTH, "ReadOnly": frozenset({READ}), "WriteOnly": frozenset({WRITE})}
+BY_READ_WRITE_TYPE = {"All": BOTH, "ReadOnly": frozenset({READ}), "WriteOnly": frozenset({WRITE})}
+"""What a basic event selector's ReadWriteType selects."""
 _BY_READ_ONLY = {"true": READ, "false": WRITE}
 
 
@@ -51,7 +52,7 @@ def management_events(
     logged: set[str] = set()
     for selector in basic:
         if selector.get("IncludeManagementEvents", True):
-            logged |= _BY_READ_WRITE_TYPE.get(selector.get("ReadWriteType", "All"), frozenset())
+            logged |= BY_READ_WRITE_TYPE.get(selector.get("ReadWriteType", "All"), frozenset())
     for selector in advanced:
         logged |= _advanced(selector.get("FieldSelectors", []))
     return frozenset(logged)
@@ -64,7 +65,11 @@ def _advanced(field_selectors: Sequence[Mapping[str, Any]]) -> frozenset[str]:
     source = fields.get("eventSource", {})
     if source.get("Equals") or source.get("StartsWith"):
         return frozenset()  # some services' management events only
-    read_only = fields.get("readOnly", {})
+    return read_only_kinds(fields.get("readOnly", {}))
+
+
+def read_only_kinds(read_only: Mapping[str, Any]) -> frozenset[str]:
+    """What an advanced selector's readOnly field selector selects: READ, WRITE or both."""
     wanted = {value.lower() for value in read_only.get("Equals", [])}
     excluded = {value.lower() for value in read_only.get("NotEquals", [])}
     return frozenset(
