@@ -1,5 +1,5 @@
 """Drift events: from a GuardDuty detector disabled by another principal to its repair, and
-to the Kubernetes Event that names that principal, with AwsAccount driftEvents Managed.
+to the Kubernetes Event that names that principal, with AwsAccount events.mode Managed.
 
     .venv/bin/python bench/drift_events.py --trials 20
 

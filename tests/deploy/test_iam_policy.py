@@ -512,7 +512,7 @@ async def _member_account(layer: Aws, account: AccountAccess) -> AwsAccountSpec:
             "accountId": account.account_id,
             "allowedNamespaces": [NAMESPACE],
             "permissions": {"replaceOtherInstanceProfiles": True},
-            "driftEvents": {"mode": "Managed"},
+            "events": {"mode": "Managed"},
             "assumeRole": {
                 "roleArn": reply["Role"]["Arn"],
                 "externalIdSecretRef": {"name": "member", "key": "externalId"},

@@ -1,4 +1,4 @@
-"""Drift events through the operator: with driftEvents Managed, a detector disabled by
+"""Drift events through the operator: with events.mode Managed, a detector disabled by
 another principal is repaired within seconds, not at the next (hourly) resync, and the Event
 and the GuardDuty condition name who did it; the operator's own repair is not taken for
 drift; Off makes no EventBridge or SQS call."""

@@ -122,7 +122,7 @@ def test_a_cause_concerns_bound_managed_monitorings_covering_its_region() -> Non
             {
                 "accountId": ACCOUNT_ID,
                 "allowedNamespaces": namespaces,
-                "driftEvents": {"mode": mode},
+                "events": {"mode": mode},
             },
         )
 

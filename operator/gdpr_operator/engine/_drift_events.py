@@ -1,4 +1,4 @@
-"""AWS change events from the operator's queues (AwsAccount driftEvents Managed): received
+"""AWS change events from the operator's queues (AwsAccount events.mode Managed): received
 with long polling, read into drift causes (which account, region and component, who, what,
 when), deleted once read. At least once: a message whose handling fails is not deleted and
 comes back after its visibility timeout."""

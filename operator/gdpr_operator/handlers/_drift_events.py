@@ -1,4 +1,4 @@
-"""kopf glue for AWS change events (AwsAccount driftEvents Managed): one task polls the
+"""kopf glue for AWS change events (AwsAccount events.mode Managed): one task polls the
 operator's queue in each account-region that passes of GdprMonitorings covered, and each
 event wakes, at once, every GdprMonitoring bound to the account that covers its region.
 

@@ -193,7 +193,7 @@ def parse_aws_account(name: str, spec: Any) -> AwsAccountSpec:
             replace_other_instance_profiles=permissions["replaceOtherInstanceProfiles"],
             adopt_guardduty_detectors=permissions["adoptGuardDutyDetectors"],
         ),
-        drift_events=DriftEventsMode(fields["driftEvents"]["mode"]),
+        drift_events=DriftEventsMode(fields["events"]["mode"]),
     )
 
 

@@ -75,7 +75,7 @@ class Context:
     reads: PassCache = field(default_factory=PassCache)
     """Reads shared by the pass's targets (an IAM role read once, not once per region)."""
     drift_events: DriftEventsMode = DriftEventsMode.OFF
-    """The AwsAccount's driftEvents mode: whether its change events are delivered to the
+    """The AwsAccount's events.mode: whether its change events are delivered to the
     operator, through what the operator provisions."""
 
     def next_pass(self) -> Context:

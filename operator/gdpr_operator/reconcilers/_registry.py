@@ -37,7 +37,7 @@ RECONCILERS: Sequence[Reconciler] = (
     S3ObjectLevelLogging(),
     ConfigRules(),
     TrustedAdvisorSecurity(),
-    # What brings the AWS change events to the operator (AwsAccount driftEvents Managed).
+    # What brings the AWS change events to the operator (AwsAccount events.mode Managed).
     DriftEvents(),
 )
 """Every component, in the order their results are reported."""

@@ -1,4 +1,4 @@
-"""Drift events (AwsAccount spec.driftEvents.mode Managed): the EventBridge rule, SQS queue
+"""Drift events (AwsAccount spec.events.mode Managed): the EventBridge rule, SQS queue
 and target that bring the AWS change events able to cause drift to the operator; checks
 events.delivery. `EVENT_SOURCES` says which events, and which component each concerns."""
 

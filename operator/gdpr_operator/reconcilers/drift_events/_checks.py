@@ -10,7 +10,7 @@ from gdpr_operator.reconcilers.drift_events._events import QUEUE_NAME, RULE_NAME
 DELIVERY = CheckInfo(
     id="events.delivery",
     summary="The EventBridge rule matching the changes that can cause drift is enabled and "
-    "targets the operator's queue, whose policy lets only that rule send to it (driftEvents "
+    "targets the operator's queue, whose policy lets only that rule send to it (events.mode "
     "Managed).",
     articles=("32(1)(d)", "33"),
     scope=Scope.ACCOUNT_REGION,

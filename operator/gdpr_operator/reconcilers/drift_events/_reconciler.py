@@ -1,9 +1,9 @@
-"""The EventBridge rule, SQS queue and target of an account-region under driftEvents
+"""The EventBridge rule, SQS queue and target of an account-region under events.mode
 Managed: created tagged, kept as declared, removed on release when no other Enforce
 GdprMonitoring still covers the account-region.
 
 Only Enforce GdprMonitorings run this component: Observe makes no write, and an account
-whose driftEvents is Off gets no EventBridge or SQS call at all. What exists under these
+whose events.mode is Off gets no EventBridge or SQS call at all. What exists under these
 names without the operator's tag is reported and left alone.
 """
 
