@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import AsyncIterator
 
 import pytest
 import time_machine
@@ -19,6 +20,14 @@ from gdpr_operator.aws import (
 from gdpr_operator.sandbox import SandboxControl, operator_role_arn, sandbox_layer
 
 SANDBOX_DEFAULT_ACCOUNT = "123456789012"
+
+
+@pytest.fixture
+async def layer(sandbox_url: str) -> AsyncIterator[Aws]:
+    """The layer as the operator uses it: each account through its operator role, not the
+    sandbox's administrator role that the shared `layer` sets estates up with."""
+    async with sandbox_layer(sandbox_url) as aws:
+        yield aws
 
 
 async def caller(layer: Aws, access: AccountAccess) -> dict[str, str]:

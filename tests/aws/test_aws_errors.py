@@ -45,7 +45,7 @@ class Denial(NamedTuple):
     ],
 )
 async def test_access_denied_names_the_action_and_principal(
-    layer: Aws,
+    operator_layer: Aws,
     sandbox: SandboxControl,
     demo_accounts: dict[str, AccountAccess],
     denial: Denial,
@@ -55,7 +55,7 @@ async def test_access_denied_names_the_action_and_principal(
     )
 
     with pytest.raises(AccessDeniedError) as denied:
-        await layer.call(
+        await operator_layer.call(
             Target(demo_accounts["prod"], "eu-west-1"), denial.service, denial.operation
         )
 
