@@ -301,6 +301,37 @@ def _logs(call: Call) -> list[Authorization] | None:
     return [made]
 
 
+def _sqs(call: Call) -> list[Authorization] | None:
+    """A queue by name (CreateQueue) or by URL (the rest); tags on create need TagQueue."""
+    document = {**call.params, **call.body}
+    name = (
+        document.get("QueueName")
+        or str(document.get("QueueUrl", "")).rstrip("/").rpartition("/")[2]
+    )
+    if not name:
+        return None
+    made = Authorization(call.action, call.arn("sqs", name))
+    if call.request.operation == "CreateQueue" and (
+        document.get("tags") or document.get("Tag.1.Key")
+    ):
+        return [made, Authorization("sqs:TagQueue", made.resource)]
+    return [made]
+
+
+def _events(call: Call) -> list[Authorization] | None:
+    """A rule by name (PutRule, DeleteRule) or as the rule of its targets; tags on create need
+    TagResource."""
+    name = call.body.get("Name") or call.body.get("Rule")
+    if call.request.operation == "TagResource":
+        return [Authorization(call.action, str(call.body.get("ResourceARN", "*")))]
+    if not name:
+        return None
+    made = Authorization(call.action, call.arn("events", f"rule/{name}"))
+    if call.request.operation == "PutRule" and call.body.get("Tags"):
+        return [made, Authorization("events:TagResource", made.resource)]
+    return [made]
+
+
 _BY_SERVICE = {
     "iam": _iam,
     "sts": _sts,
@@ -308,6 +339,8 @@ _BY_SERVICE = {
     "ssm": _ssm,
     "guardduty": _guardduty,
     "logs": _logs,
+    "sqs": _sqs,
+    "events": _events,
 }
 
 

@@ -38,7 +38,7 @@ from typing import Any
 
 from gdpr_operator.aws import AccountAccess, Aws, AwsSettings, Target
 
-from ._accounts import ADMIN_ROLE, admin_role_arn, operator_access
+from ._accounts import ADMIN_ROLE, admin_role_arn, operator_access, operator_role_arn
 from ._client import SandboxControl
 
 LINUX_AMI = "ami-760aaa0f"  # moto's Amazon Linux image, in every region
@@ -133,9 +133,10 @@ def sandbox_layer(url: str, **settings: Any) -> Aws:
 
 
 def setup_layer(url: str, **settings: Any) -> Aws:
-    """An aws layer pointed at the sandbox that acts in each account with an operator role
-    as its administrator (`gdpr-sandbox-admin`, allowed everything): it sets estates up and
-    changes them behind the operator's back, whatever the operator's policy allows."""
+    """An aws layer pointed at the sandbox that acts in each account, where a call names its
+    operator role, as its administrator (`gdpr-sandbox-admin`, allowed everything): it sets
+    estates up and changes them behind the operator's back, whatever the operator's policy
+    allows."""
     return _AdministratorAws(_sandbox_settings(url, settings))
 
 
@@ -149,9 +150,12 @@ def _sandbox_settings(url: str, settings: dict[str, Any]) -> AwsSettings:
 
 
 class _AdministratorAws(Aws):
+    """Calls meant for an account's operator role go through its administrator role; calls
+    through any other role (another principal's) are made as that role."""
+
     async def call(self, target: Target, service: str, operation: str, **params: Any) -> Any:
         access = target.access
-        if access.role_arn is not None:
+        if access.role_arn == operator_role_arn(access.account_id):
             admin = replace(
                 access,
                 name=f"{access.name}:{ADMIN_ROLE}",
