@@ -273,6 +273,13 @@ MALFORMED = [
         "yes",
         "spec.permissions.adoptGuardDutyDetectors",
     ),
+    (
+        ACCOUNT,
+        "permissions.replaceOtherInstanceProfiles",
+        "yes",
+        "spec.permissions.replaceOtherInstanceProfiles",
+    ),
+    (ACCOUNT, "events.mode", "Always", "spec.events.mode: Unsupported value"),
     (ACCOUNT, "allowedNamespaces", ["web", "web"], "spec.allowedNamespaces[1]: Duplicate value"),
     (
         ACCOUNT,
@@ -407,6 +414,7 @@ def test_kubectl_explain_says_what_admins_permit_tenants(installed: Kubectl) -> 
     for field in (
         "additionalPolicyArns",
         "attachAgentPoliciesToInstanceRoles",
+        "replaceOtherInstanceProfiles",
         "adoptGuardDutyDetectors",
     ):
         assert field in permissions
