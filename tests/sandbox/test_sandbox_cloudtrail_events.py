@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from gdpr_operator.aws import AccountAccess, Aws, Target
-from gdpr_operator.sandbox import other_principal
+from gdpr_operator.sandbox import ADMIN_ROLE, other_principal
 
 from fixtures.estate import LINUX_AMI
 
@@ -116,8 +116,9 @@ async def test_query_protocol_parameters_and_instance_state_changes(
     }
     assert tags["detail"]["eventSource"] == "ec2.amazonaws.com"
     assert tags["detail"]["requestParameters"]["resourceId.1"] == instance
+    # The set-up layer signs as the account's administrator role: the event names who called.
     assert tags["detail"]["userIdentity"]["arn"] == (
-        f"arn:aws:sts::{scratch_account.account_id}:assumed-role/gdpr-operator/gdpr-operator"
+        f"arn:aws:sts::{scratch_account.account_id}:assumed-role/{ADMIN_ROLE}/gdpr-operator"
     )
     changes = await _received(layer, target, states)
     assert [(change["detail"]["instance-id"], change["detail"]["state"]) for change in changes] == [
