@@ -192,10 +192,12 @@ class Aws:
     async def _check_own_identity(self, target: Target, service: str, operation: str) -> None:
         """Without a role, a call acts wherever the operator's own identity is: refuse it
         unless that is the account `target` names. The identity is asked once per layer."""
-        async with self._own_identity_lock:
-            if self._own_identity is None:
-                self._own_identity = await self.caller_identity(target.access)
         identity = self._own_identity
+        if identity is None:  # the lock only until it is known: every call passes here
+            async with self._own_identity_lock:
+                if self._own_identity is None:
+                    self._own_identity = await self.caller_identity(target.access)
+            identity = self._own_identity
         if identity.account_id != target.account_id:
             raise AccountMismatchError(
                 f"the operator's own identity {identity.arn} is in account "
