@@ -152,9 +152,9 @@ class Shards:
     sandbox_url: str
     directory: Path
     namespace: str
-    uids: dict[str, str]
-    """GdprMonitoring name -> uid."""
     leases: LeaseHistory
+    uids: dict[str, str] = field(default_factory=dict)
+    """GdprMonitoring name -> uid, once `create_monitorings` made them."""
     replicas: list[Replica] = field(default_factory=list)
     started: int = 0
 
@@ -185,6 +185,67 @@ class Shards:
         )
         self.replicas.append(replica)
         return replica
+
+    def create_monitorings(self) -> None:
+        """The GdprMonitorings m0..m19 (once). Made while replicas run, each is first seen
+        by a create event, which only its owner acts on: no pass is left to timing, as a
+        first replica passing everything alone before a second joined would be."""
+        if self.uids:
+            return
+        self.admin.apply(
+            yaml.safe_dump_all(
+                {
+                    "apiVersion": "monitoring.gdpr.io/v1alpha1",
+                    "kind": "GdprMonitoring",
+                    "metadata": {"name": f"m{n}", "namespace": self.namespace},
+                    "spec": {
+                        "accounts": [self.namespace],
+                        "regions": ["eu-west-1"],
+                        "auditChecks": [],
+                        "managementPolicy": "Observe",
+                        # Passes on creation, on a takeover and on a join only: the
+                        # moments that matter here, and no load besides.
+                        "resyncInterval": "10m",
+                    },
+                }
+                for n in range(MONITORINGS)
+            )
+        )
+        listed = json.loads(
+            self.admin.run("get", "gdprmonitorings", "-n", self.namespace, "-o", "json").stdout
+        )
+        self.uids = {item["metadata"]["name"]: item["metadata"]["uid"] for item in listed["items"]}
+
+    def wait_until_members(self, replicas: list[Replica]) -> None:
+        """Until each of `replicas` logged the membership of exactly them all."""
+        expected = "Shard members now: " + ", ".join(sorted(r.identity for r in replicas))
+        for replica in replicas:
+            wait_for(
+                f"{replica.identity} to see {expected!r}",
+                lambda replica=replica: any(
+                    entry["message"] == expected for entry in replica.log_lines()
+                ),
+                timeout=30,
+            )
+
+    def wait_for_passes(self, since: float, names: set[str], timeout: float) -> dict[str, set[str]]:
+        """Monitoring name -> identities that wrote its status after `since`, once each of
+        `names` has one; on a timeout, the names still without one and who holds what."""
+        last: dict[str, set[str]] = {}
+
+        def probe() -> dict[str, set[str]] | None:
+            last.update(self.passes_since(since))
+            return dict(last) if all(last[name] for name in names) else None
+
+        try:
+            done: dict[str, set[str]] = wait_for(
+                f"a status written for {len(names)} GdprMonitorings", probe, timeout
+            )
+            return done
+        except AssertionError as error:
+            missing = sorted(name for name in names if not last.get(name))
+            holders = sorted(self.leases.holders(time.time()))
+            raise AssertionError(f"{error}; none yet for {missing} (holders: {holders})") from None
 
     def live(self) -> list[Replica]:
         return [r for r in self.replicas if r.process.process and r.process.process.poll() is None]
@@ -243,34 +304,11 @@ def shards(sandbox_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         admin.apply(SHARDING_RBAC)
         namespace = new_namespace(admin)
         apply_estate(admin, namespace, new_scratch_account(), managementPolicy="Observe")
-        admin.apply(
-            yaml.safe_dump_all(
-                {
-                    "apiVersion": "monitoring.gdpr.io/v1alpha1",
-                    "kind": "GdprMonitoring",
-                    "metadata": {"name": f"m{n}", "namespace": namespace},
-                    "spec": {
-                        "accounts": [namespace],
-                        "regions": ["eu-west-1"],
-                        "auditChecks": [],
-                        "managementPolicy": "Observe",
-                        # Passes at start, on a takeover and on a join only: the moments
-                        # that matter here, and no load besides.
-                        "resyncInterval": "10m",
-                    },
-                }
-                for n in range(MONITORINGS)
-            )
-        )
         admin.run("delete", "gdprmonitoring", "web", "-n", namespace)
-        listed = json.loads(
-            admin.run("get", "gdprmonitorings", "-n", namespace, "-o", "json").stdout
-        )
-        uids = {item["metadata"]["name"]: item["metadata"]["uid"] for item in listed["items"]}
         leases = LeaseHistory(admin)
         sampler = threading.Thread(target=leases.run, daemon=True)
         sampler.start()
-        state = Shards(admin, env, sandbox_url, directory, namespace, uids, leases)
+        state = Shards(admin, env, sandbox_url, directory, namespace, leases)
         try:
             yield state
         finally:
@@ -283,16 +321,14 @@ def test_two_replicas_split_the_objects_and_a_killed_ones_move_within_the_lease(
     shards: Shards,
 ) -> None:
     first, second = shards.start_replica(), shards.start_replica()
-    both = {first.identity, second.identity}
+    shards.wait_until_members([first, second])
     started = time.time()
+    shards.create_monitorings()
+    both = {first.identity, second.identity}
     owners = shards.owners(both)
     assert set(owners.values()) == both, "20 objects over 2 replicas: each should own some"
 
-    every = wait_for(
-        "a status written for every GdprMonitoring",
-        lambda: done if all((done := shards.passes_since(started)).values()) else None,
-        timeout=90,
-    )
+    every = shards.wait_for_passes(started, set(owners), timeout=90)
     assert every == {name: {owners[name]} for name in owners}  # by its owner, only
     shards.assert_exported_by_owners(owners)
 
@@ -312,13 +348,7 @@ def test_two_replicas_split_the_objects_and_a_killed_ones_move_within_the_lease(
         ),
         timeout=30,
     )
-    after_kill = wait_for(
-        "the survivor's passes over them",
-        lambda: (
-            done if all((done := shards.passes_since(killed_at))[name] for name in moved) else None
-        ),
-        timeout=60,
-    )
+    after_kill = shards.wait_for_passes(killed_at, moved, timeout=60)
     assert all(after_kill[name] == {second.identity} for name in moved)
     assert wait_for("the survivor to export every series", lambda: second.exported() == set(owners))
     handover = taken - killed_at
@@ -333,6 +363,8 @@ def test_a_third_replica_takes_about_a_third_and_nothing_is_lost(shards: Shards)
     while len(shards.live()) < 2:  # the first test leaves one
         shards.start_replica()
     two = shards.live()
+    shards.wait_until_members(two)
+    shards.create_monitorings()  # made by the first test, unless it failed before
     before = shards.owners({r.identity for r in two})
     shards.assert_exported_by_owners(before)
     third = shards.start_replica()
@@ -341,11 +373,7 @@ def test_a_third_replica_takes_about_a_third_and_nothing_is_lost(shards: Shards)
     assert moved, "20 objects, a third replica: some should move"
     assert all(after[name] == third.identity for name in moved)  # none between the others
     joined = time.time()
-    done = wait_for(
-        "the newcomer's passes over its share",
-        lambda: d if all((d := shards.passes_since(joined))[name] for name in moved) else None,
-        timeout=90,
-    )
+    done = shards.wait_for_passes(joined, moved, timeout=90)
     assert all(done[name] == {third.identity} for name in moved)
     # Nothing lost: every object's series comes from its owner now, and from it alone.
     shards.assert_exported_by_owners(after)
