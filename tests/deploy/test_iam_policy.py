@@ -223,7 +223,7 @@ def _of_type(resource: str, arn_format: str) -> bool:
     return re.fullmatch(pattern, resource.replace("*", "x")) is not None
 
 
-def test_scanners_find_no_privilege_escalation_and_nothing_above_low() -> None:
+def test_scanners_find_no_privilege_escalation_and_only_justified_findings() -> None:
     """cloudsplaining and parliament on the generated policy; each finding that remains is
     named, and justified, in deploy/iam/README.md."""
     scan = subprocess.run(
