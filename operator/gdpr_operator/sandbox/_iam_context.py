@@ -17,7 +17,9 @@ Derived from the request and moto's state (and the extensions'):
   role with `iam:PassedToService` ec2.amazonaws.com.
 - SSM: parameter ARNs (GetParameters: each name), an association's ARN and tags, the
   document (AWS's own documents have no account in their ARN) and the instances targeted by
-  id; GuardDuty: the detector of the path and its tags; Logs: the log group.
+  id; GuardDuty: the detector of the path and its tags; Logs: the log group; SQS: the
+  queue (by name or URL; sqs:TagQueue for tags on create); EventBridge: the rule, of its
+  own calls and of its targets' (events:TagResource for tags on create).
 
 Every other operation is authorized on `*` with no context: only a statement allowing its
 action on every resource allows it. sts:GetCallerIdentity needs no permission.
@@ -84,6 +86,12 @@ def _tag_context(tags: Mapping[str, str]) -> dict[str, ContextValue]:
     return context
 
 
+def _with_tagging(made: Authorization, tagging: str, tagged: bool) -> list[Authorization]:
+    """`made`, and when tags come with the create, the tagging action AWS also authorizes
+    on the new resource (in the same context)."""
+    return [made, Authorization(tagging, made.resource, made.context)] if tagged else [made]
+
+
 def _resource_tags(tags: Mapping[str, str]) -> dict[str, ContextValue]:
     return {f"aws:ResourceTag/{k}": v for k, v in tags.items()}
 
@@ -119,9 +127,8 @@ def _iam(call: Call) -> list[Authorization] | None:
         kind = "role" if call.request.operation == "CreateRole" else "instance-profile"
         name = params.get("RoleName") or params.get("InstanceProfileName", "")
         arn = call.arn("iam", f"{kind}{params.get('Path', '/')}{name}", region=False)
-        made = Authorization(action, arn, _tag_context(tags))
         tagging = "iam:TagRole" if kind == "role" else "iam:TagInstanceProfile"
-        return [made, Authorization(tagging, arn, made.context)] if tags else [made]
+        return _with_tagging(Authorization(action, arn, _tag_context(tags)), tagging, bool(tags))
     if "InstanceProfileName" in params:
         # The profile is the resource (AddRoleToInstanceProfile's PassRole of the role is
         # not modelled: what context AWS gives it is undocumented).
@@ -296,9 +303,8 @@ def _logs(call: Call) -> list[Authorization] | None:
         return None
     tags = call.body.get("tags") or {}
     made = Authorization(call.action, call.arn("logs", f"log-group:{group}"), _tag_context(tags))
-    if call.request.operation == "CreateLogGroup" and tags:
-        return [made, Authorization("logs:TagResource", made.resource, made.context)]
-    return [made]
+    tagged = call.request.operation == "CreateLogGroup" and bool(tags)
+    return _with_tagging(made, "logs:TagResource", tagged)
 
 
 def _sqs(call: Call) -> list[Authorization] | None:
@@ -310,12 +316,10 @@ def _sqs(call: Call) -> list[Authorization] | None:
     )
     if not name:
         return None
-    made = Authorization(call.action, call.arn("sqs", name))
-    if call.request.operation == "CreateQueue" and (
+    tagged = call.request.operation == "CreateQueue" and bool(
         document.get("tags") or document.get("Tag.1.Key")
-    ):
-        return [made, Authorization("sqs:TagQueue", made.resource)]
-    return [made]
+    )
+    return _with_tagging(Authorization(call.action, call.arn("sqs", name)), "sqs:TagQueue", tagged)
 
 
 def _events(call: Call) -> list[Authorization] | None:
@@ -327,9 +331,8 @@ def _events(call: Call) -> list[Authorization] | None:
     if not name:
         return None
     made = Authorization(call.action, call.arn("events", f"rule/{name}"))
-    if call.request.operation == "PutRule" and call.body.get("Tags"):
-        return [made, Authorization("events:TagResource", made.resource)]
-    return [made]
+    tagged = call.request.operation == "PutRule" and bool(call.body.get("Tags"))
+    return _with_tagging(made, "events:TagResource", tagged)
 
 
 _BY_SERVICE = {
