@@ -54,7 +54,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from gdpr_operator.aws import AwsSettings, Bucket, TokenBucket, bucket_for
+from gdpr_operator.aws import AwsSettings, Bucket, RateLimits, bucket_for
 
 from aws_bench_support import (
     large_estate_access,
@@ -206,22 +206,18 @@ def _remember(service: str, operation: str, answer: dict[str, Any], state: dict[
 
 
 class BucketPacer:
-    """AWS's buckets on the floor's side (thread-safe): each call takes a token of its own
-    bucket and, when there is none, waits until there is, as the layer's `_rates` does."""
+    """AWS's buckets on the floor's side, the layer's own (`RateLimits`), shared by the
+    floor's threads: each call takes a token of its bucket and sleeps while there is none."""
 
     def __init__(self) -> None:
-        self._buckets: dict[tuple[str, str, str, str, str], TokenBucket] = {}
+        self._rates = RateLimits()
         self._lock = threading.Lock()
 
     def wait(
         self, account: str, region: str, service: str, operation: str, params: dict[str, Any]
     ) -> None:
-        bucket = bucket_for(service, operation, params)
-        key = (account, region, service, operation, bucket.category)
         with self._lock:
-            now = time.monotonic()
-            tokens = self._buckets.setdefault(key, TokenBucket(bucket, now))
-            delay = tokens.reserve(now)
+            delay = self._rates.delay(account, region, service, operation, params)
         if delay > 0:
             time.sleep(delay)
 

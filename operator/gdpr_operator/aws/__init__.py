@@ -38,6 +38,7 @@ dedicated thread pool, never on the event loop, under a global limit and one per
 Rates (`_rates`): before each attempt a call takes a token of AWS's own request bucket for
 its account, region and API (`_buckets`: the sizes and refills AWS documents), waiting on
 the event loop when the bucket is spent, so that a pass goes at the rate AWS allows.
+`RateLimits` is that set of buckets, for any client that means to keep to AWS's rates.
 
 Retries (`_retries`): the layer's, not botocore's. 5xx and unreachable endpoints get
 `max_attempts` attempts; throttling is retried for `throttle_patience` seconds from the
@@ -75,6 +76,7 @@ from ._errors import (
 )
 from ._iam_actions import READ_VERBS, iam_action, is_read_action, is_read_operation
 from ._layer import LAYER_IAM_ACTIONS, Aws, CallerIdentity
+from ._rates import RateLimits
 from ._targets import AccountAccess, AwsSettings, Target
 
 __all__ = [
@@ -91,6 +93,7 @@ __all__ = [
     "NotFoundError",
     "Outcome",
     "PermanentAwsError",
+    "RateLimits",
     "Target",
     "TemporaryAwsError",
     "TokenBucket",
