@@ -480,14 +480,25 @@ async def test_trusted_advisor_answers_by_support_plan_from_the_accounts_state(
     for plan in ("basic", "developer"):
         sandbox.set_support_plan(scratch_account.account_id, plan)
         for operation, params in (
+            ("describe_services", {}),
             ("describe_trusted_advisor_checks", {"language": "en"}),
             ("describe_trusted_advisor_check_summaries", {"checkIds": ["vjafUGJ9H0"]}),
+            ("describe_trusted_advisor_check_result", {"checkId": "vjafUGJ9H0"}),
         ):
             with pytest.raises(PermanentAwsError) as refused:
                 await layer.call(edge, "support", operation, **params)
             assert refused.value.code == "SubscriptionRequiredException"
+            # AWS's wording, which Prowler compares exactly.
+            assert refused.value.message.endswith(
+                "): Amazon Web Services Premium Support Subscription is required to use this "
+                "service."
+            )
 
     sandbox.set_support_plan(scratch_account.account_id, "enterprise")
+    services = await checked(
+        layer, edge, "support", "describe_services", "DescribeServices", language="en"
+    )
+    assert services["services"] == []  # no support cases in the sandbox
     listed = await checked(
         layer,
         edge,
@@ -530,11 +541,31 @@ async def test_trusted_advisor_answers_by_support_plan_from_the_accounts_state(
         "vjafUGJ9H0": ("error", 1),
         other: ("not_available", 0),
     }
-    with pytest.raises(PermanentAwsError) as unknown:
-        await layer.call(
-            edge, "support", "describe_trusted_advisor_check_summaries", checkIds=["nope"]
+    flagged = {}
+    for check_id in ("Pfx0RwqBli", "vjafUGJ9H0", other):
+        reply = await checked(
+            layer,
+            edge,
+            "support",
+            "describe_trusted_advisor_check_result",
+            "DescribeTrustedAdvisorCheckResult",
+            checkId=check_id,
         )
-    assert unknown.value.code == "InvalidParameterValueException"
+        result = reply["result"]
+        assert result["status"] == found[check_id][0]
+        flagged[check_id] = sorted(r["resourceId"] for r in result["flaggedResources"])
+    assert flagged == {
+        "Pfx0RwqBli": sorted(f"{n}-{scratch_account.account_id}" for n in ("open", "shared")),
+        "vjafUGJ9H0": [scratch_account.account_id],  # no trail: the account is flagged
+        other: [],
+    }
+    for operation, params in (
+        ("describe_trusted_advisor_check_summaries", {"checkIds": ["nope"]}),
+        ("describe_trusted_advisor_check_result", {"checkId": "nope"}),
+    ):
+        with pytest.raises(PermanentAwsError) as unknown:
+            await layer.call(edge, "support", operation, **params)
+        assert unknown.value.code == "InvalidParameterValueException"
 
 
 async def test_cloudfront_distribution_summaries_name_their_web_acl(

@@ -8,10 +8,13 @@ checks to everyone and has no check summaries.
 - DescribeTrustedAdvisorChecks: moto's check list, whose security category is cut down to
   the checks the sandbox can evaluate from its own state (below); listing the others would
   mean answering them with made-up statuses.
-- DescribeTrustedAdvisorCheckSummaries (checkIds): for the security checks below, status and
-  resourcesSummary derived from moto's state of the account; not_available for any other
-  check id moto lists (the sandbox does not evaluate them); InvalidParameterValueException
-  for an id it does not list.
+- DescribeTrustedAdvisorCheckSummaries (checkIds) and DescribeTrustedAdvisorCheckResult
+  (checkId): for the security checks below, status, resourcesSummary and (in the result)
+  the flagged resources, derived from moto's state of the account; not_available for any
+  other check id moto lists (the sandbox does not evaluate them);
+  InvalidParameterValueException for an id it does not list.
+- DescribeServices: the subscription probe Prowler and others make (it answers only with a
+  plan that includes the API). The sandbox holds no support cases, so it lists no services.
   - AWS CloudTrail Logging (vjafUGJ9H0): ok when a multi-Region trail is logging, else error;
     the trails are the resources, flagged when not logging (no trail: the account, flagged).
   - Amazon S3 Bucket Permissions (Pfx0RwqBli): buckets whose ACL grants Everyone or any
@@ -54,17 +57,18 @@ def _error(code: str, message: str) -> TYPE_RESPONSE:
 
 _SUBSCRIPTION_REQUIRED = _error(
     "SubscriptionRequiredException",
-    "AWS Premium Support Subscription is required to use this service.",
+    # AWS's wording, which Prowler matches exactly to tell "no plan" from other failures.
+    "Amazon Web Services Premium Support Subscription is required to use this service.",
 )
 
 
 @dataclass(frozen=True, slots=True)
 class Evaluation:
-    """A derived check's answer: its status, resources processed and flagged."""
+    """A derived check's answer: its status, resources processed and those flagged."""
 
     status: str
     processed: int
-    flagged: int
+    flagged: tuple[str, ...]
 
 
 def _cloudtrail_logging(account: str) -> Evaluation:
@@ -73,19 +77,19 @@ def _cloudtrail_logging(account: str) -> Evaluation:
         for backend in cloudtrail_backends[account].values()
         for trail in backend.trails.values()
     ]
-    idle = sum(1 for trail in trails if not trail.status.is_logging)
+    idle = tuple(trail.trail_name for trail in trails if not trail.status.is_logging)
     covered = any(trail.is_multi_region and trail.status.is_logging for trail in trails)
     if covered:
         return Evaluation("ok", len(trails), idle)
     # No trail at all: the account itself is what is flagged.
-    return Evaluation("error", len(trails) or 1, idle or 1)
+    return Evaluation("error", len(trails) or 1, idle or (account,))
 
 
 def _bucket_permissions(account: str) -> Evaluation:
     public = (ALL_USERS_GRANTEE, AUTHENTICATED_USERS_GRANTEE)
     buckets = list(s3_backends[account]["aws"].buckets.values())
     worst = "ok"
-    flagged = 0
+    flagged: list[str] = []
     for bucket in buckets:
         grants = [
             grant
@@ -94,12 +98,12 @@ def _bucket_permissions(account: str) -> Evaluation:
         ]
         if not grants:
             continue
-        flagged += 1
+        flagged.append(bucket.name)
         writes = any(
             p in (PERMISSION_WRITE, PERMISSION_FULL_CONTROL) for g in grants for p in g.permissions
         )
         worst = "error" if writes or worst == "error" else "warning"
-    return Evaluation(worst, len(buckets), flagged)
+    return Evaluation(worst, len(buckets), tuple(flagged))
 
 
 DERIVED: dict[str, Callable[[str], Evaluation]] = {
@@ -145,7 +149,14 @@ def _listed() -> list[dict[str, Any]]:
 class SupportExtensions(BaseResponse):
     """The operations listed in the module docstring, in place of moto's."""
 
-    OPERATIONS = frozenset({"DescribeTrustedAdvisorChecks", "DescribeTrustedAdvisorCheckSummaries"})
+    OPERATIONS = frozenset(
+        {
+            "DescribeServices",
+            "DescribeTrustedAdvisorChecks",
+            "DescribeTrustedAdvisorCheckSummaries",
+            "DescribeTrustedAdvisorCheckResult",
+        }
+    )
 
     def __init__(self) -> None:
         super().__init__(service_name="support")
@@ -158,29 +169,72 @@ class SupportExtensions(BaseResponse):
             return _SUBSCRIPTION_REQUIRED
         return 200, {}, json.dumps({"checks": _listed()})
 
+    def describe_services(self) -> TYPE_RESPONSE:
+        if not self._subscribed():
+            return _SUBSCRIPTION_REQUIRED
+        return 200, {}, json.dumps({"services": []})
+
     def describe_trusted_advisor_check_summaries(self) -> TYPE_RESPONSE:
         if not self._subscribed():
             return _SUBSCRIPTION_REQUIRED
-        ids: Sequence[str] = json.loads(self.body or "{}").get("checkIds", [])
-        known = {check["id"] for check in ADVISOR_CHECKS["checks"]}
-        unknown = [check_id for check_id in ids if check_id not in known]
+        ids: Sequence[str] = self._request().get("checkIds", [])
+        unknown = _unknown(ids)
         if unknown:
-            return _error("InvalidParameterValueException", f"Invalid check id: {unknown[0]}")
-        return 200, {}, json.dumps({"summaries": [self._summary(c) for c in ids]})
+            return unknown
+        summaries = [_summary(c, self._evaluate(c)) for c in ids]
+        return 200, {}, json.dumps({"summaries": summaries})
 
-    def _summary(self, check_id: str) -> dict[str, Any]:
-        derive = DERIVED.get(check_id)
-        evaluation = derive(self.current_account) if derive else Evaluation("not_available", 0, 0)
-        return {
-            "checkId": check_id,
-            "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "status": evaluation.status,
-            "hasFlaggedResources": evaluation.flagged > 0,
-            "resourcesSummary": {
-                "resourcesProcessed": evaluation.processed,
-                "resourcesFlagged": evaluation.flagged,
-                "resourcesIgnored": 0,
-                "resourcesSuppressed": 0,
-            },
-            "categorySpecificSummary": {},
+    def describe_trusted_advisor_check_result(self) -> TYPE_RESPONSE:
+        if not self._subscribed():
+            return _SUBSCRIPTION_REQUIRED
+        check_id: str = self._request().get("checkId", "")
+        unknown = _unknown([check_id])
+        if unknown:
+            return unknown
+        evaluation = self._evaluate(check_id)
+        result = {
+            **_summary(check_id, evaluation),
+            "flaggedResources": [
+                {
+                    "status": evaluation.status,
+                    "resourceId": resource,
+                    "isSuppressed": False,
+                    "metadata": [resource],
+                }
+                for resource in evaluation.flagged
+            ],
         }
+        return 200, {}, json.dumps({"result": result})
+
+    def _request(self) -> dict[str, Any]:
+        parsed: dict[str, Any] = json.loads(self.body or "{}")
+        return parsed
+
+    def _evaluate(self, check_id: str) -> Evaluation:
+        derive = DERIVED.get(check_id)
+        return derive(self.current_account) if derive else Evaluation("not_available", 0, ())
+
+
+def _unknown(check_ids: Sequence[str]) -> TYPE_RESPONSE | None:
+    """AWS's refusal of the first check id it does not list, if any."""
+    known = {check["id"] for check in ADVISOR_CHECKS["checks"]}
+    unknown = [check_id for check_id in check_ids if check_id not in known]
+    if unknown:
+        return _error("InvalidParameterValueException", f"Invalid check id: {unknown[0]}")
+    return None
+
+
+def _summary(check_id: str, evaluation: Evaluation) -> dict[str, Any]:
+    return {
+        "checkId": check_id,
+        "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "status": evaluation.status,
+        "hasFlaggedResources": bool(evaluation.flagged),
+        "resourcesSummary": {
+            "resourcesProcessed": evaluation.processed,
+            "resourcesFlagged": len(evaluation.flagged),
+            "resourcesIgnored": 0,
+            "resourcesSuppressed": 0,
+        },
+        "categorySpecificSummary": {},
+    }
