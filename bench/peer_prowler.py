@@ -1,32 +1,38 @@
 """This project's audit against Prowler's, on one sandbox estate: verdicts and wall time.
 
     [GDPR_SANDBOX_PROFILE=aws] .venv/bin/python bench/peer_prowler.py
-        [--estate demo|large|both] [--runs 3] [--regions 17] [--instances 59] [--log-groups 30]
+        [--estate demo|large|both] [--checks core|services] [--runs 3] [--regions 17]
+        [--instances 59] [--log-groups 30]
 
 For each estate, a sandbox runs in a child process (in the profile GDPR_SANDBOX_PROFILE
 names, as the tests select it), and then, RUNS times, alternating which goes first:
 
 - ours: `gdpr-operator audit -f ACCOUNTS -f MONITORING --format json`, a subprocess with
-  AWS_ENDPOINT_URL pointing at the sandbox (Observe: reads only);
+  AWS_ENDPOINT_URL pointing at the sandbox (Observe: reads only), through the
+  `gdpr-operator` role its AwsAccount names;
 - Prowler: `prowler aws` with the same endpoint and dummy keys, restricted to the estate's
-  regions and to the three checks both tools have (guardduty_is_enabled,
-  ec2_instance_profile_attached, cloudwatch_log_group_retention_policy_specific_days_enabled),
-  JSON-OCSF output; one run per account (Prowler scans one account per invocation), through
-  `--role` (and `--external-id`), i.e. the same `gdpr-operator` role our audit assumes.
+  regions and to the checks both tools have (`SUITES`: `core`, the first three,
+  guardduty_is_enabled, ec2_instance_profile_attached and
+  cloudwatch_log_group_retention_policy_specific_days_enabled; `services`, those of the
+  runbook's further services and the flow logs), JSON-OCSF output; one run per account
+  (Prowler scans one account per invocation), through `--role` the sandbox's administrator
+  role (the sandbox enforces IAM, and Prowler's reads need more than the operator's policy).
 
-Prowler is installed from PyPI into a throwaway virtualenv under the user's cache directory
-(never into the project's: its pins clash with ours). Then the verdicts of the last run are
-compared resource by resource (GuardDuty per account x region, instance ids, log group
-names) and every difference is explained; wall times are medians of the RUNS. Each run
-also counts the AWS calls the tool made (the sandbox's call log) and the CPU time of the
-tool's own process (user + system, interpreter start included; not the sandbox's): CPU per
-call, and, when both estates run, the CPU each further call costs (the difference between
-the estates' medians over the difference of their calls, which cancels the start-up).
+Prowler (pinned, `PROWLER_VERSION`) is installed from PyPI with uv into a throwaway
+virtualenv under the user's cache directory (never into the project's: its pins clash with
+ours). Then the verdicts of the last run are compared resource by resource (GuardDuty per
+account x region, instance ids, log group names; distributions, web ACL ARNs, Trusted
+Advisor checks, VPC ids; S3 data events and the Support plan per account) and every
+difference is explained; wall times are medians of the RUNS. Each run also counts the AWS
+calls the tool made (the sandbox's call log) and the CPU time of the tool's own process
+(user + system, interpreter start included; not the sandbox's): CPU per call, and, when
+both estates run, the CPU each further call costs (the difference between the estates'
+medians over the difference of their calls, which cancels the start-up).
 
 Estates:
 - demo: the `demo` seed (2 accounts x 3 regions), examples/awsaccounts.yaml and a
   GdprMonitoring (Observe, both accounts and regions, instances tagged gdpr-scope=web,
-  logs under /gdpr/web with the example's presets, auditChecks []);
+  logs under /gdpr/web with the example's presets, auditChecks those of the suite);
 - large: the `large` seed with 1 account (acct-000, 100000000000) x REGIONS regions,
   INSTANCES web instances and LOG_GROUPS log groups (/gdpr/web/linux/group-N, never
   expiring) per region: by default 17 regions, 1003 instances, 510 log groups. The
@@ -41,6 +47,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import shutil
 import statistics
@@ -63,16 +70,77 @@ from gdpr_operator.sandbox import SandboxControl
 from aws_bench_support import LARGE_ACCOUNT_BASE, live_children_cpu_seconds, sandbox_process
 
 REPO = Path(__file__).resolve().parent.parent
-PROWLER_CHECKS = {
-    "guardduty_is_enabled": "guardduty",
-    "ec2_instance_profile_attached": "instance_profile",
-    "cloudwatch_log_group_retention_policy_specific_days_enabled": "log_retention",
+
+
+@dataclass(frozen=True)
+class Suite:
+    """Checks both tools have: Prowler's and ours, each mapped to the kind of resource
+    verdict they are compared as, and the auditChecks our GdprMonitoring lists for them."""
+
+    name: str
+    prowler: dict[str, str]
+    ours: dict[str, str]
+    audit_checks: list[str]
+    ours_alone: dict[str, str]
+    """Our checks of the suite that Prowler has no counterpart for, and why."""
+
+
+SUITES = {
+    "core": Suite(
+        "core",
+        prowler={
+            "guardduty_is_enabled": "guardduty",
+            "ec2_instance_profile_attached": "instance_profile",
+            "cloudwatch_log_group_retention_policy_specific_days_enabled": "log_retention",
+        },
+        ours={
+            "guardduty.detector_enabled": "guardduty",
+            "ec2.instance_profile_attached": "instance_profile",
+            "logs.retention": "log_retention",
+        },
+        audit_checks=[],
+        ours_alone={},
+    ),
+    # The runbook's further services (issue 21), plus the flow logs both tools check.
+    "services": Suite(
+        "services",
+        prowler={
+            "cloudfront_distributions_using_waf": "cloudfront_waf",
+            "wafv2_webacl_logging_enabled": "waf_logging",
+            # Prowler checks read and write data events apart; ours asks for both.
+            "cloudtrail_s3_dataevents_read_enabled": "s3_data_events",
+            "cloudtrail_s3_dataevents_write_enabled": "s3_data_events",
+            "trustedadvisor_errors_and_warnings": "trusted_advisor",
+            "trustedadvisor_premium_support_plan_subscribed": "support_plan",
+            "vpc_flow_logs_enabled": "vpc_flow_logs",
+        },
+        ours={
+            "cloudfront.waf_attached": "cloudfront_waf",
+            "waf.logging": "waf_logging",
+            "s3.object_level_logging": "s3_data_events",
+            "trustedadvisor.security": "trusted_advisor",
+            "vpc.flow_logs": "vpc_flow_logs",
+        },
+        audit_checks=[
+            "cloudfront.waf_attached",
+            "waf.logging",
+            "s3.object_level_logging",
+            "config.rules_compliance",
+            "trustedadvisor.security",
+            "vpc.flow_logs",
+        ],
+        ours_alone={
+            "config.rules_compliance": "Prowler has no check of AWS Config rules' own "
+            "verdicts (its Config checks look at the recorder and the aggregator)",
+        },
+    ),
 }
-OUR_CHECKS = {
-    "guardduty.detector_enabled": "guardduty",
-    "ec2.instance_profile_attached": "instance_profile",
-    "logs.retention": "log_retention",
-}
+GLOBAL_KINDS = {"cloudfront_waf", "waf_logging", "trusted_advisor", "support_plan"}
+"""Compared without a region: CloudFront, its web ACLs and Trusted Advisor are global
+(ours reports region "global", Prowler the API's region, us-east-1)."""
+ACCOUNT_KINDS = {"s3_data_events", "support_plan"}
+"""Compared per account: Prowler judges "a trail records S3 data events for all buckets" once
+per account, ours each bucket in scope (the account passes when every bucket does)."""
 DEMO_REGIONS = ["eu-west-1", "eu-central-1", "eu-north-1"]
 LARGE_REGIONS = [
     "eu-west-1",
@@ -93,6 +161,7 @@ LARGE_REGIONS = [
     "ap-southeast-1",
     "ap-southeast-2",
 ]
+PROWLER_VERSION = "5.46.0"
 RETENTION_DAYS = 365  # ours (spec) and Prowler's log_group_retention_days default alike
 TARGET_SPEED_UP = 20
 
@@ -105,7 +174,15 @@ class Account:
 
     @property
     def role_arn(self) -> str:
+        """The role our audit assumes: the operator's."""
         return f"arn:aws:iam::{self.account_id}:role/gdpr-operator"
+
+    @property
+    def prowler_role_arn(self) -> str:
+        """The role Prowler assumes: the sandbox enforces each role's IAM policy, and
+        Prowler's reads need more than the operator's policy grants (Prowler asks for
+        SecurityAudit and ViewOnlyAccess); the sandbox's administrator holds them."""
+        return f"arn:aws:iam::{self.account_id}:role/gdpr-sandbox-admin"
 
 
 @dataclass(frozen=True)
@@ -115,6 +192,7 @@ class Estate:
     accounts: list[Account]
     regions: list[str]
     files: list[Path]
+    suite: Suite
 
 
 # --- Prowler in a throwaway virtualenv ---------------------------------------------------
@@ -124,32 +202,45 @@ def prowler_executable() -> Path:
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     home = cache / "gdpr-operator" / "bench-prowler-venv"
     prowler = home / "bin" / "prowler"
-    if not prowler.exists():
+    if _version(prowler) != f"Prowler {PROWLER_VERSION}":
         print(
-            f"installing Prowler from PyPI into a throwaway virtualenv ({home.name}) ...",
+            f"installing Prowler {PROWLER_VERSION} from PyPI into a throwaway virtualenv "
+            f"({home.name}) ...",
             flush=True,
         )
         shutil.rmtree(home, ignore_errors=True)
         venv.EnvBuilder(with_pip=True).create(home)
-        done = subprocess.run(
-            [str(home / "bin" / "pip"), "install", "-q", "prowler"],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode or not prowler.exists():
-            sys.exit(f"BLOCKED: `pip install prowler` failed:\n{done.stderr[-3000:]}")
-    version = subprocess.run(
-        [str(prowler), "--version"], capture_output=True, text=True, check=False
-    ).stdout.strip()
-    print(f"Prowler: {version}", flush=True)
+        # pip's resolver took over an hour over Prowler's pins; uv resolves them in seconds.
+        for step in (
+            [str(home / "bin" / "pip"), "install", "-q", "uv"],
+            [
+                str(home / "bin" / "uv"),
+                "pip",
+                "install",
+                "-q",
+                "--python",
+                str(home / "bin" / "python"),
+                f"prowler=={PROWLER_VERSION}",
+            ],
+        ):
+            done = subprocess.run(step, capture_output=True, text=True, check=False)
+            if done.returncode:
+                sys.exit(f"BLOCKED: {' '.join(step[:3])} failed:\n{done.stderr[-3000:]}")
+    print(f"Prowler: {_version(prowler)}", flush=True)
     return prowler
+
+
+def _version(prowler: Path) -> str | None:
+    if not prowler.exists():
+        return None
+    done = subprocess.run([str(prowler), "--version"], capture_output=True, text=True, check=False)
+    return done.stdout.strip() or None
 
 
 # --- the estates --------------------------------------------------------------------------
 
 
-def demo_estate(work: Path) -> Estate:
+def demo_estate(work: Path, suite: Suite) -> Estate:
     monitoring = work / "demo-monitoring.yaml"
     monitoring.write_text(
         json.dumps(
@@ -166,7 +257,7 @@ def demo_estate(work: Path) -> Estate:
                         "presets": ["linux-system", "apache", "nginx", "windows-system", "iis"]
                     },
                     "logs": {"groupPrefix": "/gdpr/web", "retentionDays": RETENTION_DAYS},
-                    "auditChecks": [],
+                    "auditChecks": suite.audit_checks,
                 },
             }
         )
@@ -177,11 +268,18 @@ def demo_estate(work: Path) -> Estate:
         [Account("prod", "111111111111", "gdpr-demo-prod"), Account("shop", "222222222222", None)],
         DEMO_REGIONS,
         [REPO / "examples" / "awsaccounts.yaml", monitoring],
+        suite,
     )
 
 
 def large_estate(
-    work: Path, regions: int, instances: int, log_groups: int, declare_log_groups: bool = True
+    work: Path,
+    regions: int,
+    instances: int,
+    log_groups: int,
+    *,
+    suite: Suite,
+    declare_log_groups: bool = True,
 ) -> Estate:
     account = Account("acct-000", str(LARGE_ACCOUNT_BASE), None)
     manifests = work / "large-manifests.yaml"
@@ -218,7 +316,7 @@ def large_estate(
                     ],
                 },
                 "logs": {"groupPrefix": "/gdpr/web", "retentionDays": RETENTION_DAYS},
-                "auditChecks": [],
+                "auditChecks": suite.audit_checks,
             },
         },
     ]
@@ -235,7 +333,7 @@ def large_estate(
         "--log-groups",
         str(log_groups),
     ]
-    return Estate("large", seed, [account], LARGE_REGIONS[:regions], [manifests])
+    return Estate("large", seed, [account], LARGE_REGIONS[:regions], [manifests], suite)
 
 
 @contextmanager
@@ -296,10 +394,9 @@ def run_prowler(
             str(prowler),
             "aws",
             "--role",
-            account.role_arn,
-            *(["--external-id", account.external_id] if account.external_id else []),
+            account.prowler_role_arn,
             "--checks",
-            *PROWLER_CHECKS,
+            *estate.suite.prowler,
             "--filter-region",
             *estate.regions,
             "--output-formats",
@@ -327,71 +424,85 @@ def run_prowler(
 # --- the comparison -----------------------------------------------------------------------
 
 Key = tuple[str, str, str, str]  # (kind, account id, region, resource)
+Verdict = tuple[str, str]  # (PASS, FAIL or MANUAL; the tool's reason)
+_WORST = ("FAIL", "MANUAL", "PASS")
+TRUSTED_ADVISOR_CHECK = re.compile(r"Trusted Advisor check (.+) is in state ")
 
 
-def our_verdicts(report: dict[str, Any], estate: Estate) -> dict[Key, tuple[bool, str]]:
+def _key(kind: str, account: str, region: str, resource: str) -> Key:
+    if kind in ACCOUNT_KINDS:
+        return (kind, account, "-", "account")
+    return (kind, account, "-" if kind in GLOBAL_KINDS else region, resource)
+
+
+def _add(verdicts: dict[Key, Verdict], key: Key, verdict: Verdict) -> None:
+    """Several verdicts on one key (an account's buckets, Prowler's read and write checks)
+    make one: the worst, with the reasons that differ."""
+    if key in verdicts:
+        (status, reason), (other, why) = verdicts[key], verdict
+        worst = min(status, other, key=_WORST.index)
+        verdict = (worst, reason if why == reason else f"{reason}; {why}")
+    verdicts[key] = verdict
+
+
+def our_verdicts(report: dict[str, Any], estate: Estate) -> dict[Key, Verdict]:
     ids = {a.name: a.account_id for a in estate.accounts}
-    verdicts = {}
+    verdicts: dict[Key, Verdict] = {}
     for check in report["checks"]:
-        kind = OUR_CHECKS.get(check["check"])
+        kind = estate.suite.ours.get(check["check"])
         if kind is None:
             continue
+        account = ids[check["account"]]
+        status = "PASS" if check["compliant"] else "FAIL"
+        if kind == "trusted_advisor" and check["reason"].startswith("not available"):
+            # No Support plan with the API: ours reports that one result, which is
+            # Prowler's support-plan check.
+            kind = "support_plan"
         resource = "detector" if kind == "guardduty" else check["resource"]
-        verdicts[(kind, ids[check["account"]], check["region"], resource)] = (
-            check["compliant"],
-            check["reason"],
-        )
+        _add(verdicts, _key(kind, account, check["region"], resource), (status, check["reason"]))
+    if "support_plan" in estate.suite.prowler.values():
+        for account in ids.values():  # a plan: ours read Trusted Advisor's checks
+            if ("support_plan", account, "-", "account") not in verdicts:
+                verdicts[("support_plan", account, "-", "account")] = ("PASS", "checks read")
     return verdicts
 
 
-def prowler_verdicts(findings: list[dict[str, Any]]) -> dict[Key, tuple[bool, str]]:
-    verdicts = {}
+def prowler_verdicts(findings: list[dict[str, Any]], estate: Estate) -> dict[Key, Verdict]:
+    verdicts: dict[Key, Verdict] = {}
     for finding in findings:
-        kind = PROWLER_CHECKS.get(finding["metadata"]["event_code"])
-        if kind is None or finding["status_code"] not in ("PASS", "FAIL"):
+        kind = estate.suite.prowler.get(finding["metadata"]["event_code"])
+        if kind is None or finding["status_code"] not in _WORST:
             continue
         resource = finding["resources"][0]
         account = resource["uid"].split(":")[4] or finding["cloud"]["account"]["uid"]
-        name = "detector" if kind == "guardduty" else resource["name"]
-        verdicts[(kind, account, resource["region"], name)] = (
-            finding["status_code"] == "PASS",
-            finding["status_detail"],
-        )
+        name = resource["uid"] if kind == "waf_logging" else resource["name"]
+        named = TRUSTED_ADVISOR_CHECK.match(finding["status_detail"])
+        if kind == "trusted_advisor" and named:  # Prowler names the check by id, ours by name
+            name = named[1]
+        key = _key(kind, account, resource["region"], "detector" if kind == "guardduty" else name)
+        _add(verdicts, key, (finding["status_code"], finding["status_detail"]))
     return verdicts
 
 
 def explain(
-    key: Key,
-    ours: tuple[bool, str] | None,
-    theirs: tuple[bool, str] | None,
-    prowler_regions: set[str],
+    key: Key, ours: Verdict | None, theirs: Verdict | None, scanned: set[tuple[str, str]]
 ) -> str:
     kind = key[0]
-    if theirs is None and key[2] not in prowler_regions:
+    if theirs is None and key[2] != "-" and (key[1], key[2]) not in scanned:
         return (
-            "ours only: Prowler skipped the region, not listed as enabled by the "
+            "ours only: Prowler made no call in the region, not listed as enabled by the "
             "account's DescribeRegions(AllRegions=False) (an opt-in region the sandbox "
             "reports not opted in); ours audits the regions its spec lists"
         )
     if ours is None:
-        if kind == "instance_profile":
-            return (
-                "Prowler only: an instance outside our selector (gdpr-scope=web); we "
-                "never look at it"
-            )
-        if kind == "log_retention":
-            return (
-                "Prowler only: a log group our spec does not own (outside the groups "
-                "the agent ships to under /gdpr/web); Prowler checks every group"
-            )
-        return "Prowler only"
+        return PROWLER_ONLY.get(kind, "Prowler only")
     if theirs is None:
         if kind == "log_retention" and "does not exist" in ours[1]:
             return (
                 "ours only: a log group the agent config needs that does not exist yet; "
                 "Prowler can only judge resources that exist"
             )
-        return "ours only"
+        return OURS_ONLY.get(kind, "ours only")
     if ours[0] == theirs[0]:
         return "agree"
     if kind == "log_retention" and "never expire" in ours[1]:
@@ -400,7 +511,7 @@ def explain(
             "5(1)(e): kept forever), Prowler compliant (never expiring >= its minimum "
             f"of {RETENTION_DAYS} days)"
         )
-    if kind == "log_retention" and not ours[0] and theirs[0]:
+    if kind == "log_retention" and ours[0] == "FAIL" and theirs[0] == "PASS":
         return (
             "retention longer than the spec: ours wants exactly the spec's days, "
             "Prowler only a minimum (log_group_retention_days)"
@@ -408,17 +519,40 @@ def explain(
     return f"disagree: ours {ours[1]!r}, Prowler {theirs[1]!r}"
 
 
-def compare(ours: dict[Key, tuple[bool, str]], theirs: dict[Key, tuple[bool, str]]) -> None:
-    prowler_regions = {key[2] for key in theirs}
+PROWLER_ONLY = {
+    "instance_profile": (
+        "Prowler only: an instance outside our selector (gdpr-scope=web); we never look at it"
+    ),
+    "log_retention": (
+        "Prowler only: a log group our spec does not own (outside the groups the agent "
+        "ships to under /gdpr/web); Prowler checks every group"
+    ),
+    "waf_logging": (
+        "Prowler only: a web ACL in front of no CloudFront distribution; ours checks the "
+        "logging of those that protect one"
+    ),
+    "trusted_advisor": (
+        "Prowler only: no Support plan with the API, so Prowler's MANUAL (no verdict); ours "
+        "reports it once, as the support_plan row"
+    ),
+}
+OURS_ONLY = {
+    "vpc_flow_logs": (
+        "ours only: a VPC with no network interface in it, which Prowler counts as unused "
+        "and skips (unless --scan-unused-services); ours checks every VPC"
+    ),
+}
+
+
+def compare(
+    ours: dict[Key, Verdict], theirs: dict[Key, Verdict], scanned: set[tuple[str, str]]
+) -> None:
+    """`scanned`: the (account, region) pairs Prowler made calls in."""
     groups: dict[tuple[str, str, str, str], list[Key]] = defaultdict(list)
     for key in sorted(ours.keys() | theirs.keys()):
         o, t = ours.get(key), theirs.get(key)
-        verdict = (
-            ("PASS" if o[0] else "FAIL") if o else "-",
-            ("PASS" if t[0] else "FAIL") if t else "-",
-        )
-        why = explain(key, o, t, prowler_regions)
-        groups[(key[0], *verdict, why)].append(key)
+        why = explain(key, o, t, scanned)
+        groups[(key[0], o[0] if o else "-", t[0] if t else "-", why)].append(key)
     print(f"  {'check':17}{'ours':6}{'Prowler':9}{'resources':>10}  explanation (examples)")
     for (kind, ours_verdict, their_verdict, why), keys in sorted(groups.items()):
         examples = ", ".join(
@@ -465,7 +599,10 @@ def bench(
                     theirs_s.append(seconds)
                 after = _cpu()
                 cpu[who] = (after[0] - before[0], after[1] - before[1])
-                calls[who] = sum(c["count"] for c in control.calls())
+                log = control.calls()
+                calls[who] = sum(c["count"] for c in log)
+                if who == "prowler":
+                    scanned = {(c["account"], c["region"]) for c in log}
                 tool_cpu[who].append(cpu[who][0])
             print(
                 f"  run {run + 1}: ours {ours_s[-1]:.2f} s (CPU {cpu['ours'][0]:.1f} s, "
@@ -474,15 +611,19 @@ def bench(
                 f"{cpu['prowler'][1]:.1f} s, {calls['prowler']} calls)",
                 flush=True,
             )
-    instances = sum(1 for k in prowler_verdicts(findings) if k[0] == "instance_profile")
-    groups = sum(1 for k in prowler_verdicts(findings) if k[0] == "log_retention")
-    print(f"  estate as Prowler sees it: {instances} instances, {groups} log groups")
-    print("  verdicts, resource by resource (last run):")
-    compare(our_verdicts(report, estate), prowler_verdicts(findings))
+    theirs = prowler_verdicts(findings, estate)
+    seen = Counter(key[0] for key in theirs)
+    print(f"  estate as Prowler sees it: {dict(sorted(seen.items()))} verdicts by kind")
+    print(f"  verdicts, resource by resource (last run, checks: {estate.suite.name}):")
+    compare(our_verdicts(report, estate), theirs, scanned)
+    for check, why in estate.suite.ours_alone.items():
+        results = [c for c in report["checks"] if c["check"] == check]
+        failing = sum(1 for c in results if not c["compliant"])
+        print(f"  {check}: ours only, {len(results)} results ({failing} failing): {why}")
     checks = Counter(c["check"] for c in report["checks"])
     print(
-        f"  (ours also reported {sum(checks.values())} results over {len(checks)} checks "
-        "in all; only the three above have a Prowler counterpart)"
+        f"  (ours reported {sum(checks.values())} results over {len(checks)} checks in all; "
+        "only those above have a Prowler counterpart)"
     )
     return {
         "estate": estate.name,
@@ -495,14 +636,21 @@ def bench(
         "runs": runs,
         "accounts": len(estate.accounts),
         "regions": len(estate.regions),
-        "instances": instances,
-        "log_groups": groups,
+        "instances": seen["instance_profile"],
+        "log_groups": seen["log_retention"],
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--estate", choices=["demo", "large", "both"], default="both")
+    parser.add_argument(
+        "--checks",
+        choices=sorted(SUITES),
+        default="core",
+        help="core: GuardDuty, instance profiles, log retention; services: CloudFront WAF, "
+        "WAF logging, S3 data events, Trusted Advisor, flow logs (and Config rules, ours only)",
+    )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--regions", type=int, default=17)
     parser.add_argument("--instances", type=int, default=59, help="per region")
@@ -520,13 +668,14 @@ def main() -> None:
     )
     args = parser.parse_args()
     prowler = prowler_executable()
+    suite = SUITES[args.checks]
     rows = []
     with tempfile.TemporaryDirectory(prefix="peer-prowler-") as tmp:
         work = Path(tmp)
         if args.estate in ("demo", "both"):
             rows.append(
                 bench(
-                    demo_estate(work),
+                    demo_estate(work, suite),
                     prowler,
                     args.runs,
                     work,
@@ -541,7 +690,8 @@ def main() -> None:
                         args.regions,
                         args.instances,
                         args.log_groups,
-                        not args.undeclared_log_groups,
+                        suite=suite,
+                        declare_log_groups=not args.undeclared_log_groups,
                     ),
                     prowler,
                     args.runs,
