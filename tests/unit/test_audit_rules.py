@@ -23,7 +23,7 @@ from gdpr_operator.reconcilers.audit import (
 )
 from gdpr_operator.reconcilers.audit._buckets import LOGGING_OFF, bucket_verdicts
 from gdpr_operator.reconcilers.audit._component import Verdict
-from gdpr_operator.reconcilers.audit._flow_logs import FlowLog, vpc_problem, vpc_verdicts
+from gdpr_operator.reconcilers.audit._flow_logs import vpc_problem, vpc_verdicts
 from gdpr_operator.reconcilers.audit._recorders import Recorder, recorder_verdict
 from gdpr_operator.reconcilers.audit._trails import (
     BOTH,
@@ -33,6 +33,7 @@ from gdpr_operator.reconcilers.audit._trails import (
     management_events,
     trail_verdict,
 )
+from gdpr_operator.reconcilers.flow_logs import FlowLog
 
 DEFAULTS: Sequence[Reconciler] = (
     CloudTrail(),

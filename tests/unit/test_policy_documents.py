@@ -8,12 +8,8 @@ from urllib.parse import quote
 
 import pytest
 
-from gdpr_operator.reconcilers.instance_profiles._policy import (
-    EC2_TRUST_POLICY,
-    normalised,
-    parse_policy,
-    same_policy,
-)
+from gdpr_operator.reconcilers._documents import normalised, parse_policy, same_policy
+from gdpr_operator.reconcilers.instance_profiles._policy import EC2_TRUST_POLICY
 
 TRUST_JSON = json.dumps(EC2_TRUST_POLICY)
 

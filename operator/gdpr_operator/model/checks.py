@@ -15,6 +15,7 @@ class Scope(enum.StrEnum):
     LOG_GROUP = "log-group"
     PLATFORM = "account-region-platform"
     AUDIT = "audit"
+    VPC = "vpc"
 
 
 @dataclass(frozen=True, slots=True)

@@ -125,6 +125,14 @@ class LogsSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class FlowLogsSpec:
+    selector_tags: Mapping[str, str]
+    """The tags a VPC must all carry to be in scope; empty: every VPC."""
+    traffic_type: str
+    """ALL, ACCEPT or REJECT: what the flow logs the operator creates record."""
+
+
+@dataclass(frozen=True, slots=True)
 class MonitoringSpec:
     accounts: tuple[str, ...]
     regions: tuple[str, ...]
@@ -141,6 +149,8 @@ class MonitoringSpec:
     object_level_logging_tags: Mapping[str, str] = field(default_factory=dict)
     """The tags a bucket must all carry to be in s3.object_level_logging's scope; empty:
     every bucket."""
+    flow_logs: FlowLogsSpec | None = None
+    """None when the spec enforces no flow logs."""
 
     @property
     def enforce(self) -> bool:
@@ -237,6 +247,16 @@ def parse_monitoring(spec: Any) -> MonitoringSpec:
         ),
         audit_checks=tuple(fields["auditChecks"]),
         object_level_logging_tags=_bucket_tags(fields.get("s3ObjectLevelLogging")),
+        flow_logs=_parse_flow_logs(fields.get("flowLogs")),
+    )
+
+
+def _parse_flow_logs(flow_logs: Mapping[str, Any] | None) -> FlowLogsSpec | None:
+    if flow_logs is None:
+        return None
+    selector = flow_logs.get("selector") or {}
+    return FlowLogsSpec(
+        selector_tags=dict(selector.get("tags") or {}), traffic_type=flow_logs["trafficType"]
     )
 
 

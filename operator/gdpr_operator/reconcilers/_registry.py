@@ -17,6 +17,7 @@ from gdpr_operator.reconcilers.audit import (
 )
 from gdpr_operator.reconcilers.cloudwatch_agent import CloudWatchAgent
 from gdpr_operator.reconcilers.drift_events import DriftEvents
+from gdpr_operator.reconcilers.flow_logs import FlowLogs, FlowLogsRole
 from gdpr_operator.reconcilers.guardduty import GuardDuty
 from gdpr_operator.reconcilers.instance_profiles import AgentRole, InstanceProfiles
 from gdpr_operator.reconcilers.log_groups import LogGroups
@@ -27,6 +28,9 @@ RECONCILERS: Sequence[Reconciler] = (
     InstanceProfiles(),
     CloudWatchAgent(),
     LogGroups(),
+    # VPC flow logs, where the spec asks for them: the delivery role, the group, the logs.
+    FlowLogsRole(),
+    FlowLogs(),
     # Observe-only audit checks: they report and never change anything.
     CloudTrail(),
     ConfigRecorder(),

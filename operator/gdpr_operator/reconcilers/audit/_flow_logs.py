@@ -8,42 +8,10 @@ delivery FAILED (its destination is missing or not writable) records nothing.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterable, Sequence
 
 from gdpr_operator.reconcilers.audit._component import Verdict
-
-ACTIVE = "ACTIVE"
-FAILED = "FAILED"
-
-
-@dataclass(frozen=True, slots=True)
-class FlowLog:
-    id: str
-    resource_id: str
-    """The VPC, subnet or network interface it records."""
-    active: bool
-    delivery_error: str | None
-    """None while it delivers."""
-
-    @classmethod
-    def from_api(cls, item: Mapping[str, Any]) -> FlowLog:
-        failed = item.get("DeliverLogsStatus") == FAILED
-        return cls(
-            id=item["FlowLogId"],
-            resource_id=item.get("ResourceId", ""),
-            active=item.get("FlowLogStatus") == ACTIVE,
-            delivery_error=(item.get("DeliverLogsErrorMessage") or FAILED) if failed else None,
-        )
-
-
-def flow_log_problem(flow_log: FlowLog) -> str | None:
-    if not flow_log.active:
-        return f"flow log {flow_log.id} is not {ACTIVE}"
-    if flow_log.delivery_error is not None:
-        return f"flow log {flow_log.id} cannot deliver: {flow_log.delivery_error}"
-    return None
+from gdpr_operator.reconcilers.flow_logs import FlowLog, flow_log_problem
 
 
 def vpc_problem(flow_logs: Sequence[FlowLog]) -> str | None:

@@ -29,7 +29,7 @@ from gdpr_operator.reconcilers.audit._checks import (
 from gdpr_operator.reconcilers.audit._component import AuditComponent, Verdict
 from gdpr_operator.reconcilers.audit._config_rules import rule_verdicts
 from gdpr_operator.reconcilers.audit._data_events import DataTrail
-from gdpr_operator.reconcilers.audit._flow_logs import FlowLog, vpc_verdicts
+from gdpr_operator.reconcilers.audit._flow_logs import vpc_verdicts
 from gdpr_operator.reconcilers.audit._recorders import Recorder, recorder_verdict
 from gdpr_operator.reconcilers.audit._trails import Trail, trail_verdict
 from gdpr_operator.reconcilers.audit._trusted_advisor import (
@@ -45,6 +45,7 @@ from gdpr_operator.reconcilers.audit._web_acls import (
     logging_verdict,
     protecting_web_acls,
 )
+from gdpr_operator.reconcilers.flow_logs import FlowLog
 
 EDGE_REGION = "us-east-1"
 """Where CloudFront, the web ACLs in front of it (scope CLOUDFRONT) and the Support API

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gdpr_operator.model import InstancesSpec, MonitoringSpec
+from gdpr_operator.reconcilers._documents import same_policy
 from gdpr_operator.reconcilers._tags import (
     IAM_PATH,
     MANAGED_BY_KEY,
@@ -18,7 +19,6 @@ from gdpr_operator.reconcilers._tags import (
 from gdpr_operator.reconcilers.instance_profiles._policy import (
     AGENT_POLICY_ARNS,
     EC2_TRUST_POLICY,
-    same_policy,
 )
 
 IamCall = tuple[str, dict[str, Any]]

@@ -9,6 +9,8 @@ from gdpr_operator.reconcilers.cloudwatch_agent._checks import INSTANCE_READS
 
 # Creating a log group with tags needs logs:TagResource as well.
 _CREATE = frozenset({"logs:DescribeLogGroups", "logs:CreateLogGroup", "logs:TagResource"})
+GROUP_ACTIONS = _CREATE | {"logs:PutRetentionPolicy", "logs:AssociateKmsKey"}
+"""What creating a group and keeping its retention and KMS key calls (`_diff.repairs`)."""
 
 RETENTION = CheckInfo(
     id="logs.retention",
@@ -41,13 +43,14 @@ GRANTS = (
         actions=frozenset({"logs:CreateLogGroup", "logs:TagResource"}),
         resources=(LOG_GROUPS,),
         condition=TAGGED_ON_CREATE,
-        why="the agent's log groups, created ahead with the operator's tags",
+        why="the agent's log groups, created ahead, and the flow logs' group, with the "
+        "operator's tags",
     ),
     Grant(
         sid="LogGroupRetentionAndKey",
         actions=frozenset({"logs:PutRetentionPolicy", "logs:AssociateKmsKey"}),
         resources=(LOG_GROUPS,),
-        why="retention (and KMS key) of the log groups the agent writes to, under a spec's "
-        "logs.groupPrefix; never deleted",
+        why="retention (and KMS key) of the log groups the agent and the flow logs write to, "
+        "under a spec's logs.groupPrefix; never deleted",
     ),
 )

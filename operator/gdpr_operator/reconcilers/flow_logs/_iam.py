@@ -1,0 +1,60 @@
+"""The delivery role as IAM tells it, read once per pass for the account component and every
+region (IAM is global: its calls go to the account's GLOBAL_REGION target)."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+
+from gdpr_operator.aws import NotFoundError, Target
+from gdpr_operator.model import GLOBAL_REGION
+from gdpr_operator.reconcilers._base import Context
+from gdpr_operator.reconcilers._tags import tag_map
+from gdpr_operator.reconcilers.flow_logs._checks import ROLE_NAME
+from gdpr_operator.reconcilers.flow_logs._diff import DeliveryRole, policy_name
+
+
+def iam_target(target: Target) -> Target:
+    return Target(target.access, GLOBAL_REGION)
+
+
+async def read_role(context: Context, target: Target, group: str) -> DeliveryRole | None:
+    """The role and its inline policy for `group`; None when there is no such role."""
+    iam = iam_target(target)
+    try:
+        role = (await context.aws.call(iam, "iam", "get_role", RoleName=ROLE_NAME))["Role"]
+    except NotFoundError:
+        return None
+    try:
+        policy = (
+            await context.aws.call(
+                iam, "iam", "get_role_policy", RoleName=ROLE_NAME, PolicyName=policy_name(group)
+            )
+        )["PolicyDocument"]
+    except NotFoundError:
+        policy = None
+    return DeliveryRole(
+        path=role.get("Path", "/"),
+        tags=tag_map(role.get("Tags", [])),
+        trust=role.get("AssumeRolePolicyDocument", {}),
+        policy=policy,
+    )
+
+
+def _key(target: Target, group: str) -> Hashable:
+    return ("iam.flow_logs_role", target.account_id, group)
+
+
+async def shared_role(context: Context, target: Target, group: str) -> DeliveryRole | None:
+    """The role as this pass knows it: read once for every region."""
+    return await context.reads.once(_key(target, group), lambda: read_role(context, target, group))
+
+
+async def share_unchanged(
+    context: Context, target: Target, group: str, role: DeliveryRole | None
+) -> None:
+    """Let the regional component use what the account component read, unchanged since."""
+
+    async def known() -> DeliveryRole | None:
+        return role
+
+    await context.reads.once(_key(target, group), known)
