@@ -82,9 +82,11 @@ IMPLIED: Mapping[str, tuple[frozenset[str], str]] = {
                 "iam:AddRoleToInstanceProfile",
                 "ec2:AssociateIamInstanceProfile",
                 "ec2:ReplaceIamInstanceProfileAssociation",
+                "ec2:CreateFlowLogs",
             }
         ),
-        "putting the agent's role in its profile, or the profile on an instance, passes it",
+        "putting the agent's role in its profile, or the profile on an instance, passes it; "
+        "so does a flow log its delivery role",
     ),
     "iam:CreateServiceLinkedRole": (
         frozenset({"guardduty:CreateDetector", "guardduty:UpdateDetector"}),
@@ -99,6 +101,7 @@ IMPLIED: Mapping[str, tuple[frozenset[str], str]] = {
     "logs:TagResource": (frozenset({"logs:CreateLogGroup"}), "CreateLogGroup with tags"),
     "sqs:TagQueue": (frozenset({"sqs:CreateQueue"}), "CreateQueue with tags"),
     "events:TagResource": (frozenset({"events:PutRule"}), "PutRule with Tags"),
+    "ec2:CreateTags": (frozenset({"ec2:CreateFlowLogs"}), "CreateFlowLogs with TagSpecifications"),
     "ssm:AddTagsToResource": (
         frozenset({"ssm:PutParameter", "ssm:CreateAssociation"}),
         "PutParameter and CreateAssociation with Tags",
@@ -382,6 +385,7 @@ async def _scenarios(
             "logs": {"retentionDays": 30, "kmsKeyArn": key},
             "auditChecks": AUDIT_CHECKS,
             "s3ObjectLevelLogging": {"selector": {"tags": AUDITED}},
+            "flowLogs": {},
         }
     )
     assert [r.component for r in RECONCILERS if not r.applies_to(spec)] == [], (
@@ -417,8 +421,10 @@ async def _enforced_scenarios(
     # Enforce creates the detector, the role and profile, associations, parameters, groups.
     _no_errors(await run(spec))
     # Drift behind the operator's back (the detector, the role's trust, the drift event
-    # queue's policy), and a spec change that renders a new configuration.
+    # queue's policy, a flow log), and a spec change that renders a new configuration.
     (detector,) = (await layer.call(target, "guardduty", "list_detectors"))["DetectorIds"]
+    (flow_log,) = (await layer.call(target, "ec2", "describe_flow_logs"))["FlowLogs"]
+    await layer.call(target, "ec2", "delete_flow_logs", FlowLogIds=[flow_log["FlowLogId"]])
     await layer.call(target, "guardduty", "update_detector", DetectorId=detector, Enable=False)
     assert spec.instances is not None
     await layer.call(

@@ -245,3 +245,46 @@ def test_detectors_and_log_groups_the_operator_did_not_tag_are_not_its_own(
     logs.create_log_group(
         logGroupName="/gdpr/tagged", tags={t["Key"]: t["Value"] for t in OWN_TAGS}
     )
+
+
+def test_flow_logs_are_created_tagged_through_its_role_and_only_its_own_deleted(
+    enforced: Account,
+) -> None:
+    root_ec2, ec2 = enforced.root("ec2"), enforced.operator("ec2")
+    vpc = root_ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    enforced.root("logs").create_log_group(logGroupName="/gdpr/vpc-flow-logs")
+    own_role = _role(enforced, "gdpr-operator-flow-logs", "/gdpr-operator/", OWN_TAGS)
+    other_role = _role(enforced, "flow-logs", tags=OWN_TAGS)
+
+    def create(role: str, tags: Any = OWN_TAGS) -> Any:
+        return ec2.create_flow_logs(
+            ResourceIds=[vpc],
+            ResourceType="VPC",
+            TrafficType="ALL",
+            LogGroupName="/gdpr/vpc-flow-logs",
+            DeliverLogsPermissionArn=role,
+            TagSpecifications=[{"ResourceType": "vpc-flow-log", "Tags": list(tags)}]
+            if tags
+            else [],
+        )
+
+    passing = _denied(lambda: create(other_role))
+    assert (passing["Code"], passing["status"]) == ("UnauthorizedOperation", 403)
+    assert f"iam:PassRole on resource: {other_role} " in passing["Message"]
+    untagged = _denied(lambda: create(own_role, tags=()))
+    assert "ec2:CreateFlowLogs on resource: " in untagged["Message"]
+    (own,) = create(own_role)["FlowLogIds"]
+    foreign = root_ec2.create_flow_logs(
+        ResourceIds=[vpc],
+        ResourceType="VPC",
+        TrafficType="REJECT",
+        LogGroupName="/net/flows",
+        DeliverLogsPermissionArn=other_role,
+    )["FlowLogIds"][0]
+
+    error = _denied(lambda: ec2.delete_flow_logs(FlowLogIds=[foreign]))
+    resource = f"arn:aws:ec2:{REGION}:{enforced.id}:vpc-flow-log/{foreign}"
+    assert (error["Code"], error["status"]) == ("UnauthorizedOperation", 403)
+    assert f"ec2:DeleteFlowLogs on resource: {resource} " in error["Message"]
+    ec2.delete_flow_logs(FlowLogIds=[own])
+    assert [log["FlowLogId"] for log in root_ec2.describe_flow_logs()["FlowLogs"]] == [foreign]

@@ -15,6 +15,11 @@ Derived from the request and moto's state (and the extensions'):
 - EC2 instance profile associations: the instance's ARN, `ec2:NewInstanceProfile` and
   `ec2:InstanceProfile` (the profile already associated), and iam:PassRole of the profile's
   role with `iam:PassedToService` ec2.amazonaws.com.
+- EC2 flow logs: CreateFlowLogs on the new flow log (`vpc-flow-log/*`, its tags as
+  `aws:RequestTag/*` and `aws:TagKeys`) and on each VPC, ec2:CreateTags of those tags with
+  `ec2:CreateAction` CreateFlowLogs, iam:PassRole of DeliverLogsPermissionArn with
+  `iam:PassedToService` vpc-flow-logs.amazonaws.com; DeleteFlowLogs on each flow log with its
+  tags (`aws:ResourceTag/*`).
 - SSM: parameter ARNs (GetParameters: each name), an association's ARN and tags, the
   document (AWS's own documents have no account in their ARN) and the instances targeted by
   id; GuardDuty: the detector of the path and its tags; Logs: the log group; SQS: the
@@ -28,6 +33,7 @@ action on every resource allows it. sts:GetCallerIdentity needs no permission.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -45,7 +51,9 @@ from ._iam_eval import Authorization, ContextValue
 from ._requests import AwsRequest
 
 EC2_SERVICE = "ec2.amazonaws.com"
+FLOW_LOGS_SERVICE = "vpc-flow-logs.amazonaws.com"
 _AWS_DOCUMENT_PREFIXES = ("AWS-", "Amazon")
+_TAG_SPECIFICATION = re.compile(r"TagSpecification\.(\d+)\.Tag\.(\d+)\.(Key|Value)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +186,10 @@ def _sts(call: Call) -> list[Authorization] | None:
 
 def _ec2(call: Call) -> list[Authorization] | None:
     operation, params = call.request.operation, call.params
+    if operation == "CreateFlowLogs":
+        return _create_flow_logs(call)
+    if operation == "DeleteFlowLogs":
+        return _delete_flow_logs(call)
     if operation not in (
         "AssociateIamInstanceProfile",
         "ReplaceIamInstanceProfileAssociation",
@@ -207,6 +219,58 @@ def _ec2(call: Call) -> list[Authorization] | None:
             Authorization("iam:PassRole", str(role.arn), {"iam:PassedToService": EC2_SERVICE})
         )
     return found
+
+
+def _create_flow_logs(call: Call) -> list[Authorization]:
+    """The new flow log (its ARN unknown before: vpc-flow-log/*) with the tags given, each
+    VPC it records, ec2:CreateTags of those tags (ec2:CreateAction CreateFlowLogs), and the
+    PassRole of its delivery role to VPC Flow Logs."""
+    params = call.params
+    tags = _flow_log_tags(params)
+    context = _tag_context(tags)
+    made = Authorization(call.action, call.arn("ec2", "vpc-flow-log/*"), context)
+    found = [made]
+    found += [
+        Authorization(call.action, call.arn("ec2", f"vpc/{vpc}"), context)
+        for name, vpc in sorted(params.items())
+        if name.startswith("ResourceId.") and params.get("ResourceType") == "VPC"
+    ]
+    if tags:
+        tagging = {**context, "ec2:CreateAction": "CreateFlowLogs"}
+        found.append(Authorization("ec2:CreateTags", made.resource, tagging))
+    role = params.get("DeliverLogsPermissionArn")
+    if role:
+        found.append(
+            Authorization("iam:PassRole", role, {"iam:PassedToService": FLOW_LOGS_SERVICE})
+        )
+    return found
+
+
+def _delete_flow_logs(call: Call) -> list[Authorization]:
+    """Each flow log, with its tags (aws:ResourceTag)."""
+    ec2 = ec2_backends[call.request.account][call.request.region]
+    ids = [value for name, value in sorted(call.params.items()) if name.startswith("FlowLogId.")]
+    return [
+        Authorization(
+            call.action,
+            call.arn("ec2", f"vpc-flow-log/{flow_log}"),
+            _resource_tags(
+                _key_values(ec2.describe_tags(filters={"resource-id": [flow_log]}), "key", "value")
+            ),
+        )
+        for flow_log in ids
+    ]
+
+
+def _flow_log_tags(params: Mapping[str, str]) -> dict[str, str]:
+    """The tags of TagSpecifications for the new flow log
+    (`TagSpecification.N.ResourceType`, `TagSpecification.N.Tag.M.Key`)."""
+    pairs: dict[tuple[int, int], dict[str, str]] = {}
+    for name, value in params.items():
+        match = _TAG_SPECIFICATION.fullmatch(name)
+        if match and params.get(f"TagSpecification.{match[1]}.ResourceType") == "vpc-flow-log":
+            pairs.setdefault((int(match[1]), int(match[2])), {})[match[3]] = value
+    return _key_values(pairs[key] for key in sorted(pairs))
 
 
 def _named_profile(iam: Any, params: Mapping[str, str]) -> Any:
