@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -300,7 +301,7 @@ def test_only_a_vpcs_own_flow_logs_count() -> None:
                 "DeliverLogsStatus": "SUCCESS",
                 "TrafficType": "REJECT",
             },
-            _flow_log(),
+            dataclasses.replace(_flow_log(), traffic_type="REJECT"),
         ),
         (
             {
