@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any
 
 from gdpr_operator.aws import PermanentAwsError, Target
 from gdpr_operator.model import CheckResult, MonitoringSpec
@@ -41,7 +40,7 @@ from gdpr_operator.reconcilers.flow_logs._diff import (
 from gdpr_operator.reconcilers.flow_logs._flow_log import FlowLog
 from gdpr_operator.reconcilers.flow_logs._iam import shared_role
 from gdpr_operator.reconcilers.flow_logs._role import enforces_flow_logs
-from gdpr_operator.reconcilers.log_groups import read_log_groups, repairs
+from gdpr_operator.reconcilers.log_groups import LogGroup, read_log_groups, repairs
 
 
 class FlowLogs:
@@ -102,7 +101,7 @@ class FlowLogs:
 
 
 async def _keep_group(
-    context: Context, target: Target, group: str, found: Any
+    context: Context, target: Target, group: str, found: LogGroup | None
 ) -> list[CheckResult]:
     """The flow log group, created with (and kept at) the spec's retention and KMS key, by
     the calls the LogGroups component makes for its own groups."""
