@@ -1,6 +1,7 @@
 """The whole estate through the operator: web instances get the agent's profile, the agent
-is installed and configured through SSM, log groups exist with retention, logs arrive, and
-the GdprMonitoring goes Ready; an unselected instance is never touched."""
+is installed and configured through SSM, log groups exist with retention, logs arrive, the
+VPC gets a flow log, and the GdprMonitoring goes Ready; an unselected instance is never
+touched."""
 
 from __future__ import annotations
 
@@ -44,10 +45,19 @@ async def test_the_estate_converges_to_ready_through_the_operator(
         instances={"selector": {"tags": {"gdpr-scope": "web"}}},
         cloudWatchAgent={"presets": ["linux-system", "nginx"]},
         logs={"groupPrefix": PREFIX, "retentionDays": 90},
+        flowLogs={},
     )
 
     conditions = wait_ready(installed, namespace, "True", timeout=180)
-    for component in ("GuardDuty", "AgentRole", "InstanceProfiles", "CloudWatchAgent", "LogGroups"):
+    for component in (
+        "GuardDuty",
+        "AgentRole",
+        "InstanceProfiles",
+        "CloudWatchAgent",
+        "LogGroups",
+        "FlowLogsRole",
+        "FlowLogs",
+    ):
         assert conditions[component]["status"] == "True", conditions[component]
 
     for instance in web:
@@ -62,8 +72,15 @@ async def test_the_estate_converges_to_ready_through_the_operator(
         f"{PREFIX}/linux/auth",
         f"{PREFIX}/nginx/access",
         f"{PREFIX}/nginx/error",
+        f"{PREFIX}/vpc-flow-logs",
     }
     assert set(retention.values()) == {90}
+    (vpc,) = (await layer.call(target, "ec2", "describe_vpcs"))["Vpcs"]
+    (flow_log,) = (await layer.call(target, "ec2", "describe_flow_logs"))["FlowLogs"]
+    assert (flow_log["ResourceId"], flow_log["LogGroupName"]) == (
+        vpc["VpcId"],
+        f"{PREFIX}/vpc-flow-logs",
+    )
     summary = installed.get("gdprmonitoring", "web", namespace)["status"]["summary"]
     assert summary["nonCompliant"] == 0
     assert summary["errors"] == 0
