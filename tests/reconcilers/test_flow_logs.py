@@ -64,6 +64,22 @@ async def _flow_logs(layer: Aws, account: AccountAccess) -> list[dict[str, Any]]
     return list(reply["FlowLogs"])
 
 
+async def _their_flow_log(layer: Aws, target: Target, vpc: str, traffic: str, group: str) -> str:
+    """A flow log of the VPC that is not the operator's (another team's role, no tags)."""
+    created = await layer.call(
+        target,
+        "ec2",
+        "create_flow_logs",
+        ResourceIds=[vpc],
+        ResourceType="VPC",
+        TrafficType=traffic,
+        LogGroupName=group,
+        DeliverLogsPermissionArn=f"arn:aws:iam::{target.account_id}:role/net",
+    )
+    flow_log: str = created["FlowLogIds"][0]
+    return flow_log
+
+
 def _by_check(results: list[CheckResult], check: str) -> dict[str, CheckResult]:
     return {result.resource: result for result in results if result.check == check}
 
@@ -152,18 +168,7 @@ async def test_a_working_flow_log_of_someone_else_s_is_left_alone_and_none_is_ma
     target = Target(scratch_account, REGION)
     vpc = await _vpc(layer, scratch_account, team="net")
     await layer.call(target, "logs", "create_log_group", logGroupName="/net/flows")
-    theirs = (
-        await layer.call(
-            target,
-            "ec2",
-            "create_flow_logs",
-            ResourceIds=[vpc],
-            ResourceType="VPC",
-            TrafficType="ALL",
-            LogGroupName="/net/flows",
-            DeliverLogsPermissionArn=f"arn:aws:iam::{scratch_account.account_id}:role/net",
-        )
-    )["FlowLogIds"][0]
+    theirs = await _their_flow_log(layer, target, vpc, "ALL", "/net/flows")
     monitoring = _spec(scratch_account, selector={"tags": {"team": "net"}})
     result = _by_check(await _pass(layer, monitoring, scratch_account), "vpc.flow_logs_delivery")[
         vpc
@@ -242,18 +247,8 @@ async def test_release_keeps_them_for_another_enforce_monitoring_then_removes_on
 ) -> None:
     target, iam = Target(scratch_account, REGION), Target(scratch_account, GLOBAL_REGION)
     vpc = await _vpc(layer, scratch_account, gone="soon")
-    theirs = (  # someone else's, FAILED (its group is missing), so the operator adds its own
-        await layer.call(
-            target,
-            "ec2",
-            "create_flow_logs",
-            ResourceIds=[vpc],
-            ResourceType="VPC",
-            TrafficType="REJECT",
-            LogGroupName="/net/missing",
-            DeliverLogsPermissionArn=f"arn:aws:iam::{scratch_account.account_id}:role/net",
-        )
-    )["FlowLogIds"][0]
+    # Someone else's, FAILED (its group is missing), so the operator adds its own.
+    theirs = await _their_flow_log(layer, target, vpc, "REJECT", "/net/missing")
     monitoring = _spec(scratch_account, selector={"tags": {"gone": "soon"}})
     results = await _pass(layer, monitoring, scratch_account)
     assert _by_check(results, "vpc.flow_logs_delivery")[vpc].reason == (
