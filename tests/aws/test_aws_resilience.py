@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
+
 from gdpr_operator.aws import (
     AccountAccess,
     Aws,
@@ -161,6 +163,26 @@ async def test_calls_do_not_block_the_event_loop(
     ticking.cancel()
 
     assert ticks >= 7
+
+
+async def test_a_call_given_up_while_its_role_is_assumed_is_never_sent(
+    sandbox: SandboxControl, sandbox_url: str, scratch_account: AccountAccess
+) -> None:
+    """A pass cancelled (its object moved to another replica, or this one cut off from the
+    API server) must not call AWS afterwards, even where a worker thread was still assuming
+    the account's role for the call."""
+    sandbox.add_fault("sts", "latency", latency_ms=1500)
+    async with sandbox_layer(sandbox_url) as aws:
+        call = asyncio.create_task(
+            aws.call(Target(scratch_account, "eu-west-1"), "guardduty", "list_detectors")
+        )
+        await asyncio.sleep(0.5)  # the worker thread waits for AssumeRole's answer
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        await asyncio.sleep(2.5)  # the role is assumed by now, in that thread
+    assert sandbox.call_count("sts", "AssumeRole") == 1
+    assert sandbox.call_count("guardduty", account=scratch_account.account_id) == 0
 
 
 async def test_concurrency_is_limited_per_account_and_service(

@@ -53,6 +53,20 @@ class _Repeating(threading.local):
 _repeating = _Repeating()
 
 
+class _Attempt(threading.local):
+    abandoned: threading.Event | None = None
+    """The worker thread's call, set once its caller gave it up (its pass was cancelled)."""
+
+
+_attempting = _Attempt()
+
+
+def _still_wanted() -> bool:
+    """Whether the call this worker thread makes still has a caller waiting for it."""
+    abandoned = _attempting.abandoned
+    return abandoned is None or not abandoned.is_set()
+
+
 class Aws:
     """Calls AWS on behalf of reconcilers, off the event loop and within limits.
 
@@ -63,7 +77,7 @@ class Aws:
     def __init__(self, settings: AwsSettings | None = None) -> None:
         self.settings = settings or AwsSettings()
         self._observers: tuple[CallObserver, ...] = ()
-        self._sessions = Sessions(self.settings, on_call=self._observed)
+        self._sessions = Sessions(self.settings, on_call=self._observed, still_wanted=_still_wanted)
         self._clients = ClientCache(self._sessions, self.settings.client_capacity)
         self._limits = Limits(
             self.settings.max_concurrency, self.settings.per_account_service_concurrency
@@ -175,11 +189,24 @@ class Aws:
         attempt = 1
         while True:
             await self._rates.acquire(target.account_id, target.region, service, api, params)
+            abandoned = threading.Event()
             try:
                 async with self._limits.slot(target.account, service):
                     return await loop.run_in_executor(
-                        self._executor, self._attempt, target, service, operation, use, attempt
+                        self._executor,
+                        self._attempt,
+                        target,
+                        service,
+                        operation,
+                        use,
+                        attempt,
+                        abandoned,
                     )
+            except asyncio.CancelledError:
+                # The worker thread goes on, but sends nothing more for this call (it may
+                # be assuming the account's role first): see `Sessions`' still_wanted.
+                abandoned.set()
+                raise
             except AwsError as error:
                 wait = self._retries.delay(
                     error, attempt=attempt, elapsed=loop.time() - started, draw=random.random
@@ -207,14 +234,21 @@ class Aws:
                 operation=operation_name(service, operation),
             )
 
-    def _attempt(
-        self, target: Target, service: str, operation: str, use: Callable[[Any], T], attempt: int
+    def _attempt(  # noqa: PLR0917 - the executor passes arguments by position only
+        self,
+        target: Target,
+        service: str,
+        operation: str,
+        use: Callable[[Any], T],
+        attempt: int,
+        abandoned: threading.Event,
     ) -> T:
         """One attempt, in a worker thread. Temporary credentials can expire before botocore
         expects (a skewed clock, a revoked session): the account's role is then assumed anew
         and `use` tried once more at once."""
         clients = self._clients
         _repeating.call = attempt > 1
+        _attempting.abandoned = abandoned
         try:
             client = clients.get(target.access, target.region, service)
             try:
@@ -230,3 +264,4 @@ class Aws:
             raise classify(exc, service=service, operation=operation, action=action) from exc
         finally:
             _repeating.call = False
+            _attempting.abandoned = None

@@ -29,10 +29,19 @@ class Sessions:
 
     `on_call`, when given, is handed botocore's OperationModel of every API call that clients
     of these sessions make (STS AssumeRole for credentials included), once per call.
+    `still_wanted`, when given, is asked before each HTTP request is sent: when it says no,
+    the request is not sent and the call raises `CallAbandonedError`. A call's worker thread
+    can still be on its way (assuming the account's role first) when its caller gives it up.
     """
 
-    def __init__(self, settings: AwsSettings, on_call: Callable[[Any], None] | None = None) -> None:
+    def __init__(
+        self,
+        settings: AwsSettings,
+        on_call: Callable[[Any], None] | None = None,
+        still_wanted: Callable[[], bool] | None = None,
+    ) -> None:
         self._on_call = on_call
+        self._still_wanted = still_wanted
         # botocore sessions are not thread-safe; creating clients is serialised through this.
         self._lock = threading.Lock()
         self.config = Config(
@@ -63,6 +72,8 @@ class Sessions:
         session.register("needs-retry", _count_attempt)
         if self._on_call is not None:
             session.register("before-call", partial(_before_call, self._on_call))
+        if self._still_wanted is not None:
+            session.register("before-send", partial(_send_if_wanted, self._still_wanted))
         if credentials is not None:
             session.register_component(
                 "credential_provider", CredentialResolver([_Given(credentials)])
@@ -102,6 +113,17 @@ class _Given(CredentialProvider):  # type: ignore[misc]
         return self._credentials
 
 
+class CallAbandonedError(Exception):
+    """A call given up by its caller before its worker thread sent it: nothing was sent."""
+
+
+def _send_if_wanted(still_wanted: Callable[[], bool], **_: Any) -> None:
+    """botocore 'before-send' hook, before each HTTP request. Returns None: a value would
+    stand in for the response."""
+    if not still_wanted():
+        raise CallAbandonedError("its caller gave the call up before it was sent")
+
+
 def _count_attempt(
     response: tuple[Any, dict[str, Any]] | None,
     operation: Any,
@@ -115,6 +137,8 @@ def _count_attempt(
     The debug line names the call and how it ended, never its parameters, headers or body:
     those carry ExternalIds, signatures and, in STS's answer, an assumed session's keys
     (which is why botocore's own wire log is never shown; see the CLI's logging)."""
+    if isinstance(caught_exception, CallAbandonedError):
+        return  # nothing was sent
     service = operation.service_model.service_name
     _metrics.AWS_API_CALLS.labels(
         service=service, operation=operation.name, outcome=_outcome(response)
