@@ -9,18 +9,14 @@ showed them, sampled throughout.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
-import re
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -29,6 +25,7 @@ from kubernetes.client.exceptions import ApiException
 
 from gdpr_operator.handlers._rendezvous import owner
 from gdpr_operator.handlers._shards import MEMBER_LABEL
+from gdpr_operator.sandbox import SandboxControl
 
 from fixtures.cluster import (
     REPO,
@@ -40,8 +37,10 @@ from fixtures.cluster import (
     wait_for,
 )
 from fixtures.estate import apply_estate
-from fixtures.operator import OPERATOR_NAMESPACE, OperatorProcess, operator_process
+from fixtures.operator import OPERATOR_NAMESPACE, through_proxies
+from fixtures.proxy import TcpProxy
 from fixtures.sandbox import new_scratch_account
+from fixtures.sharding import Replica, log_time, sharded_replica, start_member, wait_until_members
 
 pytestmark = pytest.mark.e2e
 
@@ -49,50 +48,6 @@ LEASE_SECONDS = 4.0
 """Short, so that takeovers take seconds; the protocol's margins scale with it."""
 MONITORINGS = 20
 SHARDING_RBAC = REPO / "deploy" / "components" / "sharding" / "sharding.yaml"
-PASS = re.compile(r"Pass over (?P<ns>[^/]+)/(?P<name>\S+) \((?P<uid>[^)]+)\) (?P<what>\w+)")
-
-
-def _time(text: str) -> float:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-
-
-@dataclass
-class Replica:
-    process: OperatorProcess
-    identity: str = ""
-
-    def log_lines(self) -> list[dict[str, Any]]:
-        lines = []
-        for line in self.process.log.read_text().splitlines():
-            with contextlib.suppress(ValueError):
-                lines.append(json.loads(line))
-        return lines
-
-    def passes(self) -> list[tuple[str, float, float | None]]:
-        """(uid, began, wrote status at) of each pass; None: not finished (killed)."""
-        found: list[tuple[str, float, float | None]] = []
-        open_at: dict[str, float] = {}
-        for entry in self.log_lines():
-            match = PASS.match(entry["message"])
-            if match is None:
-                continue
-            uid, at = match["uid"], _time(entry["time"])
-            if match["what"] == "begins":
-                open_at[uid] = at
-            elif match["what"] == "ends":
-                found.append((uid, open_at.pop(uid), at))
-            else:  # abandoned: it wrote nothing
-                open_at.pop(uid, None)
-        found.extend((uid, began, None) for uid, began in open_at.items())
-        return found
-
-    def exported(self) -> set[str]:
-        """The monitorings whose Ready series this replica's /metrics shows."""
-        return set(
-            re.findall(
-                r'^gdpr_monitoring_ready\{[^}]*monitoring="([^"]+)"', self.process.metrics(), re.M
-            )
-        )
 
 
 @dataclass
@@ -103,6 +58,10 @@ class LeaseHistory:
     admin: Kubectl
     acquired: dict[str, float] = field(default_factory=dict)
     renewals: dict[str, list[float]] = field(default_factory=dict)
+    durations: dict[str, float] = field(default_factory=dict)
+    """Holder -> its Lease's leaseDurationSeconds."""
+    deleted: dict[str, float] = field(default_factory=dict)
+    """Holder -> when the watch showed its Lease deleted (a replica stopped gracefully)."""
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def run(self) -> None:
@@ -121,7 +80,11 @@ class LeaseHistory:
                     lease = event["object"]
                     version = lease.metadata.resource_version
                     holder = lease.spec.holder_identity
+                    if event["type"] == "DELETED":
+                        self.deleted[holder] = time.time()
+                        continue
                     self.acquired[holder] = lease.spec.acquire_time.timestamp()
+                    self.durations[holder] = float(lease.spec.lease_duration_seconds)
                     renewed = lease.spec.renew_time.timestamp()
                     self.renewals.setdefault(holder, []).append(renewed)
             except ApiException as error:
@@ -134,11 +97,13 @@ class LeaseHistory:
 
     def holders(self, at: float) -> set[str]:
         """The members that own objects at `at` by their Leases: joined a lease duration
-        before (a newcomer waits that long), and renewed less than a duration before."""
+        before (a newcomer waits that long), renewed less than a duration before, and not
+        deleted yet."""
         return {
             holder
             for holder, since in self.acquired.items()
             if since + LEASE_SECONDS <= at < self.last_renewal(holder, at) + LEASE_SECONDS
+            and at < self.deleted.get(holder, float("inf"))
         }
 
     def last_renewal(self, holder: str, at: float) -> float:
@@ -158,33 +123,20 @@ class Shards:
     replicas: list[Replica] = field(default_factory=list)
     started: int = 0
 
-    def start_replica(self) -> Replica:
+    def new_replica(self) -> Replica:
+        """A replica not started yet (`start_replica` starts it)."""
         self.started += 1
-        process = operator_process(
-            self.admin, self.env, self.sandbox_url, self.directory / f"r{self.started}"
+        return sharded_replica(
+            self.admin,
+            self.env,
+            self.sandbox_url,
+            self.directory / f"r{self.started}",
+            LEASE_SECONDS,
         )
-        process.command += [
-            "--sharded",
-            f"--shard-lease-duration={LEASE_SECONDS}",
-            "--account-check-interval=30",
-        ]
-        process.command[3:3] = ["--log-format", "json"]
-        process.log.parent.mkdir()
-        replica = Replica(process)
-        process.start()
-        replica.identity = wait_for(
-            "the replica's membership",
-            lambda: next(
-                (
-                    entry["message"].split()[2]
-                    for entry in replica.log_lines()
-                    if entry["message"].startswith("Shard member ")
-                ),
-                None,
-            ),
-        )
-        self.replicas.append(replica)
-        return replica
+
+    def start_replica(self, replica: Replica | None = None) -> Replica:
+        self.replicas.append(start_member(replica or self.new_replica()))
+        return self.replicas[-1]
 
     def create_monitorings(self) -> None:
         """The GdprMonitorings m0..m19 (once). Made while replicas run, each is first seen
@@ -216,18 +168,6 @@ class Shards:
         )
         self.uids = {item["metadata"]["name"]: item["metadata"]["uid"] for item in listed["items"]}
 
-    def wait_until_members(self, replicas: list[Replica]) -> None:
-        """Until each of `replicas` logged the membership of exactly them all."""
-        expected = "Shard members now: " + ", ".join(sorted(r.identity for r in replicas))
-        for replica in replicas:
-            wait_for(
-                f"{replica.identity} to see {expected!r}",
-                lambda replica=replica: any(
-                    entry["message"] == expected for entry in replica.log_lines()
-                ),
-                timeout=30,
-            )
-
     def wait_for_passes(self, since: float, names: set[str], timeout: float) -> dict[str, set[str]]:
         """Monitoring name -> identities that wrote its status after `since`, once each of
         `names` has one; on a timeout, the names still without one and who holds what."""
@@ -248,7 +188,7 @@ class Shards:
             raise AssertionError(f"{error}; none yet for {missing} (holders: {holders})") from None
 
     def live(self) -> list[Replica]:
-        return [r for r in self.replicas if r.process.process and r.process.process.poll() is None]
+        return [r for r in self.replicas if r.alive()]
 
     def owners(self, identities: set[str]) -> dict[str, str | None]:
         return {name: owner(uid, identities) for name, uid in self.uids.items()}
@@ -321,7 +261,7 @@ def test_two_replicas_split_the_objects_and_a_killed_ones_move_within_the_lease(
     shards: Shards,
 ) -> None:
     first, second = shards.start_replica(), shards.start_replica()
-    shards.wait_until_members([first, second])
+    wait_until_members([first, second])
     started = time.time()
     shards.create_monitorings()
     both = {first.identity, second.identity}
@@ -339,10 +279,10 @@ def test_two_replicas_split_the_objects_and_a_killed_ones_move_within_the_lease(
         "the survivor to take the killed replica's objects over",
         lambda: next(
             (
-                _time(entry["time"])
+                log_time(entry["time"])
                 for entry in second.log_lines()
                 if entry["message"] == f"Shard members now: {second.identity}"
-                and _time(entry["time"]) > killed_at
+                and log_time(entry["time"]) > killed_at
             ),
             None,
         ),
@@ -363,7 +303,7 @@ def test_a_third_replica_takes_about_a_third_and_nothing_is_lost(shards: Shards)
     while len(shards.live()) < 2:  # the first test leaves one
         shards.start_replica()
     two = shards.live()
-    shards.wait_until_members(two)
+    wait_until_members(two)
     shards.create_monitorings()  # made by the first test, unless it failed before
     before = shards.owners({r.identity for r in two})
     shards.assert_exported_by_owners(before)
@@ -378,6 +318,101 @@ def test_a_third_replica_takes_about_a_third_and_nothing_is_lost(shards: Shards)
     # Nothing lost: every object's series comes from its owner now, and from it alone.
     shards.assert_exported_by_owners(after)
     sys_report(f"2 -> 3 replicas: {len(moved)} of {MONITORINGS} objects moved")
+    shards.assert_one_replica_at_a_time()
+
+
+SLOW_SERVICES = ("ec2", "guardduty", "logs", "ssm", "iam", "sts")
+"""What a pass calls: each call slowed, a pass lasts seconds, so some are under way at a cut."""
+
+
+@pytest.mark.parametrize(
+    "cut", [TcpProxy.black_hole, TcpProxy.close], ids=["black-hole", "refused"]
+)
+def test_a_replica_cut_off_from_the_api_server_stops_before_its_lease_could_pass(
+    shards: Shards, sandbox: SandboxControl, cut: Callable[[TcpProxy], None]
+) -> None:
+    """Issue 20. One replica reaches the API server through a proxy that the test cuts
+    (black hole: connections open and new stay silent; refused: all closed, new ones
+    refused), and AWS through a proxy that notes when each request went out."""
+    for replica in shards.live():  # the earlier tests': the objects go to these two alone
+        replica.process.stop()
+    for service in SLOW_SERVICES:
+        sandbox.add_fault(service, "latency", latency_ms=2000)
+    since = time.time()
+    direct, cut_off = shards.start_replica(), shards.new_replica()
+    api, aws = through_proxies(cut_off.process)
+    try:
+        shards.start_replica(cut_off)
+        wait_until_members([direct, cut_off])
+        shards.create_monitorings()
+        owners = shards.owners({direct.identity, cut_off.identity})
+        share = {shards.uids[name] for name, who in owners.items() if who == cut_off.identity}
+        assert 0 < len(share) < MONITORINGS
+        wait_for(
+            "the replica's passes under way, their AWS requests going out",
+            lambda: (
+                any(uid in share and began > since for uid, began, _ in cut_off.passes())
+                and bool(aws.sent)
+                and aws.sent[-1] > since
+            ),
+        )
+        cut_at = time.time()
+        cut(api)
+        exited = wait_for(
+            "the cut-off replica to exit",
+            lambda: None if cut_off.alive() else time.time(),
+            timeout=30,
+            interval=0.1,
+        )
+        taken = wait_for(
+            "the other replica to take the cut-off one's objects over",
+            lambda: next(
+                (
+                    log_time(entry["time"])
+                    for entry in direct.log_lines()
+                    if entry["message"] == f"Shard members now: {direct.identity}"
+                    and log_time(entry["time"]) > cut_at
+                ),
+                None,
+            ),
+            timeout=30,
+        )
+        moved = {name for name, who in owners.items() if who == cut_off.identity}
+        after_cut = shards.wait_for_passes(cut_at, moved, timeout=60)
+    finally:
+        api.close()
+        aws.close()
+    assert cut_off.process.process is not None
+    assert cut_off.process.process.returncode != 0
+    log = cut_off.process.log.read_text()
+    assert "Lease not renewed for" in log
+    assert "gdpr-operator: Lease lost; exiting" in log
+
+    # By the API server: the cut-off Lease could pass to another from this instant on.
+    renewed = shards.leases.last_renewal(cut_off.identity, exited)
+    could_pass = renewed + shards.leases.durations[cut_off.identity]
+    actions = [at for _, began, wrote in cut_off.passes() for at in (began, wrote) if at]
+    last_action = max([*actions, aws.sent[-1]])
+    sys_report(
+        f"cut off ({cut.__name__}): last action {last_action - cut_at:.1f}s after the cut, "
+        f"exit {exited - cut_at:.1f}s; its Lease could pass {could_pass - cut_at:.1f}s after "
+        f"the cut, the other took over {taken - cut_at:.1f}s after "
+        f"({taken - could_pass:.1f}s after the Lease could pass; lease {LEASE_SECONDS:.0f}s)"
+    )
+    assert last_action < could_pass, (
+        f"the cut-off replica acted {last_action - could_pass:.3f}s after its Lease could pass"
+    )
+    assert taken > could_pass
+    taken_over = [began for uid, began, _ in direct.passes() if uid in share and began > cut_at]
+    assert taken_over
+    assert min(taken_over) > could_pass
+    # Every object keeps being passed: the cut-off one's by the other replica, since.
+    assert all(
+        direct.identity in after_cut[name]
+        for name, who in owners.items()
+        if who == cut_off.identity
+    )
+    assert wait_for("the survivor to export every series", lambda: direct.exported() == set(owners))
     shards.assert_one_replica_at_a_time()
 
 
