@@ -400,7 +400,8 @@ def test_a_replica_cut_off_from_the_api_server_stops_before_its_lease_could_pass
         f"({taken - could_pass:.1f}s after the Lease could pass; lease {LEASE_SECONDS:.0f}s)"
     )
     assert last_action < could_pass, (
-        f"the cut-off replica acted {last_action - could_pass:.3f}s after its Lease could pass"
+        f"the cut-off replica acted {last_action - could_pass:.3f}s after its Lease could pass "
+        f"(its last AWS request {aws.sent[-1] - could_pass:+.3f}s)"
     )
     assert taken > could_pass
     taken_over = [began for uid, began, _ in direct.passes() if uid in share and began > cut_at]

@@ -131,13 +131,23 @@ async def _operate(options: RunOptions, lease: Lease | None, membership: Members
         soon(lost.set)
         soon(ownership.abandon_lost)
 
+    def abandon_at_deadline() -> None:
+        """After a successful cycle: the passes over objects that moved away stop now, and
+        every pass stops at the deadline unless another cycle succeeds by then. Cut off, a
+        replica learns it only once its failing cycles give up (on_lost), each call retried
+        by the client: that can be after its Lease could pass (tests/e2e/test_sharding.py)."""
+        ownership.abandon_lost()
+        if membership is not None:
+            # A little after: asyncio may run a timer up to its clock resolution early.
+            loop.call_later(membership.seconds_to_deadline() + 0.01, ownership.abandon_lost)
+
     if lease is not None:
         keep_leading(lease, on_lost)
     diffbase = None
     if membership is not None:
         diffbase = MemoryDiffBaseStorage()
         metrics.export_only(ownership.owns_named)
-        membership.keep(on_change=lambda: soon(ownership.abandon_lost), on_lost=on_lost)
+        membership.keep(on_change=lambda: soon(abandon_at_deadline), on_lost=on_lost)
     memo = kopf.Memo(
         config=OperatorConfig(
             namespace=options.operator_namespace,

@@ -8,7 +8,9 @@ The protocol, and why no object is acted on by two replicas at once:
   lists every member's Lease. A cycle counts from the moment it started.
 - A member acts only while its last successful cycle started less than `renew_deadline`
   ago (shorter than the lease duration): a replica cut off from the API server stops
-  acting on everything, and `on_lost` stops the process.
+  acting on everything, its passes under way cancelled at that deadline (not when its
+  failing calls give up, which client retries can put after the Lease could pass), and
+  `on_lost` stops the process.
 - Another member counts as gone once this replica's own successful lists have shown the
   same renewTime for `duration` (its monotonic clock, not the writer's wall clock): by
   then the silent member had no successful renewal for longer than its own deadline, so it
@@ -133,6 +135,15 @@ class Membership:
             if now - self._last_cycle >= self.settings.renew_deadline_seconds:
                 return False  # our view may be older than a newcomer's wait
             return owner(uid, self._members) == self.settings.identity
+
+    def seconds_to_deadline(self) -> float:
+        """How long this replica may still act without another successful cycle (0: it
+        acts on nothing now)."""
+        with self._lock:
+            if self._last_cycle is None:
+                return 0.0
+            left = self._last_cycle + self.settings.renew_deadline_seconds - time.monotonic()
+            return max(0.0, left)
 
     @property
     def members(self) -> frozenset[str]:
