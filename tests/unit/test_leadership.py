@@ -1,22 +1,43 @@
-"""Leader election when the API server does not answer: a failed renewal, not a dead thread."""
+"""Leader election when the API server does not answer: a failed renewal, not a dead thread;
+and Lease calls made once each, never retried by the client."""
 
 from __future__ import annotations
 
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import pytest
+import urllib3
 from kubernetes import client
 
-from gdpr_operator.handlers._leadership import Lease, LeaseSettings, keep_leading
+from gdpr_operator.handlers._leadership import Lease, LeaseSettings, keep_leading, lease_api
 
 from fixtures.cluster import free_port
 
 
 def _unreachable_api() -> client.CoordinationV1Api:
-    configuration = client.Configuration()
-    configuration.host = f"http://127.0.0.1:{free_port()}"  # nothing listens there
-    configuration.retries = 0
-    return client.CoordinationV1Api(client.ApiClient(configuration))
+    return lease_api(client.Configuration(host=f"http://127.0.0.1:{free_port()}"))
+
+
+def test_a_lease_call_is_sent_once_though_it_got_no_answer() -> None:
+    """Retried, a renewal that reached the API server meets its own write as a conflict (the
+    replica would take its Lease for lost), and a cut-off replica learns it four timeouts
+    late."""
+    requests: list[str] = []
+
+    class HangsUp(BaseHTTPRequestHandler):
+        def do_PUT(self) -> None:
+            requests.append(self.path)
+            self.close_connection = True  # no answer: the connection just closes
+
+    with ThreadingHTTPServer(("127.0.0.1", 0), HangsUp) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        api = lease_api(client.Configuration(host=f"http://127.0.0.1:{server.server_port}"))
+        with pytest.raises(urllib3.exceptions.HTTPError):
+            api.replace_namespaced_lease("me", "ns", client.V1Lease(), _request_timeout=5)
+        server.shutdown()
+    assert requests == ["/apis/coordination.k8s.io/v1/namespaces/ns/leases/me"]
 
 
 def test_a_leader_that_cannot_reach_the_api_server_stops_within_its_renew_deadline() -> None:

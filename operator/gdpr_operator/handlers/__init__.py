@@ -27,6 +27,7 @@ from gdpr_operator.handlers._leadership import (
     Lease,
     LeaseSettings,
     keep_leading,
+    lease_api,
     wait_for_leadership,
 )
 from gdpr_operator.handlers._owned import Ownership
@@ -95,12 +96,12 @@ def run(options: RunOptions) -> None:
     if options.shard_lease_seconds is not None:
         membership = Membership(
             ShardSettings(options.operator_namespace, identity, options.shard_lease_seconds),
-            client.CoordinationV1Api(),
+            lease_api(),
         )
         membership.join()
     elif options.leader_election:
         lease = Lease(
-            LeaseSettings(options.operator_namespace, identity), client.CoordinationV1Api()
+            LeaseSettings(options.operator_namespace, identity), lease_api()
         )
         wait_for_leadership(lease, options.liveness_endpoint)
     lost = asyncio.run(_operate(options, lease, membership))

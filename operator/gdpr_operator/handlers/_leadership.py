@@ -32,6 +32,19 @@ logger = logging.getLogger(__name__)
 LEASE_NAME = "gdpr-operator"
 
 
+def lease_api(configuration: client.Configuration | None = None) -> client.CoordinationV1Api:
+    """The coordination API for the operator's Leases (the default configuration's API
+    server), each call made once: the client does not retry it.
+
+    A renewal is a compare-and-swap: retried after an attempt that did reach the API server,
+    it meets its own write as a conflict, and the replica takes its Lease for lost. Retries
+    also multiply a call's timeout (four attempts), so a replica cut off from the API server
+    would learn it later than its deadline. Its callers try again at their own pace."""
+    configuration = configuration or client.Configuration.get_default_copy()
+    configuration.retries = False
+    return client.CoordinationV1Api(client.ApiClient(configuration))
+
+
 @dataclass(frozen=True, slots=True)
 class LeaseSettings:
     namespace: str
