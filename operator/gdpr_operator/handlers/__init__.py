@@ -100,9 +100,7 @@ def run(options: RunOptions) -> None:
         )
         membership.join()
     elif options.leader_election:
-        lease = Lease(
-            LeaseSettings(options.operator_namespace, identity), lease_api()
-        )
+        lease = Lease(LeaseSettings(options.operator_namespace, identity), lease_api())
         wait_for_leadership(lease, options.liveness_endpoint)
     lost = asyncio.run(_operate(options, lease, membership))
     # Stopped acting: now a standby, or the other members, may take over at once.
