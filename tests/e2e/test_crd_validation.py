@@ -25,6 +25,7 @@ MONITORING: dict[str, Any] = {
         "regions": ["eu-west-1"],
         "instances": {"selector": {"tags": {"gdpr-scope": "web"}}},
         "s3ObjectLevelLogging": {"selector": {"tags": {"data": "personal"}}},
+        "flowLogs": {"selector": {"tags": {"network": "prod"}}},
     },
 }
 ACCOUNT: dict[str, Any] = {
@@ -93,6 +94,15 @@ MALFORMED = [
         DELETE,
         "spec.s3ObjectLevelLogging.selector.tags: Required value",
     ),
+    (MONITORING, "flowLogs.selector.tags", {}, "spec.flowLogs.selector.tags"),
+    (MONITORING, "flowLogs.selector.tags", {"": "prod"}, "spec.flowLogs.selector.tags"),
+    (
+        MONITORING,
+        "flowLogs.selector.tags",
+        DELETE,
+        "spec.flowLogs.selector.tags: Required value",
+    ),
+    (MONITORING, "flowLogs.trafficType", "SOME", "spec.flowLogs.trafficType"),
     (
         MONITORING,
         "instances.selector.tags",
