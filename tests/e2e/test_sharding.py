@@ -40,7 +40,7 @@ from fixtures.estate import apply_estate
 from fixtures.operator import OPERATOR_NAMESPACE, through_proxies
 from fixtures.proxy import TcpProxy
 from fixtures.sandbox import new_scratch_account
-from fixtures.sharding import Replica, log_time, sharded_replica, start_member, wait_until_members
+from fixtures.sharding import Replica, sharded_replica, start_member, wait_until_members
 
 pytestmark = pytest.mark.e2e
 
@@ -277,15 +277,7 @@ def test_two_replicas_split_the_objects_and_a_killed_ones_move_within_the_lease(
     moved = {name for name, who in owners.items() if who == first.identity}
     taken = wait_for(
         "the survivor to take the killed replica's objects over",
-        lambda: next(
-            (
-                log_time(entry["time"])
-                for entry in second.log_lines()
-                if entry["message"] == f"Shard members now: {second.identity}"
-                and log_time(entry["time"]) > killed_at
-            ),
-            None,
-        ),
+        lambda: second.alone_since(killed_at),
         timeout=30,
     )
     after_kill = shards.wait_for_passes(killed_at, moved, timeout=60)
@@ -366,15 +358,7 @@ def test_a_replica_cut_off_from_the_api_server_stops_before_its_lease_could_pass
         )
         taken = wait_for(
             "the other replica to take the cut-off one's objects over",
-            lambda: next(
-                (
-                    log_time(entry["time"])
-                    for entry in direct.log_lines()
-                    if entry["message"] == f"Shard members now: {direct.identity}"
-                    and log_time(entry["time"]) > cut_at
-                ),
-                None,
-            ),
+            lambda: direct.alone_since(cut_at),
             timeout=30,
         )
         moved = {name for name, who in owners.items() if who == cut_off.identity}
