@@ -12,7 +12,7 @@ is sent either.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Hashable, Sequence
+from collections.abc import AsyncIterator, Callable, Hashable, Mapping, Sequence
 from typing import Any
 
 from gdpr_operator.aws import AccountAccess, Aws, Target, is_read_operation
@@ -70,6 +70,14 @@ class AwsWrites:
     async def call(self, target: Target, service: str, operation: str, **params: Any) -> Any:
         self._guard(target)
         return await self._aws.call(target, service, operation, **params)
+
+    async def in_order(
+        self, target: Target, service: str, calls: Sequence[tuple[str, Mapping[str, Any]]]
+    ) -> None:
+        """`calls` (operation, parameters) one after the other, each once the one before it
+        succeeded: a role before its policy or profile."""
+        for operation, params in calls:
+            await self.call(target, service, operation, **params)
 
     async def once(
         self, key: Hashable, target: Target, service: str, operation: str, **params: Any

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from functools import partial
 
 from gdpr_operator.aws import PermanentAwsError, Target
 from gdpr_operator.model import CheckResult, MonitoringSpec
@@ -107,18 +108,13 @@ async def _keep_group(
     the calls the LogGroups component makes for its own groups."""
     logs = context.spec.logs
     calls = repairs(group, logs, found, ownership_tags(context.owner))
-
-    async def apply() -> None:
-        for operation, params in calls:
-            await context.write.call(target, "logs", operation, **params)
-
     return await settle(
         target,
         target.region,
         {FLOW_LOG_GROUP: group_problem(logs, found)},
         group,
         enforce=context.spec.enforce,
-        apply=apply if calls else None,
+        apply=partial(context.write.in_order, target, "logs", calls) if calls else None,
     )
 
 

@@ -5,6 +5,8 @@ name that is not the operator's is reported and left alone."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from gdpr_operator.aws import NotFoundError, Target
 from gdpr_operator.model import GLOBAL_REGION, MonitoringSpec
 from gdpr_operator.reconcilers._base import ComponentReport, Context, declared_actions
@@ -45,11 +47,7 @@ class FlowLogsRole:
         role = await read_role(context, target, group)
         refusal = role_not_owned(role)
         calls = role_repair(role, target.account_id, group, ownership_tags(context.owner))
-
-        async def apply() -> None:
-            for operation, params in calls:  # in order: the role before its policy
-                await context.write.call(iam_target(target), "iam", operation, **params)
-
+        apply = partial(context.write.in_order, iam_target(target), "iam", calls)
         results = await settle(
             target,
             GLOBAL_REGION,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from functools import partial
 
 from gdpr_operator.aws import Target
 from gdpr_operator.model import (
@@ -61,11 +62,7 @@ class AgentRole:
             INSTANCE_PROFILE: profile_problem(wanted, profile),
         }
         calls = repair(wanted, role, profile, ownership_tags(context.owner), permitted)
-
-        async def apply() -> None:
-            for operation, params in calls:  # in order: the role before its profile
-                await context.write.call(iam_target(target), "iam", operation, **params)
-
+        apply = partial(context.write.in_order, iam_target(target), "iam", calls)
         results = await settle(
             target,
             GLOBAL_REGION,

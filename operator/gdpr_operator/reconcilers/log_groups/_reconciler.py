@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 
 from gdpr_operator.aws import Target
 from gdpr_operator.model import Action, CheckInfo, CheckResult, LogIngestion, MonitoringSpec
@@ -101,13 +102,13 @@ async def _settings(
     if logs.kms_key_arn:
         problems[ENCRYPTION] = encryption_problem(logs.kms_key_arn, group)
     calls = repairs(name, logs, group, ownership_tags(context.owner))
-
-    async def apply() -> None:
-        for operation, params in calls:
-            await context.write.call(target, "logs", operation, **params)
-
     return await settle(
-        target, target.region, problems, name, enforce=context.spec.enforce, apply=apply
+        target,
+        target.region,
+        problems,
+        name,
+        enforce=context.spec.enforce,
+        apply=partial(context.write.in_order, target, "logs", calls),
     )
 
 
