@@ -45,17 +45,13 @@ class CallerIdentity:
 _WHO_AM_I = ("sts", "get_caller_identity")
 
 
-class _Repeating(threading.local):
-    call = False
-    """Set while a worker thread makes another attempt at a call observers were told of."""
-
-
-_repeating = _Repeating()
-
-
 class _Attempt(threading.local):
+    """What a worker thread's current attempt is."""
+
+    repeating = False
+    """Set while it makes another attempt at a call observers were told of."""
     abandoned: threading.Event | None = None
-    """The worker thread's call, set once its caller gave it up (its pass was cancelled)."""
+    """Its call's, set once the caller gave the call up (its pass was cancelled)."""
 
 
 _attempting = _Attempt()
@@ -161,8 +157,8 @@ class Aws:
     def _observed(self, operation: Any) -> None:
         """Sessions' hook, with botocore's OperationModel of each call (every attempt of a
         layer's call: observers hear of its first only)."""
-        if _repeating.call:
-            _repeating.call = False  # the call's own; an AssumeRole it needs comes next
+        if _attempting.repeating:
+            _attempting.repeating = False  # the call's own; an AssumeRole it needs comes next
             return
         if self._observers:
             service_model, name = operation.service_model, operation.name
@@ -247,7 +243,7 @@ class Aws:
         expects (a skewed clock, a revoked session): the account's role is then assumed anew
         and `use` tried once more at once."""
         clients = self._clients
-        _repeating.call = attempt > 1
+        _attempting.repeating = attempt > 1
         _attempting.abandoned = abandoned
         try:
             client = clients.get(target.access, target.region, service)
@@ -257,11 +253,11 @@ class Aws:
                 if not credentials_expired(exc):
                     raise
                 clients.forget(target.access, stale=client)
-            _repeating.call = True
+            _attempting.repeating = True
             return use(clients.get(target.access, target.region, service))
         except Exception as exc:
             action = iam_action(service, operation)
             raise classify(exc, service=service, operation=operation, action=action) from exc
         finally:
-            _repeating.call = False
+            _attempting.repeating = False
             _attempting.abandoned = None
