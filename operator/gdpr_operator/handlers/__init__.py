@@ -130,15 +130,21 @@ async def _operate(options: RunOptions, lease: Lease | None, membership: Members
         soon(lost.set)
         soon(ownership.abandon_lost)
 
+    deadline: list[asyncio.TimerHandle] = []  # the one timer armed by the latest cycle
+
     def abandon_at_deadline() -> None:
         """After a successful cycle: the passes over objects that moved away stop now, and
         every pass stops at the deadline unless another cycle succeeds by then. Cut off, a
-        replica learns it only once its failing cycles give up (on_lost), each call retried
-        by the client: that can be after its Lease could pass (tests/e2e/test_sharding.py)."""
+        replica learns it only once its failing cycles time out (on_lost), which can be
+        after its Lease could pass (tests/e2e/test_sharding.py)."""
         ownership.abandon_lost()
         if membership is not None:
+            for timer in deadline:
+                timer.cancel()
             # A little after: asyncio may run a timer up to its clock resolution early.
-            loop.call_later(membership.seconds_to_deadline() + 0.01, ownership.abandon_lost)
+            deadline[:] = [
+                loop.call_later(membership.seconds_to_deadline() + 0.01, ownership.abandon_lost)
+            ]
 
     if lease is not None:
         keep_leading(lease, on_lost)
