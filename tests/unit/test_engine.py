@@ -20,7 +20,7 @@ from gdpr_operator.model import (
     parse_monitoring,
 )
 from gdpr_operator.reconcilers import ComponentReport, Context
-from gdpr_operator.reconcilers._base import PassCache
+from gdpr_operator.reconcilers._base import PassRead, PassReads
 
 
 @dataclass
@@ -139,15 +139,15 @@ async def test_release_collects_what_each_component_removed() -> None:
     assert outcome.released == ("thing in prod/eu-west-1",)
 
 
-async def test_pass_cache_reads_each_key_once_however_many_ask() -> None:
-    cache, reads = PassCache(), []
+async def test_pass_reads_read_each_key_once_however_many_ask() -> None:
+    cache, reads, kind = PassReads(), [], PassRead[str, str]("test.upper")
 
     async def read(key: str) -> str:
         reads.append(key)
         await asyncio.sleep(0.01)
         return key.upper()
 
-    got = await asyncio.gather(*(cache.once(k, lambda k=k: read(k)) for k in "abab"))
+    got = await asyncio.gather(*(cache.once(kind, k, lambda k=k: read(k)) for k in "abab"))
     assert got == ["A", "B", "A", "B"]
     assert sorted(reads) == ["a", "b"]
 

@@ -30,7 +30,7 @@ from gdpr_operator.reconcilers import (
     ComponentReport,
     Context,
     Declaration,
-    PassCache,
+    PassReads,
     Reconciler,
     WriteGuard,
     WriteRefusedError,
@@ -161,7 +161,7 @@ async def _fan_out(
         return Outcome(refusal=binding.refusal)
     components = [reconciler for reconciler in reconcilers if reconciler.applies_to(request.spec)]
     others = _declarations(request) if releasing else ()
-    reads = PassCache()
+    reads = PassReads()
     turns = asyncio.Semaphore(TARGETS_IN_FLIGHT)
     per_account = await asyncio.gather(
         *(
@@ -262,6 +262,7 @@ async def _account(
         regions = await request.aws.regions(access, request.spec.regions)
     except Exception as error:  # this account's pass ends here; the other accounts go on
         return Outcome(errors=(_access_error(account, error),))
+    context = dataclasses.replace(context, regions=tuple(regions))
     if not regions:
         return Outcome(
             errors=(

@@ -11,7 +11,8 @@ from gdpr_operator.reconcilers._base import (
     ComponentReport,
     Context,
     Declaration,
-    PassCache,
+    PassRead,
+    PassReads,
     Reconciler,
 )
 from gdpr_operator.reconcilers._policy import declared_actions, grants, operator_policy
@@ -24,7 +25,8 @@ __all__ = [
     "ComponentReport",
     "Context",
     "Declaration",
-    "PassCache",
+    "PassRead",
+    "PassReads",
     "Reconciler",
     "WriteGuard",
     "WriteOutsideWritePathError",

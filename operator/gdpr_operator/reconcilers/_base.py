@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from gdpr_operator.aws import Aws, Target
 from gdpr_operator.model import (
@@ -20,24 +20,44 @@ from gdpr_operator.model import (
 from gdpr_operator.model.grants import Grant
 from gdpr_operator.reconcilers._access import AwsReads, AwsWrites, WriteGuard, refuse_in_observe
 
-T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
 NOTHING_PERMITTED = TenantPermissions()
 """An AwsAccount's default: nothing beyond the operator's own resources."""
 
 
-class PassCache:
-    """Each key's read runs once per pass, however many targets ask for it concurrently."""
+@dataclass(frozen=True)  # not slots: a generic alias sets __orig_class__ on its instances
+class PassRead(Generic[K, V]):
+    """A kind of read that the components of a pass share, typed by its key and value: the
+    selected instances of a region, an instance profile, a role's attached policies."""
+
+    name: str
+
+
+class PassReads:
+    """Reads shared by a pass's targets and components: each kind's read runs once per key
+    per pass, however many ask for it concurrently. Reads only: writes made once per pass go
+    through `AwsWrites.once`."""
 
     def __init__(self) -> None:
-        self._tasks: dict[Hashable, asyncio.Task[Any]] = {}
+        self._tasks: dict[tuple[str, Hashable], asyncio.Future[Any]] = {}
 
-    async def once(self, key: Hashable, read: Callable[[], Awaitable[T]]) -> T:
-        task = self._tasks.get(key)
+    async def once(self, kind: PassRead[K, V], key: K, read: Callable[[], Awaitable[V]]) -> V:
+        """What `read` returns, run only by the first to ask for `key` in this pass."""
+        task = self._tasks.get((kind.name, key))
         if task is None:
-            task = self._tasks[key] = asyncio.ensure_future(read())
-        result: T = await asyncio.shield(task)
-        return result
+            task = self._tasks[(kind.name, key)] = asyncio.ensure_future(read())
+        value: V = await asyncio.shield(task)
+        return value
+
+    def known(self, kind: PassRead[K, V], key: K, value: V) -> None:
+        """Records what a component just read (and left unchanged) for `key`, unless the pass
+        read it already: the others reuse it instead of reading again."""
+        if (kind.name, key) not in self._tasks:
+            future: asyncio.Future[V] = asyncio.get_running_loop().create_future()
+            future.set_result(value)
+            self._tasks[(kind.name, key)] = future
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,15 +92,18 @@ class Context:
     """What the AwsAccount lets this GdprMonitoring have done beyond the operator's own."""
     others: Sequence[Declaration] = ()
     """The other live GdprMonitorings: what a release must leave in place for them."""
-    reads: PassCache = field(default_factory=PassCache)
+    reads: PassReads = field(default_factory=PassReads)
     """Reads shared by the pass's targets (an IAM role read once, not once per region)."""
+    regions: Sequence[str] = ()
+    """The account's regions the pass covers, resolved by the engine (["*"] made concrete):
+    what an account-wide component acts on in every region."""
     drift_events: DriftEventsMode = DriftEventsMode.OFF
     """The AwsAccount's events.mode: whether its change events are delivered to the
     operator, through what the operator provisions."""
 
     def next_pass(self) -> Context:
         """This context for another pass: its own pass-scoped reads and once-only writes."""
-        return replace(self, write=self.write.fresh(), reads=PassCache())
+        return replace(self, write=self.write.fresh(), reads=PassReads())
 
     @classmethod
     def of(
@@ -92,8 +115,9 @@ class Context:
         guard: WriteGuard | None = None,
         permissions: TenantPermissions = NOTHING_PERMITTED,
         others: Sequence[Declaration] = (),
-        reads: PassCache | None = None,
+        reads: PassReads | None = None,
         drift_events: DriftEventsMode = DriftEventsMode.OFF,
+        regions: Sequence[str] = (),
     ) -> Context:
         """A context over `aws`; without a `guard`, writes go out in Enforce only."""
         return cls(
@@ -103,8 +127,9 @@ class Context:
             owner=owner,
             permissions=permissions,
             others=others,
-            reads=reads or PassCache(),
+            reads=reads or PassReads(),
             drift_events=drift_events,
+            regions=regions,
         )
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from gdpr_operator.aws import Target
 from gdpr_operator.reconcilers._access import AwsReads
-from gdpr_operator.reconcilers._base import Context
+from gdpr_operator.reconcilers._base import Context, PassRead
 
 LIVE_STATES = ("pending", "running", "stopping", "stopped")
 """Selected whether running or stopped (the CRD says so); terminated ones are gone and
@@ -34,6 +34,13 @@ class SelectedInstance:
             reply.get("Platform", "").lower() == "windows",
             reply.get("IamInstanceProfile", {}).get("Arn"),
         )
+
+
+SELECTED_INSTANCES = PassRead[
+    tuple[str, str, tuple[tuple[str, str], ...]], tuple[SelectedInstance, ...]
+]("ec2.selected_instances")
+"""The instances a selector picks in (account, region, selector tags), read once a pass for
+the instance profiles, the agent and the log groups."""
 
 
 async def describe_selected(
@@ -64,5 +71,7 @@ async def selected_instances(context: Context, target: Target) -> tuple[Selected
     if instances is None:
         return ()
     tags = dict(instances.selector_tags)
-    key = ("ec2.selected_instances", target.account, target.region, tuple(sorted(tags.items())))
-    return await context.reads.once(key, lambda: describe_selected(context.aws, target, tags))
+    key = (target.account, target.region, tuple(sorted(tags.items())))
+    return await context.reads.once(
+        SELECTED_INSTANCES, key, lambda: describe_selected(context.aws, target, tags)
+    )

@@ -7,12 +7,9 @@ from dataclasses import replace
 
 from gdpr_operator.aws import AwsError, Target
 from gdpr_operator.model import Action, CheckInfo, CheckResult
+from gdpr_operator.reconcilers._delta import NotOwnedError
 
-
-class NotOwnedError(Exception):
-    """A repair found that what it would change is not the operator's: nothing was written."""
-
-    reason = "NotOwned"
+__all__ = ["NotOwnedError", "left_alone", "settle"]
 
 
 async def settle(

@@ -5,12 +5,19 @@ agent and apply the configuration (see `_ssm` for names and targets)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from gdpr_operator.aws import Target
 from gdpr_operator.model import Action, CheckResult, MonitoringSpec
-from gdpr_operator.reconcilers._base import ComponentReport, Context, PassCache, declared_actions
+from gdpr_operator.reconcilers._base import (
+    ComponentReport,
+    Context,
+    PassRead,
+    PassReads,
+    declared_actions,
+)
 from gdpr_operator.reconcilers._settle import NotOwnedError, settle
 from gdpr_operator.reconcilers._tags import (
     MANAGED_BY_KEY,
@@ -130,6 +137,10 @@ async def _require_own(context: Context, target: Target, kind: str, resource_id:
         )
 
 
+_REPAIR = PassRead[Hashable, Any]("cloudwatch_agent.repair")
+"""The repairs of one region, each made once however many results ask for it."""
+
+
 @dataclass(frozen=True, slots=True)
 class _State:
     """What one pass observed in a region, what it wants, and how to get there."""
@@ -143,7 +154,7 @@ class _State:
     """By AssociationName."""
     install_targets: Targets | None
     configure_targets: Mapping[Platform, Targets | None]
-    done: PassCache
+    done: PassReads
     """Repairs, each made once however many results ask for it."""
 
     @property
@@ -174,9 +185,9 @@ class _State:
 
     def repair(self, platform: Platform) -> Callable[[], Awaitable[None]]:
         async def deliver() -> None:
-            await self.done.once("install", self._install)
+            await self.done.once(_REPAIR, "install", self._install)
             version = await self.done.once(
-                ("parameter", platform), lambda: self._put_parameter(platform)
+                _REPAIR, ("parameter", platform), lambda: self._put_parameter(platform)
             )
             wanted = self.configure_targets[platform]
             if wanted:
@@ -184,7 +195,7 @@ class _State:
                     configure_association(self.context.owner, platform, version, wanted)
                 )
 
-        return lambda: self.done.once(("deliver", platform), deliver)
+        return lambda: self.done.once(_REPAIR, ("deliver", platform), deliver)
 
     async def _install(self) -> None:
         if self.install_targets:
@@ -243,7 +254,7 @@ async def _observe(context: Context, target: Target) -> _State:
             )
             for platform in configs
         },
-        done=PassCache(),
+        done=PassReads(),
     )
 
 

@@ -3,11 +3,9 @@ region (IAM is global: its calls go to the account's GLOBAL_REGION target)."""
 
 from __future__ import annotations
 
-from collections.abc import Hashable
-
 from gdpr_operator.aws import NotFoundError, Target
 from gdpr_operator.model import GLOBAL_REGION
-from gdpr_operator.reconcilers._base import Context
+from gdpr_operator.reconcilers._base import Context, PassRead
 from gdpr_operator.reconcilers._tags import tag_map
 from gdpr_operator.reconcilers.flow_logs._checks import ROLE_NAME
 from gdpr_operator.reconcilers.flow_logs._diff import DeliveryRole, policy_name
@@ -40,21 +38,19 @@ async def read_role(context: Context, target: Target, group: str) -> DeliveryRol
     )
 
 
-def _key(target: Target, group: str) -> Hashable:
-    return ("iam.flow_logs_role", target.account_id, group)
+DELIVERY_ROLE = PassRead[tuple[str, str], DeliveryRole | None]("iam.flow_logs_role")
+"""The delivery role of (account id, flow log group), as the pass first read it."""
 
 
 async def shared_role(context: Context, target: Target, group: str) -> DeliveryRole | None:
     """The role as this pass knows it: read once for every region."""
-    return await context.reads.once(_key(target, group), lambda: read_role(context, target, group))
+    return await context.reads.once(
+        DELIVERY_ROLE, (target.account_id, group), lambda: read_role(context, target, group)
+    )
 
 
-async def share_unchanged(
+def share_unchanged(
     context: Context, target: Target, group: str, role: DeliveryRole | None
 ) -> None:
     """Let the regional component use what the account component read, unchanged since."""
-
-    async def known() -> DeliveryRole | None:
-        return role
-
-    await context.reads.once(_key(target, group), known)
+    context.reads.known(DELIVERY_ROLE, (target.account_id, group), role)

@@ -57,7 +57,7 @@ class FlowLogsRole:
             apply=apply if calls else None,
         )
         if not (calls and context.spec.enforce):
-            await share_unchanged(context, target, group, role)
+            share_unchanged(context, target, group, role)
         return ComponentReport(results=left_alone(results, "left as it is") if refusal else results)
 
     async def release(self, context: Context, target: Target) -> ComponentReport:

@@ -8,17 +8,12 @@ nothing, so that a converged pass reads each of them once in all.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
-from typing import TypeVar
-
 from gdpr_operator.aws import NotFoundError, Target
 from gdpr_operator.model import GLOBAL_REGION
 from gdpr_operator.reconcilers._access import AwsReads
-from gdpr_operator.reconcilers._base import Context
+from gdpr_operator.reconcilers._base import Context, PassRead
 from gdpr_operator.reconcilers._tags import tag_map
 from gdpr_operator.reconcilers.instance_profiles._diff import Profile, Role
-
-T = TypeVar("T")
 
 
 def iam_target(target: Target) -> Target:
@@ -72,38 +67,34 @@ async def read_profile(aws: AwsReads, target: Target, name: str) -> Profile | No
     )
 
 
-def _profile_key(target: Target, name: str) -> Hashable:
-    return ("iam.instance_profile", target.account_id, name)
-
-
-def _policies_key(target: Target, role: str) -> Hashable:
-    return ("iam.attached_role_policies", target.account_id, role)
+PROFILES = PassRead[tuple[str, str], Profile | None]("iam.instance_profile")
+"""An instance profile by (account id, name), as the pass first read it."""
+ATTACHED_POLICIES = PassRead[tuple[str, str], frozenset[str]]("iam.attached_role_policies")
+"""The managed policies attached to a role, by (account id, role name)."""
 
 
 async def shared_profile(context: Context, target: Target, name: str) -> Profile | None:
     return await context.reads.once(
-        _profile_key(target, name), lambda: read_profile(context.aws, target, name)
+        PROFILES, (target.account_id, name), lambda: read_profile(context.aws, target, name)
     )
 
 
 async def shared_policies(context: Context, target: Target, role: str) -> frozenset[str]:
     return await context.reads.once(
-        _policies_key(target, role), lambda: read_attached_policies(context.aws, target, role)
+        ATTACHED_POLICIES,
+        (target.account_id, role),
+        lambda: read_attached_policies(context.aws, target, role),
     )
 
 
-async def share_unchanged(
+def share_unchanged(
     context: Context, target: Target, role: Role | None, profile: Profile | None
 ) -> None:
     """Let the regional components use what the account component read, unchanged since."""
     if profile is not None:
-        await context.reads.once(_profile_key(target, profile.name), lambda: _known(profile))
+        context.reads.known(PROFILES, (target.account_id, profile.name), profile)
     if role is not None:
-        await context.reads.once(_policies_key(target, role.name), lambda: _known(role.policies))
-
-
-async def _known(value: T) -> T:
-    return value
+        context.reads.known(ATTACHED_POLICIES, (target.account_id, role.name), role.policies)
 
 
 async def attach_once(context: Context, target: Target, role: str, policy_arn: str) -> None:

@@ -76,7 +76,7 @@ class AgentRole:
             for result, found in zip(results, (role, profile), strict=True)
         ]
         if not (calls and context.spec.enforce):
-            await share_unchanged(context, target, role, profile)
+            share_unchanged(context, target, role, profile)
         existed = (role is not None, profile is not None)
         # A result names what exists: what was there, or what this pass created.
         return ComponentReport(
