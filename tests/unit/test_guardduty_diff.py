@@ -6,23 +6,26 @@ from typing import Any
 
 import pytest
 
-from gdpr_operator.model import GuardDutySpec
+from gdpr_operator.model import GuardDutySpec, TenantPermissions
+from gdpr_operator.reconcilers._delta import Call
 from gdpr_operator.reconcilers.guardduty._diff import (
     NOT_ADMINISTRATOR,
     Detector,
     auto_enable_from_api,
+    detector_delta,
     detector_problem,
     features_problem,
     frequency_problem,
     organization_applies,
+    organization_delta,
     organization_problem,
-    organization_repair,
     repair,
 )
 from gdpr_operator.reconcilers.guardduty._findings import counts_by_band, severity_band
 
 SPEC = GuardDutySpec(True, "FIFTEEN_MINUTES", ("S3_DATA_EVENTS", "RDS_LOGIN_EVENTS"), "NONE")
 TAGS = {"gdpr-operator:managed-by": "gdpr-operator"}
+NOTHING = TenantPermissions()
 
 
 def _detector(
@@ -75,7 +78,8 @@ def test_problems(detector: Detector | None, problems: tuple[str | None, ...]) -
 
 
 def test_no_detector_is_created_once_with_everything_and_tagged() -> None:
-    assert repair(SPEC, None, TAGS) == (
+    assert repair(SPEC, None, TAGS) == Call(
+        "guardduty",
         "create_detector",
         {
             "Enable": True,
@@ -90,7 +94,14 @@ def test_no_detector_is_created_once_with_everything_and_tagged() -> None:
 
 
 def test_a_converged_detector_needs_no_call() -> None:
-    assert repair(SPEC, _detector(), TAGS) is None
+    assert not detector_delta(SPEC, _detector(), TAGS, NOTHING).wrong
+
+
+def test_a_detector_of_another_team_is_left_alone_unless_adoption_is_allowed() -> None:
+    foreign = _detector(enabled=False)
+    assert detector_delta(SPEC, foreign, TAGS, NOTHING).left_alone.startswith("not modified")
+    adopt = TenantPermissions(adopt_guardduty_detectors=True)
+    assert detector_delta(SPEC, foreign, TAGS, adopt).left_alone == ""
 
 
 @pytest.mark.parametrize(
@@ -126,7 +137,8 @@ def test_a_converged_detector_needs_no_call() -> None:
     ],
 )
 def test_drift_is_repaired_by_one_update(detector: Detector, params: dict[str, Any]) -> None:
-    assert repair(SPEC, detector, TAGS) == ("update_detector", params)
+    assert detector_delta(SPEC, detector, TAGS, NOTHING).wrong
+    assert repair(SPEC, detector, TAGS) == Call("guardduty", "update_detector", params)
 
 
 def test_detector_from_get_detector_reply() -> None:
@@ -239,7 +251,12 @@ def test_organization_problem_and_repair(
 ) -> None:
     spec = _org_spec(wanted)
     assert organization_problem(spec, current) == problem
-    assert organization_repair(spec, "d1", current) == fix
+    delta = organization_delta(spec, _detector(), current, NOTHING)
+    assert delta.wrong == (problem is not None)
+    if fix is None:  # converged, or a member account that no write of its own can fix
+        assert not delta.wrong or delta.not_repairable
+    else:
+        assert delta.calls == (Call("guardduty", *fix),)
 
 
 def test_not_administrator_reason_is_the_documented_text() -> None:

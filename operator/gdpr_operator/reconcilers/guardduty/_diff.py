@@ -7,7 +7,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from gdpr_operator.model import GuardDutySpec, TenantPermissions
+from gdpr_operator.reconcilers._delta import Call, Delta
 from gdpr_operator.reconcilers._tags import MANAGED_BY_KEY, MANAGED_BY_VALUE, managed_by_operator
+from gdpr_operator.reconcilers.guardduty._checks import (
+    DETECTOR_ENABLED,
+    FEATURES,
+    ORGANIZATION_AUTO_ENABLE,
+    PUBLISHING_FREQUENCY,
+)
 
 ENABLED = "ENABLED"
 
@@ -81,28 +88,44 @@ def features_problem(spec: GuardDutySpec, detector: Detector | None) -> str | No
     return f"features not enabled: {', '.join(missing)}" if missing else None
 
 
-def repair(
-    spec: GuardDutySpec, detector: Detector | None, tags: Mapping[str, str]
-) -> tuple[str, dict[str, Any]] | None:
-    """The single call (operation, parameters) that makes the region compliant, if any.
+def detector_delta(
+    spec: GuardDutySpec,
+    detector: Detector | None,
+    tags: Mapping[str, str],
+    permissions: TenantPermissions,
+) -> Delta:
+    """The region's detector: its three checks, and the one call that fixes them all."""
+    return Delta(
+        resource=detector.id if detector else "",
+        problems={
+            DETECTOR_ENABLED: detector_problem(detector),
+            PUBLISHING_FREQUENCY: frequency_problem(spec, detector),
+            FEATURES: features_problem(spec, detector),
+        },
+        calls=(repair(spec, detector, tags),),
+        left_alone=_left_alone(detector, permissions),
+    )
+
+
+def repair(spec: GuardDutySpec, detector: Detector | None, tags: Mapping[str, str]) -> Call:
+    """The single call that makes the region's detector what the spec asks: a tagged new one,
+    or one update of the existing one.
 
     Features are sent as the full list, those the spec does not mention at their current
     status, so that nothing the spec is silent about changes, whatever the API merges.
     """
     requested = [{"Name": name, "Status": ENABLED} for name in spec.features]
     if detector is None:
-        return "create_detector", {
-            "Enable": True,
-            "FindingPublishingFrequency": spec.finding_publishing_frequency,
-            "Features": requested,
-            "Tags": dict(tags),
-        }
-    if not (
-        detector_problem(detector)
-        or frequency_problem(spec, detector)
-        or features_problem(spec, detector)
-    ):
-        return None
+        return Call(
+            "guardduty",
+            "create_detector",
+            {
+                "Enable": True,
+                "FindingPublishingFrequency": spec.finding_publishing_frequency,
+                "Features": requested,
+                "Tags": dict(tags),
+            },
+        )
     params: dict[str, Any] = {
         "DetectorId": detector.id,
         "Enable": True,
@@ -115,7 +138,11 @@ def repair(
             if name not in spec.features
         ]
         params["Features"] = requested + untouched
-    return "update_detector", params
+    return Call("guardduty", "update_detector", params)
+
+
+def _left_alone(detector: Detector | None, permissions: TenantPermissions) -> str:
+    return "" if detector is None or may_change(detector, permissions) else not_owned(detector)
 
 
 # Organisations: the delegated administrator's member auto-enable setting.
@@ -125,6 +152,9 @@ NOT_ADMINISTRATOR = (
     "from the administrator account"
 )
 NO_DETECTOR_FOR_ORGANIZATION = "no detector to set member auto-enable on"
+MEMBER_ACCOUNT = (
+    "a member account: only the organisation's GuardDuty delegated administrator sets auto-enable"
+)
 
 
 def organization_applies(spec: GuardDutySpec) -> bool:
@@ -151,14 +181,34 @@ def organization_problem(spec: GuardDutySpec, current: str | None) -> str | None
     return f"organisation members auto-enabled: {current}, the spec asks for {wanted}"
 
 
-def organization_repair(
-    spec: GuardDutySpec, detector_id: str, current: str | None
-) -> tuple[str, dict[str, Any]] | None:
-    """The call that sets member auto-enable, if one is needed and can help: none when
-    converged, and none for a member account (only the administrator can set it)."""
-    if current is None or organization_problem(spec, current) is None:
-        return None
-    return "update_organization_configuration", {
-        "DetectorId": detector_id,
-        "AutoEnableOrganizationMembers": spec.auto_enable_organization_members,
-    }
+def organization_delta(
+    spec: GuardDutySpec,
+    detector: Detector | None,
+    current: str | None,
+    permissions: TenantPermissions,
+) -> Delta:
+    """guardduty.organization_auto_enable: member auto-enable as `current` has it (None: not
+    the administrator), and the call that sets it.
+
+    Without a detector (Observe, or an Enforce whose CreateDetector failed) there is nothing
+    to set it on; a member account cannot set it at all."""
+    if detector is None:
+        return Delta("", {ORGANIZATION_AUTO_ENABLE: NO_DETECTOR_FOR_ORGANIZATION}, blocked=True)
+    problems = {ORGANIZATION_AUTO_ENABLE: organization_problem(spec, current)}
+    if current is None:
+        return Delta(detector.id, problems, not_repairable=MEMBER_ACCOUNT)
+    return Delta(
+        detector.id,
+        problems,
+        calls=(
+            Call(
+                "guardduty",
+                "update_organization_configuration",
+                {
+                    "DetectorId": detector.id,
+                    "AutoEnableOrganizationMembers": spec.auto_enable_organization_members,
+                },
+            ),
+        ),
+        left_alone=_left_alone(detector, permissions),
+    )

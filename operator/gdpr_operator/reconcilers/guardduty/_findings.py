@@ -1,19 +1,17 @@
-"""Unarchived GuardDuty findings by severity band, from one GetFindingsStatistics call."""
+"""GuardDuty findings by severity band: the documented bands of its scores. Pure."""
 
 from __future__ import annotations
 
 import bisect
 from collections.abc import Mapping
 
-from gdpr_operator.aws import Target
-from gdpr_operator.model import SEVERITIES, FindingCount
-from gdpr_operator.reconcilers._access import AwsReads
+from gdpr_operator.model import SEVERITIES
 
 # GuardDuty's documented bands: low 1.0-3.9, medium 4.0-6.9, high 7.0-8.9, critical 9.0+.
 _FLOORS = (0.0, 4.0, 7.0, 9.0)
 """The lowest score of each of SEVERITIES."""
 
-_UNARCHIVED = {"Criterion": {"service.archived": {"Eq": ["false"]}}}
+UNARCHIVED = {"Criterion": {"service.archived": {"Eq": ["false"]}}}
 
 
 def severity_band(score: float) -> str:
@@ -26,19 +24,3 @@ def counts_by_band(count_by_severity: Mapping[str, int]) -> dict[str, int]:
     for score, count in count_by_severity.items():
         bands[severity_band(float(score))] += count
     return bands
-
-
-async def count_findings(aws: AwsReads, target: Target, detector_id: str) -> list[FindingCount]:
-    reply = await aws.call(
-        target,
-        "guardduty",
-        "get_findings_statistics",
-        DetectorId=detector_id,
-        FindingStatisticTypes=["COUNT_BY_SEVERITY"],
-        FindingCriteria=_UNARCHIVED,
-    )
-    bands = counts_by_band(reply.get("FindingStatistics", {}).get("CountBySeverity", {}))
-    return [
-        FindingCount(target.account, target.region, severity, count)
-        for severity, count in bands.items()
-    ]
