@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from _deploy import reference_dir
-from _helm import Helm
 
+from fixtures.deploy import reference_dir
+from fixtures.helm import Helm
 from fixtures.tools import pinned
 
 

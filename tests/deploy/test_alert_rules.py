@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 import yaml
-from _deploy import REPO, promtool_run
-from _promql import exported_metric_names, metric_names
+
+from fixtures.deploy import REPO, promtool_run
+from fixtures.promql import exported_metric_names, metric_names
 
 COMPONENT = REPO / "deploy" / "components" / "prometheusrule"
 RULES = COMPONENT / "rules.yaml"

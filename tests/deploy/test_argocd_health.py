@@ -11,10 +11,11 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-from _deploy import REPO, reference_dir
-from _lua import lua_literal, round_trip, run_health
 
 from gdpr_operator.model import openapi_schema
+
+from fixtures.deploy import REPO, reference_dir
+from fixtures.lua import lua_literal, round_trip, run_health
 
 COMPONENT = REPO / "deploy" / "components" / "argocd-health"
 CASES_DIR = Path(__file__).parent / "argocd-health"

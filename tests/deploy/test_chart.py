@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 import yaml
-from _deploy import REPO, find, install_third_party_crds, kustomize
-from _helm import CHART, Helm, Object, by_key, sets, without_release_labels
 
 from fixtures.cluster import Kubectl, new_namespace
+from fixtures.deploy import REPO, find, install_third_party_crds, kustomize
+from fixtures.helm import CHART, Helm, Object, by_key, sets, without_release_labels
 
 KUSTOMIZATIONS = Path(__file__).parent / "kustomize"
 MONITORING = tuple(sets("serviceMonitor.enabled=true", "prometheusRule.enabled=true"))

@@ -8,15 +8,16 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from _deploy import REPO
-from _promql import (
+
+from gdpr_operator.reconcilers import audit as audit_checks
+
+from fixtures.deploy import REPO
+from fixtures.promql import (
     exported_metric_names,
     grafana_query_metric_names,
     metric_names,
     monitoring_metric_names,
 )
-
-from gdpr_operator.reconcilers import audit as audit_checks
 
 DASHBOARD = REPO / "dashboards" / "gdpr-operator.json"
 

@@ -24,7 +24,6 @@ from typing import Any
 
 import botocore.session
 import parliament
-from _deploy import REPO
 from policy_sentry.querying.actions import get_action_data
 
 from gdpr_operator import engine
@@ -58,6 +57,7 @@ from gdpr_operator.sandbox import (
 )
 
 from fixtures.aws_calls import AwsCallRecorder, CallRecord
+from fixtures.deploy import REPO
 
 POLICY = REPO / "deploy" / "iam" / "gdpr-operator-policy.json"
 MEMBER_TRUST = REPO / "deploy" / "iam" / "member-account-trust-policy.json"

@@ -9,11 +9,12 @@ import re
 import tomllib
 from pathlib import Path
 
-from _deploy import REPO, find, kustomize
-from _dockerfile import final_stage, stages
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
+
+from fixtures.deploy import REPO, find, kustomize
+from fixtures.dockerfile import final_stage, stages
 
 DOCKERFILE = REPO / "Dockerfile"
 LOCKS = (REPO / "requirements.lock", REPO / "requirements-build.lock")

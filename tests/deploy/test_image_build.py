@@ -13,8 +13,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from _deploy import REPO
-from _dockerfile import copy_context, stages
+
+from fixtures.deploy import REPO
+from fixtures.dockerfile import copy_context, stages
 
 IMPORT_EVERY_MODULE = """
 import importlib, pkgutil, gdpr_operator

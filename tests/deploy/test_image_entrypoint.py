@@ -14,10 +14,9 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from _deploy import REPO, find, kustomize
-from _dockerfile import final_stage
-
 from fixtures.cluster import Kubectl, free_port, service_account_identity, wait_for
+from fixtures.deploy import REPO, find, kustomize
+from fixtures.dockerfile import final_stage
 
 PORT_FLAGS = ("--metrics-port=", "--liveness=")
 

@@ -22,9 +22,6 @@ from typing import Any
 
 import pytest
 import yaml
-from _deploy import install_third_party_crds
-from _helm import CHART, Helm, sets
-from _registry import running_registry
 
 from gdpr_operator.aws import AccountAccess, Aws, Target
 from gdpr_operator.sandbox import SandboxControl
@@ -36,8 +33,11 @@ from fixtures.cluster import (
     running_cluster,
     wait_ready,
 )
+from fixtures.deploy import install_third_party_crds
 from fixtures.estate import apply_guarded_estate
+from fixtures.helm import CHART, Helm, sets
 from fixtures.operator import OperatorProcess, operator_process, running_operator
+from fixtures.registry import running_registry
 
 pytestmark = pytest.mark.e2e
 

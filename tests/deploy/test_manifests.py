@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 import yaml
-from _deploy import REPO, find, install_third_party_crds, kustomize
-from _helm import Helm, by_key, without_release_labels
 
 from fixtures.cluster import Kubectl
+from fixtures.deploy import REPO, find, install_third_party_crds, kustomize
+from fixtures.helm import Helm, by_key, without_release_labels
 
 DEPLOY = REPO / "deploy"
 KUSTOMIZATIONS = Path(__file__).parent / "kustomize"

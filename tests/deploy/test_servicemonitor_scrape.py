@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from _deploy import promtool_run
 
+from fixtures.deploy import promtool_run
 from fixtures.monitoring import SERVICE_MONITOR, LocalScrape, load_yaml, scrape_configs
 
 

@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _deploy import find, kustomize
-from _helm import CHART, Helm, Object, by_key, sets, without_release_labels
+
+from fixtures.deploy import find, kustomize
+from fixtures.helm import CHART, Helm, Object, by_key, sets, without_release_labels
 
 KUSTOMIZATIONS = Path(__file__).parent / "kustomize"
 SHARDED = tuple(sets("sharding.enabled=true", "replicas=3"))

@@ -36,7 +36,8 @@ from gdpr_operator.reconcilers.audit import (
 )
 from gdpr_operator.sandbox import SandboxControl, cloudfront_distribution, cloudfront_web_acl
 
-from .conftest import context, spec, writes
+from fixtures.calls import writes
+from fixtures.contexts import context, spec
 
 REGION, OTHER, EDGE = "eu-west-1", "eu-central-1", "us-east-1"
 TRAILS, RECORDERS, FLOW_LOGS, ACCESS_LOGS = (

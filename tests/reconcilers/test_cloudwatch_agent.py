@@ -13,7 +13,8 @@ from gdpr_operator.reconcilers import Context
 from gdpr_operator.reconcilers.cloudwatch_agent import CloudWatchAgent, Platform, configs_for
 from gdpr_operator.sandbox import SandboxControl
 
-from .conftest import context, spec, writes
+from fixtures.calls import writes
+from fixtures.contexts import context, spec
 
 REGION = "eu-west-1"
 IAM_REGION = "us-east-1"

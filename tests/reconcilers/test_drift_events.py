@@ -15,7 +15,8 @@ from gdpr_operator.reconcilers import Context, Declaration
 from gdpr_operator.reconcilers.drift_events import QUEUE_NAME, RULE_NAME, DriftEvents
 from gdpr_operator.sandbox import SandboxControl
 
-from .conftest import context, spec, writes
+from fixtures.calls import writes
+from fixtures.contexts import context, spec
 
 REGION = "eu-west-1"
 DRIFT_EVENTS = DriftEvents()

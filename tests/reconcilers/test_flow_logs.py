@@ -17,7 +17,8 @@ from gdpr_operator.reconcilers import Context, Declaration
 from gdpr_operator.reconcilers.flow_logs import ROLE_NAME, FlowLogs, FlowLogsRole, policy_name
 from gdpr_operator.sandbox import SandboxControl
 
-from .conftest import context, spec, writes
+from fixtures.calls import writes
+from fixtures.contexts import context, spec
 
 REGION = "eu-west-1"
 GROUP = "/gdpr/web/vpc-flow-logs"

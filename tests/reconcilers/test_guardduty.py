@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gdpr_operator.aws import AccountAccess, Aws, PermanentAwsError, Target
-from gdpr_operator.model import Action
+from gdpr_operator.model import Action, TenantPermissions
 from gdpr_operator.reconcilers import Context, Declaration
 from gdpr_operator.reconcilers.guardduty import GuardDuty
 from gdpr_operator.sandbox import SandboxControl
@@ -13,10 +13,13 @@ from gdpr_operator.sandbox._ext_guardduty_org import (
     designate_administrator,
 )
 
-from .conftest import ADOPTING, context, reads, spec, writes
+from fixtures.calls import reads, writes
+from fixtures.contexts import context, spec
 
 REGION = "eu-west-1"
 GUARDDUTY = GuardDuty()
+ADOPTING = TenantPermissions(adopt_guardduty_detectors=True)
+"""An AwsAccount that lets the operator adopt the detectors it did not create."""
 
 
 def _by_check(report_results: object) -> dict[str, tuple[bool, str]]:

@@ -16,7 +16,8 @@ from gdpr_operator.reconcilers import Context
 from gdpr_operator.reconcilers.instance_profiles import AgentRole, InstanceProfiles
 from gdpr_operator.sandbox import ADMIN_ROLE, OPERATOR_ROLE, SandboxControl
 
-from .conftest import spec, writes
+from fixtures.calls import writes
+from fixtures.contexts import spec
 
 OTHER_PROFILES_PERMITTED = TenantPermissions(
     attach_agent_policies_to_instance_roles=True, replace_other_instance_profiles=True

@@ -14,7 +14,8 @@ from gdpr_operator.reconcilers import Context
 from gdpr_operator.reconcilers.log_groups import LogGroups
 from gdpr_operator.sandbox import SandboxControl
 
-from .conftest import context, spec, writes
+from fixtures.calls import writes
+from fixtures.contexts import context, spec
 
 REGION = "eu-west-1"
 LOG_GROUPS = LogGroups()

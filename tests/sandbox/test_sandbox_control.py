@@ -6,37 +6,13 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
-from collections.abc import Callable
-from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
-from botocore.exceptions import ClientError
 
 from gdpr_operator.aws import AccountAccess, Aws, PermanentAwsError, Target
 from gdpr_operator.sandbox import DEMO_REGIONS, SandboxControl
 
-
-def raw_client(url: str, service: str, region: str = "eu-west-1") -> Any:
-    """A plain boto3 client without retries: sees each answer as the sandbox gave it."""
-    return boto3.client(
-        service,
-        endpoint_url=url,
-        region_name=region,
-        aws_access_key_id="raw",
-        aws_secret_access_key="raw",
-        config=Config(retries={"mode": "standard", "total_max_attempts": 1}),
-    )
-
-
-def status_of(call: Callable[[], Any]) -> tuple[str, int]:
-    """(error code, HTTP status) of a call; ("", 200) when it succeeds."""
-    try:
-        call()
-    except ClientError as error:
-        return error.response["Error"]["Code"], error.response["ResponseMetadata"]["HTTPStatusCode"]
-    return "", 200
+from fixtures.raw_clients import raw_client, status_of
 
 
 @pytest.mark.parametrize(
@@ -101,7 +77,7 @@ def test_invalid_fault_rules_are_refused(sandbox: SandboxControl) -> None:
         {"service": "ec2", "fault": "throttle", "colour": "red"},
     ):
         with pytest.raises(urllib.error.HTTPError) as refused:
-            sandbox._send("POST", "faults", rule)
+            sandbox.add_fault(**rule)
         assert refused.value.code == 400
 
     sandbox.add_fault("cloudwatch", "latency", latency_ms=1)  # latency suits any protocol

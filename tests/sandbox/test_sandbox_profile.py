@@ -14,9 +14,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from gdpr_operator.sandbox import SandboxControl, profile_in_force
-from sandbox.test_sandbox_control import raw_client, status_of
 
 from fixtures.cluster import wait_for
+from fixtures.raw_clients import raw_client, status_of
 
 SCALE = 0.25
 """Latencies and propagation delays at a quarter: the behaviour, at a quarter of the wait."""
