@@ -67,7 +67,9 @@ def _context(
             "instanceProfile": {"whenOtherProfileAttached": when_other},
         },
     )
-    return Context.of(layer, monitoring, owner, permissions=OTHER_PROFILES_PERMITTED)
+    return Context.of(
+        layer, monitoring, owner, permissions=OTHER_PROFILES_PERMITTED, regions=tuple(regions)
+    )
 
 
 async def _pass(context: Context, account: AccountAccess) -> list[CheckResult]:

@@ -9,33 +9,83 @@ from typing import Any
 import pytest
 
 from gdpr_operator.model import InstancesSpec, OtherProfilePolicy
-from gdpr_operator.reconcilers.instance_profiles._diff import (
-    IAM_PATH,
-    Profile,
-    Role,
-    not_owned,
-    profile_problem,
-    repair,
-    required_policies,
-    role_problem,
-)
+from gdpr_operator.reconcilers._delta import Call
 from gdpr_operator.reconcilers.instance_profiles._instance_diff import (
-    Associate,
-    Association,
-    AttachPolicies,
+    REPORT_ONLY,
     HeldProfile,
-    Instance,
-    Replace,
+    ProfileAssociation,
+    ProfiledInstance,
     attached_problem,
+    instance_calls,
+    instance_delta,
     permissions_problem,
     ssm_problem,
 )
-from gdpr_operator.reconcilers.instance_profiles._instance_diff import repair as instance_repair
 from gdpr_operator.reconcilers.instance_profiles._policy import (
     AGENT_POLICY_ARN,
     EC2_TRUST_POLICY,
     SSM_POLICY_ARN,
+    required_policies,
 )
+from gdpr_operator.reconcilers.instance_profiles._role_diff import (
+    IAM_PATH,
+    Profile,
+    Role,
+    agent_role_calls,
+    agent_role_deltas,
+    not_owned,
+    profile_problem,
+    role_problem,
+)
+
+
+def repair(
+    spec: InstancesSpec,
+    role: Role | None,
+    profile: Profile | None,
+    tags: Mapping[str, str],
+    permitted: tuple[str, ...],
+) -> list[tuple[str, dict[str, object]]]:
+    """The role's and profile's calls as (operation, parameters), each an account-wide IAM
+    call."""
+    calls = agent_role_calls(spec, role, profile, tags, permitted)
+    assert all(call.service == "iam" and call.account_wide for call in calls)
+    return [(call.operation, dict(call.params)) for call in calls]
+
+
+def associate(instance_id: str, profile: str) -> tuple[Call, ...]:
+    return (
+        Call(
+            "ec2",
+            "associate_iam_instance_profile",
+            {"InstanceId": instance_id, "IamInstanceProfile": {"Name": profile}},
+        ),
+    )
+
+
+def replace_with(association_id: str, profile: str) -> tuple[Call, ...]:
+    return (
+        Call(
+            "ec2",
+            "replace_iam_instance_profile_association",
+            {"AssociationId": association_id, "IamInstanceProfile": {"Name": profile}},
+        ),
+    )
+
+
+def attach_policies(role: str, policy_arns: tuple[str, ...]) -> tuple[Call, ...]:
+    """One call a policy, made once a pass for every instance and region holding the role."""
+    return tuple(
+        Call(
+            "iam",
+            "attach_role_policy",
+            {"RoleName": role, "PolicyArn": arn},
+            account_wide=True,
+            once=True,
+        )
+        for arn in policy_arns
+    )
+
 
 NAME = "CloudWatchAgentServerRole"
 EXTRA = "arn:aws:iam::123456789012:policy/extra"
@@ -240,8 +290,12 @@ ABLE = HeldProfile("able", "able-role", frozenset({AGENT_POLICY_ARN, SSM_POLICY_
 LEGACY = HeldProfile("legacy", "legacy-role", frozenset({SSM_POLICY_ARN}))
 EMPTY = HeldProfile("empty", None, frozenset())
 OURS = HeldProfile(NAME, NAME, frozenset())
-ASSOCIATED = Association("iip-assoc-1", "arn:aws:iam::1:instance-profile/legacy", "associated")
-ASSOCIATING = Association("iip-assoc-2", f"arn:aws:iam::1:instance-profile/{NAME}", "associating")
+ASSOCIATED = ProfileAssociation(
+    "iip-assoc-1", "arn:aws:iam::1:instance-profile/legacy", "associated"
+)
+ASSOCIATING = ProfileAssociation(
+    "iip-assoc-2", f"arn:aws:iam::1:instance-profile/{NAME}", "associating"
+)
 ATTACH, REPLACE, REPORT = (
     OtherProfilePolicy.ATTACH_POLICIES,
     OtherProfilePolicy.REPLACE,
@@ -253,37 +307,37 @@ ATTACH, REPLACE, REPORT = (
     ("instance", "attached", "permissions"),
     [
         (
-            Instance("i-1", None),
+            ProfiledInstance("i-1", None),
             "no instance profile attached",
             "no instance profile, so no role for the agent",
         ),
-        (Instance("i-1", ABLE), None, None),
+        (ProfiledInstance("i-1", ABLE), None, None),
         (
-            Instance("i-1", LEGACY),
+            ProfiledInstance("i-1", LEGACY),
             None,
             "role legacy-role (instance profile legacy) lacks CloudWatchAgentServerPolicy",
         ),
-        (Instance("i-1", EMPTY), None, "instance profile empty holds no role"),
+        (ProfiledInstance("i-1", EMPTY), None, "instance profile empty holds no role"),
         (
-            Instance("i-1", OURS),
+            ProfiledInstance("i-1", OURS),
             None,
             f"role {NAME} (instance profile {NAME}) lacks "
             "CloudWatchAgentServerPolicy, AmazonSSMManagedInstanceCore",
         ),
         (
-            Instance("i-1", None, ASSOCIATING),
+            ProfiledInstance("i-1", None, ASSOCIATING),
             "profile association associating (in progress)",
             "waiting for the profile association (associating)",
         ),
         (
-            Instance("i-1", LEGACY, ASSOCIATED),
+            ProfiledInstance("i-1", LEGACY, ASSOCIATED),
             None,
             "role legacy-role (instance profile legacy) lacks CloudWatchAgentServerPolicy",
         ),
     ],
 )
 def test_instance_problems(
-    instance: Instance, attached: str | None, permissions: str | None
+    instance: ProfiledInstance, attached: str | None, permissions: str | None
 ) -> None:
     assert (attached_problem(instance), permissions_problem(instance)) == (attached, permissions)
 
@@ -291,25 +345,29 @@ def test_instance_problems(
 @pytest.mark.parametrize(
     ("instance", "when_other", "fix"),
     [
-        (Instance("i-1", None), ATTACH, Associate("i-1", NAME)),
-        (Instance("i-1", None), REPORT, Associate("i-1", NAME)),  # Report is about other profiles
-        (Instance("i-1", None, ASSOCIATING), ATTACH, None),
-        (Instance("i-1", ABLE), REPLACE, None),
+        (ProfiledInstance("i-1", None), ATTACH, associate("i-1", NAME)),
+        # Report is about other profiles.
+        (ProfiledInstance("i-1", None), REPORT, associate("i-1", NAME)),
+        (ProfiledInstance("i-1", None, ASSOCIATING), ATTACH, None),
+        (ProfiledInstance("i-1", ABLE), REPLACE, None),
         (
-            Instance("i-1", LEGACY, ASSOCIATED),
+            ProfiledInstance("i-1", LEGACY, ASSOCIATED),
             ATTACH,
-            AttachPolicies("legacy-role", (AGENT_POLICY_ARN,)),
+            attach_policies("legacy-role", (AGENT_POLICY_ARN,)),
         ),
-        (Instance("i-1", LEGACY, ASSOCIATED), REPLACE, Replace("iip-assoc-1", NAME)),
-        (Instance("i-1", LEGACY, ASSOCIATED), REPORT, None),
-        (Instance("i-1", EMPTY, ASSOCIATED), ATTACH, None),  # no role to attach to
-        (Instance("i-1", EMPTY, ASSOCIATED), REPLACE, Replace("iip-assoc-1", NAME)),
-        (Instance("i-1", LEGACY), REPLACE, None),  # no association id known: nothing to replace
-        (Instance("i-1", OURS), ATTACH, None),  # the account component repairs our role
+        (ProfiledInstance("i-1", LEGACY, ASSOCIATED), REPLACE, replace_with("iip-assoc-1", NAME)),
+        (ProfiledInstance("i-1", LEGACY, ASSOCIATED), REPORT, None),
+        (ProfiledInstance("i-1", EMPTY, ASSOCIATED), ATTACH, None),  # no role to attach to
+        (ProfiledInstance("i-1", EMPTY, ASSOCIATED), REPLACE, replace_with("iip-assoc-1", NAME)),
+        # No association id known: nothing to replace.
+        (ProfiledInstance("i-1", LEGACY), REPLACE, None),
+        (ProfiledInstance("i-1", OURS), ATTACH, None),  # the account component repairs our role
     ],
 )
-def test_instance_repairs(instance: Instance, when_other: OtherProfilePolicy, fix: object) -> None:
-    assert instance_repair(instance, NAME, when_other) == fix
+def test_instance_repairs(
+    instance: ProfiledInstance, when_other: OtherProfilePolicy, fix: object
+) -> None:
+    assert instance_calls(instance, NAME, when_other) == (fix or ())
 
 
 def test_ssm_sees_the_instance_or_not() -> None:
@@ -317,3 +375,52 @@ def test_ssm_sees_the_instance_or_not() -> None:
     assert (ssm_problem("i-2", frozenset({"i-1"})) or "").startswith(
         "Systems Manager does not see the instance online"
     )
+
+
+def test_the_role_and_profile_are_one_delta_their_calls_in_order_while_both_are_ours() -> None:
+    (delta,) = agent_role_deltas(SPEC, None, None, TAGS, PERMITTED)
+    assert [check.id for check in delta.problems] == ["iam.agent_role", "iam.instance_profile"]
+    operations = [call.operation for call in delta.calls]
+    assert (operations[0], operations[-1]) == ("create_role", "add_role_to_instance_profile")
+
+
+def test_what_the_operator_does_not_own_is_a_delta_of_its_own_left_as_it_is() -> None:
+    foreign_role = _role(trust=ADMIN_TRUST, tags={})
+    role_delta, profile_delta = agent_role_deltas(SPEC, foreign_role, None, TAGS, PERMITTED)
+    assert (role_delta.waits, role_delta.calls) == (True, ())
+    # Its profile is reported, not created: it would pass the role on.
+    assert (profile_delta.wrong, profile_delta.waits, profile_delta.calls) == (True, False, ())
+
+    foreign_profile = _profile("legacy", path="/", tags={})
+    role_delta, profile_delta = agent_role_deltas(
+        SPEC, _role(policies=frozenset()), foreign_profile, TAGS, PERMITTED
+    )
+    assert {call.operation for call in role_delta.calls} == {"attach_role_policy"}
+    assert (profile_delta.waits, profile_delta.calls) == (True, ())
+
+
+MINE = Profile(NAME, f"arn:aws:iam::1:instance-profile{IAM_PATH}{NAME}", (NAME,), TAGS, IAM_PATH)
+
+
+@pytest.mark.parametrize("enforce", [True, False])
+def test_the_operators_profile_is_put_on_an_instance_only_when_it_is_its_own(
+    enforce: bool,
+) -> None:
+    bare = ProfiledInstance("i-1", None)
+    calls = instance_calls(bare, NAME, ATTACH)
+    put = instance_delta(bare, calls, MINE, report_only=False, enforce=enforce)
+    assert put.calls == calls
+    foreign = Profile(NAME, "arn:aws:iam::1:instance-profile/" + NAME, (NAME,), {}, "/")
+    refused = instance_delta(bare, calls, foreign, report_only=False, enforce=enforce)
+    assert (refused.calls, refused.left_alone) == ((), not_owned("instance profile", NAME))
+    # Not there: Enforce has nothing to put on (iam.instance_profile says why); Observe would.
+    missing = instance_delta(bare, calls, None, report_only=False, enforce=enforce)
+    assert (missing.calls, missing.waits) == (((), True) if enforce else (calls, False))
+
+
+def test_no_repair_waits_or_under_report_says_report_leaves_it() -> None:
+    legacy = ProfiledInstance("i-1", LEGACY, ASSOCIATED)
+    waiting = instance_delta(legacy, (), None, report_only=False, enforce=True)
+    assert (waiting.wrong, waiting.waits, waiting.not_repairable) == (True, True, "")
+    reported = instance_delta(legacy, (), None, report_only=True, enforce=True)
+    assert (reported.waits, reported.not_repairable) == (False, REPORT_ONLY)

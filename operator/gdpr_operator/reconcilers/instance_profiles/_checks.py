@@ -85,6 +85,15 @@ SSM_MANAGED = CheckInfo(
 
 ACCOUNT_CHECKS = (AGENT_ROLE, INSTANCE_PROFILE)
 INSTANCE_CHECKS = (PROFILE_ATTACHED, AGENT_PERMISSIONS, SSM_MANAGED)
+RELEASE_ACTIONS = frozenset(
+    {
+        "ec2:DescribeInstances",
+        "ec2:DescribeIamInstanceProfileAssociations",
+        "ec2:DisassociateIamInstanceProfile",
+    }
+)
+"""Calls of the account component's release beyond its checks' (it works in the pass's
+regions, which the engine resolves)."""
 
 # What the writes above may touch (scripts/generate-iam-policy renders one statement each):
 # the operator's own roles and profiles, under its IAM path and tagged, and on other roles

@@ -1,4 +1,10 @@
-"""The agent's role and instance profile: what is wrong, and the IAM calls that repair it. Pure."""
+"""The agent's role and instance profile: what is wrong, and the IAM calls that repair it. Pure.
+
+Only what the operator owns is changed, and what it creates is its own: under IAM_PATH,
+carrying its tags. A role or profile of the requested name that it does not own gets no
+call at all, and its profile none either when the role is not the operator's (a profile
+passes its role to every instance that holds it).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gdpr_operator.model import InstancesSpec, MonitoringSpec
+from gdpr_operator.reconcilers._delta import Call, Delta
 from gdpr_operator.reconcilers._documents import same_policy
 from gdpr_operator.reconcilers._tags import (
     IAM_PATH,
@@ -16,13 +23,17 @@ from gdpr_operator.reconcilers._tags import (
     managed_by_operator,
     tag_list,
 )
+from gdpr_operator.reconcilers.instance_profiles._checks import AGENT_ROLE, INSTANCE_PROFILE
 from gdpr_operator.reconcilers.instance_profiles._policy import (
-    AGENT_POLICY_ARNS,
     EC2_TRUST_POLICY,
+    policy_names,
+    required_policies,
 )
 
-IamCall = tuple[str, dict[str, Any]]
-"""(operation, parameters) of one IAM call."""
+
+def operator_owned(path: str, tags: Mapping[str, str]) -> bool:
+    """Whether an IAM role or instance profile is the operator's: under its path, tagged."""
+    return path == IAM_PATH and managed_by_operator(tags)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +48,7 @@ class Role:
 
     @property
     def owned(self) -> bool:
-        return self.path == IAM_PATH and managed_by_operator(self.tags)
+        return operator_owned(self.path, self.tags)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +63,7 @@ class Profile:
 
     @property
     def owned(self) -> bool:
-        return self.path == IAM_PATH and managed_by_operator(self.tags)
+        return operator_owned(self.path, self.tags)
 
 
 def not_owned(kind: str, name: str) -> str:
@@ -72,12 +83,6 @@ def instances_spec(spec: MonitoringSpec) -> InstancesSpec:
     if spec.instances is None:
         raise ValueError("the spec selects no instances")
     return spec.instances
-
-
-def required_policies(permitted: tuple[str, ...]) -> tuple[str, ...]:
-    """The agent's and SSM's policies, then the spec's additional ones that its AwsAccount
-    permits (`permitted_policy_arns`)."""
-    return (*AGENT_POLICY_ARNS, *(arn for arn in permitted if arn not in AGENT_POLICY_ARNS))
 
 
 def missing_policies(permitted: tuple[str, ...], role: Role | None) -> list[str]:
@@ -115,66 +120,82 @@ def profile_problem(spec: InstancesSpec, profile: Profile | None) -> str | None:
     return f"instance profile {profile.name} holds {', '.join(profile.roles)}, not {spec.role_name}"
 
 
-def repair(
+def agent_role_deltas(
     spec: InstancesSpec,
     role: Role | None,
     profile: Profile | None,
     tags: Mapping[str, str],
     permitted: tuple[str, ...],
-) -> list[IamCall]:
-    """The IAM calls, in order, that make the role and its profile compliant (none if they are).
+) -> tuple[Delta, ...]:
+    """The role and its profile: one delta with the calls of both, in order (the role first),
+    while both are the operator's or missing; else one delta each, where the one the
+    operator does not own is left as it is (its result says why, action none)."""
+    name = spec.role_name
+    role_checks = {AGENT_ROLE: role_problem(spec, role, permitted)}
+    profile_checks = {INSTANCE_PROFILE: profile_problem(spec, profile)}
+    calls = agent_role_calls(spec, role, profile, tags, permitted)
+    foreign_profile = profile is not None and not profile.owned
+    if role is not None and not role.owned:
+        return Delta(name, role_checks, waits=True), Delta(
+            name, profile_checks, waits=foreign_profile
+        )
+    if foreign_profile:
+        return Delta(name, role_checks, calls=calls), Delta(name, profile_checks, waits=True)
+    return (Delta(name, {**role_checks, **profile_checks}, calls=calls),)
 
-    Only what the operator owns is changed, and what it creates is its own: under IAM_PATH,
-    carrying `tags`. A role or profile of that name that it does not own gets no call at
-    all, and its profile none either when the role is not the operator's (a profile passes
-    its role to every instance that holds it).
-    """
+
+def agent_role_calls(
+    spec: InstancesSpec,
+    role: Role | None,
+    profile: Profile | None,
+    tags: Mapping[str, str],
+    permitted: tuple[str, ...],
+) -> tuple[Call, ...]:
+    """The IAM calls, in order, that make the role and its profile compliant (none if they
+    are), leaving alone what the operator does not own (see the module docstring)."""
+    if role is not None and not role.owned:
+        return ()
     name = spec.role_name
     trust = json.dumps(EC2_TRUST_POLICY)
-    calls: list[IamCall] = []
-    if role is not None and not role.owned:
-        return calls
+    calls: list[Call] = []
     if role is None:
         calls.append(
-            (
+            _iam(
                 "create_role",
-                {
-                    "RoleName": name,
-                    "Path": IAM_PATH,
-                    "AssumeRolePolicyDocument": trust,
-                    "Tags": tag_list(tags),
-                    "Description": "CloudWatch agent and SSM on EC2 instances (gdpr-operator)",
-                },
+                RoleName=name,
+                Path=IAM_PATH,
+                AssumeRolePolicyDocument=trust,
+                Tags=tag_list(tags),
+                Description="CloudWatch agent and SSM on EC2 instances (gdpr-operator)",
             )
         )
     elif not trusts_ec2(role):
-        calls.append(("update_assume_role_policy", {"RoleName": name, "PolicyDocument": trust}))
+        calls.append(_iam("update_assume_role_policy", RoleName=name, PolicyDocument=trust))
     calls += [
-        ("attach_role_policy", {"RoleName": name, "PolicyArn": arn})
+        _iam("attach_role_policy", RoleName=name, PolicyArn=arn)
         for arn in missing_policies(permitted, role)
     ]
     if profile is not None and not profile.owned:
-        return calls
+        return tuple(calls)
     if profile is None:
         calls.append(
-            (
+            _iam(
                 "create_instance_profile",
-                {"InstanceProfileName": name, "Path": IAM_PATH, "Tags": tag_list(tags)},
+                InstanceProfileName=name,
+                Path=IAM_PATH,
+                Tags=tag_list(tags),
             )
         )
     held = profile.roles if profile else ()
     calls += [
-        ("remove_role_from_instance_profile", {"InstanceProfileName": name, "RoleName": other})
+        _iam("remove_role_from_instance_profile", InstanceProfileName=name, RoleName=other)
         for other in held
         if other != name
     ]
     if name not in held:
-        calls.append(
-            ("add_role_to_instance_profile", {"InstanceProfileName": name, "RoleName": name})
-        )
-    return calls
+        calls.append(_iam("add_role_to_instance_profile", InstanceProfileName=name, RoleName=name))
+    return tuple(calls)
 
 
-def policy_names(arns: list[str] | tuple[str, ...]) -> list[str]:
-    """Policy names for people: the last part of each ARN."""
-    return [arn.rsplit("/", 1)[-1] for arn in arns]
+def _iam(operation: str, **params: Any) -> Call:
+    return Call("iam", operation, params, account_wide=True)
