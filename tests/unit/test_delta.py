@@ -173,3 +173,57 @@ async def test_settle_all_keeps_the_order_of_the_deltas() -> None:
     deltas = [Delta("a", {FIRST: None}), Delta("b", {FIRST: "w"})]
     results = await settle_all(_writes(FakeAws()), TARGET, deltas, enforce=False)
     assert [r.resource for r in results] == ["a", "b"]
+
+
+async def test_a_once_call_is_made_once_per_target_not_once_for_every_region() -> None:
+    aws = FakeAws()
+    writes = _writes(aws)
+    create = Call("ssm", "create_association", {"Name": "doc"}, once=True)
+    other = Target(TARGET.access, "eu-central-1")
+    for target in (TARGET, other, TARGET):
+        await settle(writes, target, Delta("a", {FIRST: "missing"}, calls=(create,)), enforce=True)
+    assert [region for region, *_ in aws.calls] == ["eu-west-1", "eu-central-1"]
+
+
+async def test_an_owned_call_is_verified_right_before_it_and_not_made_when_not_owned() -> None:
+    aws = FakeAws()
+    seen: list[tuple[str, str]] = []
+
+    async def verify(owned: tuple[str, str]) -> None:
+        seen.append(owned)
+        assert [op for *_, op, _ in aws.calls] == ["create_thing"], "after the call before it"
+        raise NotOwnedError("thing x was not created by gdpr-operator")
+
+    tag = Call("svc", "tag_thing", {"Name": "x"}, owned=("Thing", "x"))
+    delta = Delta("x", {FIRST: "wrong"}, calls=(CREATE, tag))
+    (result,) = await settle(_writes(aws), TARGET, delta, enforce=True, verify=verify)
+    assert seen == [("Thing", "x")]
+    assert [op for *_, op, _ in aws.calls] == ["create_thing"]
+    assert result.action is Action.FAILED
+    assert (
+        result.reason == "wrong; repair failed: NotOwned: thing x was not created by gdpr-operator"
+    )
+    observed = await settle(_writes(aws, False), TARGET, delta, enforce=False, verify=verify)
+    assert [r.action for r in observed] == [Action.WOULD_REMEDIATE]
+    assert seen == [("Thing", "x")], "Observe verifies nothing"
+
+
+async def test_an_owned_call_without_a_verifier_is_not_made() -> None:
+    aws = FakeAws()
+    tag = Call("svc", "tag_thing", {"Name": "x"}, owned=("Thing", "x"))
+    delta = Delta("x", {FIRST: "wrong"}, calls=(tag,))
+    (result,) = await settle(_writes(aws), TARGET, delta, enforce=True)
+    assert aws.calls == []
+    assert result.action is Action.FAILED
+
+
+@pytest.mark.parametrize("enforce", [True, False])
+async def test_a_waiting_delta_makes_no_call_and_keeps_its_reason(enforce: bool) -> None:
+    aws = FakeAws()
+    delta = Delta("i-1", {FIRST: "not run yet", SECOND: None}, calls=(CREATE,), waits=True)
+    results = await settle(_writes(aws, enforce), TARGET, delta, enforce=enforce)
+    assert aws.calls == []
+    assert [(r.reason, r.action, r.not_repairable) for r in results] == [
+        ("not run yet", Action.NONE, ""),
+        ("compliant", Action.NONE, ""),
+    ]
