@@ -6,20 +6,27 @@ from typing import Any
 
 import pytest
 
+from gdpr_operator.reconcilers._delta import Call
 from gdpr_operator.reconcilers.cloudwatch_agent import Platform, render_configs
 from gdpr_operator.reconcilers.cloudwatch_agent._diff import (
+    AgentInstance,
     Delivery,
+    Region,
     Run,
-    StoredConfig,
+    association_call,
     association_problem,
-    association_request,
+    config_delta,
     config_problem,
     configure_problem,
+    delivery_calls,
+    installed_delta,
+    parameter_call,
     parameter_request,
     run_problem,
 )
-from gdpr_operator.reconcilers.cloudwatch_agent._ssm import (
+from gdpr_operator.reconcilers.cloudwatch_agent._resources import (
     Association,
+    StoredConfig,
     configure_association,
     configure_name,
     install_association,
@@ -135,6 +142,12 @@ def test_a_parameter_is_created_tagged_and_overwritten_untagged() -> None:
         assert request["Value"] == CONFIG.canonical_json
         assert request["Type"] == "String"
         assert request["Tier"] == "Intelligent-Tiering"
+    # Only an existing parameter, overwritten, must first be found this owner's.
+    assert parameter_call(NAME, CONFIG, None, OWNER, TAGS).owned is None
+    stored = StoredConfig(NAME, "{}", 1)
+    assert parameter_call(NAME, CONFIG, stored, OWNER, TAGS) == Call(
+        "ssm", "put_parameter", overwritten, once=True, owned=("Parameter", NAME)
+    )
 
 
 WANTED = install_association(OWNER, BY_TAG)
@@ -180,16 +193,22 @@ def test_association_problem(observed: Association | None, problem: str | None) 
     assert association_problem(observed, WANTED) == problem
 
 
-def test_association_requests_create_tagged_update_everything_or_nothing() -> None:
-    assert association_request(None, WANTED, TAGS) == (
+def test_association_calls_create_tagged_update_everything_or_nothing() -> None:
+    assert association_call(None, WANTED, TAGS) == Call(
+        "ssm",
         "create_association",
         {**WANTED.request(), "Tags": [{"Key": "gdpr-operator:owner", "Value": OWNER}]},
+        once=True,
     )
-    assert association_request(_observed(), WANTED, TAGS) is None
-    # UpdateAssociation resets what it is not given: every field goes again.
-    assert association_request(_observed(targets=BY_ID), WANTED, TAGS) == (
+    assert association_call(_observed(), WANTED, TAGS) is None
+    # UpdateAssociation resets what it is not given: every field goes again; and only an
+    # association found to be this owner's is updated.
+    assert association_call(_observed(targets=BY_ID), WANTED, TAGS) == Call(
+        "ssm",
         "update_association",
         {**WANTED.request(), "AssociationId": "a-1", "AssociationVersion": "2"},
+        once=True,
+        owned=("Association", "a-1"),
     )
 
 
@@ -265,3 +284,89 @@ def _delivery(
 )
 def test_run_problem(delivery: Delivery, problem: str | None) -> None:
     assert run_problem("i-1", delivery) == problem
+
+
+def _region(
+    stored: StoredConfig | None, observed: Association | None, installed: bool = True
+) -> Region:
+    install = install_association(OWNER, BY_TAG)
+    return Region(
+        owner=OWNER,
+        configs={Platform.LINUX: CONFIG},
+        instances=(AgentInstance("i-1", Platform.LINUX),),
+        stored={NAME: stored} if stored else {},
+        associations={
+            install.name: _observed() if installed else None,
+            configure_name(OWNER, Platform.LINUX): observed,
+        },
+        install_targets=BY_TAG,
+        configure_targets={Platform.LINUX: BY_TAG},
+    )
+
+
+def _locations(calls: tuple[Call, ...]) -> list[tuple[str, tuple[str, ...]]]:
+    return [
+        (
+            call.operation,
+            tuple(call.params.get("Parameters", {}).get("optionalConfigurationLocation", ())),
+        )
+        for call in calls
+    ]
+
+
+@pytest.mark.parametrize(
+    ("stored", "observed", "expected"),
+    [
+        # A new parameter is version 1; the association is created to apply it.
+        (None, None, [("put_parameter", ()), ("create_association", (f"{NAME}:1",))]),
+        # A changed configuration: overwritten (one new version), then applied once.
+        (
+            StoredConfig(NAME, "{}", 3),
+            _configure(3),
+            [("put_parameter", ()), ("update_association", (f"{NAME}:4",))],
+        ),
+        # Unchanged: no put; the association made to apply the stored version.
+        (
+            StoredConfig(NAME, CONFIG.canonical_json, 3),
+            _configure(2),
+            [("update_association", (f"{NAME}:3",))],
+        ),
+        (StoredConfig(NAME, CONFIG.canonical_json, 3), _configure(3), []),
+    ],
+)
+def test_the_configure_association_names_the_version_the_put_makes(
+    stored: StoredConfig | None, observed: Association | None, expected: list[Any]
+) -> None:
+    calls = delivery_calls(_region(stored, observed), Platform.LINUX)
+    assert _locations(calls) == expected
+    assert all(call.once for call in calls)
+
+
+def test_the_install_association_comes_first_and_every_result_carries_the_same_calls() -> None:
+    region = _region(None, None, installed=False)
+    config = config_delta(region, Platform.LINUX)
+    assert [call.operation for call in config.calls] == [
+        "create_association",
+        "put_parameter",
+        "create_association",
+    ]
+    delivery = Delivery(
+        region.delivery_problem(Platform.LINUX), None, Run("install", {}), Run("configure", {})
+    )
+    installed = installed_delta(region, {Platform.LINUX: delivery}, region.instances[0])
+    assert installed.calls == config.calls
+    assert not installed.waits
+
+
+def test_an_instance_waits_on_state_manager_or_a_spec_for_its_platform() -> None:
+    region = _region(StoredConfig(NAME, CONFIG.canonical_json, 1), _configure(1))
+    assert not config_delta(region, Platform.LINUX).wrong
+    delivery = _delivery({"i-1": "Pending"}, {})
+    waiting = installed_delta(region, {Platform.LINUX: delivery}, region.instances[0])
+    assert waiting.waits
+    assert waiting.wrong
+    windows = installed_delta(region, {}, AgentInstance("i-2", Platform.WINDOWS))
+    assert windows.waits
+    assert list(windows.problems.values()) == [
+        "the instance runs Windows, and the spec's presets render nothing for it"
+    ]

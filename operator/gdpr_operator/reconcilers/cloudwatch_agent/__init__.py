@@ -2,7 +2,8 @@
 and its delivery through Systems Manager (checks cwagent.config, cwagent.installed)."""
 
 from gdpr_operator.reconcilers.cloudwatch_agent._command import render_command
-from gdpr_operator.reconcilers.cloudwatch_agent._instances import Instance, selected_instances
+from gdpr_operator.reconcilers.cloudwatch_agent._diff import AgentInstance
+from gdpr_operator.reconcilers.cloudwatch_agent._observe import selected_instances
 from gdpr_operator.reconcilers.cloudwatch_agent._presets import (
     AgentConfigError,
     Platform,
@@ -16,10 +17,14 @@ from gdpr_operator.reconcilers.cloudwatch_agent._render import (
     render_configs,
 )
 
+Instance = AgentInstance
+"""The former name, which log_groups still imports: drop it once it uses AgentInstance."""
+
 __all__ = [
     "LOG_STREAM_NAME",
     "AgentConfig",
     "AgentConfigError",
+    "AgentInstance",
     "CloudWatchAgent",
     "Instance",
     "Platform",

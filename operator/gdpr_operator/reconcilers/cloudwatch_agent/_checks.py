@@ -5,7 +5,7 @@ from __future__ import annotations
 from gdpr_operator.model import CheckInfo, Scope
 from gdpr_operator.model.grants import Grant
 from gdpr_operator.reconcilers._tags import TAGGED_AS_OWN, TAGGED_ON_CREATE
-from gdpr_operator.reconcilers.cloudwatch_agent._ssm import (
+from gdpr_operator.reconcilers.cloudwatch_agent._resources import (
     CONFIGURE_DOCUMENT,
     INSTALL_DOCUMENT,
     PARAMETER_PREFIX,

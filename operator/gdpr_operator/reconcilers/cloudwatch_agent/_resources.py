@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gdpr_operator.reconcilers.cloudwatch_agent._presets import Platform
+from gdpr_operator.reconcilers.cloudwatch_agent._render import AgentConfig
 
 PARAMETER_PREFIX = "AmazonCloudWatch-"
 INSTALL_DOCUMENT = "AWS-ConfigureAWSPackage"
@@ -40,6 +41,30 @@ _HASH_LENGTH = 16
 
 Targets = tuple[tuple[str, tuple[str, ...]], ...]
 """State Manager targets, normalised: (key, sorted values), sorted."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredConfig:
+    """A parameter as GetParameters returns it."""
+
+    name: str
+    value: str
+    version: int
+
+    @classmethod
+    def from_api(cls, reply: Mapping[str, Any]) -> StoredConfig:
+        return cls(reply["Name"], reply.get("Value", ""), int(reply.get("Version", 0)))
+
+    def holds(self, config: AgentConfig) -> bool:
+        return self.value == config.canonical_json
+
+
+def delivered_version(stored: StoredConfig | None, config: AgentConfig) -> int:
+    """The parameter version that holds `config` once it is delivered: the stored one when it
+    holds it already, else the one PutParameter makes (an overwrite adds one; 1 when new)."""
+    if stored is None:
+        return 1
+    return stored.version if stored.holds(config) else stored.version + 1
 
 
 @dataclass(frozen=True, slots=True)
