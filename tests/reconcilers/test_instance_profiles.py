@@ -3,6 +3,7 @@ zero writes, and instances outside the selection never named in any call."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import replace
@@ -613,6 +614,22 @@ async def test_release_removes_only_its_own_and_only_when_no_instance_holds_it(
     released = await AGENT_ROLE.release(context, iam)
     assert released.released == [f"instance profile {ROLE} in scratch", f"role {ROLE} in scratch"]
     assert await _iam_names(layer, scratch_account) == (SANDBOX_ROLES, set())
+
+
+async def test_release_without_the_pass_regions_keeps_the_profile(
+    layer: Aws,
+    scratch_account: AccountAccess,
+) -> None:
+    """A release that cannot tell where instances may hold the profile deletes nothing."""
+    target, iam = Target(scratch_account, REGION), Target(scratch_account, GLOBAL_REGION)
+    (web,) = await _launch(layer, target, WEB)
+    context = _context(layer, scratch_account)
+    await _pass(context, scratch_account)
+    kept = await AGENT_ROLE.release(dataclasses.replace(context, regions=()), iam)
+    assert not kept.released
+    assert kept.kept == [f"instance profile {ROLE} in scratch: no region known"]
+    assert await _held_profile(layer, target, web) == ROLE
+    assert ROLE in (await _iam_names(layer, scratch_account))[1]
 
 
 async def test_release_leaves_a_role_and_profile_it_did_not_create(

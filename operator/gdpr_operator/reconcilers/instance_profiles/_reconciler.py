@@ -129,6 +129,10 @@ class AgentRole:
         released: list[str] = []
         if profile is not None and profile in mine:
             regions = context.regions
+            if not regions:  # no instance could be detached first: keep the profile
+                return ComponentReport(
+                    kept=[f"instance profile {profile.name} in {target.account}: no region known"]
+                )
             outcomes = await asyncio.gather(
                 *(
                     _release_region(context, Target(target.access, region), wanted, profile)
