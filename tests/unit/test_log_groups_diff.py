@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from gdpr_operator.model import LogsSpec
-from gdpr_operator.reconcilers.log_groups._checks import ENCRYPTION, RETENTION
+from gdpr_operator.reconcilers.log_groups._checks import ENCRYPTION, INGESTION_FRESH, RETENTION
 from gdpr_operator.reconcilers.log_groups._diff import (
     LogGroup,
     encryption_problem,
@@ -15,7 +15,12 @@ from gdpr_operator.reconcilers.log_groups._diff import (
     repairs,
     retention_problem,
 )
-from gdpr_operator.reconcilers.log_groups._freshness import Arrivals, freshness, last_arrival
+from gdpr_operator.reconcilers.log_groups._freshness import (
+    Arrivals,
+    freshness,
+    freshness_deltas,
+    last_arrival,
+)
 
 KEY = "arn:aws:kms:eu-west-1:111111111111:key/spec"
 OTHER = "arn:aws:kms:eu-west-1:111111111111:key/other"
@@ -150,3 +155,14 @@ NOW = 1_700_000_000.0
 )
 def test_freshness(last: float | None, verdict: tuple[bool, str]) -> None:
     assert freshness(last, now=NOW, max_age=900.0) == verdict
+
+
+def test_freshness_deltas_wait_when_stale_and_say_when_fresh() -> None:
+    arrivals = Arrivals(NAME, {"i-1": NOW - 60, "i-2": None})
+    fresh, never = freshness_deltas(NAME, ["i-1", "i-2"], arrivals, now=NOW, max_age=900.0)
+    assert (fresh.resource, never.resource) == (f"{NAME}/i-1", f"{NAME}/i-2")
+    assert fresh.problems == {INGESTION_FRESH: None}
+    assert fresh.note == "last event arrived 2023-11-14T22:12:20+00:00, 60s ago"
+    assert never.problems == {INGESTION_FRESH: "no log events yet"}
+    assert never.waits
+    assert never.calls == fresh.calls == ()

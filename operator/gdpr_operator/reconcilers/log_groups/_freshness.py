@@ -6,8 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from gdpr_operator.aws import Target
-from gdpr_operator.model import Action, CheckResult
+from gdpr_operator.reconcilers._delta import Delta
 from gdpr_operator.reconcilers.log_groups._checks import INGESTION_FRESH
 
 
@@ -41,33 +40,29 @@ def freshness(last: float | None, *, now: float, max_age: float) -> tuple[bool, 
     return False, f"{reason}; the maximum age is {max_age:g}s"
 
 
-def freshness_results(
-    target: Target,
+def freshness_deltas(
     group: str,
     instance_ids: Sequence[str],
     arrivals: Arrivals | None,
     *,
     now: float,
     max_age: float,
-) -> list[CheckResult]:
-    """One result per instance writing to `group`. Built here, not by a Delta: nothing the
-    operator writes makes events arrive (the other checks say why they do not), so a stale
-    instance fails with action none and its reason as it is, which no Delta outcome says."""
-    results = []
+) -> list[Delta]:
+    """One delta per instance writing to `group`: nothing the operator writes makes events
+    arrive (the other checks say why they do not), so a stale one waits, action none; a
+    fresh one says when its last event arrived."""
+    deltas = []
     for instance_id in instance_ids:
-        compliant, reason = freshness(last_arrival(arrivals, instance_id), now=now, max_age=max_age)
-        results.append(
-            CheckResult(
-                check=INGESTION_FRESH.id,
-                account=target.account,
-                region=target.region,
-                resource=f"{group}/{instance_id}",
-                compliant=compliant,
-                reason=reason,
-                action=Action.NONE,
+        fresh, reason = freshness(last_arrival(arrivals, instance_id), now=now, max_age=max_age)
+        deltas.append(
+            Delta(
+                f"{group}/{instance_id}",
+                {INGESTION_FRESH: None if fresh else reason},
+                waits=True,
+                note=reason,
             )
         )
-    return results
+    return deltas
 
 
 def _when(seconds: float) -> str:

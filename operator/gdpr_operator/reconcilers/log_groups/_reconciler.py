@@ -16,12 +16,12 @@ from collections.abc import Callable
 from gdpr_operator.aws import Target
 from gdpr_operator.model import LogIngestion, MonitoringSpec
 from gdpr_operator.reconcilers._base import ComponentReport, Context, declared_actions
-from gdpr_operator.reconcilers._delta import settle
+from gdpr_operator.reconcilers._delta import settle, settle_all
 from gdpr_operator.reconcilers._tags import ownership_tags
 from gdpr_operator.reconcilers.log_groups import _observe
 from gdpr_operator.reconcilers.log_groups._checks import CHECKS, GRANTS
 from gdpr_operator.reconcilers.log_groups._diff import group_delta
-from gdpr_operator.reconcilers.log_groups._freshness import freshness_results
+from gdpr_operator.reconcilers.log_groups._freshness import freshness_deltas
 
 
 class LogGroups:
@@ -63,10 +63,14 @@ class LogGroups:
         )
         arrivals = {read.log_group: read for read in reads}
         now, max_age = self._clock(), logs.max_ingestion_age_seconds
-        for name, instance_ids in sorted(writers.items()):
-            results += freshness_results(
-                target, name, instance_ids, arrivals.get(name), now=now, max_age=max_age
+        freshness = [
+            delta
+            for name, instance_ids in sorted(writers.items())
+            for delta in freshness_deltas(
+                name, instance_ids, arrivals.get(name), now=now, max_age=max_age
             )
+        ]
+        results += await settle_all(context.write, target, freshness, enforce=context.spec.enforce)
         ingestion = [
             LogIngestion(target.account, target.region, read.log_group, read.last_seconds)
             for read in reads
