@@ -1,4 +1,4 @@
-"""Log groups' pure parts: what is wrong, the repairing calls, and freshness."""
+"""Log groups' pure parts: what is wrong, the repairing calls (the delta), and freshness."""
 
 from __future__ import annotations
 
@@ -7,14 +7,19 @@ from typing import Any
 import pytest
 
 from gdpr_operator.model import LogsSpec
+from gdpr_operator.reconcilers.log_groups._checks import ENCRYPTION, INGESTION_FRESH, RETENTION
 from gdpr_operator.reconcilers.log_groups._diff import (
-    Arrivals,
     LogGroup,
     encryption_problem,
-    freshness,
-    last_arrival,
+    group_delta,
     repairs,
     retention_problem,
+)
+from gdpr_operator.reconcilers.log_groups._freshness import (
+    Arrivals,
+    freshness,
+    freshness_deltas,
+    last_arrival,
 )
 
 KEY = "arn:aws:kms:eu-west-1:111111111111:key/spec"
@@ -95,7 +100,23 @@ RETAIN = ("put_retention_policy", {"logGroupName": NAME, "retentionInDays": 365}
 def test_repairs(
     logs: LogsSpec, group: LogGroup | None, calls: list[tuple[str, dict[str, Any]]]
 ) -> None:
-    assert repairs(NAME, logs, group, TAGS) == calls
+    made = repairs(NAME, logs, group, TAGS)
+    assert {call.service for call in made} <= {"logs"}
+    assert [(call.operation, dict(call.params)) for call in made] == calls
+    delta = group_delta(NAME, logs, group, TAGS)
+    assert delta.resource == NAME
+    assert delta.calls == made
+    assert delta.wrong == bool(calls)
+
+
+def test_group_delta_checks_the_key_only_when_the_spec_sets_one() -> None:
+    assert group_delta(NAME, PLAIN, _group(retention=30, key=None), TAGS).problems == {
+        RETENTION: "events kept 30 days, the spec says 365"
+    }
+    assert group_delta(NAME, ENCRYPTED, _group(key=None), TAGS).problems == {
+        RETENTION: None,
+        ENCRYPTION: f"not encrypted with a KMS key; the spec asks for {KEY}",
+    }
 
 
 ARRIVALS = Arrivals(NAME, {"i-1": 1_700_000_000.0, "i-2": None})
@@ -134,3 +155,14 @@ NOW = 1_700_000_000.0
 )
 def test_freshness(last: float | None, verdict: tuple[bool, str]) -> None:
     assert freshness(last, now=NOW, max_age=900.0) == verdict
+
+
+def test_freshness_deltas_wait_when_stale_and_say_when_fresh() -> None:
+    arrivals = Arrivals(NAME, {"i-1": NOW - 60, "i-2": None})
+    fresh, never = freshness_deltas(NAME, ["i-1", "i-2"], arrivals, now=NOW, max_age=900.0)
+    assert (fresh.resource, never.resource) == (f"{NAME}/i-1", f"{NAME}/i-2")
+    assert fresh.problems == {INGESTION_FRESH: None}
+    assert fresh.note == "last event arrived 2023-11-14T22:12:20+00:00, 60s ago"
+    assert never.problems == {INGESTION_FRESH: "no log events yet"}
+    assert never.waits
+    assert never.calls == fresh.calls == ()

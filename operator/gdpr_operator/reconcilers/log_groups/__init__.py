@@ -1,12 +1,14 @@
 """CloudWatch Logs groups the agent writes to: checks logs.retention, logs.encryption and
-logs.ingestion_fresh. What keeps a group at the spec's retention and KMS key is shared with
-the other components that create groups under the prefix (flow logs)."""
+logs.ingestion_fresh. What keeps a group at the spec's retention and KMS key (`repairs`, the
+calls of `group_delta`) is shared with the other components that create groups under the
+prefix (flow logs)."""
 
 from gdpr_operator.reconcilers.log_groups._checks import GRANTS as GROUP_GRANTS
 from gdpr_operator.reconcilers.log_groups._checks import GROUP_ACTIONS
 from gdpr_operator.reconcilers.log_groups._diff import (
     LogGroup,
     encryption_problem,
+    group_delta,
     repairs,
     retention_problem,
 )
@@ -19,6 +21,7 @@ __all__ = [
     "LogGroup",
     "LogGroups",
     "encryption_problem",
+    "group_delta",
     "read_log_groups",
     "repairs",
     "retention_problem",

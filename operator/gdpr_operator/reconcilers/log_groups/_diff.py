@@ -1,14 +1,17 @@
-"""Log groups: what is wrong with one, the calls that repair it, and how fresh its events
-are. Pure."""
+"""Log groups: what is wrong with one and the calls that repair it, as one Delta. Pure.
+
+`repairs` is shared with the other components that create groups under the prefix (flow
+logs): they report the group under a check of their own, fixed by the same calls."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
-from gdpr_operator.model import LogsSpec
+from gdpr_operator.model import CheckInfo, LogsSpec
+from gdpr_operator.reconcilers._delta import Call, Delta
+from gdpr_operator.reconcilers.log_groups._checks import ENCRYPTION, RETENTION
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,20 +26,6 @@ class LogGroup:
     @classmethod
     def from_api(cls, reply: Mapping[str, Any]) -> LogGroup:
         return cls(reply["logGroupName"], reply.get("retentionInDays"), reply.get("kmsKeyId"))
-
-
-@dataclass(frozen=True, slots=True)
-class Arrivals:
-    """When events last arrived in a log group, per stream (each named after its instance)."""
-
-    log_group: str
-    streams: Mapping[str, float | None]
-    """Stream name -> lastIngestionTime in seconds since the epoch; None: no events yet."""
-
-    @property
-    def last_seconds(self) -> float | None:
-        """The group's latest arrival over all its streams."""
-        return max((seen for seen in self.streams.values() if seen is not None), default=None)
 
 
 def retention_problem(days: int, group: LogGroup | None) -> str | None:
@@ -62,43 +51,42 @@ def encryption_problem(key: str, group: LogGroup | None) -> str | None:
     return None
 
 
+def group_delta(
+    group: str, logs: LogsSpec, found: LogGroup | None, tags: Mapping[str, str]
+) -> Delta:
+    """The log group named `group` (`found` as read, None when it does not exist): its
+    retention, its KMS key when the spec sets one, and the calls that fix both."""
+    problems: dict[CheckInfo, str | None] = {
+        RETENTION: retention_problem(logs.retention_days, found)
+    }
+    if logs.kms_key_arn:
+        problems[ENCRYPTION] = encryption_problem(logs.kms_key_arn, found)
+    return Delta(group, problems, calls=repairs(group, logs, found, tags))
+
+
 def repairs(
     name: str, logs: LogsSpec, group: LogGroup | None, tags: Mapping[str, str]
-) -> list[tuple[str, dict[str, Any]]]:
-    """The calls (operation, parameters) that make the log group compliant, in order."""
-    calls: list[tuple[str, dict[str, Any]]] = []
+) -> tuple[Call, ...]:
+    """The calls that make the log group compliant, in order: created (tagged, with the
+    spec's key) or given the spec's key, then its retention. None when it is compliant."""
+    calls: list[Call] = []
     key = logs.kms_key_arn
     if group is None:
         calls.append(
-            (
+            Call(
+                "logs",
                 "create_log_group",
                 {"logGroupName": name, "tags": dict(tags), **({"kmsKeyId": key} if key else {})},
             )
         )
     elif key and encryption_problem(key, group):
-        calls.append(("associate_kms_key", {"logGroupName": name, "kmsKeyId": key}))
+        calls.append(Call("logs", "associate_kms_key", {"logGroupName": name, "kmsKeyId": key}))
     if retention_problem(logs.retention_days, group):
         calls.append(
-            ("put_retention_policy", {"logGroupName": name, "retentionInDays": logs.retention_days})
+            Call(
+                "logs",
+                "put_retention_policy",
+                {"logGroupName": name, "retentionInDays": logs.retention_days},
+            )
         )
-    return calls
-
-
-def last_arrival(arrivals: Arrivals | None, stream: str) -> float | None:
-    return arrivals.streams.get(stream) if arrivals else None
-
-
-def freshness(last: float | None, *, now: float, max_age: float) -> tuple[bool, str]:
-    """Whether the last event (arrived at `last`, None for never) is fresh, and the reason:
-    when it arrived, for the metric's sake until reports carry timestamps."""
-    if last is None:
-        return False, "no log events yet"
-    age = now - last
-    reason = f"last event arrived {_when(last)}, {age:.0f}s ago"
-    if age <= max_age:
-        return True, reason
-    return False, f"{reason}; the maximum age is {max_age:g}s"
-
-
-def _when(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds")
+    return tuple(calls)

@@ -7,7 +7,25 @@ from collections.abc import Collection
 
 from gdpr_operator.aws import Target
 from gdpr_operator.reconcilers._access import AwsReads
-from gdpr_operator.reconcilers.log_groups._diff import Arrivals, LogGroup
+from gdpr_operator.reconcilers._base import Context
+from gdpr_operator.reconcilers.cloudwatch_agent import configs_for, selected_instances
+from gdpr_operator.reconcilers.log_groups._diff import LogGroup
+from gdpr_operator.reconcilers.log_groups._freshness import Arrivals
+
+
+async def writers(context: Context, target: Target) -> dict[str, list[str]]:
+    """Every log group the spec's agent configurations write to -> the selected instances
+    that write a stream (named after the instance) to it, by id; none for a group no
+    selected instance writes to."""
+    configs = configs_for(context.spec)
+    found: dict[str, list[str]] = {
+        name: [] for config in configs.values() for name in config.log_group_names
+    }
+    for instance in await selected_instances(context, target):
+        if instance.platform in configs:
+            for name in configs[instance.platform].log_group_names:
+                found[name].append(instance.id)
+    return found
 
 
 async def read_log_groups(aws: AwsReads, target: Target, prefix: str) -> dict[str, LogGroup]:

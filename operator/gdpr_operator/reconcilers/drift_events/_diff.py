@@ -1,0 +1,152 @@
+"""Drift events: what an account-region's rule, queue and target lack, and the calls that
+make them as declared, as one Delta. Pure."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from gdpr_operator.aws import Target
+from gdpr_operator.reconcilers._delta import Call, Delta
+from gdpr_operator.reconcilers._tags import managed_by_operator, tag_list
+from gdpr_operator.reconcilers.drift_events._checks import DELIVERY
+from gdpr_operator.reconcilers.drift_events._events import QUEUE_NAME, RULE_NAME, event_pattern
+
+TARGET_ID = "gdpr-operator-queue"
+RETENTION_SECONDS = "86400"
+"""Events wait a day at most: past it, the resync has found the drift anyway."""
+
+
+@dataclass(frozen=True, slots=True)
+class Plumbing:
+    """What the account-region holds under the operator's names."""
+
+    queue_url: str | None = None
+    queue_tags: dict[str, str] = field(default_factory=dict)
+    queue_policy: dict[str, Any] | None = None
+    rule: dict[str, Any] | None = None
+    rule_tags: dict[str, str] = field(default_factory=dict)
+    target_arns: tuple[str, ...] = ()
+
+
+def rule_arn(target: Target) -> str:
+    return f"arn:aws:events:{target.region}:{target.account_id}:rule/{RULE_NAME}"
+
+
+def queue_arn(target: Target) -> str:
+    return f"arn:aws:sqs:{target.region}:{target.account_id}:{QUEUE_NAME}"
+
+
+def queue_policy(target: Target) -> dict[str, Any]:
+    """Only the operator's rule may send to the queue."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "OnlyTheDriftEventRule",
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": queue_arn(target),
+                "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn(target)}},
+            }
+        ],
+    }
+
+
+def problem(plumbing: Plumbing, target: Target) -> str | None:
+    """What is missing or not as declared."""
+    wrong = []
+    if plumbing.queue_url is None:
+        wrong.append(f"queue {QUEUE_NAME} does not exist")
+    elif plumbing.queue_policy != queue_policy(target):
+        wrong.append(f"queue {QUEUE_NAME} policy is not the declared one")
+    if plumbing.rule is None:
+        wrong.append(f"rule {RULE_NAME} does not exist")
+    else:
+        wrong += _rule_problems(plumbing.rule)
+        if queue_arn(target) not in plumbing.target_arns:
+            wrong.append(f"rule {RULE_NAME} does not target queue {QUEUE_NAME}")
+    return "; ".join(wrong) or None
+
+
+def _rule_problems(rule: Mapping[str, Any]) -> list[str]:
+    wrong = []
+    if rule.get("State") != "ENABLED":
+        wrong.append(f"rule {RULE_NAME} is {rule.get('State')}")
+    if json.loads(rule.get("EventPattern") or "{}") != event_pattern():
+        wrong.append(f"rule {RULE_NAME} pattern is not the declared one")
+    return wrong
+
+
+def not_owned(plumbing: Plumbing) -> str | None:
+    """Why the operator may not change what it found; None when all of it is its own."""
+    if plumbing.queue_url is not None and not managed_by_operator(plumbing.queue_tags):
+        return f"queue {QUEUE_NAME} exists and is not the operator's (no gdpr-operator tag)"
+    if plumbing.rule is not None and not managed_by_operator(plumbing.rule_tags):
+        return f"rule {RULE_NAME} exists and is not the operator's (no gdpr-operator tag)"
+    return None
+
+
+def delivery_delta(plumbing: Plumbing, target: Target, tags: Mapping[str, str]) -> Delta:
+    """events.delivery of the account-region, and the calls that make its plumbing as
+    declared; what is not the operator's is left alone."""
+    return Delta(
+        RULE_NAME,
+        {DELIVERY: problem(plumbing, target)},
+        calls=repairs(plumbing, target, tags),
+        left_alone=not_owned(plumbing) or "",
+    )
+
+
+def repairs(plumbing: Plumbing, target: Target, tags: Mapping[str, str]) -> tuple[Call, ...]:
+    """The queue with its policy, the rule, its target: whichever is missing or not as
+    declared, in that order (the rule's target needs the queue)."""
+    calls: list[Call] = []
+    policy = json.dumps(queue_policy(target))
+    if plumbing.queue_url is None:
+        calls.append(
+            Call(
+                "sqs",
+                "create_queue",
+                {
+                    "QueueName": QUEUE_NAME,
+                    "Attributes": {"Policy": policy, "MessageRetentionPeriod": RETENTION_SECONDS},
+                    "tags": dict(tags),
+                },
+            )
+        )
+    elif plumbing.queue_policy != queue_policy(target):
+        calls.append(
+            Call(
+                "sqs",
+                "set_queue_attributes",
+                {"QueueUrl": plumbing.queue_url, "Attributes": {"Policy": policy}},
+            )
+        )
+    rule = plumbing.rule
+    if rule is None or _rule_problems(rule):
+        calls.append(
+            Call(
+                "events",
+                "put_rule",
+                {
+                    "Name": RULE_NAME,
+                    "EventPattern": json.dumps(event_pattern()),
+                    "State": "ENABLED",
+                    "Description": "gdpr-operator: AWS changes that can cause drift, for its queue",
+                    **({"Tags": tag_list(tags)} if rule is None else {}),
+                },
+            )
+        )
+    if queue_arn(target) not in plumbing.target_arns:
+        calls.append(
+            Call(
+                "events",
+                "put_targets",
+                {"Rule": RULE_NAME, "Targets": [{"Id": TARGET_ID, "Arn": queue_arn(target)}]},
+            )
+        )
+    return tuple(calls)
