@@ -14,11 +14,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from functools import partial
 
 from gdpr_operator.aws import PermanentAwsError, Target
 from gdpr_operator.model import CheckResult, MonitoringSpec
 from gdpr_operator.reconcilers._base import ComponentReport, Context, declared_actions
+from gdpr_operator.reconcilers._delta import Delta
+from gdpr_operator.reconcilers._delta import settle as settle_delta
 from gdpr_operator.reconcilers._settle import left_alone, settle
 from gdpr_operator.reconcilers._tags import ownership_tags
 from gdpr_operator.reconcilers.flow_logs._checks import (
@@ -107,15 +108,12 @@ async def _keep_group(
     """The flow log group, created with (and kept at) the spec's retention and KMS key, by
     the calls the LogGroups component makes for its own groups."""
     logs = context.spec.logs
-    calls = repairs(group, logs, found, ownership_tags(context.owner))
-    return await settle(
-        target,
-        target.region,
-        {FLOW_LOG_GROUP: group_problem(logs, found)},
+    delta = Delta(
         group,
-        enforce=context.spec.enforce,
-        apply=partial(context.write.in_order, target, "logs", calls) if calls else None,
+        {FLOW_LOG_GROUP: group_problem(logs, found)},
+        calls=repairs(group, logs, found, ownership_tags(context.owner)),
     )
+    return await settle_delta(context.write, target, delta, enforce=context.spec.enforce)
 
 
 async def _settle_vpc(
