@@ -185,14 +185,16 @@ async def _fan_out(
             for account in binding.accounts
         )
     )
+    reports = [report for account_reports, _ in per_account for report in account_reports]
+    done = [report for report in reports if isinstance(report, ComponentReport)]
     return Outcome(
-        results=tuple(result for outcome in per_account for result in outcome.results),
-        errors=tuple(error for outcome in per_account for error in outcome.errors),
-        targets=tuple(target for outcome in per_account for target in outcome.targets),
-        findings=tuple(finding for outcome in per_account for finding in outcome.findings),
-        ingestion=tuple(item for outcome in per_account for item in outcome.ingestion),
-        released=tuple(item for outcome in per_account for item in outcome.released),
-        kept=tuple(item for outcome in per_account for item in outcome.kept),
+        results=tuple(result for report in done for result in report.results),
+        errors=tuple(report for report in reports if isinstance(report, CheckError)),
+        targets=tuple(target for _, targets in per_account for target in targets),
+        findings=tuple(finding for report in done for finding in report.findings),
+        ingestion=tuple(item for report in done for item in report.ingestion),
+        released=tuple(item for report in done for item in report.released),
+        kept=tuple(item for report in done for item in report.kept),
         denials=tuple(
             denial for account in binding.accounts for denial in denials(request.spec, account)
         ),
@@ -256,26 +258,25 @@ async def _account(
     components: Sequence[Reconciler],
     releasing: bool,
     turns: asyncio.Semaphore,
-) -> Outcome:
+) -> tuple[list[ComponentReport | CheckError], tuple[tuple[str, str], ...]]:
+    """The account's reports, each component's in each region or the error that stopped
+    it, and the (account, region) targets the pass covered."""
     try:
         access = await account_access(account, request.read_external_id)
         regions = await request.aws.regions(access, request.spec.regions)
     except Exception as error:  # this account's pass ends here; the other accounts go on
-        return Outcome(errors=(_access_error(account, error),))
+        return [_access_error(account, error)], ()
     context = dataclasses.replace(context, regions=tuple(regions))
     if not regions:
-        return Outcome(
-            errors=(
-                CheckError(
-                    account.name,
-                    GLOBAL_REGION,
-                    "Regions",
-                    "NoRegions",
-                    f"no region to check: DescribeRegions lists no enabled region in account "
-                    f"{account.name}",
-                ),
-            )
+        no_regions = CheckError(
+            account.name,
+            GLOBAL_REGION,
+            "Regions",
+            "NoRegions",
+            f"no region to check: DescribeRegions lists no enabled region in account "
+            f"{account.name}",
         )
+        return [no_regions], ()
     # Account-wide components (IAM) first: regional ones may rely on what they create;
     # releasing goes the other way round. Then region by region, each region's components
     # together: they share that region's clients and pass-cache reads while those are fresh.
@@ -297,16 +298,7 @@ async def _account(
                 if component.global_scope is phase
             )
         )
-    done = [report for report in reports if isinstance(report, ComponentReport)]
-    return Outcome(
-        results=tuple(result for report in done for result in report.results),
-        errors=tuple(report for report in reports if isinstance(report, CheckError)),
-        targets=tuple((account.name, region) for region in regions),
-        findings=tuple(finding for report in done for finding in report.findings),
-        ingestion=tuple(item for report in done for item in report.ingestion),
-        released=tuple(item for report in done for item in report.released),
-        kept=tuple(item for report in done for item in report.kept),
-    )
+    return reports, tuple((account.name, region) for region in regions)
 
 
 def _access_error(account: AwsAccountSpec, error: Exception) -> CheckError:
