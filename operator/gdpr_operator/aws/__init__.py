@@ -74,14 +74,13 @@ from ._errors import (
     PermanentAwsError,
     TemporaryAwsError,
 )
-from ._iam_actions import READ_VERBS, iam_action, is_read_action, is_read_operation
+from ._iam_actions import iam_action, is_read_action, is_read_operation
 from ._layer import LAYER_IAM_ACTIONS, Aws, CallerIdentity
 from ._rates import RateLimits
 from ._targets import AccountAccess, AwsSettings, Target
 
 __all__ = [
     "LAYER_IAM_ACTIONS",
-    "READ_VERBS",
     "AccessDeniedError",
     "AccountAccess",
     "Aws",
