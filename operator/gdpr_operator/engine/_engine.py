@@ -344,27 +344,17 @@ async def _guarded(
     turn comes after its AwsAccount changed (unbound from the namespace, say) does nothing:
     the binding is checked again as each target starts, not only as the pass does."""
     if (refusal := unchanged()) is not None:
-        return CheckError(
-            target.account, target.region, component.component, refusal.reason, refusal.message
-        )
+        return _target_error(component, target, refusal.reason, refusal.message)
     try:
         return await work(component, context, target)
     except WriteRefusedError as error:
         logger.info("%s in %s: write refused: %s", component.component, target, error.message)
-        return CheckError(
-            target.account, target.region, component.component, error.reason, error.message
-        )
+        return _target_error(component, target, error.reason, error.message)
     except (AwsError, TimeoutError):
         raise
     except Exception as error:  # a bug in one component must not stop the others
         logger.exception("%s failed in %s", component.component, target)
-        return CheckError(
-            target.account,
-            target.region,
-            component.component,
-            "InternalError",
-            _described(error),
-        )
+        return _target_error(component, target, "InternalError", _described(error))
 
 
 def _reported(
@@ -376,6 +366,8 @@ def _reported(
         return cast(ComponentReport | CheckError, outcome.value)
     component, target = outcome.target
     logger.warning("%s in %s: %s", component.component, target, outcome.error)
-    return CheckError(
-        target.account, target.region, component.component, outcome.error.reason, str(outcome.error)
-    )
+    return _target_error(component, target, outcome.error.reason, str(outcome.error))
+
+
+def _target_error(component: Reconciler, target: Target, reason: str, message: str) -> CheckError:
+    return CheckError(target.account, target.region, component.component, reason, message)
