@@ -67,7 +67,8 @@ async def sweep(url: str, accounts: int, regions: int) -> dict[str, float]:
         outcomes = await gather_outcomes(targets, read, timeout_per_target=120)
     failed = [o for o in outcomes if not o.ok]
     if failed:
-        raise RuntimeError(f"{len(failed)} targets failed, first: {failed[0].error}")
+        first = failed[0]
+        raise RuntimeError(f"{len(failed)} targets failed, first: {first.target}: {first.error}")
     return {
         "targets": len(targets),
         "instances": sum(o.value or 0 for o in outcomes),

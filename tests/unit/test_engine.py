@@ -6,8 +6,10 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+import pytest
+
 from gdpr_operator import engine
-from gdpr_operator.aws import Aws, Target
+from gdpr_operator.aws import AccessDeniedError, Aws, Target
 from gdpr_operator.engine import CredentialsUnavailableError, Request
 from gdpr_operator.model import (
     GLOBAL_REGION,
@@ -111,6 +113,35 @@ async def test_a_failing_region_becomes_an_error_and_the_others_complete() -> No
     assert [(r.region, r.compliant) for r in outcome.results] == [("eu-west-1", True)]
     assert [(e.region, e.reason, e.message) for e in outcome.errors] == [
         ("eu-north-1", "InternalError", "LookupError: region unreachable")
+    ]
+
+
+async def test_an_aws_error_or_a_slow_region_is_an_error_of_that_region_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    @dataclass
+    class Denied(Recorder):
+        async def reconcile(self, context: Context, target: Target) -> ComponentReport:
+            if target.region == "eu-north-1":
+                raise AccessDeniedError(
+                    "not allowed",
+                    service="guardduty",
+                    operation="ListDetectors",
+                    code="AccessDeniedException",
+                    action="guardduty:ListDetectors",
+                    principal=None,
+                )
+            return await super().reconcile(context, target)
+
+    monkeypatch.setattr("gdpr_operator.engine._engine.TARGET_TIMEOUT_SECONDS", 0.05)
+    outcome = await engine.reconcile(
+        _request("sec", ["prod"], ["eu-west-1", "eu-north-1", "eu-central-1"]),
+        [Denied(slow_in="eu-central-1")],
+    )
+    assert [(r.region, r.compliant) for r in outcome.results] == [("eu-west-1", True)]
+    assert [(e.region, e.component, e.reason, e.message) for e in outcome.errors] == [
+        ("eu-north-1", "Recorder", "AccessDenied", "not allowed"),
+        ("eu-central-1", "Recorder", "Timeout", "no answer within 0.05s"),
     ]
 
 

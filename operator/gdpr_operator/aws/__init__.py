@@ -62,6 +62,9 @@ whether it only reads (Describe*, Get*, List*); `LAYER_IAM_ACTIONS` are the ones
 calls on its own (AssumeRole, GetCallerIdentity, DescribeRegions);
 `Aws.observe_calls(observer)` tells `observer` (service, operation, IAM action) of every call
 a layer makes.
+
+Tags: `tag_list(mapping)` is a mapping as AWS APIs take tags ([{"Key", "Value"}], sorted by
+key), `tag_map(tags)` such a list as a mapping.
 """
 
 from ._buckets import Bucket, TokenBucket, bucket_for
@@ -74,14 +77,14 @@ from ._errors import (
     PermanentAwsError,
     TemporaryAwsError,
 )
-from ._iam_actions import READ_VERBS, iam_action, is_read_action, is_read_operation
+from ._iam_actions import iam_action, is_read_action, is_read_operation
 from ._layer import LAYER_IAM_ACTIONS, Aws, CallerIdentity
 from ._rates import RateLimits
+from ._tags import tag_list, tag_map
 from ._targets import AccountAccess, AwsSettings, Target
 
 __all__ = [
     "LAYER_IAM_ACTIONS",
-    "READ_VERBS",
     "AccessDeniedError",
     "AccountAccess",
     "Aws",
@@ -102,4 +105,6 @@ __all__ = [
     "iam_action",
     "is_read_action",
     "is_read_operation",
+    "tag_list",
+    "tag_map",
 ]

@@ -56,6 +56,7 @@ async def gather_outcomes(
     *,
     timeout_per_target: float,
     targets_in_flight: int = 16,
+    turns: asyncio.Semaphore | None = None,
 ) -> list[Outcome[K, T]]:
     """Run `work` for every target, `targets_in_flight` at a time; one outcome per target,
     in order.
@@ -64,8 +65,11 @@ async def gather_outcomes(
     becomes that target's error outcome while the others complete. Any other exception is
     a bug: it is raised once all are done. Targets wait for a turn before their clock starts,
     and so that what a target holds while it runs (clients, paginators) stays bounded.
+    `turns`, when given, are the turns instead: shared with other gatherings (a whole pass's,
+    say), `targets_in_flight` is then unused.
     """
-    turns = asyncio.Semaphore(targets_in_flight)
+    if turns is None:
+        turns = asyncio.Semaphore(targets_in_flight)
 
     async def one(target: K) -> Outcome[K, T]:
         async with turns:
@@ -76,7 +80,7 @@ async def gather_outcomes(
                 return Outcome(
                     target,
                     error=TemporaryAwsError(
-                        f"{target}: no answer within {timeout_per_target:g}s",
+                        f"no answer within {timeout_per_target:g}s",
                         service="",
                         operation="",
                         reason="Timeout",

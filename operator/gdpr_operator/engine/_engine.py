@@ -7,8 +7,10 @@ import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
-from gdpr_operator.aws import Aws, AwsError, Target
+from gdpr_operator.aws import Aws, AwsError, Target, gather_outcomes
+from gdpr_operator.aws import Outcome as AwsOutcome
 from gdpr_operator.engine._accounts import (
     CredentialsUnavailableError,
     ExternalIdReader,
@@ -185,14 +187,16 @@ async def _fan_out(
             for account in binding.accounts
         )
     )
+    reports = [report for account_reports, _ in per_account for report in account_reports]
+    done = [report for report in reports if isinstance(report, ComponentReport)]
     return Outcome(
-        results=tuple(result for outcome in per_account for result in outcome.results),
-        errors=tuple(error for outcome in per_account for error in outcome.errors),
-        targets=tuple(target for outcome in per_account for target in outcome.targets),
-        findings=tuple(finding for outcome in per_account for finding in outcome.findings),
-        ingestion=tuple(item for outcome in per_account for item in outcome.ingestion),
-        released=tuple(item for outcome in per_account for item in outcome.released),
-        kept=tuple(item for outcome in per_account for item in outcome.kept),
+        results=tuple(result for report in done for result in report.results),
+        errors=tuple(report for report in reports if isinstance(report, CheckError)),
+        targets=tuple(target for _, targets in per_account for target in targets),
+        findings=tuple(finding for report in done for finding in report.findings),
+        ingestion=tuple(item for report in done for item in report.ingestion),
+        released=tuple(item for report in done for item in report.released),
+        kept=tuple(item for report in done for item in report.kept),
         denials=tuple(
             denial for account in binding.accounts for denial in denials(request.spec, account)
         ),
@@ -204,6 +208,8 @@ async def _fan_out(
 
 
 Work = Callable[[Reconciler, Context, Target], Awaitable[ComponentReport]]
+_Key = tuple[Reconciler, Target]
+"""What gather_outcomes runs a pass's work for: one component in one target."""
 
 
 async def _reconcile_component(
@@ -256,57 +262,51 @@ async def _account(
     components: Sequence[Reconciler],
     releasing: bool,
     turns: asyncio.Semaphore,
-) -> Outcome:
+) -> tuple[list[ComponentReport | CheckError], tuple[tuple[str, str], ...]]:
+    """The account's reports, each component's in each region or the error that stopped
+    it, and the (account, region) targets the pass covered."""
     try:
         access = await account_access(account, request.read_external_id)
         regions = await request.aws.regions(access, request.spec.regions)
     except Exception as error:  # this account's pass ends here; the other accounts go on
-        return Outcome(errors=(_access_error(account, error),))
+        return [_access_error(account, error)], ()
     context = dataclasses.replace(context, regions=tuple(regions))
     if not regions:
-        return Outcome(
-            errors=(
-                CheckError(
-                    account.name,
-                    GLOBAL_REGION,
-                    "Regions",
-                    "NoRegions",
-                    f"no region to check: DescribeRegions lists no enabled region in account "
-                    f"{account.name}",
-                ),
-            )
+        no_regions = CheckError(
+            account.name,
+            GLOBAL_REGION,
+            "Regions",
+            "NoRegions",
+            f"no region to check: DescribeRegions lists no enabled region in account "
+            f"{account.name}",
         )
+        return [no_regions], ()
     # Account-wide components (IAM) first: regional ones may rely on what they create;
     # releasing goes the other way round. Then region by region, each region's components
     # together: they share that region's clients and pass-cache reads while those are fresh.
     work: Work = _release_component if releasing else _reconcile_component
+
+    async def guarded(key: _Key) -> ComponentReport | CheckError:
+        component, target = key
+        return await _guarded(
+            work, component, context, target, unchanged=lambda: _unchanged(request, account)
+        )
+
     reports: list[ComponentReport | CheckError] = []
     for phase in (False, True) if releasing else (True, False):
-        reports += await asyncio.gather(
-            *(
-                _guarded(
-                    work,
-                    component,
-                    context,
-                    Target(access, region),
-                    turns=turns,
-                    unchanged=lambda: _unchanged(request, account),
-                )
+        outcomes = await gather_outcomes(
+            [
+                (component, Target(access, region))
                 for region in ([GLOBAL_REGION] if phase else regions)
                 for component in components
                 if component.global_scope is phase
-            )
+            ],
+            guarded,
+            timeout_per_target=TARGET_TIMEOUT_SECONDS,
+            turns=turns,
         )
-    done = [report for report in reports if isinstance(report, ComponentReport)]
-    return Outcome(
-        results=tuple(result for report in done for result in report.results),
-        errors=tuple(report for report in reports if isinstance(report, CheckError)),
-        targets=tuple((account.name, region) for region in regions),
-        findings=tuple(finding for report in done for finding in report.findings),
-        ingestion=tuple(item for report in done for item in report.ingestion),
-        released=tuple(item for report in done for item in report.released),
-        kept=tuple(item for report in done for item in report.kept),
-    )
+        reports += (_reported(outcome) for outcome in outcomes)
+    return reports, tuple((account.name, region) for region in regions)
 
 
 def _access_error(account: AwsAccountSpec, error: Exception) -> CheckError:
@@ -337,47 +337,37 @@ async def _guarded(
     context: Context,
     target: Target,
     *,
-    turns: asyncio.Semaphore,
     unchanged: Callable[[], Refusal | None],
 ) -> ComponentReport | CheckError:
-    """A failing or slow target becomes an error of its own; the others complete. A target
-    whose turn comes after its AwsAccount changed (unbound from the namespace, say) does
-    nothing: the binding is checked again as each target starts, not only as the pass does."""
+    """The component's report for the target, or the error that stopped it; an AwsError
+    or a timeout is left to gather_outcomes, as the target's error outcome. A target whose
+    turn comes after its AwsAccount changed (unbound from the namespace, say) does nothing:
+    the binding is checked again as each target starts, not only as the pass does."""
+    if (refusal := unchanged()) is not None:
+        return _target_error(component, target, refusal.reason, refusal.message)
     try:
-        async with turns, asyncio.timeout(TARGET_TIMEOUT_SECONDS):
-            if (refusal := unchanged()) is not None:
-                return CheckError(
-                    target.account,
-                    target.region,
-                    component.component,
-                    refusal.reason,
-                    refusal.message,
-                )
-            return await work(component, context, target)
+        return await work(component, context, target)
     except WriteRefusedError as error:
         logger.info("%s in %s: write refused: %s", component.component, target, error.message)
-        return CheckError(
-            target.account, target.region, component.component, error.reason, error.message
-        )
-    except AwsError as error:
-        logger.warning("%s in %s: %s", component.component, target, error)
-        return CheckError(
-            target.account, target.region, component.component, error.reason, str(error)
-        )
-    except TimeoutError:
-        return CheckError(
-            target.account,
-            target.region,
-            component.component,
-            "Timeout",
-            f"no answer within {TARGET_TIMEOUT_SECONDS:g}s",
-        )
+        return _target_error(component, target, error.reason, error.message)
+    except (AwsError, TimeoutError):
+        raise
     except Exception as error:  # a bug in one component must not stop the others
         logger.exception("%s failed in %s", component.component, target)
-        return CheckError(
-            target.account,
-            target.region,
-            component.component,
-            "InternalError",
-            _described(error),
-        )
+        return _target_error(component, target, "InternalError", _described(error))
+
+
+def _reported(
+    outcome: AwsOutcome[_Key, ComponentReport | CheckError],
+) -> ComponentReport | CheckError:
+    """A target's outcome as the pass reports it: an AwsError (a timeout among them) is an
+    error of that target's alone; the others complete."""
+    if outcome.error is None:
+        return cast(ComponentReport | CheckError, outcome.value)
+    component, target = outcome.target
+    logger.warning("%s in %s: %s", component.component, target, outcome.error)
+    return _target_error(component, target, outcome.error.reason, str(outcome.error))
+
+
+def _target_error(component: Reconciler, target: Target, reason: str, message: str) -> CheckError:
+    return CheckError(target.account, target.region, component.component, reason, message)

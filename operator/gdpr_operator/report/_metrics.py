@@ -37,7 +37,6 @@ reconcile_total = Counter(
 for _result in RECONCILE_RESULTS:
     reconcile_total.labels(_result)
 
-DRIFT_EVENT_OUTCOMES = ("acted", "own_write", "not_covered", "ignored")
 drift_events_received = Counter(
     "gdpr_drift_events_received_total",
     "AWS change events received from the operator's queues, by the component they concern "
