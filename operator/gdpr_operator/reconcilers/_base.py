@@ -9,6 +9,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from gdpr_operator.aws import Aws, Target
 from gdpr_operator.model import (
+    ALL_REGIONS,
     CheckInfo,
     CheckResult,
     DriftEventsMode,
@@ -73,7 +74,7 @@ class Declaration:
     def covers(self, account_id: str, region: str) -> bool:
         """Whether it acts in that account and region (every region for ["*"])."""
         return account_id in self.account_ids and (
-            region in self.spec.regions or "*" in self.spec.regions
+            region in self.spec.regions or ALL_REGIONS in self.spec.regions
         )
 
 

@@ -36,13 +36,3 @@ def managed_by_operator(tags: Mapping[str, str]) -> bool:
 def created_by(tags: Mapping[str, str], owner: str) -> bool:
     """Whether the operator created the resource for `owner`."""
     return managed_by_operator(tags) and tags.get(OWNER_KEY) == owner
-
-
-def tag_list(tags: Mapping[str, str]) -> list[dict[str, str]]:
-    """Tags as most AWS APIs take them: [{"Key": ..., "Value": ...}], sorted by key."""
-    return [{"Key": key, "Value": value} for key, value in sorted(tags.items())]
-
-
-def tag_map(tags: list[dict[str, str]]) -> dict[str, str]:
-    """[{"Key": ..., "Value": ...}] as a mapping."""
-    return {tag["Key"]: tag["Value"] for tag in tags}

@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from gdpr_operator.aws import PermanentAwsError, Target
+from gdpr_operator.aws import PermanentAwsError, Target, tag_map
 from gdpr_operator.reconcilers._access import AwsReads
 from gdpr_operator.reconcilers._base import Context
 from gdpr_operator.reconcilers.audit import _data_events
@@ -250,7 +250,7 @@ async def _bucket_tags(aws: AwsReads, target: Target, bucket: str) -> dict[str, 
         if error.code != "NoSuchTagSet":
             raise
         return {}
-    return {tag["Key"]: tag["Value"] for tag in reply.get("TagSet", [])}
+    return tag_map(reply.get("TagSet", []))
 
 
 async def _read_data_trail(

@@ -7,8 +7,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from gdpr_operator.aws import tag_list
 from gdpr_operator.reconcilers._delta import Call, Delta
-from gdpr_operator.reconcilers._tags import ownership_tags, tag_list
+from gdpr_operator.reconcilers._tags import ownership_tags
 from gdpr_operator.reconcilers.cloudwatch_agent._checks import CONFIG, INSTALLED
 from gdpr_operator.reconcilers.cloudwatch_agent._presets import Platform
 from gdpr_operator.reconcilers.cloudwatch_agent._render import AgentConfig

@@ -6,17 +6,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from gdpr_operator.aws import Target
+from gdpr_operator.aws import Target, tag_map
 from gdpr_operator.reconcilers import _instances
 from gdpr_operator.reconcilers._access import AwsReads
 from gdpr_operator.reconcilers._base import Context
-from gdpr_operator.reconcilers._tags import (
-    MANAGED_BY_KEY,
-    MANAGED_BY_VALUE,
-    OWNER_KEY,
-    created_by,
-    tag_map,
-)
+from gdpr_operator.reconcilers._tags import MANAGED_BY_KEY, MANAGED_BY_VALUE, OWNER_KEY, created_by
 from gdpr_operator.reconcilers.cloudwatch_agent._diff import (
     AgentInstance,
     Delivery,

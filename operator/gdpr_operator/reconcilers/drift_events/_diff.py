@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from gdpr_operator.aws import Target
+from gdpr_operator.aws import Target, tag_list
 from gdpr_operator.reconcilers._delta import Call, Delta
-from gdpr_operator.reconcilers._tags import managed_by_operator, tag_list
+from gdpr_operator.reconcilers._tags import managed_by_operator
 from gdpr_operator.reconcilers.drift_events._checks import DELIVERY
 from gdpr_operator.reconcilers.drift_events._events import QUEUE_NAME, RULE_NAME, event_pattern
 

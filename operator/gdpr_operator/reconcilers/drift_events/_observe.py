@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import json
 
-from gdpr_operator.aws import Target
+from gdpr_operator.aws import Target, tag_map
 from gdpr_operator.reconcilers._access import AwsReads
-from gdpr_operator.reconcilers._tags import tag_map
 from gdpr_operator.reconcilers.drift_events._diff import Plumbing
 from gdpr_operator.reconcilers.drift_events._events import QUEUE_NAME, RULE_NAME
 

@@ -16,9 +16,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from gdpr_operator.aws import tag_list
 from gdpr_operator.model import LogsSpec
 from gdpr_operator.reconcilers._documents import same_policy
-from gdpr_operator.reconcilers._tags import IAM_PATH, managed_by_operator, tag_list
+from gdpr_operator.reconcilers._tags import IAM_PATH, managed_by_operator
 from gdpr_operator.reconcilers.flow_logs._checks import DELIVERY_SERVICE, ROLE_NAME
 from gdpr_operator.reconcilers.flow_logs._flow_log import (
     CLOUD_WATCH_LOGS,

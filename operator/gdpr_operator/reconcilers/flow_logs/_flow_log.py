@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from gdpr_operator.reconcilers._tags import managed_by_operator, tag_map
+from gdpr_operator.aws import tag_map
+from gdpr_operator.reconcilers._tags import managed_by_operator
 
 ACTIVE = "ACTIVE"
 FAILED = "FAILED"

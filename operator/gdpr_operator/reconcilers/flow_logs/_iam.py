@@ -3,10 +3,9 @@ region (IAM is global: its calls go to the account's GLOBAL_REGION target)."""
 
 from __future__ import annotations
 
-from gdpr_operator.aws import NotFoundError, Target
+from gdpr_operator.aws import NotFoundError, Target, tag_map
 from gdpr_operator.model import GLOBAL_REGION
 from gdpr_operator.reconcilers._base import Context, PassRead
-from gdpr_operator.reconcilers._tags import tag_map
 from gdpr_operator.reconcilers.flow_logs._checks import ROLE_NAME
 from gdpr_operator.reconcilers.flow_logs._diff import DeliveryRole, policy_name
 

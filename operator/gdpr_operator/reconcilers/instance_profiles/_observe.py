@@ -13,10 +13,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 
-from gdpr_operator.aws import NotFoundError, Target
+from gdpr_operator.aws import NotFoundError, Target, tag_map
 from gdpr_operator.reconcilers._access import AwsReads
 from gdpr_operator.reconcilers._base import Context, PassRead
-from gdpr_operator.reconcilers._tags import tag_map
 from gdpr_operator.reconcilers._targets import iam_target
 from gdpr_operator.reconcilers.instance_profiles._instance_diff import (
     HeldProfile,

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from gdpr_operator.aws import tag_list
 from gdpr_operator.model import InstancesSpec, MonitoringSpec
 from gdpr_operator.reconcilers._delta import Call, Delta
 from gdpr_operator.reconcilers._documents import same_policy
@@ -21,7 +22,6 @@ from gdpr_operator.reconcilers._tags import (
     MANAGED_BY_KEY,
     MANAGED_BY_VALUE,
     managed_by_operator,
-    tag_list,
 )
 from gdpr_operator.reconcilers.instance_profiles._checks import AGENT_ROLE, INSTANCE_PROFILE
 from gdpr_operator.reconcilers.instance_profiles._policy import (
