@@ -17,16 +17,12 @@ from gdpr_operator.reconcilers.cloudwatch_agent._render import (
     render_configs,
 )
 
-Instance = AgentInstance
-"""The former name, which log_groups still imports: drop it once it uses AgentInstance."""
-
 __all__ = [
     "LOG_STREAM_NAME",
     "AgentConfig",
     "AgentConfigError",
     "AgentInstance",
     "CloudWatchAgent",
-    "Instance",
     "Platform",
     "configs_for",
     "preset_names",
