@@ -41,6 +41,11 @@ class Call:
     right before it is made, when only a read shows it (an SSM parameter's tags): settle's
     `verify` reads it and raises NotOwnedError if it is not. None: nothing to verify."""
 
+    @classmethod
+    def iam(cls, operation: str, **params: Any) -> Call:
+        """An IAM call: account-wide, as IAM is global."""
+        return cls("iam", operation, params, account_wide=True)
+
     @property
     def key(self) -> tuple[str, str, str]:
         """What makes two calls the same call, for `once`."""

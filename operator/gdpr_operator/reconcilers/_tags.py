@@ -33,6 +33,11 @@ def managed_by_operator(tags: Mapping[str, str]) -> bool:
     return tags.get(MANAGED_BY_KEY) == MANAGED_BY_VALUE
 
 
+def iam_owned(path: str, tags: Mapping[str, str]) -> bool:
+    """Whether an IAM role or instance profile is the operator's: under its path, tagged."""
+    return path == IAM_PATH and managed_by_operator(tags)
+
+
 def created_by(tags: Mapping[str, str], owner: str) -> bool:
     """Whether the operator created the resource for `owner`."""
     return managed_by_operator(tags) and tags.get(OWNER_KEY) == owner

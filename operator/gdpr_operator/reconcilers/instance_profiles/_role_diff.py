@@ -21,7 +21,7 @@ from gdpr_operator.reconcilers._tags import (
     IAM_PATH,
     MANAGED_BY_KEY,
     MANAGED_BY_VALUE,
-    managed_by_operator,
+    iam_owned,
 )
 from gdpr_operator.reconcilers.instance_profiles._checks import AGENT_ROLE, INSTANCE_PROFILE
 from gdpr_operator.reconcilers.instance_profiles._policy import (
@@ -29,11 +29,6 @@ from gdpr_operator.reconcilers.instance_profiles._policy import (
     policy_names,
     required_policies,
 )
-
-
-def operator_owned(path: str, tags: Mapping[str, str]) -> bool:
-    """Whether an IAM role or instance profile is the operator's: under its path, tagged."""
-    return path == IAM_PATH and managed_by_operator(tags)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +43,7 @@ class Role:
 
     @property
     def owned(self) -> bool:
-        return operator_owned(self.path, self.tags)
+        return iam_owned(self.path, self.tags)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +58,7 @@ class Profile:
 
     @property
     def owned(self) -> bool:
-        return operator_owned(self.path, self.tags)
+        return iam_owned(self.path, self.tags)
 
 
 def not_owned(kind: str, name: str) -> str:
@@ -160,7 +155,7 @@ def agent_role_calls(
     calls: list[Call] = []
     if role is None:
         calls.append(
-            _iam(
+            Call.iam(
                 "create_role",
                 RoleName=name,
                 Path=IAM_PATH,
@@ -170,16 +165,16 @@ def agent_role_calls(
             )
         )
     elif not trusts_ec2(role):
-        calls.append(_iam("update_assume_role_policy", RoleName=name, PolicyDocument=trust))
+        calls.append(Call.iam("update_assume_role_policy", RoleName=name, PolicyDocument=trust))
     calls += [
-        _iam("attach_role_policy", RoleName=name, PolicyArn=arn)
+        Call.iam("attach_role_policy", RoleName=name, PolicyArn=arn)
         for arn in missing_policies(permitted, role)
     ]
     if profile is not None and not profile.owned:
         return tuple(calls)
     if profile is None:
         calls.append(
-            _iam(
+            Call.iam(
                 "create_instance_profile",
                 InstanceProfileName=name,
                 Path=IAM_PATH,
@@ -188,14 +183,12 @@ def agent_role_calls(
         )
     held = profile.roles if profile else ()
     calls += [
-        _iam("remove_role_from_instance_profile", InstanceProfileName=name, RoleName=other)
+        Call.iam("remove_role_from_instance_profile", InstanceProfileName=name, RoleName=other)
         for other in held
         if other != name
     ]
     if name not in held:
-        calls.append(_iam("add_role_to_instance_profile", InstanceProfileName=name, RoleName=name))
+        calls.append(
+            Call.iam("add_role_to_instance_profile", InstanceProfileName=name, RoleName=name)
+        )
     return tuple(calls)
-
-
-def _iam(operation: str, **params: Any) -> Call:
-    return Call("iam", operation, params, account_wide=True)
