@@ -11,6 +11,7 @@ import pytest
 from gdpr_operator.aws import iam_action
 from gdpr_operator.model import parse_monitoring
 from gdpr_operator.reconcilers import Reconciler
+from gdpr_operator.reconcilers._vpcs import FlowLog
 from gdpr_operator.reconcilers.audit import (
     CloudFrontWaf,
     CloudTrail,
@@ -34,7 +35,6 @@ from gdpr_operator.reconcilers.audit._trails import (
     management_events,
     trail_verdict,
 )
-from gdpr_operator.reconcilers.flow_logs import FlowLog
 
 DEFAULTS: Sequence[Reconciler] = (
     CloudTrail(),

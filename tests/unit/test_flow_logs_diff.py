@@ -10,21 +10,25 @@ from typing import Any
 import pytest
 
 from gdpr_operator.model import LogsSpec, parse_monitoring
-from gdpr_operator.reconcilers.flow_logs import FlowLog
+from gdpr_operator.reconcilers._delta import Delta
+from gdpr_operator.reconcilers._vpcs import FlowLog
+from gdpr_operator.reconcilers.flow_logs._checks import DELIVERY
 from gdpr_operator.reconcilers.flow_logs._diff import (
     Declared,
-    DeliveryRole,
-    delivery_policy,
     group_name,
     group_problem,
-    plan_vpc,
+    vpc_delta,
+    vpc_deltas,
+)
+from gdpr_operator.reconcilers.flow_logs._role import (
+    DeliveryRole,
+    delivery_policy,
     policy_name,
     role_arn,
     role_not_owned,
     role_problem,
     role_repair,
     trust_policy,
-    vpc_plans,
 )
 from gdpr_operator.reconcilers.log_groups import LogGroup
 
@@ -33,6 +37,24 @@ GROUP = "/gdpr/vpc-flow-logs"
 DECLARED = Declared(GROUP, role_arn(ACCOUNT), "ALL")
 OWN = {"gdpr-operator:managed-by": "gdpr-operator", "gdpr-operator:owner": "security/web"}
 LOGS = LogsSpec("/gdpr", 90, None, 900.0)
+
+
+def _problem(delta: Delta) -> str | None:
+    return delta.problems[DELIVERY]
+
+
+def _replaced(delta: Delta) -> tuple[str, ...]:
+    """The operator's flow logs the repair deletes before it creates one as declared."""
+    return tuple(
+        log_id
+        for call in delta.calls
+        if call.operation == "delete_flow_logs"
+        for log_id in call.params["FlowLogIds"]
+    )
+
+
+def _plan(vpc_id: str, flow_logs: list[FlowLog], declared: Declared) -> Delta:
+    return vpc_delta(vpc_id, flow_logs, declared, OWN)
 
 
 def _own() -> FlowLog:
@@ -62,12 +84,12 @@ def test_the_spec_parses_flow_logs_with_defaults_and_absent_is_none() -> None:
 
 
 def test_a_vpc_without_flow_logs_gets_one() -> None:
-    assert plan_vpc("vpc-1", [], DECLARED).problem == "no flow log"
+    assert _problem(_plan("vpc-1", [], DECLARED)) == "no flow log"
 
 
 def test_the_operator_s_flow_log_as_declared_is_compliant() -> None:
-    plan = plan_vpc("vpc-1", [_own()], DECLARED)
-    assert (plan.problem, plan.note, plan.replace) == (
+    plan = _plan("vpc-1", [_own()], DECLARED)
+    assert (_problem(plan), plan.note, _replaced(plan)) == (
         None,
         f"flow log fl-own delivers to {GROUP}",
         (),
@@ -75,18 +97,18 @@ def test_the_operator_s_flow_log_as_declared_is_compliant() -> None:
 
 
 def test_someone_else_s_working_flow_log_is_enough_and_is_never_replaced() -> None:
-    plan = plan_vpc("vpc-1", [_theirs()], DECLARED)
-    assert plan.problem is None
+    plan = _plan("vpc-1", [_theirs()], DECLARED)
+    assert _problem(plan) is None
     assert (
         plan.note == "flow log fl-theirs (not the operator's) delivers: left as it is, none created"
     )
-    assert plan.replace == ()
+    assert _replaced(plan) == ()
 
 
 def test_someone_else_s_broken_flow_log_is_reported_and_the_operator_adds_its_own() -> None:
-    plan = plan_vpc("vpc-1", [_theirs("Access error")], DECLARED)
-    assert plan.problem == "flow log fl-theirs cannot deliver: Access error"
-    assert plan.replace == ()
+    plan = _plan("vpc-1", [_theirs("Access error")], DECLARED)
+    assert _problem(plan) == "flow log fl-theirs cannot deliver: Access error"
+    assert _replaced(plan) == ()
 
 
 @pytest.mark.parametrize(
@@ -102,16 +124,16 @@ def test_someone_else_s_broken_flow_log_is_reported_and_the_operator_adds_its_ow
 def test_the_operator_s_flow_log_not_as_declared_is_replaced(
     fields: dict[str, Any], wrong: str
 ) -> None:
-    plan = plan_vpc("vpc-1", [dataclasses.replace(_own(), **fields)], DECLARED)
-    assert plan.problem is not None
-    assert wrong in plan.problem
-    assert plan.replace == ("fl-own",)
+    plan = _plan("vpc-1", [dataclasses.replace(_own(), **fields)], DECLARED)
+    assert _problem(plan) is not None
+    assert wrong in _problem(plan)
+    assert _replaced(plan) == ("fl-own",)
 
 
 def test_only_a_vpc_s_own_flow_logs_count_and_plans_come_in_vpc_order() -> None:
     subnet = FlowLog("fl-subnet", "subnet-1", True, None)
-    plans = vpc_plans(["vpc-2", "vpc-1"], [subnet, _own()], DECLARED)
-    assert [(plan.vpc_id, plan.problem) for plan in plans] == [
+    plans = vpc_deltas(["vpc-2", "vpc-1"], [subnet, _own()], DECLARED, OWN)
+    assert [(plan.resource, _problem(plan)) for plan in plans] == [
         ("vpc-1", None),
         ("vpc-2", "no flow log"),
     ]
@@ -129,7 +151,7 @@ def test_the_flow_log_api_shape_is_read_with_tags_and_destination() -> None:
         "TrafficType": "ALL",
         "Tags": [{"Key": k, "Value": v} for k, v in OWN.items()],
     }
-    assert plan_vpc("vpc-1", [FlowLog.from_api(item)], DECLARED).problem is None
+    assert _problem(_plan("vpc-1", [FlowLog.from_api(item)], DECLARED)) is None
 
 
 def _role(**fields: Any) -> DeliveryRole:
@@ -159,19 +181,19 @@ def test_the_role_trusts_vpc_flow_logs_of_this_account_and_writes_only_the_group
 def test_a_missing_role_is_created_tagged_under_the_path_with_its_policy() -> None:
     assert role_problem(None, ACCOUNT, GROUP) == "role gdpr-operator-flow-logs does not exist"
     calls = role_repair(None, ACCOUNT, GROUP, OWN)
-    assert [operation for operation, _ in calls] == ["create_role", "put_role_policy"]
-    created = calls[0][1]
+    assert [call.operation for call in calls] == ["create_role", "put_role_policy"]
+    created = calls[0].params
     assert (created["Path"], json.loads(created["AssumeRolePolicyDocument"])) == (
         "/gdpr-operator/",
         trust_policy(ACCOUNT),
     )
     assert created["Tags"] == [{"Key": k, "Value": v} for k, v in sorted(OWN.items())]
-    assert calls[1][1]["PolicyName"] == policy_name(GROUP)
+    assert calls[1].params["PolicyName"] == policy_name(GROUP)
 
 
 def test_a_role_as_declared_needs_nothing() -> None:
     assert role_problem(_role(), ACCOUNT, GROUP) is None
-    assert role_repair(_role(), ACCOUNT, GROUP, OWN) == []
+    assert role_repair(_role(), ACCOUNT, GROUP, OWN) == ()
 
 
 def test_drift_of_the_trust_or_the_policy_is_repaired_by_that_call_only() -> None:
@@ -180,7 +202,7 @@ def test_drift_of_the_trust_or_the_policy_is_repaired_by_that_call_only() -> Non
     assert problem is not None
     assert "does not trust vpc-flow-logs.amazonaws.com" in problem
     assert "does not allow delivery to /gdpr/vpc-flow-logs" in problem
-    assert [op for op, _ in role_repair(drifted, ACCOUNT, GROUP, OWN)] == [
+    assert [call.operation for call in role_repair(drifted, ACCOUNT, GROUP, OWN)] == [
         "update_assume_role_policy",
         "put_role_policy",
     ]
@@ -189,7 +211,7 @@ def test_drift_of_the_trust_or_the_policy_is_repaired_by_that_call_only() -> Non
 @pytest.mark.parametrize("role", [_role(path="/"), _role(tags={})])
 def test_a_role_not_under_the_path_with_the_tag_is_not_the_operator_s(role: DeliveryRole) -> None:
     assert role_not_owned(role) is not None
-    assert role_repair(role, ACCOUNT, GROUP, OWN) == []
+    assert role_repair(role, ACCOUNT, GROUP, OWN) == ()
 
 
 def test_each_group_has_its_own_stable_policy_name() -> None:

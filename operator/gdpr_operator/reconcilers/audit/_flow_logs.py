@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
+from gdpr_operator.reconcilers._vpcs import FlowLog, flow_log_problem
 from gdpr_operator.reconcilers.audit._component import Verdict
-from gdpr_operator.reconcilers.flow_logs import FlowLog, flow_log_problem
 
 
 def vpc_problem(flow_logs: Sequence[FlowLog]) -> str | None:

@@ -13,6 +13,7 @@ from typing import Any
 from gdpr_operator.aws import PermanentAwsError, Target, tag_map
 from gdpr_operator.reconcilers._access import AwsReads
 from gdpr_operator.reconcilers._base import Context
+from gdpr_operator.reconcilers._vpcs import FlowLog
 from gdpr_operator.reconcilers.audit import _data_events
 from gdpr_operator.reconcilers.audit._buckets import bucket_verdicts
 from gdpr_operator.reconcilers.audit._checks import (
@@ -45,7 +46,6 @@ from gdpr_operator.reconcilers.audit._web_acls import (
     logging_verdict,
     protecting_web_acls,
 )
-from gdpr_operator.reconcilers.flow_logs import FlowLog
 
 EDGE_REGION = "us-east-1"
 """Where CloudFront, the web ACLs in front of it (scope CLOUDFRONT) and the Support API

@@ -1,5 +1,5 @@
-"""Flow logs as declared: the delivery role's documents, what is wrong with a VPC, its log
-group and the role, and the calls that repair them. Pure.
+"""Flow logs as declared: what is wrong with the flow log group and with each VPC in scope,
+and the calls that repair them. Pure.
 
 A VPC is compliant with one active, delivering flow log of the VPC itself: the operator's
 as declared (to the flow log group, through its role, of the spec's traffic type), or
@@ -10,28 +10,24 @@ cannot be modified.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from gdpr_operator.aws import tag_list
 from gdpr_operator.model import LogsSpec
-from gdpr_operator.reconcilers._documents import same_policy
-from gdpr_operator.reconcilers._tags import IAM_PATH, managed_by_operator
-from gdpr_operator.reconcilers.flow_logs._checks import DELIVERY_SERVICE, ROLE_NAME
-from gdpr_operator.reconcilers.flow_logs._flow_log import (
-    CLOUD_WATCH_LOGS,
-    FlowLog,
-    flow_log_problem,
+from gdpr_operator.reconcilers._delta import Call, Delta
+from gdpr_operator.reconcilers._vpcs import CLOUD_WATCH_LOGS, FlowLog, flow_log_problem
+from gdpr_operator.reconcilers.flow_logs._checks import DELIVERY, FLOW_LOG_GROUP, ROLE_NAME
+from gdpr_operator.reconcilers.flow_logs._role import DeliveryRole, role_not_owned
+from gdpr_operator.reconcilers.log_groups import (
+    LogGroup,
+    encryption_problem,
+    repairs,
+    retention_problem,
 )
-from gdpr_operator.reconcilers.log_groups import LogGroup, encryption_problem, retention_problem
 
 GROUP_SUFFIX = "/vpc-flow-logs"
-
-Call = tuple[str, dict[str, Any]]
-"""(operation, parameters) of one AWS call."""
 
 
 def group_name(logs: LogsSpec) -> str:
@@ -40,135 +36,24 @@ def group_name(logs: LogsSpec) -> str:
     return logs.group_prefix.rstrip("/") + GROUP_SUFFIX
 
 
-def role_arn(account_id: str) -> str:
-    return f"arn:aws:iam::{account_id}:role{IAM_PATH}{ROLE_NAME}"
-
-
-def trust_policy(account_id: str) -> dict[str, Any]:
-    """VPC Flow Logs may assume the role, for this account's flow logs only (the
-    confused-deputy guard AWS documents for it)."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": DELIVERY_SERVICE},
-                "Action": "sts:AssumeRole",
-                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-            }
-        ],
-    }
-
-
-def delivery_policy(account_id: str, group: str) -> dict[str, Any]:
-    """What the role may do: write the flow log group's streams, nothing else."""
-    arn = f"arn:aws:logs:*:{account_id}:log-group:{group}"
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Action": [
-                    "logs:CreateLogStream",
-                    "logs:PutLogEvents",
-                    "logs:DescribeLogGroups",
-                    "logs:DescribeLogStreams",
-                ],
-                "Resource": [arn, f"{arn}:*"],
-            }
-        ],
-    }
-
-
-def policy_name(group: str) -> str:
-    """The role's inline policy for one group: GdprMonitorings with other prefixes share the
-    role, each with its own policy (a hash, as a group name may hold characters a policy
-    name may not)."""
-    return f"deliver-{hashlib.sha256(group.encode()).hexdigest()[:16]}"
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryRole:
-    """The role of ROLE_NAME, as GetRole and GetRolePolicy (of this group's policy) tell."""
-
-    path: str
-    tags: Mapping[str, str]
-    trust: Mapping[str, Any]
-    policy: Mapping[str, Any] | None = None
-    """The group's inline policy; None when the role has none of that name."""
-
-    @property
-    def owned(self) -> bool:
-        """The operator's: under its path and tagged (what its IAM policy lets it change)."""
-        return self.path == IAM_PATH and managed_by_operator(self.tags)
-
-
-def role_not_owned(role: DeliveryRole | None) -> str | None:
-    if role is None or role.owned:
-        return None
-    return (
-        f"role {ROLE_NAME} exists and is not the operator's (not under {IAM_PATH} with its "
-        "gdpr-operator tag): no flow log is created through it; delete or rename it to let "
-        "the operator make its own"
-    )
-
-
-def role_problem(role: DeliveryRole | None, account_id: str, group: str) -> str | None:
-    if role is None:
-        return f"role {ROLE_NAME} does not exist"
-    wrong = []
-    if not same_policy(role.trust, trust_policy(account_id)):
-        wrong.append(f"role {ROLE_NAME} does not trust {DELIVERY_SERVICE} for this account only")
-    if role.policy is None or not same_policy(role.policy, delivery_policy(account_id, group)):
-        wrong.append(f"role {ROLE_NAME} does not allow delivery to {group} (and only that)")
-    return "; ".join(wrong) or None
-
-
-def role_repair(
-    role: DeliveryRole | None, account_id: str, group: str, tags: Mapping[str, str]
-) -> list[Call]:
-    """IAM calls, in order, that make the role as declared (none for a role not owned)."""
-    if role is not None and not role.owned:
-        return []
-    trust = json.dumps(trust_policy(account_id))
-    policy = {
-        "RoleName": ROLE_NAME,
-        "PolicyName": policy_name(group),
-        "PolicyDocument": json.dumps(delivery_policy(account_id, group)),
-    }
-    calls: list[Call] = []
-    if role is None:
-        calls.append(
-            (
-                "create_role",
-                {
-                    "RoleName": ROLE_NAME,
-                    "Path": IAM_PATH,
-                    "AssumeRolePolicyDocument": trust,
-                    "Description": "gdpr-operator: delivers VPC flow logs to CloudWatch Logs",
-                    "Tags": tag_list(tags),
-                },
-            )
-        )
-    elif not same_policy(role.trust, trust_policy(account_id)):
-        calls.append(
-            ("update_assume_role_policy", {"RoleName": ROLE_NAME, "PolicyDocument": trust})
-        )
-    if (
-        role is None
-        or role.policy is None
-        or not same_policy(role.policy, delivery_policy(account_id, group))
-    ):
-        calls.append(("put_role_policy", policy))
-    return calls
-
-
 def group_problem(logs: LogsSpec, group: LogGroup | None) -> str | None:
     """The flow log group's retention and KMS key, as the LogGroups component keeps them."""
     wrong = [retention_problem(logs.retention_days, group)]
     if group is not None and logs.kms_key_arn:
         wrong.append(encryption_problem(logs.kms_key_arn, group))
     return "; ".join(problem for problem in wrong if problem) or None
+
+
+def group_delta(
+    group: str, logs: LogsSpec, found: LogGroup | None, tags: Mapping[str, str]
+) -> Delta:
+    """vpc.flow_logs_group: the group created with (and kept at) the spec's retention and
+    KMS key, by the calls the LogGroups component makes for its own groups."""
+    return Delta(
+        group,
+        {FLOW_LOG_GROUP: group_problem(logs, found)},
+        calls=repairs(group, logs, found, tags),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,37 +65,88 @@ class Declared:
     traffic_type: str
 
 
-@dataclass(frozen=True, slots=True)
-class VpcPlan:
-    """A VPC's verdict and, when it is not compliant, what repairs it."""
+def delivery_blocked(role: DeliveryRole | None, *, enforce: bool) -> tuple[str, bool]:
+    """Why no flow log can be created now ("" when one can), and whether no pass will create
+    one as things are (the VPC is then left alone).
 
-    vpc_id: str
-    problem: str | None
-    note: str = "compliant"
-    """The reason given when compliant."""
-    replace: tuple[str, ...] = ()
-    """The operator's flow logs of the VPC to delete before one as declared is created."""
+    A flow log is only created through the operator's own role, once it exists: one not its
+    own is never repaired; a missing one is made by the account component first, so under
+    Enforce it is missing only when that failed (and a later pass repairs it, after the
+    role); under Observe the next Enforce pass would."""
+    refusal = role_not_owned(role)
+    if refusal is not None:
+        return refusal, True
+    if role is None:
+        return f"its delivery role {ROLE_NAME} does not exist", enforce
+    return "", False
 
 
-def plan_vpc(vpc_id: str, flow_logs: Sequence[FlowLog], declared: Declared) -> VpcPlan:
-    """What to do about one VPC, given the flow logs of the VPC itself."""
+def vpc_delta(
+    vpc_id: str,
+    flow_logs: Sequence[FlowLog],
+    declared: Declared,
+    tags: Mapping[str, str],
+    *,
+    blocked: str = "",
+    alone: bool = False,
+) -> Delta:
+    """vpc.flow_logs_delivery for one VPC, given the flow logs of the VPC itself: compliant
+    by a working flow log (the note names it), or the calls that replace the operator's and
+    create one as declared. While `blocked` (why none can be created now) no call is made;
+    blocked and `alone`, the result says why."""
     own = [log for log in flow_logs if log.own]
     kept = next((log for log in own if _working(log) and _as_declared(log, declared)), None)
     if kept is not None:
-        return VpcPlan(vpc_id, None, f"flow log {kept.id} delivers to {declared.group}")
+        return Delta(
+            vpc_id, {DELIVERY: None}, note=f"flow log {kept.id} delivers to {declared.group}"
+        )
     other = next((log for log in flow_logs if not log.own and _working(log)), None)
     if other is not None:
-        return VpcPlan(
+        return Delta(
             vpc_id,
-            None,
-            f"flow log {other.id} (not the operator's) delivers: left as it is, none created",
+            {DELIVERY: None},
+            note=f"flow log {other.id} (not the operator's) delivers: left as it is, none created",
         )
-    wrong = [_flow_log_problem(log, declared) for log in flow_logs]
-    return VpcPlan(
-        vpc_id,
-        "; ".join(wrong) or "no flow log",
-        replace=tuple(log.id for log in own),
+    problem = "; ".join(_flow_log_problem(log, declared) for log in flow_logs) or "no flow log"
+    replaced = [log.id for log in own]
+    calls = (
+        *([Call("ec2", "delete_flow_logs", {"FlowLogIds": replaced})] if replaced else []),
+        Call(
+            "ec2",
+            "create_flow_logs",
+            create_flow_log(vpc_id, declared, tags),
+            failed_items="Unsuccessful",
+        ),
     )
+    return Delta(
+        vpc_id,
+        {DELIVERY: problem},
+        calls=() if blocked else calls,
+        left_alone=blocked if blocked and alone else "",
+    )
+
+
+def vpc_deltas(
+    vpc_ids: Sequence[str],
+    flow_logs: Sequence[FlowLog],
+    declared: Declared,
+    tags: Mapping[str, str],
+    *,
+    blocked: str = "",
+    alone: bool = False,
+) -> list[Delta]:
+    """One delta per VPC, in VPC id order."""
+    return [
+        vpc_delta(
+            vpc_id,
+            [log for log in flow_logs if log.resource_id == vpc_id],
+            declared,
+            tags,
+            blocked=blocked,
+            alone=alone,
+        )
+        for vpc_id in sorted(vpc_ids)
+    ]
 
 
 def _working(log: FlowLog) -> bool:
@@ -236,16 +172,6 @@ def _flow_log_problem(log: FlowLog, declared: Declared) -> str:
         f"{log.group or log.destination_type}, {log.traffic_type}, through {log.role_arn}; "
         f"the spec asks for {declared.group}, {declared.traffic_type})"
     )
-
-
-def vpc_plans(
-    vpc_ids: Sequence[str], flow_logs: Sequence[FlowLog], declared: Declared
-) -> list[VpcPlan]:
-    """One plan per VPC, in VPC id order."""
-    return [
-        plan_vpc(vpc_id, [log for log in flow_logs if log.resource_id == vpc_id], declared)
-        for vpc_id in sorted(vpc_ids)
-    ]
 
 
 def create_flow_log(vpc_id: str, declared: Declared, tags: Mapping[str, str]) -> dict[str, Any]:

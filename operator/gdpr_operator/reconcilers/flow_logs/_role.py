@@ -1,99 +1,166 @@
-"""The flow logs' delivery role, once per account (IAM is global): created under the
-operator's path and tagged, its trust and inline policy kept as declared, deleted on release
-when no other Enforce GdprMonitoring asking for flow logs covers the account. A role of that
-name that is not the operator's is reported and left alone."""
+"""The flow logs' delivery role: its documents, what is wrong with it and the IAM calls that
+make it as declared. Pure.
+
+The role is the operator's when it is under its IAM path and tagged; one of that name that
+is not is reported and left as it is, and no flow log is created through it.
+"""
 
 from __future__ import annotations
 
-from functools import partial
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
-from gdpr_operator.aws import NotFoundError, Target
-from gdpr_operator.model import GLOBAL_REGION, MonitoringSpec
-from gdpr_operator.reconcilers._base import ComponentReport, Context, declared_actions
-from gdpr_operator.reconcilers._settle import left_alone, settle
-from gdpr_operator.reconcilers._tags import ownership_tags
-from gdpr_operator.reconcilers.flow_logs._checks import (
-    DELIVERY_ROLE,
-    ROLE_CHECKS,
-    ROLE_GRANTS,
-    ROLE_NAME,
-)
-from gdpr_operator.reconcilers.flow_logs._diff import (
-    group_name,
-    role_not_owned,
-    role_problem,
-    role_repair,
-)
-from gdpr_operator.reconcilers.flow_logs._iam import iam_target, read_role, share_unchanged
+from gdpr_operator.aws import tag_list
+from gdpr_operator.reconcilers._delta import Call, Delta
+from gdpr_operator.reconcilers._documents import same_policy
+from gdpr_operator.reconcilers._tags import IAM_PATH, iam_owned
+from gdpr_operator.reconcilers.flow_logs._checks import DELIVERY_ROLE, DELIVERY_SERVICE, ROLE_NAME
+
+NOT_OWNED = "left as it is"
+"""What the role's failing result adds when the role is not the operator's."""
 
 
-def enforces_flow_logs(spec: MonitoringSpec) -> bool:
-    """Whether a GdprMonitoring has the operator create and keep flow logs."""
-    return spec.enforce and spec.flow_logs is not None
+def role_arn(account_id: str) -> str:
+    return f"arn:aws:iam::{account_id}:role{IAM_PATH}{ROLE_NAME}"
 
 
-class FlowLogsRole:
-    component = "FlowLogsRole"
-    checks = ROLE_CHECKS
-    iam_actions = declared_actions(ROLE_CHECKS)
-    grants = ROLE_GRANTS
-    global_scope = True
+def trust_policy(account_id: str) -> dict[str, Any]:
+    """VPC Flow Logs may assume the role, for this account's flow logs only (the
+    confused-deputy guard AWS documents for it)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": DELIVERY_SERVICE},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            }
+        ],
+    }
 
-    def applies_to(self, spec: MonitoringSpec) -> bool:
-        return spec.flow_logs is not None
 
-    async def reconcile(self, context: Context, target: Target) -> ComponentReport:
-        group = group_name(context.spec.logs)
-        role = await read_role(context, target, group)
-        refusal = role_not_owned(role)
-        calls = role_repair(role, target.account_id, group, ownership_tags(context.owner))
-        apply = partial(context.write.in_order, iam_target(target), "iam", calls)
-        results = await settle(
-            target,
-            GLOBAL_REGION,
-            {DELIVERY_ROLE: refusal or role_problem(role, target.account_id, group)},
-            ROLE_NAME if role is not None or (calls and context.spec.enforce) else "",
-            enforce=context.spec.enforce,
-            apply=apply if calls else None,
-        )
-        if not (calls and context.spec.enforce):
-            share_unchanged(context, target, group, role)
-        return ComponentReport(results=left_alone(results, "left as it is") if refusal else results)
+def delivery_policy(account_id: str, group: str) -> dict[str, Any]:
+    """What the role may do: write the flow log group's streams, nothing else."""
+    arn = f"arn:aws:logs:*:{account_id}:log-group:{group}"
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": [
+                    "logs:CreateLogStream",
+                    "logs:PutLogEvents",
+                    "logs:DescribeLogGroups",
+                    "logs:DescribeLogStreams",
+                ],
+                "Resource": [arn, f"{arn}:*"],
+            }
+        ],
+    }
 
-    async def release(self, context: Context, target: Target) -> ComponentReport:
-        """Deletes the role (its inline policies first) when it is the operator's and no other
-        Enforce GdprMonitoring asking for flow logs still covers the account."""
-        if not enforces_flow_logs(context.spec):
-            return ComponentReport()  # an Observe GdprMonitoring created nothing
-        keeping = sorted(
-            other.owner
-            for other in context.others
-            if enforces_flow_logs(other.spec) and target.account_id in other.account_ids
-        )
-        role = await read_role(context, target, group_name(context.spec.logs))
-        if role is None or not role.owned:
-            return ComponentReport()
-        if keeping:
-            return ComponentReport(
-                kept=[
-                    f"flow logs role {ROLE_NAME} in {target.account}: "
-                    f"{', '.join(keeping)} still declare(s) flow logs there"
-                ]
+
+def policy_name(group: str) -> str:
+    """The role's inline policy for one group: GdprMonitorings with other prefixes share the
+    role, each with its own policy (a hash, as a group name may hold characters a policy
+    name may not)."""
+    return f"deliver-{hashlib.sha256(group.encode()).hexdigest()[:16]}"
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRole:
+    """The role of ROLE_NAME, as GetRole and GetRolePolicy (of this group's policy) tell."""
+
+    path: str
+    tags: Mapping[str, str]
+    trust: Mapping[str, Any]
+    policy: Mapping[str, Any] | None = None
+    """The group's inline policy; None when the role has none of that name."""
+
+    @property
+    def owned(self) -> bool:
+        """The operator's: under its path and tagged (what its IAM policy lets it change)."""
+        return iam_owned(self.path, self.tags)
+
+
+def role_not_owned(role: DeliveryRole | None) -> str | None:
+    if role is None or role.owned:
+        return None
+    return (
+        f"role {ROLE_NAME} exists and is not the operator's (not under {IAM_PATH} with its "
+        "gdpr-operator tag): no flow log is created through it; delete or rename it to let "
+        "the operator make its own"
+    )
+
+
+def role_problem(role: DeliveryRole | None, account_id: str, group: str) -> str | None:
+    if role is None:
+        return f"role {ROLE_NAME} does not exist"
+    wrong = []
+    if not same_policy(role.trust, trust_policy(account_id)):
+        wrong.append(f"role {ROLE_NAME} does not trust {DELIVERY_SERVICE} for this account only")
+    if role.policy is None or not same_policy(role.policy, delivery_policy(account_id, group)):
+        wrong.append(f"role {ROLE_NAME} does not allow delivery to {group} (and only that)")
+    return "; ".join(wrong) or None
+
+
+def role_repair(
+    role: DeliveryRole | None, account_id: str, group: str, tags: Mapping[str, str]
+) -> tuple[Call, ...]:
+    """IAM calls, in order, that make the role as declared (none for a role not owned)."""
+    if role is not None and not role.owned:
+        return ()
+    trust = json.dumps(trust_policy(account_id))
+    calls: list[Call] = []
+    if role is None:
+        calls.append(
+            Call.iam(
+                "create_role",
+                RoleName=ROLE_NAME,
+                Path=IAM_PATH,
+                AssumeRolePolicyDocument=trust,
+                Description="gdpr-operator: delivers VPC flow logs to CloudWatch Logs",
+                Tags=tag_list(tags),
             )
-        iam = iam_target(target)
-        try:
-            names = [
-                name
-                async for page in context.aws.paginate(
-                    iam, "iam", "list_role_policies", RoleName=ROLE_NAME
-                )
-                for name in page.get("PolicyNames", [])
-            ]
-        except NotFoundError:
-            return ComponentReport()
-        for name in names:
-            await context.write.call(
-                iam, "iam", "delete_role_policy", RoleName=ROLE_NAME, PolicyName=name
+        )
+    elif not same_policy(role.trust, trust_policy(account_id)):
+        calls.append(
+            Call.iam("update_assume_role_policy", RoleName=ROLE_NAME, PolicyDocument=trust)
+        )
+    if (
+        role is None
+        or role.policy is None
+        or not same_policy(role.policy, delivery_policy(account_id, group))
+    ):
+        calls.append(
+            Call.iam(
+                "put_role_policy",
+                RoleName=ROLE_NAME,
+                PolicyName=policy_name(group),
+                PolicyDocument=json.dumps(delivery_policy(account_id, group)),
             )
-        await context.write.call(iam, "iam", "delete_role", RoleName=ROLE_NAME)
-        return ComponentReport(released=[f"flow logs role {ROLE_NAME} in {target.account}"])
+        )
+    return tuple(calls)
+
+
+def role_delta(
+    role: DeliveryRole | None,
+    account_id: str,
+    group: str,
+    tags: Mapping[str, str],
+    *,
+    enforce: bool,
+) -> Delta:
+    """iam.flow_logs_role: the role as read (None: there is none) and the IAM calls that make
+    it as declared. The result names the role once it exists, or once Enforce creates it."""
+    calls = role_repair(role, account_id, group, tags)
+    refusal = role_not_owned(role)
+    return Delta(
+        resource=ROLE_NAME if role is not None or (calls and enforce) else "",
+        problems={DELIVERY_ROLE: refusal or role_problem(role, account_id, group)},
+        calls=calls,
+        left_alone=NOT_OWNED if refusal else "",
+    )
