@@ -78,9 +78,15 @@ def _observe(
     account: AccountAccess,
     policy: str = "Observe",
     regions: Sequence[str] = (REGION,),
+    resolved: Sequence[str] | None = None,
     **fields: object,
 ) -> Context:
-    return context(layer, spec([account.name], list(regions), managementPolicy=policy, **fields))
+    """`resolved`: `regions` as the engine resolves them for the pass, when they hold "*"."""
+    return context(
+        layer,
+        spec([account.name], list(regions), managementPolicy=policy, **fields),
+        regions=resolved,
+    )
 
 
 async def _seen(component: Reconciler, ctx: Context, target: Target) -> Seen:
@@ -194,9 +200,12 @@ async def test_cloudtrail_lists_trails_in_the_first_enabled_region_for_every_reg
     scratch_account: AccountAccess,
     sandbox: SandboxControl,
 ) -> None:
-    ctx = _observe(layer, scratch_account, regions=["*"])
-    first = (await layer.regions(scratch_account, ["*"]))[0]
     sandbox.clear_calls()
+    # The pass's regions, resolved as the engine does as the pass starts; CloudTrail lists
+    # the trails in the first of them.
+    resolved = await layer.regions(scratch_account, ["*"])
+    first = resolved[0]
+    ctx = _observe(layer, scratch_account, regions=["*"], resolved=resolved)
     await _seen(TRAILS, ctx, Target(scratch_account, GLOBAL_REGION))
     assert ("DescribeTrails", first) in _reads(sandbox, scratch_account)
     assert {
@@ -296,7 +305,8 @@ async def test_each_vpc_wants_an_active_delivering_flow_log_of_its_own(
     failing = await flow_log("VPC", broken, "/vpc/missing")  # moto: delivery FAILED
     await flow_log("Subnet", subnet, "/vpc/flow")
     sandbox.clear_calls()
-    assert await _seen(FLOW_LOGS, ctx, target) == {
+    # Another pass: the region's VPCs and flow logs are read once per pass, not once ever.
+    assert await _seen(FLOW_LOGS, ctx.next_pass(), target) == {
         default["VpcId"]: (True, "compliant"),
         broken: (False, f"flow log {failing} cannot deliver: Access error"),
         partial: (False, "no flow log"),

@@ -6,6 +6,7 @@ GdprMonitoring asking for flow logs covers them."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import time
@@ -14,6 +15,7 @@ from typing import Any
 from gdpr_operator.aws import AccountAccess, Aws, Target
 from gdpr_operator.model import GLOBAL_REGION, Action, CheckResult, MonitoringSpec
 from gdpr_operator.reconcilers import Context, Declaration
+from gdpr_operator.reconcilers.audit import VpcFlowLogs
 from gdpr_operator.reconcilers.flow_logs import ROLE_NAME, FlowLogs, FlowLogsRole, policy_name
 from gdpr_operator.sandbox import SandboxControl
 
@@ -279,3 +281,36 @@ async def test_release_keeps_them_for_another_enforce_monitoring_then_removes_on
         "logGroups"
     ]
     assert [group["logGroupName"] for group in groups] == [GROUP]  # the evidence stays
+
+
+async def test_with_the_audit_check_a_pass_reads_the_region_s_vpcs_and_flow_logs_once(
+    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl
+) -> None:
+    target = Target(scratch_account, REGION)
+
+    def reads() -> dict[str, int]:
+        counts = {"DescribeVpcs": 0, "DescribeFlowLogs": 0}
+        for call in sandbox.calls():
+            if call["account"] == scratch_account.account_id and call["operation"] in counts:
+                counts[call["operation"]] += call["count"]
+        return counts
+
+    async def one_pass(monitoring: MonitoringSpec) -> dict[str, int]:
+        ctx = context(layer, monitoring)
+        sandbox.clear_calls()
+        await asyncio.gather(LOGS.reconcile(ctx, target), VpcFlowLogs().reconcile(ctx, target))
+        return reads()
+
+    def observing(**flow_logs: Any) -> MonitoringSpec:
+        return spec(
+            [scratch_account.name],
+            [REGION],
+            logs={"groupPrefix": "/gdpr/web", "retentionDays": 90},
+            flowLogs=flow_logs,
+            auditChecks=["vpc.flow_logs"],
+        )
+
+    assert await one_pass(observing()) == {"DescribeVpcs": 1, "DescribeFlowLogs": 1}
+    # A selector is EC2's tag filter: another DescribeVpcs than the audit's unfiltered one.
+    selected = observing(selector={"tags": {"a": "b"}})
+    assert await one_pass(selected) == {"DescribeVpcs": 2, "DescribeFlowLogs": 1}

@@ -23,18 +23,16 @@ from gdpr_operator.reconcilers.audit import (
     VpcFlowLogs,
     WafLogging,
 )
-from gdpr_operator.reconcilers.audit._buckets import LOGGING_OFF, bucket_verdicts
-from gdpr_operator.reconcilers.audit._component import Verdict
-from gdpr_operator.reconcilers.audit._flow_logs import vpc_problem, vpc_verdicts
-from gdpr_operator.reconcilers.audit._recorders import Recorder, recorder_verdict
-from gdpr_operator.reconcilers.audit._trails import (
-    BOTH,
-    READ,
-    WRITE,
+from gdpr_operator.reconcilers.audit._cloudtrail_multi_region import (
     Trail,
     management_events,
     trail_verdict,
 )
+from gdpr_operator.reconcilers.audit._component import Verdict
+from gdpr_operator.reconcilers.audit._config_recorder import Recorder, recorder_verdict
+from gdpr_operator.reconcilers.audit._event_selectors import BOTH, READ, WRITE
+from gdpr_operator.reconcilers.audit._s3_access_logging import LOGGING_OFF, bucket_verdicts
+from gdpr_operator.reconcilers.audit._vpc_flow_logs import vpc_problem, vpc_verdicts
 
 DEFAULTS: Sequence[Reconciler] = (
     CloudTrail(),

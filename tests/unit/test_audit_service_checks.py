@@ -8,21 +8,24 @@ from typing import Any
 import pytest
 
 from gdpr_operator.model import SpecError, parse_monitoring
+from gdpr_operator.reconcilers.audit._cloudfront_waf_attached import (
+    NO_WEB_ACL,
+    distribution_verdicts,
+)
 from gdpr_operator.reconcilers.audit._component import Verdict
-from gdpr_operator.reconcilers.audit._config_rules import NO_RULES, rule_verdicts
-from gdpr_operator.reconcilers.audit._data_events import DataTrail, bucket_verdicts, selected
-from gdpr_operator.reconcilers.audit._trails import BOTH, READ, WRITE
-from gdpr_operator.reconcilers.audit._trusted_advisor import (
+from gdpr_operator.reconcilers.audit._config_rules_compliance import NO_RULES, rule_verdicts
+from gdpr_operator.reconcilers.audit._event_selectors import BOTH, READ, WRITE
+from gdpr_operator.reconcilers.audit._s3_object_level_logging import (
+    DataTrail,
+    bucket_verdicts,
+    selected,
+)
+from gdpr_operator.reconcilers.audit._trustedadvisor_security import (
     NO_SECURITY_CHECKS,
     security_verdicts,
 )
-from gdpr_operator.reconcilers.audit._web_acls import (
-    NO_WEB_ACL,
-    Distribution,
-    distribution_verdicts,
-    logging_verdict,
-    protecting_web_acls,
-)
+from gdpr_operator.reconcilers.audit._waf_logging import logging_verdict, protecting_web_acls
+from gdpr_operator.reconcilers.audit._web_acls import Distribution
 
 WEB_ACL = "arn:aws:wafv2:us-east-1:111111111111:global/webacl/edge/0a1b"
 

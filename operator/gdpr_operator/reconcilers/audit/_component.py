@@ -1,7 +1,12 @@
-"""What the audit components share: one check each, observed and reported, never repaired.
+"""The frame every audit check is written in: one check each, read and judged, never repaired.
 
-They call read actions only, in Observe and Enforce alike: a non-compliant result carries
-action `none`, not `would_remediate`, because no pass will ever change it.
+A check is one module, `_<check id>.py` (cloudtrail.multi_region in
+`_cloudtrail_multi_region.py`): its CheckInfo, its pure rules, and its component, which
+says what it reads (`observe`, read calls only, through the helpers of `_observe.py` where
+checks share them) and how the rules judge that (`verdicts`, pure). The frame turns each
+verdict into a `Delta` that nothing can repair and settles it: in Observe and Enforce alike a
+non-compliant result carries action `none`, not `would_remediate`, because no pass will ever
+change it.
 """
 
 from __future__ import annotations
@@ -9,14 +14,18 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from gdpr_operator.aws import Target
-from gdpr_operator.model import Action, CheckInfo, CheckResult, MonitoringSpec
+from gdpr_operator.model import CheckInfo, MonitoringSpec
 from gdpr_operator.model.grants import Grant
 from gdpr_operator.reconcilers._base import ComponentReport, Context
+from gdpr_operator.reconcilers._delta import Delta, settle_all
 
 COMPLIANT = "compliant"
 OBSERVE_ONLY = "an observe-only audit check: reported, never changed"
+
+Observed = TypeVar("Observed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +44,19 @@ def first_compliant(verdicts: Sequence[Verdict]) -> Verdict:
     return next((verdict for verdict in verdicts if verdict.problem is None), verdicts[0])
 
 
-class AuditComponent(ABC):
-    """Base of the audit components: subclasses set `component` and `check`, and observe."""
+def delta(check: CheckInfo, verdict: Verdict) -> Delta:
+    """A verdict as the one shape every component's diff has: observe-only, not repairable."""
+    return Delta(
+        verdict.resource,
+        {check: verdict.problem},
+        not_repairable=OBSERVE_ONLY,
+        note=verdict.note,
+    )
+
+
+class AuditComponent(ABC, Generic[Observed]):
+    """Base of the audit components: subclasses set `component` and `check`, read what the
+    check is about (`observe`) and judge it (`verdicts`)."""
 
     component: str
     check: CheckInfo
@@ -56,26 +76,21 @@ class AuditComponent(ABC):
         return self.check.id in spec.audit_checks
 
     async def reconcile(self, context: Context, target: Target) -> ComponentReport:
-        verdicts = await self.observe(context, target)
+        verdicts = self.verdicts(await self.observe(context, target), context.spec)
+        deltas = [delta(self.check, verdict) for verdict in verdicts]
         return ComponentReport(
-            results=[
-                CheckResult(
-                    check=self.check.id,
-                    account=target.account,
-                    region=target.region,
-                    resource=verdict.resource,
-                    compliant=verdict.problem is None,
-                    reason=verdict.problem or verdict.note,
-                    action=Action.NONE,
-                    not_repairable=OBSERVE_ONLY,
-                )
-                for verdict in verdicts
-            ]
+            results=await settle_all(context.write, target, deltas, enforce=context.spec.enforce)
         )
 
     @abstractmethod
-    async def observe(self, context: Context, target: Target) -> Sequence[Verdict]:
-        """Read what the check is about and judge it, one verdict per resource."""
+    async def observe(self, context: Context, target: Target) -> Observed:
+        """Read what the check is about: read calls only; a failed one (AccessDenied
+        included) propagates as the AwsError, which the engine reports as the component's
+        error for that target."""
+
+    @abstractmethod
+    def verdicts(self, observed: Observed, spec: MonitoringSpec) -> Sequence[Verdict]:
+        """Judge what `observe` read, one verdict per resource. Pure."""
 
     async def release(self, context: Context, target: Target) -> ComponentReport:
         """Nothing was created, so there is nothing to remove."""

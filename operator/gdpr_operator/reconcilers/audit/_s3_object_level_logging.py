@@ -1,6 +1,6 @@
-"""S3 object-level logging, per bucket: does a logging trail record its data events?
+"""s3.object_level_logging, per bucket: does a logging trail record its data events?
 
-Pure. A trail that covers the bucket's Region (its own, or every Region) records the
+A trail that covers the bucket's Region (its own, or every Region) records the
 bucket's object-level events when one of its selectors takes in the whole bucket:
 
 - a basic event selector whose DataResources of type AWS::S3::Object name every bucket
@@ -14,22 +14,49 @@ bucket's object-level events when one of its selectors takes in the whole bucket
 A selector narrowed to some objects (a key prefix, an exact object, an eventName, ...)
 covers part of a bucket, which does not count. Read and write events are both wanted:
 reading personal data is processing too.
+
+Read, in the bucket's region: the region's buckets (those carrying the spec's tags, read
+with GetBucketTagging, when it names some), and the trails covering the region
+(DescribeTrails there, shadows included), each read in its home Region.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gdpr_operator.reconcilers.audit._component import Verdict
-from gdpr_operator.reconcilers.audit._trails import (
+from gdpr_operator.aws import Target
+from gdpr_operator.model import CheckInfo, MonitoringSpec, Scope
+from gdpr_operator.reconcilers._base import Context
+from gdpr_operator.reconcilers.audit import _observe
+from gdpr_operator.reconcilers.audit._component import AuditComponent, Verdict
+from gdpr_operator.reconcilers.audit._event_selectors import (
     BOTH,
     BY_READ_WRITE_TYPE,
     READ,
     WRITE,
     read_only_kinds,
+)
+
+CHECK = CheckInfo(
+    id="s3.object_level_logging",
+    summary="A logging CloudTrail trail records the read and write data events of each bucket "
+    "of the region in scope (every bucket, or those carrying the spec's tags).",
+    articles=("5(2)", "30", "32(1)(d)", "33"),
+    scope=Scope.AUDIT,  # one result per bucket
+    # GetBucketTagging only when the spec selects buckets by tag.
+    iam_actions=frozenset(
+        {
+            "s3:ListAllMyBuckets",
+            "s3:GetBucketTagging",
+            "cloudtrail:DescribeTrails",
+            "cloudtrail:GetTrailStatus",
+            "cloudtrail:GetEventSelectors",
+        }
+    ),
 )
 
 S3_OBJECT = "AWS::S3::Object"
@@ -140,3 +167,52 @@ def bucket_verdicts(buckets: Iterable[str], trails: Sequence[DataTrail]) -> list
 def selected(tags: Mapping[str, str], wanted: Mapping[str, str]) -> bool:
     """Whether a bucket's tags carry every wanted key with its value ({} wants every bucket)."""
     return all(tags.get(key) == value for key, value in wanted.items())
+
+
+@dataclass(frozen=True, slots=True)
+class DataEvents:
+    """What the check reads: the region's buckets and the trails covering the region."""
+
+    buckets: Mapping[str, Mapping[str, str] | None]
+    """Each bucket -> its tags, read only when the spec selects buckets by tag (else None)."""
+    trails: Sequence[DataTrail]
+
+
+def in_scope(
+    buckets: Mapping[str, Mapping[str, str] | None], wanted: Mapping[str, str]
+) -> list[str]:
+    """The buckets the spec's tags select (every bucket for none)."""
+    return [
+        bucket for bucket, tags in buckets.items() if not wanted or selected(tags or {}, wanted)
+    ]
+
+
+class S3ObjectLevelLogging(AuditComponent[DataEvents]):
+    component = "S3ObjectLevelLogging"
+    check = CHECK
+
+    async def observe(self, context: Context, target: Target) -> DataEvents:
+        buckets, listed = await asyncio.gather(
+            _observe.region_buckets(context.aws, target),
+            _observe.listed_trails(context.aws, target),
+        )
+        tags: Sequence[Mapping[str, str] | None] = [None] * len(buckets)
+        if context.spec.object_level_logging_tags:
+            tags = await asyncio.gather(
+                *(_observe.bucket_tags(context.aws, target, bucket) for bucket in buckets)
+            )
+        states = await asyncio.gather(
+            *(_observe.trail_state(context.aws, target, trail) for trail in listed)
+        )
+        return DataEvents(
+            dict(zip(buckets, tags, strict=True)),
+            [
+                DataTrail.from_api(trail["Name"], status, selectors)
+                for trail, (status, selectors) in zip(listed, states, strict=True)
+            ],
+        )
+
+    def verdicts(self, observed: DataEvents, spec: MonitoringSpec) -> Sequence[Verdict]:
+        return bucket_verdicts(
+            in_scope(observed.buckets, spec.object_level_logging_tags), observed.trails
+        )
