@@ -12,7 +12,7 @@ from kubernetes import client
 
 from gdpr_operator.engine import CredentialsUnavailableError
 from gdpr_operator.handlers import _secrets
-from gdpr_operator.handlers import _settings as kopf_settings
+from gdpr_operator.handlers._run import _settings as kopf_settings
 from gdpr_operator.model import SecretRef
 
 

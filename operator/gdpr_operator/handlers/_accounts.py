@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,13 +26,12 @@ from kubernetes.client.exceptions import ApiException
 from gdpr_operator import engine
 from gdpr_operator.aws import Aws
 from gdpr_operator.engine import ExternalIdReader
-from gdpr_operator.handlers._config import RESYNC_TICK_SECONDS
+from gdpr_operator.handlers._clock import SYSTEM_CLOCK, Clock
+from gdpr_operator.handlers._config import ACCOUNTS, MONITORINGS, RESYNC_TICK_SECONDS
 from gdpr_operator.handlers._schedule import jitter_factor, next_pass_after, now, rfc3339
+from gdpr_operator.handlers._state import OperatorMemo
 from gdpr_operator.model import GROUP, VERSION, AwsAccountSpec, SpecError, parse_aws_account
 from gdpr_operator.report import Event, MonitoringRef, account_status_update, used_by_status
-
-ACCOUNTS = "awsaccounts"
-MONITORINGS = "gdprmonitorings"
 
 ACCOUNT_CHECKS_IN_FLIGHT = 4
 """Accounts checked at once: each check is an AssumeRole and a GetCallerIdentity."""
@@ -43,7 +41,12 @@ MonitoringIndex = kopf.Index[str, MonitoringRef]
 logger = logging.getLogger(__name__)
 
 
-@kopf.index(GROUP, VERSION, MONITORINGS)
+def register(registry: kopf.OperatorRegistry) -> None:
+    """This module's handlers, on `registry`."""
+    kopf.index(GROUP, VERSION, MONITORINGS, registry=registry)(monitorings_by_account)
+    kopf.on.event(GROUP, VERSION, ACCOUNTS, registry=registry)(account_seen)
+
+
 def monitorings_by_account(
     namespace: str | None, name: str, spec: kopf.Spec, **_: Any
 ) -> dict[str, MonitoringRef]:
@@ -52,9 +55,8 @@ def monitorings_by_account(
     return {account: MonitoringRef(namespace or "", name) for account in accounts if account}
 
 
-@kopf.on.event(GROUP, VERSION, ACCOUNTS)
-def account_seen(event: kopf.RawEvent, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    checks: AccountChecks = memo["account_checks"]
+def account_seen(event: kopf.RawEvent, body: kopf.Body, memo: OperatorMemo, **_: Any) -> None:
+    checks = memo.shared.running.account_checks
     name = body.metadata.name or ""
     if event.get("type") == "DELETED":
         checks.forget(name)
@@ -70,9 +72,10 @@ for an Event whose object has none (as for Nodes)."""
 class AccountApi:
     """Writes AwsAccount status and posts their Events, through the Kubernetes API."""
 
-    def __init__(self, api: client.ApiClient | None = None) -> None:
+    def __init__(self, api: client.ApiClient | None = None, clock: Clock = SYSTEM_CLOCK) -> None:
         self._custom = client.CustomObjectsApi(api)
         self._core = client.CoreV1Api(api)
+        self._clock = clock
 
     async def write_status(self, name: str, status: Mapping[str, Any]) -> bool:
         """Patch `name`'s status; False when the account is gone."""
@@ -94,7 +97,7 @@ class AccountApi:
 
     async def post_event(self, name: str, uid: str, event: Event) -> None:
         """An Event about AwsAccount `name` (`kubectl describe awsaccount` shows it)."""
-        moment = now()
+        moment = now(self._clock)
         body = client.CoreV1Event(
             metadata=client.V1ObjectMeta(generate_name=f"{name}."),
             involved_object=client.V1ObjectReference(
@@ -123,7 +126,7 @@ class _Account:
     status: Mapping[str, Any]
     checked_generation: int | None = None
     checked_at: float = 0.0
-    """time.monotonic() of the last check by this process."""
+    """The checker's clock's monotonic() at the last check by this process."""
     failures_in_a_row: int = 0
     jitter: float = field(default_factory=jitter_factor)
     used_by: Mapping[str, Any] | None = None
@@ -142,6 +145,7 @@ class AccountChecks:
         api: AccountApi,
         interval_seconds: float,
         owns: Callable[[str], bool] = lambda uid: True,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._aws = aws
         self._read_external_id = read_external_id
@@ -150,6 +154,7 @@ class AccountChecks:
         self._interval = interval_seconds
         self._owns = owns
         """Sharded mode: each account is checked (and its status written) by its owner."""
+        self._clock = clock
         self._accounts: dict[str, _Account] = {}
         self._checking: dict[str, asyncio.Task[None]] = {}
         self._slots = asyncio.Semaphore(ACCOUNT_CHECKS_IN_FLIGHT)
@@ -211,7 +216,7 @@ class AccountChecks:
         if known.checked_generation != known.generation:
             return True
         interval = next_pass_after(self._interval, known.failures_in_a_row) * known.jitter
-        return time.monotonic() - known.checked_at >= interval
+        return self._clock.monotonic() - known.checked_at >= interval
 
     async def _check(self, name: str, known: _Account) -> None:
         assert known.spec is not None
@@ -227,7 +232,7 @@ class AccountChecks:
                 check,
                 generation=generation,
                 used_by=self._used_by(name),
-                now=rfc3339(now()),
+                now=rfc3339(now(self._clock)),
             )
             if not await self._write(name, known, update.status):
                 return
@@ -245,7 +250,7 @@ class AccountChecks:
                 del self._checking[name]
             self._wake.set()  # a change noticed during the check is due now
         known.checked_generation = generation
-        known.checked_at = time.monotonic()
+        known.checked_at = self._clock.monotonic()
         known.jitter = jitter_factor()
 
     async def _write(self, name: str, known: _Account, status: Mapping[str, Any]) -> bool:

@@ -1,4 +1,5 @@
-"""Operator-wide settings shared by every handler through kopf's memo."""
+"""Operator-wide settings and constants, shared by every handler (the settings through
+kopf's memo)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,17 @@ if TYPE_CHECKING:
     from gdpr_operator.handlers._diffbase import MemoryDiffBaseStorage
     from gdpr_operator.handlers._owned import Ownership
 
+MONITORINGS = "gdprmonitorings"
+ACCOUNTS = "awsaccounts"
+"""The plurals of the operator's two kinds, as kopf and the API name their resources."""
+
 RESYNC_TICK_SECONDS = 10.0
 """How often each GdprMonitoring's timer wakes to see whether its resync is due."""
 
 ERROR_RETRY_SECONDS = 10.0
 """After a pass that AWS errors cut short, the next comes this soon, doubling with each
-failure in a row up to the resync interval: a fault that clears is repaired in seconds."""
+failure in a row up to the resync interval: a fault that clears is repaired in seconds.
+It is also how soon a drift event queue that could not be read is polled again."""
 
 ACCOUNT_CHECK_SECONDS = 300.0
 """How often each AwsAccount is checked again (role, identity, ExternalId) while it is

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
@@ -23,6 +22,8 @@ from kubernetes import client
 from gdpr_operator import engine
 from gdpr_operator.aws import Aws, Target
 from gdpr_operator.engine import DriftCause, ExternalIdReader
+from gdpr_operator.handlers._clock import SYSTEM_CLOCK, Clock
+from gdpr_operator.handlers._config import ERROR_RETRY_SECONDS, MONITORINGS
 from gdpr_operator.model import (
     ALL_REGIONS,
     GLOBAL_REGION,
@@ -38,7 +39,6 @@ DRIFT_ANNOTATION = "drift-events.monitoring.gdpr.io/received"
 """Outside kopf's own annotation prefix, so that kopf sees its change as a change."""
 NO_QUEUE_RETRY_SECONDS = 15.0
 """How soon a queue not there yet (its first Enforce pass has not made it) is looked for."""
-ERROR_RETRY_SECONDS = 10.0
 
 logger = logging.getLogger(__name__)
 
@@ -98,17 +98,18 @@ def covering(
 class MonitoringWaker:
     """Sets the wake annotation on a GdprMonitoring, through the Kubernetes API."""
 
-    def __init__(self, api: client.ApiClient | None = None) -> None:
+    def __init__(self, api: client.ApiClient | None = None, clock: Clock = SYSTEM_CLOCK) -> None:
         self._custom = client.CustomObjectsApi(api)
+        self._clock = clock
 
     async def wake(self, key: Key) -> None:
-        body = {"metadata": {"annotations": {DRIFT_ANNOTATION: f"{time.time():.3f}"}}}
+        body = {"metadata": {"annotations": {DRIFT_ANNOTATION: f"{self._clock.time():.3f}"}}}
         await asyncio.to_thread(
             self._custom.patch_namespaced_custom_object,
             GROUP,
             VERSION,
             key[0],
-            "gdprmonitorings",
+            MONITORINGS,
             key[1],
             body,
         )
@@ -124,6 +125,7 @@ class DriftEventConsumer:
     accounts: Callable[[], Mapping[str, AwsAccountSpec]]
     monitorings: Callable[[], Mapping[Key, MonitoringSpec]]
     waker: MonitoringWaker
+    clock: Clock = SYSTEM_CLOCK
     pollers: dict[tuple[str, str], asyncio.Task[None]] = field(default_factory=dict)
 
     async def run(self) -> None:
@@ -157,7 +159,9 @@ class DriftEventConsumer:
                     if url is None:
                         await asyncio.sleep(NO_QUEUE_RETRY_SECONDS)
                         continue
-                received = await engine.receive(self.aws, access, region, url, now=time.time())
+                received = await engine.receive(
+                    self.aws, access, region, url, now=self.clock.time()
+                )
                 await self._dispatch(received)
             except asyncio.CancelledError:
                 raise

@@ -10,43 +10,54 @@ import kopf
 
 from gdpr_operator.aws import Aws
 from gdpr_operator.handlers._accounts import AccountChecks
-from gdpr_operator.handlers._config import OperatorConfig
 from gdpr_operator.handlers._drift_events import DriftEventConsumer, DriftInbox, MonitoringWaker
+from gdpr_operator.handlers._state import OperatorMemo, Services
 
 
-@kopf.on.startup()
-async def start_aws(memo: kopf.Memo, **kwargs: Any) -> None:
+def register(registry: kopf.OperatorRegistry) -> None:
+    """This module's handlers, on `registry`."""
+    kopf.on.startup(registry=registry)(start_aws)
+    kopf.on.cleanup(registry=registry)(stop_aws)
+
+
+async def start_aws(memo: OperatorMemo, **kwargs: Any) -> None:
     """One AWS access layer (clients, credentials, limits) shared by every object, and the
     checker of AwsAccounts and the consumer of drift events that use it."""
-    config: OperatorConfig = memo["config"]
-    memo["aws"] = Aws(config.aws_settings)
-    checks = memo["account_checks"] = AccountChecks(
-        aws=memo["aws"],
+    shared = memo.shared
+    config = shared.config
+    aws = Aws(config.aws_settings)
+    checks = AccountChecks(
+        aws=aws,
         read_external_id=config.read_external_id,
         monitorings=kwargs["monitorings_by_account"],
         api=config.account_api,
         interval_seconds=config.account_check_seconds,
         owns=config.ownership.owns,
+        clock=shared.clock,
     )
-    memo["account_checks_task"] = asyncio.create_task(checks.run(), name="AwsAccount checks")
+    checks_task = asyncio.create_task(checks.run(), name="AwsAccount checks")
     accounts, monitorings = kwargs["aws_accounts"], kwargs["live_monitorings"]
+    inbox = DriftInbox()
     consumer = DriftEventConsumer(
-        aws=memo["aws"],
+        aws=aws,
         read_external_id=config.read_external_id,
-        inbox=memo.setdefault("drift_inbox", DriftInbox()),
+        inbox=inbox,
         accounts=lambda: {name: spec for name, specs in accounts.items() for spec in specs},
         monitorings=lambda: {key: spec for key, specs in monitorings.items() for spec in specs},
-        waker=MonitoringWaker(),
+        waker=MonitoringWaker(clock=shared.clock),
+        clock=shared.clock,
     )
-    memo["drift_events_task"] = asyncio.create_task(consumer.run(), name="drift events")
+    events_task = asyncio.create_task(consumer.run(), name="drift events")
+    shared.services = Services(
+        aws=aws, account_checks=checks, drift_inbox=inbox, tasks=(checks_task, events_task)
+    )
 
 
-@kopf.on.cleanup()
-async def stop_aws(memo: kopf.Memo, **_: Any) -> None:
-    tasks: list[asyncio.Task[None]] = [memo["account_checks_task"], memo["drift_events_task"]]
-    for task in tasks:
+async def stop_aws(memo: OperatorMemo, **_: Any) -> None:
+    services = memo.shared.running
+    for task in services.tasks:
         task.cancel()
-    for task in tasks:
+    for task in services.tasks:
         with contextlib.suppress(asyncio.CancelledError):
             await task
-    memo["aws"].close()
+    services.aws.close()

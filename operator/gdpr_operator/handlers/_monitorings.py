@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from typing import Any
 
 import kopf
@@ -13,8 +12,14 @@ from kubernetes.client.exceptions import ApiException
 
 from gdpr_operator import engine
 from gdpr_operator.engine import LiveMonitoring, Outcome, Refusal
-from gdpr_operator.handlers._config import RESYNC_TICK_SECONDS, OperatorConfig
-from gdpr_operator.handlers._drift_events import DRIFT_ANNOTATION, DriftInbox
+from gdpr_operator.handlers._clock import Clock
+from gdpr_operator.handlers._config import (
+    ACCOUNTS,
+    MONITORINGS,
+    RESYNC_TICK_SECONDS,
+    OperatorConfig,
+)
+from gdpr_operator.handlers._drift_events import DRIFT_ANNOTATION
 from gdpr_operator.handlers._leadership import LEASE_API_ERRORS
 from gdpr_operator.handlers._schedule import (
     jitter_factor,
@@ -23,6 +28,7 @@ from gdpr_operator.handlers._schedule import (
     resync_due,
     rfc3339,
 )
+from gdpr_operator.handlers._state import ObjectState, OperatorMemo
 from gdpr_operator.model import (
     GROUP,
     VERSION,
@@ -38,14 +44,40 @@ from gdpr_operator.report import metrics, status_update
 
 log = logging.getLogger(__name__)
 
-MONITORINGS = "gdprmonitorings"
-ACCOUNTS = "awsaccounts"
-
 AccountIndex = kopf.Index[str, AwsAccountSpec]
 MonitoringIndex = kopf.Index[tuple[str, str], MonitoringSpec]
 
 
-@kopf.index(GROUP, VERSION, ACCOUNTS)
+def register(registry: kopf.OperatorRegistry) -> None:
+    """This module's handlers, on `registry` (kopf runs a cause's handlers in this order)."""
+    kopf.index(GROUP, VERSION, ACCOUNTS, registry=registry)(aws_accounts)
+    kopf.index(GROUP, VERSION, MONITORINGS, registry=registry)(live_monitorings)
+    for on_change in (
+        kopf.on.update(
+            GROUP, VERSION, MONITORINGS, field="spec", when=_owned_here, registry=registry
+        ),
+        kopf.on.create(GROUP, VERSION, MONITORINGS, when=_owned_here, registry=registry),
+        kopf.on.resume(GROUP, VERSION, MONITORINGS, when=_owned_here, registry=registry),
+    ):
+        on_change(reconcile_on_change)
+    kopf.on.update(
+        GROUP,
+        VERSION,
+        MONITORINGS,
+        field=("metadata", "annotations", DRIFT_ANNOTATION),
+        registry=registry,
+    )(reconcile_on_drift_event)
+    kopf.timer(
+        GROUP,
+        VERSION,
+        MONITORINGS,
+        interval=RESYNC_TICK_SECONDS,
+        initial_delay=RESYNC_TICK_SECONDS,
+        registry=registry,
+    )(resync)
+    kopf.on.delete(GROUP, VERSION, MONITORINGS, registry=registry)(release)
+
+
 def aws_accounts(name: str, spec: kopf.Spec, logger: kopf.Logger, **_: Any) -> dict[str, Any]:
     """AwsAccounts by name, kept in memory from the watch stream (no API call per lookup):
     what every write asks first, so a withdrawn binding stops writes as soon as it is seen."""
@@ -60,7 +92,6 @@ def aws_accounts(name: str, spec: kopf.Spec, logger: kopf.Logger, **_: Any) -> d
     return {name: account}
 
 
-@kopf.index(GROUP, VERSION, MONITORINGS)
 def live_monitorings(
     namespace: str | None, name: str, spec: kopf.Spec, meta: kopf.Meta, **_: Any
 ) -> dict[tuple[str, str], MonitoringSpec]:
@@ -74,70 +105,64 @@ def live_monitorings(
         return {}
 
 
-def _owned_here(body: kopf.Body, memo: kopf.Memo, **_: Any) -> bool:
+def _owned_here(body: kopf.Body, memo: OperatorMemo, **_: Any) -> bool:
     """kopf's filter of the change handlers: a replica skips what it does not own."""
-    config: OperatorConfig = memo["config"]
-    return config.ownership.owns(body.metadata.uid or "")
+    return memo.shared.config.ownership.owns(body.metadata.uid or "")
 
 
-@kopf.on.resume(GROUP, VERSION, MONITORINGS, when=_owned_here)
-@kopf.on.create(GROUP, VERSION, MONITORINGS, when=_owned_here)
-@kopf.on.update(GROUP, VERSION, MONITORINGS, field="spec", when=_owned_here)
 async def reconcile_on_change(
-    body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **kwargs: Any
+    body: kopf.Body, patch: kopf.Patch, memo: OperatorMemo, **kwargs: Any
 ) -> None:
     await _reconcile(body, patch, memo, kwargs["aws_accounts"])
 
 
-@kopf.on.update(GROUP, VERSION, MONITORINGS, field=("metadata", "annotations", DRIFT_ANNOTATION))
 async def reconcile_on_drift_event(
-    body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **kwargs: Any
+    body: kopf.Body, patch: kopf.Patch, memo: OperatorMemo, **kwargs: Any
 ) -> None:
     """AWS change events concern this GdprMonitoring (see `_drift_events`): a pass now."""
     await _reconcile(body, patch, memo, kwargs["aws_accounts"])
 
 
-@kopf.timer(
-    GROUP, VERSION, MONITORINGS, interval=RESYNC_TICK_SECONDS, initial_delay=RESYNC_TICK_SECONDS
-)
-async def resync(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **kwargs: Any) -> None:
+async def resync(body: kopf.Body, patch: kopf.Patch, memo: OperatorMemo, **kwargs: Any) -> None:
     """Drift detection: a full reconcile once the object's (jittered) interval has elapsed,
     sooner while passes fail (see `next_pass_after`), and at once when an AwsAccount it
     names changed (bound, unbound, another role) since its last pass. In sharded mode, only
     on the owner, and at once when this replica takes the object over."""
-    config: OperatorConfig = memo["config"]
+    config, state = memo.shared.config, memo.state
     uid = body.metadata.uid or ""
     if not config.ownership.owns(uid):
-        if memo.pop("last_pass", None) is not None:
+        if state.last_pass is not None:
+            state.last_pass = None
             _let_go(body, config)
         return
     try:
         spec: MonitoringSpec | None = parse_monitoring(body.spec)
     except SpecError:
         spec = None  # reported by the change handlers, or here by a replica taking it over
-    async with _lock(memo):
+    async with state.lock:
         # Decided under the lock: a change handler's pass may just have ended, and `body`
         # (read when the timer fired) would not show it yet.
-        taken_over = config.ownership.sharded and "last_pass" not in memo
+        taken_over = config.ownership.sharded and state.last_pass is None
         if spec is None:
             if taken_over:
                 await _pass(body, patch, memo, kwargs["aws_accounts"])
             return
-        interval = next_pass_after(spec.resync_interval_seconds, memo.get("failures_in_a_row", 0))
-        jitter = memo.setdefault("jitter", jitter_factor())
-        accounts_changed = memo.get("accounts_seen") != _accounts_seen(spec, kwargs["aws_accounts"])
-        if taken_over or accounts_changed or _due(body, memo, interval * jitter):
+        interval = next_pass_after(spec.resync_interval_seconds, state.failures_in_a_row)
+        if state.jitter is None:
+            state.jitter = jitter_factor()
+        accounts_changed = state.accounts_seen != _accounts_seen(spec, kwargs["aws_accounts"])
+        clock = memo.shared.clock
+        if taken_over or accounts_changed or _due(body, state, interval * state.jitter, clock):
             await _pass(body, patch, memo, kwargs["aws_accounts"])
-            memo["jitter"] = jitter_factor()
+            state.jitter = jitter_factor()
 
 
-@kopf.on.delete(GROUP, VERSION, MONITORINGS)
-async def release(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger, **kwargs: Any) -> None:
+async def release(body: kopf.Body, memo: OperatorMemo, logger: kopf.Logger, **kwargs: Any) -> None:
     """Deletion: Retain leaves AWS as it is; Delete removes what the operator created for
     this object (known by its tags), and the finalizer stays until that succeeded. In
     sharded mode only the owner releases; the others wait until the object is gone."""
     namespace, name = body.metadata.namespace or "", body.metadata.name or ""
-    config: OperatorConfig = memo["config"]
+    config = memo.shared.config
     uid = body.metadata.uid or ""
     try:
         spec = parse_monitoring(body.spec)
@@ -152,7 +177,7 @@ async def release(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger, **kwarg
         if spec is None or spec.deletion_policy is not DeletionPolicy.DELETE:
             break
         request = _request(body, spec, memo, kwargs["aws_accounts"], kwargs["live_monitorings"])
-        async with _lock(memo):
+        async with memo.state.lock:
             outcome = await config.ownership.run(uid, engine.release(request))
         if outcome is not None:
             _report_release(body, outcome)
@@ -213,27 +238,21 @@ def _gone(body: kopf.Body, config: OperatorConfig) -> None:
         config.diffbase.forget(body.metadata.uid or "")
 
 
-def _lock(memo: kopf.Memo) -> asyncio.Lock:
-    """Change handlers, the timer and deletion run concurrently in kopf: one at a time."""
-    lock: asyncio.Lock = memo.setdefault("lock", asyncio.Lock())
-    return lock
-
-
 def _request(
     body: kopf.Body,
     spec: MonitoringSpec,
-    memo: kopf.Memo,
+    memo: OperatorMemo,
     accounts: AccountIndex,
     monitorings: MonitoringIndex | None = None,
 ) -> engine.Request:
-    config: OperatorConfig = memo["config"]
+    config = memo.shared.config
     return engine.Request(
         namespace=body.metadata.namespace or "",
         name=body.metadata.name or "",
         spec=spec,
         lookup_account=lambda account: _lookup(accounts, account),
         read_external_id=config.read_external_id,
-        aws=memo["aws"],
+        aws=memo.shared.running.aws,
         live_monitorings=lambda: _live(monitorings),
     )
 
@@ -247,23 +266,23 @@ def _live(monitorings: MonitoringIndex | None) -> list[LiveMonitoring]:
 
 
 async def _reconcile(
-    body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, accounts: AccountIndex
+    body: kopf.Body, patch: kopf.Patch, memo: OperatorMemo, accounts: AccountIndex
 ) -> None:
-    async with _lock(memo):
+    async with memo.state.lock:
         await _pass(body, patch, memo, accounts)
 
 
 async def _pass(
-    body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, accounts: AccountIndex
+    body: kopf.Body, patch: kopf.Patch, memo: OperatorMemo, accounts: AccountIndex
 ) -> None:
     """One reconcile, its status, Events and metrics, unless the object moved to another
     replica meanwhile (then nothing is written). The caller holds the lock."""
-    config: OperatorConfig = memo["config"]
+    config, state, clock = memo.shared.config, memo.state, memo.shared.clock
     namespace, name = body.metadata.namespace or "", body.metadata.name or ""
     uid = body.metadata.uid or ""
     generation = body.meta.get("generation", 0)
-    started = time.monotonic()
-    inbox: DriftInbox = memo["drift_inbox"]
+    started = clock.monotonic()
+    inbox = memo.shared.running.drift_inbox
     causes = inbox.take((namespace, name))  # what led here, if AWS change events did
     spec: MonitoringSpec | None
     config.ownership.remember(namespace, name, uid)
@@ -274,7 +293,7 @@ async def _pass(
         spec = None
         outcome: Outcome | None = Outcome(refusal=Refusal("InvalidSpec", str(error)))
     else:
-        memo["accounts_seen"] = _accounts_seen(spec, accounts)
+        state.accounts_seen = _accounts_seen(spec, accounts)
         outcome = await config.ownership.run(
             uid, engine.reconcile(_request(body, spec, memo, accounts))
         )
@@ -287,17 +306,17 @@ async def _pass(
             )
     if outcome is None or not config.ownership.owns(uid):
         log.info("Pass over %s/%s (%s) abandoned: no longer ours", namespace, name, uid)
-        memo.pop("last_pass", None)
+        state.last_pass = None
         _let_go(body, config)
         return
-    memo["failures_in_a_row"] = memo.get("failures_in_a_row", 0) + 1 if outcome.errors else 0
-    memo["last_pass"] = (generation, time.monotonic())
-    finished_at = time.time()
+    state.failures_in_a_row = state.failures_in_a_row + 1 if outcome.errors else 0
+    state.last_pass = (generation, clock.monotonic())
+    finished_at = clock.time()
     update = status_update(
         body.status,
         generation,
         outcome,
-        rfc3339(now()),
+        rfc3339(now(clock)),
         enforce=spec is not None and spec.enforce,
         causes=causes,
         finished_at=finished_at,
@@ -310,21 +329,21 @@ async def _pass(
         name,
         outcome,
         ready=update.ready,
-        duration_seconds=time.monotonic() - started,
+        duration_seconds=clock.monotonic() - started,
         finished_at=finished_at,
     )
     metrics.record_drift_causes(outcome, causes, finished_at)
     log.info("Pass over %s/%s (%s) ends; status written", namespace, name, uid)
 
 
-def _due(body: kopf.Body, memo: kopf.Memo, interval_seconds: float) -> bool:
+def _due(body: kopf.Body, state: ObjectState, interval_seconds: float, clock: Clock) -> bool:
     """Whether a resync pass is due: by this process's own record of its last pass for the
     current generation when it has one, else by the status (after a restart)."""
     generation = body.meta.get("generation", 0)
-    last_pass: tuple[int, float] | None = memo.get("last_pass")
+    last_pass = state.last_pass
     if last_pass is not None and last_pass[0] == generation:
-        return time.monotonic() - last_pass[1] >= interval_seconds
-    return resync_due(body.status, generation, interval_seconds, now())
+        return clock.monotonic() - last_pass[1] >= interval_seconds
+    return resync_due(body.status, generation, interval_seconds, now(clock))
 
 
 def _accounts_seen(

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from gdpr_operator.handlers._clock import SYSTEM_CLOCK, Clock
 from gdpr_operator.handlers._config import ERROR_RETRY_SECONDS, RESYNC_JITTER
 
 
@@ -41,9 +42,9 @@ def resync_due(
     return elapsed >= interval_seconds
 
 
-def now() -> datetime:
-    """The current time in UTC, to the second (as status shows it)."""
-    return datetime.now(UTC).replace(microsecond=0)
+def now(clock: Clock = SYSTEM_CLOCK) -> datetime:
+    """`clock`'s current time in UTC, to the second (as status shows it)."""
+    return datetime.fromtimestamp(clock.time(), UTC).replace(microsecond=0)
 
 
 def rfc3339(moment: datetime) -> str:

@@ -1,0 +1,146 @@
+"""What the handlers keep in kopf's memo, the clock they read, and the registry they are on."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime
+from typing import Any, cast
+
+import kopf
+
+from gdpr_operator.handlers import _monitorings
+from gdpr_operator.handlers._accounts import AccountChecks, _Account
+from gdpr_operator.handlers._config import ERROR_RETRY_SECONDS
+from gdpr_operator.handlers._run import registry
+from gdpr_operator.handlers._schedule import now
+from gdpr_operator.handlers._state import ObjectState, OperatorMemo, SharedState
+from gdpr_operator.model import parse_aws_account
+
+
+class FakeClock:
+    """Time that moves only when the test says so."""
+
+    def __init__(self, wall: float = 1_767_268_800.0) -> None:  # 2026-01-01T12:00:00Z
+        self.elapsed = 0.0
+        self.wall = wall
+
+    def monotonic(self) -> float:
+        return 1000.0 + self.elapsed
+
+    def time(self) -> float:
+        return self.wall + self.elapsed
+
+    def advance(self, seconds: float) -> None:
+        self.elapsed += seconds
+
+
+def _shared() -> SharedState:
+    return SharedState(config=cast(Any, object()), clock=FakeClock())
+
+
+def test_each_object_gets_its_own_state_and_shares_the_rest() -> None:
+    base = OperatorMemo(_shared())
+    # As kopf makes each object's memo when it first sees the object.
+    first, second = copy.copy(base), copy.copy(base)
+    assert isinstance(first, OperatorMemo)
+    assert first.shared is second.shared is base.shared
+    assert first.state is not second.state
+    assert first.state.lock is not second.state.lock
+    first.state.last_pass = (1, 5.0)
+    first.state.failures_in_a_row = 3
+    assert second.state == ObjectState(lock=second.state.lock)
+    assert base.state.last_pass is None
+    # What the startup sets on the shared part reaches every object's handlers, even those
+    # whose memo was copied before.
+    base.shared.services = cast(Any, "started")
+    assert first.shared.services == second.shared.services == "started"
+
+
+def test_a_copy_of_an_objects_memo_is_fresh_again() -> None:
+    memo = copy.copy(OperatorMemo(_shared()))
+    memo.state.jitter = 1.05
+    assert copy.copy(memo).state.jitter is None
+
+
+def test_a_pass_is_due_by_the_injected_clock_after_the_last_one() -> None:
+    clock = FakeClock()
+    state = ObjectState(last_pass=(3, clock.monotonic()))
+    body = kopf.Body({"metadata": {"generation": 3}, "status": {}})
+    clock.advance(299.9)
+    assert not _monitorings._due(body, state, 300.0, clock)
+    clock.advance(0.1)
+    assert _monitorings._due(body, state, 300.0, clock)
+
+
+def test_without_a_pass_of_its_own_the_status_time_decides_by_the_clocks_wall_time() -> None:
+    clock = FakeClock()
+    state = ObjectState()  # after a restart
+    written = {"observedGeneration": 3, "lastReconcileTime": "2026-01-01T12:00:00Z"}
+    body = kopf.Body({"metadata": {"generation": 3}, "status": written})
+    assert now(clock) == datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
+    clock.advance(299)
+    assert not _monitorings._due(body, state, 300.0, clock)
+    clock.advance(1)
+    assert _monitorings._due(body, state, 300.0, clock)
+
+
+def test_a_failing_account_is_checked_again_after_its_backoff_by_the_injected_clock() -> None:
+    clock = FakeClock()
+    checks = AccountChecks(
+        aws=cast(Any, None),
+        read_external_id=cast(Any, None),
+        monitorings=cast(Any, {}),
+        api=cast(Any, None),
+        interval_seconds=300.0,
+        clock=clock,
+    )
+    spec = parse_aws_account("prod", {"accountId": "111111111111", "allowedNamespaces": ["a"]})
+    known = _Account(spec, generation=1, uid="u", status={}, jitter=1.0)
+    known.checked_generation, known.checked_at = 1, clock.monotonic()
+    known.failures_in_a_row = 2  # backoff: twice the first retry
+    clock.advance(2 * ERROR_RETRY_SECONDS - 0.1)
+    assert not checks._due(known)
+    clock.advance(0.1)
+    assert checks._due(known)
+    known.failures_in_a_row = 0  # Ready: the full interval
+    assert not checks._due(known)
+    clock.advance(300.0 - 2 * ERROR_RETRY_SECONDS)
+    assert checks._due(known)
+
+
+def test_the_handlers_are_on_the_operators_registry_and_not_on_kopfs_default() -> None:
+    ours = registry()
+    handlers = [
+        *ours._activities.get_all_handlers(),
+        *ours._indexing.get_all_handlers(),
+        *ours._watching.get_all_handlers(),
+        *ours._spawning.get_all_handlers(),
+        *ours._changing.get_all_handlers(),
+    ]
+    assert sorted(handler.id for handler in handlers) == [
+        "account_seen",
+        "aws_accounts",
+        "live_monitorings",
+        "login_via_client",
+        "monitorings_by_account",
+        "reconcile_on_change",
+        "reconcile_on_change",
+        "reconcile_on_change/spec",
+        "reconcile_on_drift_event/metadata.annotations.drift-events.monitoring.gdpr.io/received",
+        "release",
+        "resync",
+        "start_aws",
+        "stop_aws",
+    ]
+    default = kopf.get_default_registry()
+    assert not [
+        handler
+        for handler in [
+            *default._activities.get_all_handlers(),
+            *default._indexing.get_all_handlers(),
+            *default._watching.get_all_handlers(),
+            *default._spawning.get_all_handlers(),
+            *default._changing.get_all_handlers(),
+        ]
+        if handler.fn.__module__.startswith("gdpr_operator")
+    ]
