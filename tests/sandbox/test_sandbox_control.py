@@ -62,7 +62,7 @@ def test_faults_match_operation_account_and_region(
     raw_client(sandbox_url, "guardduty", "eu-west-1").list_detectors()  # other account
 
     assert len(sandbox.calls()) == 2
-    assert [rule["fault"] for rule in sandbox._send("GET", "faults")["faults"]] == [
+    assert [rule["fault"] for rule in sandbox.faults()] == [
         "access_denied",
         "access_denied",
     ]

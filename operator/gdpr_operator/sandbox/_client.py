@@ -22,6 +22,12 @@ class SandboxControl:
         )
         return rule
 
+    def faults(self) -> list[dict[str, Any]]:
+        """[{service, fault, operation, account, region, count, rate, latency_ms}]: the fault
+        rules in force, in the order they were added; `count` is what is left of each."""
+        rules: list[dict[str, Any]] = self._send("GET", "faults")["faults"]
+        return rules
+
     def clear_faults(self) -> None:
         self._send("DELETE", "faults")
 
