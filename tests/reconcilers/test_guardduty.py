@@ -9,12 +9,10 @@ from gdpr_operator.model import Action, TenantPermissions
 from gdpr_operator.reconcilers import Context, Declaration
 from gdpr_operator.reconcilers.guardduty import GuardDuty
 from gdpr_operator.sandbox import SandboxControl
-from gdpr_operator.sandbox._ext_guardduty_org import (
-    designate_administrator,
-)
 
 from fixtures.calls import reads, writes
 from fixtures.contexts import context, spec
+from fixtures.raw_clients import raw_client
 
 REGION = "eu-west-1"
 GUARDDUTY = GuardDuty()
@@ -24,6 +22,14 @@ ADOPTING = TenantPermissions(adopt_guardduty_detectors=True)
 
 def _by_check(report_results: object) -> dict[str, tuple[bool, str]]:
     return {r.check: (r.compliant, r.action.value) for r in report_results}  # type: ignore[attr-defined]
+
+
+def _designate_administrator(sandbox_url: str, account: AccountAccess) -> None:
+    """The organisation's management account (the sandbox's default account, in which any
+    credentials act) makes `account` the region's GuardDuty delegated administrator."""
+    raw_client(sandbox_url, "guardduty", REGION).enable_organization_admin_account(
+        AdminAccountId=account.account_id
+    )
 
 
 async def _detectors(layer: Aws, target: Target) -> list[dict[str, object]]:
@@ -254,9 +260,10 @@ async def _members(layer: Aws, target: Target) -> object:
 async def test_administrator_gets_members_auto_enabled_then_costs_one_more_read(
     layer: Aws,
     scratch_account: AccountAccess,
+    sandbox_url: str,
     sandbox: SandboxControl,
 ) -> None:
-    designate_administrator(scratch_account.account_id, REGION)
+    _designate_administrator(sandbox_url, scratch_account)
     target = Target(scratch_account, REGION)
     enforce = _org_context(layer, scratch_account, "ALL", "Enforce")
     report = await GUARDDUTY.reconcile(enforce, target)
@@ -300,9 +307,10 @@ async def test_member_account_is_reported_without_a_write_and_other_checks_hold(
 async def test_observe_would_set_members_and_writes_nothing(
     layer: Aws,
     scratch_account: AccountAccess,
+    sandbox_url: str,
     sandbox: SandboxControl,
 ) -> None:
-    designate_administrator(scratch_account.account_id, REGION)
+    _designate_administrator(sandbox_url, scratch_account)
     target = Target(scratch_account, REGION)
     observe = _org_context(layer, scratch_account, "ALL", "Observe")
     # No detector yet: nothing to read the setting from, and nothing written.
@@ -340,6 +348,7 @@ async def test_no_organization_read_unless_the_spec_asks(
 async def test_sandbox_organization_api_follows_aws(
     layer: Aws,
     scratch_account: AccountAccess,
+    sandbox_url: str,
 ) -> None:
     target = Target(scratch_account, REGION)
     detector_id = (await layer.call(target, "guardduty", "create_detector", Enable=True))[
@@ -349,7 +358,7 @@ async def test_sandbox_organization_api_follows_aws(
         await layer.call(
             target, "guardduty", "describe_organization_configuration", DetectorId=detector_id
         )
-    designate_administrator(scratch_account.account_id, REGION)
+    _designate_administrator(sandbox_url, scratch_account)
     with pytest.raises(PermanentAwsError, match="not owned by the current account"):
         await layer.call(
             target, "guardduty", "describe_organization_configuration", DetectorId="0" * 32

@@ -14,9 +14,9 @@
   EnableOrganizationAdminAccount in the backend of the account that called it (the
   organisation's management account), region by region, in `admin_account_ids`. The rule:
   an account is the delegated administrator in a region when any account's GuardDuty backend
-  for that region lists it there. Everyone else gets AWS's BadRequestException.
-  `designate_administrator` seeds that through moto's backend, as the management account's
-  EnableOrganizationAdminAccount would.
+  for that region lists it there. Everyone else gets AWS's BadRequestException. To make an
+  account the administrator, call EnableOrganizationAdminAccount as the management account:
+  with any credentials not assumed into another account (the sandbox's default account).
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from __future__ import annotations
 import threading
 import weakref
 
-from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.core.responses import ActionResult, EmptyResult
 from moto.guardduty.models import Detector, guardduty_backends
 from moto.guardduty.responses import GuardDutyResponse
@@ -71,15 +70,6 @@ def is_delegated_administrator(account: str, region: str) -> bool:
         if region in per_region and account in per_region[region].admin_account_ids:
             return True
     return False
-
-
-def designate_administrator(
-    admin_account: str, region: str, management_account: str = DEFAULT_ACCOUNT_ID
-) -> None:
-    """What the management account's EnableOrganizationAdminAccount does, for seeding."""
-    backend = guardduty_backends[management_account][region]
-    if admin_account not in backend.admin_account_ids:
-        backend.enable_organization_admin_account(admin_account)
 
 
 class GuardDutyOrganizationExtensions(GuardDutyResponse):
