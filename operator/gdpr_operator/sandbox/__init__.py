@@ -37,7 +37,9 @@ What it adds to moto (each module says which APIs and why):
 - `_agent_sim`: simulated CloudWatch agents: every GDPR_SANDBOX_AGENT_PERIOD seconds (10;
   0: off) each running instance whose AmazonCloudWatch-ManageAgent run succeeded puts a
   heartbeat into its configuration's existing log groups, stream {instance_id} (not counted
-  in /_gdpr/calls); each tick first lets State Manager apply associations.
+  in /_gdpr/calls); each tick first lets State Manager apply associations. The loop is
+  `AgentSimulator(period)`, its default period `configured_period()` (the argument, else
+  the `PERIOD_VARIABLE` environment variable, else 10).
 - `_iam_enforce` (aws profile): IAM evaluation of assumed roles' calls against their
   identity policies (`_iam_eval`: Deny over Allow over implicit deny, resources with IAM
   paths, the condition operators the operator's policy uses), each call's resources and
@@ -67,6 +69,18 @@ Control endpoints (JSON), also reachable through `SandboxControl`:
 - `POST /_gdpr/support/plan` {account, plan}: the account's Support plan.
 - `POST /_gdpr/sts/expire-sessions` {account}: the credentials assumed into that account so
   far expire: requests signed with them get ExpiredToken; new AssumeRole calls work.
+- `POST /_gdpr/agents/tick`: one tick of the simulated agents, as their loop's (State
+  Manager applies associations, then the agents ship); answers {shipments: [{account,
+  region, instanceId, logGroup, logStream, messages}]}.
+- `POST /_gdpr/ssm/apply`: State Manager applies associations to the instances that came
+  online, in every account and region; answers {runs: [{account, region, associationId,
+  version, instanceIds}]}.
+- `GET /_gdpr/ssm/associations?account=&region=`: the State Manager associations there as
+  they stand (nothing applied first), each with its version, each instance's latest status
+  at that version, and its executions with every instance's status.
+- `POST /_gdpr/ssm/failed-runs` {account, region, associationId, instanceId}: a run of the
+  association's current version failed on that instance (a managed instance it targets):
+  it is not run there again at that version, and configures no agent there.
 - `GET /_gdpr/profile`: the profile in force.
 - `POST /_gdpr/reset`: forget all state.
 
@@ -81,6 +95,7 @@ from ._accounts import (
     operator_role_arn,
     other_principal,
 )
+from ._agent_sim import PERIOD_VARIABLE, AgentSimulator, configured_period
 from ._client import SandboxControl
 from ._iam_eval import Authorization, Decision, decide
 from ._profile import PROFILES, profile_in_force
@@ -102,7 +117,9 @@ __all__ = [
     "DEMO_ACCOUNTS",
     "DEMO_REGIONS",
     "OPERATOR_ROLE",
+    "PERIOD_VARIABLE",
     "PROFILES",
+    "AgentSimulator",
     "Authorization",
     "Decision",
     "LargeEstate",
@@ -110,6 +127,7 @@ __all__ = [
     "apply_seed",
     "cloudfront_distribution",
     "cloudfront_web_acl",
+    "configured_period",
     "decide",
     "demo_access",
     "main",

@@ -86,6 +86,16 @@ class Shipment:
     log_stream: str
     messages: tuple[str, ...]
 
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "account": self.account,
+            "region": self.region,
+            "instanceId": self.instance_id,
+            "logGroup": self.log_group,
+            "logStream": self.log_stream,
+            "messages": list(self.messages),
+        }
+
 
 def configured_period(period: float | None = None) -> float:
     """`period` if given, else `GDPR_SANDBOX_AGENT_PERIOD`, else 10 seconds."""

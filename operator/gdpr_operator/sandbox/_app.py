@@ -13,6 +13,7 @@ from moto.moto_api._internal.models import moto_api_backend
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.wrappers import Request, Response
 
+from ._agent_sim import simulate_once
 from ._calls import CallLog
 from ._cloudtrail import emit, emits_event, request_parameters
 from ._errors import ApiError
@@ -22,7 +23,7 @@ from ._ext_ec2 import ASSOCIATION_HOLDS, Ec2Extensions
 from ._ext_guardduty import FINDINGS, GuardDutyExtensions
 from ._ext_guardduty_org import GuardDutyOrganizationExtensions
 from ._ext_logs import LogsExtensions
-from ._ext_ssm import ASSOCIATIONS, SsmExtensions
+from ._ext_ssm import ASSOCIATIONS, SsmExtensions, apply_associations, record_failed_run
 from ._ext_sts import EXPIRED_SESSIONS, StsExtensions
 from ._ext_support import SUPPORT_PLANS, SupportExtensions
 from ._faults import Fault, FaultRule, Faults, denied_response, error_response
@@ -170,6 +171,16 @@ class SandboxApp:
             ("POST", "sts/expire-sessions"): _expire_sessions,
             ("POST", "config/evaluations"): _put_evaluations,
             ("POST", "support/plan"): _set_support_plan,
+            ("POST", "agents/tick"): lambda _: (
+                {"shipments": [shipment.to_json() for shipment in simulate_once()]},
+                200,
+            ),
+            ("POST", "ssm/apply"): lambda _: (
+                {"runs": [run.to_json() for run in apply_associations()]},
+                200,
+            ),
+            ("GET", "ssm/associations"): _list_associations,
+            ("POST", "ssm/failed-runs"): _record_failed_run,
             ("POST", "reset"): _doing(self.reset),
             ("GET", "profile"): lambda _: ({"profile": REALISM.profile.to_json()}, 200),
         }
@@ -223,6 +234,38 @@ def _set_support_plan(request: Request) -> tuple[Any, int]:
     body = request.get_json(force=True)
     SUPPORT_PLANS.set(str(body["account"]), str(body["plan"]))
     return {"account": str(body["account"]), "plan": str(body["plan"])}, 200
+
+
+def _list_associations(request: Request) -> tuple[Any, int]:
+    account, region = request.args.get("account"), request.args.get("region")
+    if not account or not region:
+        raise ValueError("account and region are required")
+    associations = list(ASSOCIATIONS.of(account, region).values())
+    return {"associations": [association.to_json() for association in associations]}, 200
+
+
+def _record_failed_run(request: Request) -> tuple[Any, int]:
+    body = _fields(request, {"account", "region", "associationId", "instanceId"})
+    execution = record_failed_run(
+        str(body["account"]),
+        str(body["region"]),
+        str(body["associationId"]),
+        str(body["instanceId"]),
+    )
+    return execution.to_json(), 201
+
+
+def _fields(request: Request, names: set[str]) -> dict[str, Any]:
+    """The request's JSON object, which must hold exactly the fields `names`."""
+    body = request.get_json(force=True)
+    if not isinstance(body, dict):
+        raise ValueError("a JSON object is required")
+    unknown, missing = set(body) - names, names - set(body)
+    if unknown:
+        raise ValueError(f"unknown fields: {sorted(unknown)}")
+    if missing:
+        raise ValueError(f"missing fields: {sorted(missing)}")
+    return body
 
 
 def _hold_association(request: Request) -> tuple[Any, int]:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import urllib.parse
 import urllib.request
 from typing import Any
 
 
 class SandboxControl:
-    """Switches faults, reads call counts, seeds findings and holds instance profile
-    associations pending in the sandbox at `url`."""
+    """Switches faults, reads call counts, seeds findings, holds instance profile
+    associations pending and ticks State Manager and the simulated agents in the sandbox at
+    `url`."""
 
     def __init__(self, url: str) -> None:
         self.url = url.rstrip("/")
@@ -117,6 +119,46 @@ class SandboxControl:
         """Give `account` a Support plan (basic, developer, business, enterprise-on-ramp,
         enterprise): the Support API answers under the last three only."""
         self._send("POST", "support/plan", {"account": account, "plan": plan})
+
+    def tick_agents(self) -> list[dict[str, Any]]:
+        """One tick of the simulated agents, as their loop's (`_agent_sim`): State Manager
+        applies associations, then the agents ship. Returns what was put where:
+        [{account, region, instanceId, logGroup, logStream, messages}]."""
+        shipments: list[dict[str, Any]] = self._send("POST", "agents/tick")["shipments"]
+        return shipments
+
+    def apply_associations(self) -> list[dict[str, Any]]:
+        """State Manager applying associations to the instances that came online, in every
+        account and region (`_ext_ssm`); the runs it recorded: [{account, region,
+        associationId, version, instanceIds}]."""
+        runs: list[dict[str, Any]] = self._send("POST", "ssm/apply")["runs"]
+        return runs
+
+    def associations(self, account: str, region: str) -> list[dict[str, Any]]:
+        """The State Manager associations of `account` in `region` as they stand (nothing is
+        applied first), oldest first: [{associationId, name, version, latestStatuses:
+        {instance id: status of its latest run at that version}, executions: [{executionId,
+        version, created, statuses: {instance id: status}}], oldest first}]."""
+        query = urllib.parse.urlencode({"account": account, "region": region})
+        associations: list[dict[str, Any]] = self._send("GET", f"ssm/associations?{query}")[
+            "associations"
+        ]
+        return associations
+
+    def fail_association_run(
+        self, account: str, region: str, association_id: str, instance_id: str
+    ) -> dict[str, Any]:
+        """Record a run of the association's current version that failed on the instance (a
+        managed instance it targets): State Manager does not run that version there again,
+        and no agent is configured by it. Returns the execution, as `associations` lists it."""
+        body = {
+            "account": account,
+            "region": region,
+            "associationId": association_id,
+            "instanceId": instance_id,
+        }
+        execution: dict[str, Any] = self._send("POST", "ssm/failed-runs", body)
+        return execution
 
     def profile(self) -> dict[str, Any]:
         """The profile in force: {name, latency, buckets, propagation} (see `_profile`)."""

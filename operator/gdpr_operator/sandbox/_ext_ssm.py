@@ -16,10 +16,11 @@
   is launched with the targeted tags) gets a run of every association targeting it whose
   current version has not run there: `apply_associations` records one execution per
   association over those instances, each Success. An instance runs a version once: one whose
-  latest run at the current version is Success or failed (a failure is only ever recorded by
-  tests; AWS retries it at the next scheduled run, which the sandbox does not model) is never
-  run again at that version; Pending (it was not online) is what waits for it. It happens at
-  each tick of the simulated agents (`_agent_sim`, before they ship), and before answering
+  latest run at the current version is Success or failed (the sandbox fails no run by itself:
+  `record_failed_run` records one, through the control API; AWS retries it at the next
+  scheduled run, which the sandbox does not model) is never run again at that version;
+  Pending (it was not online) is what waits for it. It happens at each tick of the
+  simulated agents (`_agent_sim`, before they ship), and before answering
   DescribeAssociation, ListAssociations, DescribeAssociationExecutions,
   DescribeAssociationExecutionTargets and DescribeInstanceAssociationsStatus, so what the
   operator reads is as of now, with the agents' loop off too.
@@ -54,7 +55,7 @@ AWS_OWNED_DOCUMENTS = frozenset(
     }
 )
 """AWS-owned documents, present in every region (moto ships none)."""
-SUCCESS, PENDING = "Success", "Pending"
+SUCCESS, PENDING, FAILED = "Success", "Pending", "Failed"
 
 
 @dataclass(slots=True)
@@ -71,6 +72,14 @@ class Execution:
             if all(s == "Success" for s in self.status_by_instance.values())
             else "Pending"
         )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "executionId": self.execution_id,
+            "version": self.version,
+            "created": self.created.isoformat(),
+            "statuses": dict(self.status_by_instance),
+        }
 
 
 @dataclass(slots=True)
@@ -149,6 +158,29 @@ class Association:
             )
         return due
 
+    def fail(self, instance_id: str) -> Execution:
+        """Record a run of the current version that failed on the instance. Callers hold
+        `RUNS`."""
+        execution = Execution(
+            execution_id=str(uuid.uuid4()),
+            version=self.version,
+            created=_now(),
+            status_by_instance={instance_id: FAILED},
+        )
+        self.executions.append(execution)
+        return execution
+
+    def to_json(self) -> dict[str, Any]:
+        """Its id, document, version, each instance's latest status at that version and its
+        executions, oldest first, each with every instance's status."""
+        return {
+            "associationId": self.association_id,
+            "name": self.name,
+            "version": self.version,
+            "latestStatuses": self.latest_statuses(),
+            "executions": [e.to_json() for e in list(self.executions)],
+        }
+
 
 def _target_selects(target: dict[str, Any], instance: ManagedInstance) -> bool:
     key, values = target["Key"], target.get("Values", [])
@@ -198,6 +230,15 @@ class AppliedRun:
     version: int
     instance_ids: tuple[str, ...]
 
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "account": self.account,
+            "region": self.region,
+            "associationId": self.association_id,
+            "version": self.version,
+            "instanceIds": list(self.instance_ids),
+        }
+
 
 def apply_associations(account: str | None = None, region: str | None = None) -> list[AppliedRun]:
     """State Manager applying associations to new targets (module doc), in every account and
@@ -224,6 +265,24 @@ def apply_associations(account: str | None = None, region: str | None = None) ->
                         )
                     )
     return applied
+
+
+def record_failed_run(
+    account: str, region: str, association_id: str, instance_id: str
+) -> Execution:
+    """A run of the association's current version that failed on the instance, one of the
+    managed instances it targets: that instance is not run again at that version (module
+    doc), and a configure run there configures no agent (`_agent_sim`)."""
+    place = (account, region)
+    association = ASSOCIATIONS.of(*place).get(association_id)
+    if association is None:
+        raise ValueError(f"no association {association_id} in {account} {region}")
+    regions = ec2_backends.get(account)  # dict.get: never makes a backend
+    instances = [] if regions is None or region not in regions else managed_instances(*place)
+    if not any(i.instance_id == instance_id and association.selects(i) for i in instances):
+        raise ValueError(f"association {association_id} targets no managed instance {instance_id}")
+    with RUNS:
+        return association.fail(instance_id)
 
 
 class SsmExtensions(SimpleSystemManagerResponse):
