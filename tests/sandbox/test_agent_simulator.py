@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+import urllib.error
+import uuid
 from typing import Any
 
 import pytest
@@ -15,16 +17,12 @@ from gdpr_operator.model import parse_monitoring
 from gdpr_operator.reconcilers import Context
 from gdpr_operator.reconcilers.cloudwatch_agent import CloudWatchAgent
 from gdpr_operator.reconcilers.log_groups import LogGroups
-from gdpr_operator.sandbox import SandboxControl
-from gdpr_operator.sandbox._agent_sim import (
-    CONFIGURE_DOCUMENT,
+from gdpr_operator.sandbox import (
     PERIOD_VARIABLE,
     AgentSimulator,
-    Shipment,
+    SandboxControl,
     configured_period,
-    simulate_once,
 )
-from gdpr_operator.sandbox._ext_ssm import ASSOCIATIONS
 
 REGION = "eu-west-1"
 IAM_REGION = "us-east-1"
@@ -36,6 +34,7 @@ TRUST = (
 AUTH, SYSLOG = "/gdpr/linux/auth", "/gdpr/linux/syslog"
 ACCESS, ERROR = "/gdpr/nginx/access", "/gdpr/nginx/error"
 LOOP_THREAD = "gdpr-sandbox-agents"
+CONFIGURE_DOCUMENT = "AmazonCloudWatch-ManageAgent"
 
 
 def _context(layer: Aws, account: AccountAccess, policy: str = "Enforce") -> Context:
@@ -100,8 +99,18 @@ async def _instance(
     return instance_id
 
 
-def _ours(shipments: list[Shipment], account: AccountAccess) -> list[Shipment]:
-    return [s for s in shipments if s.account == account.account_id and s.region == REGION]
+def _ours(shipments: list[dict[str, Any]], account: AccountAccess) -> list[dict[str, Any]]:
+    return [s for s in shipments if s["account"] == account.account_id and s["region"] == REGION]
+
+
+def _configure(sandbox: SandboxControl, account: AccountAccess) -> dict[str, Any]:
+    """The account's one configure association, as it stands."""
+    (configure,) = (
+        a
+        for a in sandbox.associations(account.account_id, REGION)
+        if a["name"] == CONFIGURE_DOCUMENT
+    )
+    return configure
 
 
 async def _messages(layer: Aws, target: Target, group: str, stream: str) -> list[str]:
@@ -119,6 +128,7 @@ async def _messages(layer: Aws, target: Target, group: str, stream: str) -> list
 async def test_a_configured_running_instance_ships_into_its_groups_streams(
     layer: Aws,
     scratch_account: AccountAccess,
+    sandbox: SandboxControl,
 ) -> None:
     target = Target(scratch_account, REGION)
     web = await _instance(layer, scratch_account)
@@ -127,9 +137,11 @@ async def test_a_configured_running_instance_ships_into_its_groups_streams(
     # nor creates it.
     await layer.call(target, "logs", "delete_log_group", logGroupName=ERROR)
 
-    shipped = _ours(simulate_once(), scratch_account)
+    shipped = _ours(sandbox.tick_agents(), scratch_account)
 
-    assert {(s.instance_id, s.log_group, s.log_stream): s.messages for s in shipped} == {
+    assert {
+        (s["instanceId"], s["logGroup"], s["logStream"]): tuple(s["messages"]) for s in shipped
+    } == {
         (web, AUTH, web): (
             "gdpr-sandbox agent: /var/log/auth.log heartbeat",
             "gdpr-sandbox agent: /var/log/secure heartbeat",
@@ -160,6 +172,7 @@ async def test_a_configured_running_instance_ships_into_its_groups_streams(
 async def test_instances_not_configured_or_not_running_ship_nothing(
     layer: Aws,
     scratch_account: AccountAccess,
+    sandbox: SandboxControl,
 ) -> None:
     target = Target(scratch_account, REGION)
     configured = await _instance(layer, scratch_account)
@@ -172,27 +185,56 @@ async def test_instances_not_configured_or_not_running_ship_nothing(
     await _converge(layer, scratch_account)
     await layer.call(target, "ec2", "stop_instances", InstanceIds=[stopped_later])
     # Stopped when State Manager ran: Pending there until it is online again.
-    (configure,) = (
-        a
-        for a in ASSOCIATIONS.of(scratch_account.account_id, REGION).values()
-        if a.name == CONFIGURE_DOCUMENT
-    )
-    assert configure.executions[-1].status_by_instance[pending] == "Pending"
+    configure = _configure(sandbox, scratch_account)
+    assert configure["executions"][-1]["statuses"][pending] == "Pending"
     # The sandbox's State Manager fails no run by itself: record one that failed (it is not
     # run again at that version).
-    configure.executions[-1].status_by_instance[failed] = "Failed"
+    sandbox.fail_association_run(
+        scratch_account.account_id, REGION, configure["associationId"], failed
+    )
 
-    assert {s.instance_id for s in _ours(simulate_once(), scratch_account)} == {configured}
+    assert {s["instanceId"] for s in _ours(sandbox.tick_agents(), scratch_account)} == {configured}
 
     # Started again: the run that configured one still stands, and State Manager runs the
     # association on the one it had never reached; both ship at this tick.
     await layer.call(target, "ec2", "start_instances", InstanceIds=[stopped_later, pending])
-    assert {s.instance_id for s in _ours(simulate_once(), scratch_account)} == {
+    assert {s["instanceId"] for s in _ours(sandbox.tick_agents(), scratch_account)} == {
         configured,
         stopped_later,
         pending,
     }
-    assert configure.executions[-1].status_by_instance == {pending: "Success"}
+    assert _configure(sandbox, scratch_account)["executions"][-1]["statuses"] == {
+        pending: "Success"
+    }
+
+
+async def test_a_failed_run_is_recorded_only_where_the_association_runs(
+    layer: Aws,
+    scratch_account: AccountAccess,
+    sandbox: SandboxControl,
+) -> None:
+    web = await _instance(layer, scratch_account)
+    batch = await _instance(layer, scratch_account, scope="batch")  # not targeted
+    await _converge(layer, scratch_account)
+    configure = _configure(sandbox, scratch_account)
+    account = scratch_account.account_id
+
+    for association_id, instance_id in (
+        (configure["associationId"], batch),
+        (configure["associationId"], "i-0123456789abcdef0"),
+        (str(uuid.uuid4()), web),
+    ):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            sandbox.fail_association_run(account, REGION, association_id, instance_id)
+        assert refused.value.code == 400
+    assert _configure(sandbox, scratch_account) == configure
+
+    failed = sandbox.fail_association_run(account, REGION, configure["associationId"], web)
+    assert (failed["version"], failed["statuses"]) == (configure["version"], {web: "Failed"})
+    after = _configure(sandbox, scratch_account)
+    assert after["executions"] == [*configure["executions"], failed]
+    assert after["latestStatuses"] == {web: "Failed"}
+    assert not _ours(sandbox.tick_agents(), scratch_account)
 
 
 async def test_the_simulators_writes_are_not_counted(
@@ -205,8 +247,9 @@ async def test_the_simulators_writes_are_not_counted(
     await _converge(layer, scratch_account)
     sandbox.clear_calls()
 
-    assert _ours(simulate_once(), scratch_account)
-    # /_gdpr/calls counts HTTP requests only; the simulator writes to moto directly.
+    assert _ours(sandbox.tick_agents(), scratch_account)
+    # /_gdpr/calls counts the AWS API's HTTP requests only (not the control endpoints'); the
+    # simulator writes to moto directly.
     assert sandbox.calls() == []
     await _messages(layer, target, ACCESS, web)
     assert sandbox.calls() == [
@@ -223,7 +266,7 @@ async def test_the_simulators_writes_are_not_counted(
 async def test_the_loop_ships_every_period_until_stopped(
     layer: Aws,
     scratch_account: AccountAccess,
-    sandbox_url: str,
+    sandbox: SandboxControl,
 ) -> None:
     def loops() -> int:
         return sum(t.name == LOOP_THREAD for t in threading.enumerate())
@@ -233,7 +276,7 @@ async def test_the_loop_ships_every_period_until_stopped(
     target = Target(scratch_account, REGION)
     web = await _instance(layer, scratch_account)
     await _converge(layer, scratch_account)
-    simulate_once()  # the stream exists from here on
+    sandbox.tick_agents()  # the stream exists from here on
     before = len(await _messages(layer, target, ACCESS, web))
 
     agents = AgentSimulator(period=0.05)

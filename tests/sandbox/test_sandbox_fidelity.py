@@ -17,8 +17,6 @@ from gdpr_operator.reconcilers.cloudwatch_agent import CloudWatchAgent
 from gdpr_operator.reconcilers.instance_profiles import AgentRole, InstanceProfiles
 from gdpr_operator.reconcilers.log_groups import LogGroups
 from gdpr_operator.sandbox import SandboxControl
-from gdpr_operator.sandbox._agent_sim import simulate_once
-from gdpr_operator.sandbox._ext_ssm import ASSOCIATIONS, Association, apply_associations
 
 from fixtures.botocore_shapes import assert_matches_output
 
@@ -116,20 +114,32 @@ async def _association_states(
     return [a["State"] for a in reply["IamInstanceProfileAssociations"]]
 
 
-def _successes(association: Association, instance_id: str) -> int:
+def _association(
+    sandbox: SandboxControl, account: AccountAccess, association_id: str
+) -> dict[str, Any]:
+    """The association as the sandbox holds it now (nothing applied first)."""
+    (association,) = (
+        a
+        for a in sandbox.associations(account.account_id, REGION)
+        if a["associationId"] == association_id
+    )
+    return association
+
+
+def _successes(association: dict[str, Any], instance_id: str) -> int:
     """How many runs of the association's current version succeeded on the instance."""
     return sum(
-        e.version == association.version and e.status_by_instance.get(instance_id) == "Success"
-        for e in association.executions
+        e["version"] == association["version"] and e["statuses"].get(instance_id) == "Success"
+        for e in association["executions"]
     )
 
 
-def _ours(account: AccountAccess) -> list[tuple[str, tuple[str, ...]]]:
+def _ours(sandbox: SandboxControl, account: AccountAccess) -> list[tuple[str, tuple[str, ...]]]:
     """State Manager's tick; what it ran in `account`."""
     return [
-        (run.association_id, run.instance_ids)
-        for run in apply_associations()
-        if run.account == account.account_id
+        (run["associationId"], tuple(run["instanceIds"]))
+        for run in sandbox.apply_associations()
+        if run["account"] == account.account_id
     ]
 
 
@@ -139,6 +149,7 @@ def _ours(account: AccountAccess) -> list[tuple[str, tuple[str, ...]]]:
 async def test_state_manager_runs_on_an_instance_once_it_comes_online(
     layer: Aws,
     scratch_account: AccountAccess,
+    sandbox: SandboxControl,
 ) -> None:
     target = Target(scratch_account, REGION)
     (web,) = await _launch(layer, target)  # no profile: SSM does not see it
@@ -151,9 +162,12 @@ async def test_state_manager_runs_on_an_instance_once_it_comes_online(
         Parameters=CONFIGURE,
     )
     association_id = created["AssociationDescription"]["AssociationId"]
-    association = ASSOCIATIONS.of(scratch_account.account_id, REGION)[association_id]
-    assert _ours(scratch_account) == []
-    assert _successes(association, web) == 0
+
+    def association() -> dict[str, Any]:
+        return _association(sandbox, scratch_account, association_id)
+
+    assert _ours(sandbox, scratch_account) == []
+    assert _successes(association(), web) == 0
 
     core = await _profile(layer, scratch_account, "core", [SSM_CORE])
     await layer.call(
@@ -163,11 +177,11 @@ async def test_state_manager_runs_on_an_instance_once_it_comes_online(
         InstanceId=web,
         IamInstanceProfile={"Arn": core},
     )
-    apply_associations()  # the tick (the background loop's may have come first)
-    assert _successes(association, web) == 1
-    assert association.latest_statuses() == {web: "Success"}
-    assert _ours(scratch_account) == []  # a second tick: no second run at that version
-    assert _successes(association, web) == 1
+    sandbox.apply_associations()  # the tick (the background loop's may have come first)
+    assert _successes(association(), web) == 1
+    assert association()["latestStatuses"] == {web: "Success"}
+    assert _ours(sandbox, scratch_account) == []  # a second tick: no second run at that version
+    assert _successes(association(), web) == 1
 
     # What the operator reads (each read applies too: still that one run).
     executions = await layer.call(
@@ -186,12 +200,13 @@ async def test_state_manager_runs_on_an_instance_once_it_comes_online(
     assert [(t["ResourceId"], t["Status"]) for t in runs["AssociationExecutionTargets"]] == [
         (web, "Success")
     ]
-    assert _successes(association, web) == 1
+    assert _successes(association(), web) == 1
 
 
 async def test_state_manager_reaches_started_and_later_launched_instances_once_per_version(
     layer: Aws,
     scratch_account: AccountAccess,
+    sandbox: SandboxControl,
 ) -> None:
     target = Target(scratch_account, REGION)
     await _profile(layer, scratch_account, "core", [SSM_CORE])
@@ -206,8 +221,11 @@ async def test_state_manager_reaches_started_and_later_launched_instances_once_p
         Parameters=CONFIGURE,
     )
     association_id = created["AssociationDescription"]["AssociationId"]
-    association = ASSOCIATIONS.of(scratch_account.account_id, REGION)[association_id]
-    assert association.latest_statuses() == {stopped: "Pending"}
+
+    def association() -> dict[str, Any]:
+        return _association(sandbox, scratch_account, association_id)
+
+    assert association()["latestStatuses"] == {stopped: "Pending"}
 
     await layer.call(target, "ec2", "start_instances", InstanceIds=[stopped])
     (later,) = await _launch(layer, target, IamInstanceProfile={"Name": "core"})
@@ -216,7 +234,7 @@ async def test_state_manager_reaches_started_and_later_launched_instances_once_p
         target, "ssm", "describe_instance_associations_status", InstanceId=later
     )
     assert [s["Status"] for s in status["InstanceAssociationStatusInfos"]] == ["Success"]
-    assert association.latest_statuses() == {stopped: "Success", later: "Success"}
+    assert association()["latestStatuses"] == {stopped: "Success", later: "Success"}
 
     # A new version runs once more on each, at its update; nothing is left for a tick.
     await layer.call(
@@ -226,14 +244,15 @@ async def test_state_manager_reaches_started_and_later_launched_instances_once_p
         AssociationId=association_id,
         Parameters={**CONFIGURE, "optionalRestart": ["yes"]},
     )
-    assert _ours(scratch_account) == []
-    assert [_successes(association, i) for i in (stopped, later)] == [1, 1]
-    assert len(association.executions) == 3  # created, applied, updated
+    assert _ours(sandbox, scratch_account) == []
+    assert [_successes(association(), i) for i in (stopped, later)] == [1, 1]
+    assert len(association()["executions"]) == 3  # created, applied, updated
 
 
 async def test_the_operators_first_pass_is_completed_by_state_manager(
     layer: Aws,
     scratch_account: AccountAccess,
+    sandbox: SandboxControl,
 ) -> None:
     """Components run concurrently: the agent's associations can exist before the profile
     is attached. The instance then gets its runs once SSM sees it, without another write."""
@@ -265,9 +284,8 @@ async def test_the_operators_first_pass_is_completed_by_state_manager(
         (r.compliant, r.action.value) for r in second.results if r.check == "cwagent.installed"
     ]
     assert installed == [(True, "none")]
-    assert {s.instance_id for s in simulate_once() if s.account == scratch_account.account_id} == {
-        web
-    }
+    shipped = sandbox.tick_agents()
+    assert {s["instanceId"] for s in shipped if s["account"] == scratch_account.account_id} == {web}
 
 
 # 2. DescribeRegions: one partition, opt-in statuses.
