@@ -1,7 +1,7 @@
 """Sharded mode at scale (issue 20): GdprMonitorings of one account each, over REGIONS
 regions of the `large` estate, shared by 1, 2 and 4 replicas.
 
-    nice -n 10 .venv/bin/python bench/sharding.py [--monitorings 200] [--regions 17]
+    nice -n 10 scripts/bench sharding [--monitorings 200] [--regions 17]
         [--instances 0] [--replicas 1,2,4] [--lease 15]
 
 A sandbox (the profile GDPR_SANDBOX_PROFILE names; by default instant) seeded with the
@@ -42,8 +42,6 @@ from pathlib import Path
 
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 os.environ["GDPR_TOOLS_CHECK_ONLY"] = "1"  # tools come from scripts/build-tools, built before
 
 from gdpr_operator.handlers._rendezvous import owner
