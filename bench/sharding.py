@@ -44,7 +44,7 @@ import yaml
 
 os.environ["GDPR_TOOLS_CHECK_ONLY"] = "1"  # tools come from scripts/build-tools, built before
 
-from gdpr_operator.handlers._rendezvous import owner
+from gdpr_operator.handlers import shard_owner
 from scale_sweep import REGIONS, SPEC
 
 from aws_bench_support import large_estate_access, sandbox_process
@@ -178,7 +178,9 @@ def _run(
         takeover = None
         if n > 1:
             killed, survivors = replicas[0], replicas[1:]
-            moved = {uid for uid in uids.values() if owner(uid, identities) == killed.identity}
+            moved = {
+                uid for uid in uids.values() if shard_owner(uid, identities) == killed.identity
+            }
             killed_at = time.time()
             assert killed.process.process is not None
             killed.process.process.send_signal(signal.SIGKILL)
