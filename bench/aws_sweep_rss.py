@@ -1,6 +1,6 @@
 """Peak RSS of a process that sweeps a large estate through the aws layer (run on demand).
 
-    .venv/bin/python bench/aws_sweep_rss.py [--accounts 100] [--regions 17] [--runs 3]
+    scripts/bench aws_sweep_rss [--accounts 100] [--regions 17] [--runs 3]
 
 A sandbox seeded with the `large` estate runs in a child process. Each run is a fresh
 process (`--sweep URL`) that, for every account x region, lists GuardDuty detectors and

@@ -1,6 +1,6 @@
 """Calls per second the aws layer sustains against the sandbox (run on demand).
 
-    .venv/bin/python bench/aws_throughput.py [--calls 2000] [--runs 5] [--concurrency 16]
+    scripts/bench aws_throughput [--calls 2000] [--runs 5] [--concurrency 16]
 
 The sandbox (demo seed) runs in a child process; this one makes `--calls` GuardDuty
 ListDetectors calls per run through the layer, `--concurrency` in flight, spread over the

@@ -1,7 +1,7 @@
 """Drift events: from a GuardDuty detector disabled by another principal to its repair, and
 to the Kubernetes Event that names that principal, with AwsAccount events.mode Managed.
 
-    .venv/bin/python bench/drift_events.py --trials 20
+    scripts/bench drift_events --trials 20
 
 A private local control plane, the sandbox (in this process, delivery delay
 GDPR_SANDBOX_EVENT_DELAY, 0 unless set), the operator; one Enforce tenant with
@@ -16,12 +16,10 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 os.environ["GDPR_TOOLS_CHECK_ONLY"] = "1"  # tools come from scripts/build-tools, built before
 
 from gdpr_operator.aws import Target

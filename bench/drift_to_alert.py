@@ -1,7 +1,7 @@
 """Drift -> alert: from a change in AWS to the alert firing in Prometheus, and to its delivery
 at an Alertmanager webhook receiver.
 
-    .venv/bin/python bench/drift_to_alert.py --runs 5
+    scripts/bench drift_to_alert --runs 5
 
 The pipeline of tests/e2e/test_prometheus_alerting.py, built from the same fixtures: a
 private local control plane, the sandbox (in this process), the operator, Prometheus
@@ -45,7 +45,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 os.environ["GDPR_TOOLS_CHECK_ONLY"] = "1"  # tools come from scripts/build-tools, built before
 
 from gdpr_operator.sandbox import running_sandbox

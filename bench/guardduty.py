@@ -6,7 +6,7 @@ Measures, for ACCOUNTS x REGIONS (default 20 x 17):
 - the AWS calls per account x region of the next, converged pass (target: 2 GuardDuty state
   reads, 0 writes; plus the one GetFindingsStatistics that feeds the findings metric).
 
-    python bench/guardduty.py [--accounts 20] [--regions 17] [--runs 3]
+    scripts/bench guardduty [--accounts 20] [--regions 17] [--runs 3]
 """
 
 from __future__ import annotations
@@ -14,12 +14,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import sys
 import time
 from collections import Counter
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).parent))
 
 from gdpr_operator import engine
 from gdpr_operator.aws import AccountAccess, Aws, Target

@@ -6,7 +6,7 @@ holding a profile at first):
 - the AWS calls of the next, converged pass, by operation (target: DescribeInstances at 1000
   a page, DescribeInstanceInformation at 50, each IAM read once; 0 writes), and its time.
 
-    python bench/instance_profiles.py [--instances 1000] [--runs 3]
+    scripts/bench instance_profiles [--instances 1000] [--runs 3]
 """
 
 from __future__ import annotations
@@ -14,12 +14,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import sys
 import time
 from collections import Counter
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).parent))
 
 from gdpr_operator import engine
 from gdpr_operator.aws import AccountAccess, Aws

@@ -1,6 +1,6 @@
 """This project's audit against Prowler's, on one sandbox estate: verdicts and wall time.
 
-    [GDPR_SANDBOX_PROFILE=aws] .venv/bin/python bench/peer_prowler.py
+    [GDPR_SANDBOX_PROFILE=aws] scripts/bench peer_prowler
         [--estate demo|large|both] [--checks core|services] [--runs 3] [--regions 17]
         [--instances 59] [--log-groups 30]
 
@@ -62,8 +62,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-sys.path.insert(0, str(Path(__file__).parent))
 
 from gdpr_operator.sandbox import SandboxControl
 

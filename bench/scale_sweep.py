@@ -1,6 +1,6 @@
 """One full Observe sweep of a large estate, against the floor of its own read calls.
 
-    [GDPR_SANDBOX_PROFILE=aws] .venv/bin/python bench/scale_sweep.py [--accounts 100]
+    [GDPR_SANDBOX_PROFILE=aws] scripts/bench scale_sweep [--accounts 100]
         [--regions 17] [--instances 10] [--runs 3]
 
 A sandbox seeded with the `large` estate (ACCOUNTS x REGIONS, INSTANCES web instances per
@@ -51,8 +51,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-sys.path.insert(0, str(Path(__file__).parent))
 
 from gdpr_operator.aws import AwsSettings, Bucket, RateLimits, bucket_for
 

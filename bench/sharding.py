@@ -1,7 +1,7 @@
 """Sharded mode at scale (issue 20): GdprMonitorings of one account each, over REGIONS
 regions of the `large` estate, shared by 1, 2 and 4 replicas.
 
-    nice -n 10 .venv/bin/python bench/sharding.py [--monitorings 200] [--regions 17]
+    nice -n 10 scripts/bench sharding [--monitorings 200] [--regions 17]
         [--instances 0] [--replicas 1,2,4] [--lease 15]
 
 A sandbox (the profile GDPR_SANDBOX_PROFILE names; by default instant) seeded with the
@@ -42,11 +42,9 @@ from pathlib import Path
 
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 os.environ["GDPR_TOOLS_CHECK_ONLY"] = "1"  # tools come from scripts/build-tools, built before
 
-from gdpr_operator.handlers._rendezvous import owner
+from gdpr_operator.handlers import shard_owner
 from scale_sweep import REGIONS, SPEC
 
 from aws_bench_support import large_estate_access, sandbox_process
@@ -180,7 +178,9 @@ def _run(
         takeover = None
         if n > 1:
             killed, survivors = replicas[0], replicas[1:]
-            moved = {uid for uid in uids.values() if owner(uid, identities) == killed.identity}
+            moved = {
+                uid for uid in uids.values() if shard_owner(uid, identities) == killed.identity
+            }
             killed_at = time.time()
             assert killed.process.process is not None
             killed.process.process.send_signal(signal.SIGKILL)

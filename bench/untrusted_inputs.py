@@ -5,7 +5,7 @@ importing the command line to its exit code, and peak RSS (VmHWM); RUNS runs eac
 printed. No AWS is needed: every file is refused before the first call. Target: each
 within seconds, under 200 MB.
 
-    .venv/bin/python bench/untrusted_inputs.py --runs 3
+    scripts/bench untrusted_inputs --runs 3
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ import yaml
 from kubernetes import client, config, watch
 from kubernetes.client.exceptions import ApiException
 
-from gdpr_operator.handlers._rendezvous import owner
+from gdpr_operator.handlers import shard_owner
 from gdpr_operator.handlers._shards import MEMBER_LABEL
 from gdpr_operator.sandbox import SandboxControl
 
@@ -191,7 +191,7 @@ class Shards:
         return [r for r in self.replicas if r.alive()]
 
     def owners(self, identities: set[str]) -> dict[str, str | None]:
-        return {name: owner(uid, identities) for name, uid in self.uids.items()}
+        return {name: shard_owner(uid, identities) for name, uid in self.uids.items()}
 
     def passes_since(self, since: float) -> dict[str, set[str]]:
         """Monitoring name -> identities that wrote its status after `since`."""
@@ -224,9 +224,9 @@ class Shards:
                 by_uid.setdefault(uid, []).append((began, ended, replica.identity))
                 for moment in {began, ended}:
                     holders = self.leases.holders(moment)
-                    assert owner(uid, holders) == replica.identity, (
+                    assert shard_owner(uid, holders) == replica.identity, (
                         f"{replica.identity} acted on {uid} at {moment:.3f} while the Leases "
-                        f"gave it to {owner(uid, holders)} (holders: {sorted(holders)}; its "
+                        f"gave it to {shard_owner(uid, holders)} (holders: {sorted(holders)}; its "
                         f"last renewal {self.leases.last_renewal(replica.identity, moment):.3f})"
                     )
         for uid, passes in by_uid.items():

@@ -16,22 +16,7 @@ from gdpr_operator.handlers._schedule import now
 from gdpr_operator.handlers._state import ObjectState, OperatorMemo, SharedState
 from gdpr_operator.model import parse_aws_account
 
-
-class FakeClock:
-    """Time that moves only when the test says so."""
-
-    def __init__(self, wall: float = 1_767_268_800.0) -> None:  # 2026-01-01T12:00:00Z
-        self.elapsed = 0.0
-        self.wall = wall
-
-    def monotonic(self) -> float:
-        return 1000.0 + self.elapsed
-
-    def time(self) -> float:
-        return self.wall + self.elapsed
-
-    def advance(self, seconds: float) -> None:
-        self.elapsed += seconds
+from fixtures.clock import FakeClock
 
 
 def _shared() -> SharedState:

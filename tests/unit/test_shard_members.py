@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
-
-import urllib3
-from kubernetes import client
-from kubernetes.client.exceptions import ApiException
 
 from gdpr_operator.handlers._shards import Membership, MemberView, ShardSettings
+
+from fixtures.leases import LeaseApiServer
 
 
 def test_a_member_that_keeps_renewing_stays_live() -> None:
@@ -58,49 +55,8 @@ def test_the_deadline_is_shorter_than_the_duration_and_renewals_fit_in_it_severa
         assert settings.lease_name == "gdpr-operator-shard-me"
 
 
-class _ApiServer:
-    """The coordination API as a Membership calls it; `reachable` False: every call fails
-    the way an unreachable API server does."""
-
-    def __init__(self) -> None:
-        self.reachable = True
-        self.lose_the_answer_to_the_next_create = False
-        self.leases: dict[str, client.V1Lease] = {}
-
-    def _up(self) -> None:
-        if not self.reachable:
-            raise urllib3.exceptions.MaxRetryError(None, "/", "connection refused")  # type: ignore[arg-type]
-
-    def create_namespaced_lease(self, namespace: str, body: Any, **_: Any) -> Any:
-        self._up()
-        if body.metadata.name in self.leases:
-            raise ApiException(status=409)
-        self.leases[body.metadata.name] = body
-        if self.lose_the_answer_to_the_next_create:
-            self.lose_the_answer_to_the_next_create = False
-            raise urllib3.exceptions.ReadTimeoutError(None, "/", "read timed out")  # type: ignore[arg-type]
-        return body
-
-    def read_namespaced_lease(self, name: str, namespace: str, **_: Any) -> Any:
-        self._up()
-        return self.leases[name]
-
-    def replace_namespaced_lease(self, name: str, namespace: str, body: Any, **_: Any) -> Any:
-        self._up()
-        self.leases[name] = body
-        return body
-
-    def delete_namespaced_lease(self, name: str, namespace: str, **_: Any) -> None:
-        self._up()
-        self.leases.pop(name, None)
-
-    def list_namespaced_lease(self, namespace: str, **_: Any) -> Any:
-        self._up()
-        return client.V1LeaseList(items=list(self.leases.values()))
-
-
 def test_a_member_cut_off_from_the_api_server_stops_acting_before_its_lease_could_pass() -> None:
-    api = _ApiServer()
+    api = LeaseApiServer()
     settings = ShardSettings("ns", "me", duration_seconds=1.5)
     membership = Membership(settings, api)  # type: ignore[arg-type]
     lost = threading.Event()
@@ -125,7 +81,7 @@ def test_a_member_cut_off_from_the_api_server_stops_acting_before_its_lease_coul
 
 
 def test_a_join_whose_answer_was_lost_retries_and_adopts_the_lease_it_created() -> None:
-    api = _ApiServer()
+    api = LeaseApiServer()
     api.lose_the_answer_to_the_next_create = True
     membership = Membership(ShardSettings("ns", "me", duration_seconds=1.5), api)  # type: ignore[arg-type]
     membership.join()

@@ -68,7 +68,7 @@ class AwsSettings:
     flight each use a client per service; an evicted client is recreated when needed again
     (a few milliseconds of CPU: its class is shared, see `_shared_models`) and is garbage in
     reference cycles until the collector's next full pass, which costs peak RSS (compare
-    sizes with bench/scale_sweep.py --max-clients)."""
+    sizes with scripts/bench scale_sweep --max-clients)."""
     max_attempts: int = 4
     """Attempts at a call that fails on AWS's side or cannot reach it, the first one
     included (see `_retries`)."""

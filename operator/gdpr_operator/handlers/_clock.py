@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Protocol
 
 
@@ -27,3 +28,9 @@ class SystemClock:
 
 
 SYSTEM_CLOCK: Clock = SystemClock()
+
+
+def utc_now(clock: Clock) -> datetime:
+    """`clock`'s wall time in UTC, to the microsecond: what a Lease's renewTime and
+    acquireTime hold (RFC 3339 micro-times)."""
+    return datetime.fromtimestamp(clock.time(), UTC)

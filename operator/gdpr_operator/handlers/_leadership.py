@@ -4,6 +4,10 @@ The others wait (answering their liveness probe) until the leader's lease expire
 that cannot renew within its renew deadline (shorter than the lease) stops at once, so that
 two never act together; Kubernetes restarts it as a standby. An unreachable API server is a
 failed renewal like any other.
+
+Time is read from the Clock given to the Lease (the system's by default): the renewTime and
+acquireTime it writes, whether another holder's Lease has expired, and how long renewals
+have failed. The waits between attempts are real sleeps.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,6 +27,8 @@ from urllib.parse import urlsplit
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError
+
+from gdpr_operator.handlers._clock import SYSTEM_CLOCK, Clock, utc_now
 
 # What a Lease call raises when the API server answers with an error or not at all.
 LEASE_API_ERRORS = (ApiException, HTTPError, OSError)
@@ -74,13 +80,19 @@ def lease_expired(spec: Any, now: datetime) -> bool:
 class Lease:
     """The operator's Lease, as this replica sees it."""
 
-    def __init__(self, settings: LeaseSettings, api: client.CoordinationV1Api) -> None:
+    def __init__(
+        self,
+        settings: LeaseSettings,
+        api: client.CoordinationV1Api,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
         self.settings = settings
+        self.clock = clock
         self._api = api
 
     def try_acquire(self) -> bool:
         """Take the lease if it is free, expired or already ours; True when we hold it."""
-        now = datetime.now(UTC)
+        now = utc_now(self.clock)
         try:
             lease = self._api.read_namespaced_lease(
                 LEASE_NAME, self.settings.namespace, _request_timeout=self._timeout
@@ -179,19 +191,19 @@ def wait_for_leadership(lease: Lease, liveness_endpoint: str) -> None:
 
 def keep_leading(lease: Lease, on_lost: Callable[[], None]) -> threading.Thread:
     """Renew the lease in the background; call `on_lost` if it cannot be renewed in time."""
-    settings = lease.settings
+    settings, clock = lease.settings, lease.clock
 
     def renew() -> None:
-        last_renewal = time.monotonic()
+        last_renewal = clock.monotonic()
         while True:
             time.sleep(settings.renew_every_seconds)
             try:
                 if lease.try_acquire():
-                    last_renewal = time.monotonic()
+                    last_renewal = clock.monotonic()
                     continue
                 logger.error("Lease %s taken by another replica", LEASE_NAME)
             except LEASE_API_ERRORS as error:
-                silent = time.monotonic() - last_renewal
+                silent = clock.monotonic() - last_renewal
                 if silent + settings.renew_every_seconds < settings.renew_deadline_seconds:
                     logger.warning("Lease renewal failed (%s); retrying", describe_error(error))
                     continue

@@ -95,8 +95,9 @@ def _settings(diffbase: MemoryDiffBaseStorage | None) -> kopf.OperatorSettings:
     return settings
 
 
-def run(options: RunOptions) -> None:
-    """Run the operator until it is stopped (SIGINT or SIGTERM), or loses its Lease."""
+def run(options: RunOptions, clock: Clock = SYSTEM_CLOCK) -> None:
+    """Run the operator until it is stopped (SIGINT or SIGTERM), or loses its Lease. Every
+    part reads the time from `clock`: the Leases, the handlers."""
     config.load_config()
     start_http_server(options.metrics_port, options.metrics_address)
     logger.info("Serving /metrics on %s:%d", options.metrics_address, options.metrics_port)
@@ -106,12 +107,13 @@ def run(options: RunOptions) -> None:
         membership = Membership(
             ShardSettings(options.operator_namespace, identity, options.shard_lease_seconds),
             lease_api(),
+            clock,
         )
         membership.join()
     elif options.leader_election:
-        lease = Lease(LeaseSettings(options.operator_namespace, identity), lease_api())
+        lease = Lease(LeaseSettings(options.operator_namespace, identity), lease_api(), clock)
         wait_for_leadership(lease, options.liveness_endpoint)
-    lost = asyncio.run(_operate(options, lease, membership))
+    lost = asyncio.run(_operate(options, lease, membership, clock))
     # Stopped acting: now a standby, or the other members, may take over at once.
     if membership is not None:
         membership.leave()

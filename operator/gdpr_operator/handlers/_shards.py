@@ -23,6 +23,10 @@ The protocol, and why no object is acted on by two replicas at once:
 A replica therefore acts on an object only while it is that object's rendezvous owner
 among every member it knows, and the Leases in the API server are the only record of who
 that is.
+
+Time is read from the Clock given to the Membership (the system's by default): its cycles'
+starts, the deadline, the newcomer's wait, the renewTime and acquireTime it writes. The
+waits between cycles and join attempts are real ones.
 """
 
 from __future__ import annotations
@@ -33,11 +37,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
+from gdpr_operator.handlers._clock import SYSTEM_CLOCK, Clock, utc_now
 from gdpr_operator.handlers._leadership import LEASE_API_ERRORS, describe_error
 from gdpr_operator.handlers._rendezvous import owner
 
@@ -113,9 +117,15 @@ class MemberView:
 class Membership:
     """This replica's membership Lease and its view of the others."""
 
-    def __init__(self, settings: ShardSettings, api: client.CoordinationV1Api) -> None:
+    def __init__(
+        self,
+        settings: ShardSettings,
+        api: client.CoordinationV1Api,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
         self.settings = settings
         self._api = api
+        self._clock = clock
         self._lock = threading.Lock()
         self._view = MemberView(settings.duration_seconds)
         self._members: frozenset[str] = frozenset()
@@ -126,7 +136,7 @@ class Membership:
 
     def owns(self, uid: str) -> bool:
         """Whether this replica may act on the object with `uid` now."""
-        now = time.monotonic()
+        now = self._clock.monotonic()
         with self._lock:
             if self._joined_at is None or self._last_cycle is None:
                 return False
@@ -142,7 +152,7 @@ class Membership:
         with self._lock:
             if self._last_cycle is None:
                 return 0.0
-            left = self._last_cycle + self.settings.renew_deadline_seconds - time.monotonic()
+            left = self._last_cycle + self.settings.renew_deadline_seconds - self._clock.monotonic()
             return max(0.0, left)
 
     @property
@@ -173,8 +183,8 @@ class Membership:
         )
 
     def _create(self) -> None:
-        now = datetime.now(UTC)  # first: we act no sooner than acquireTime + duration
-        started = time.monotonic()
+        now = utc_now(self._clock)  # first: we act no sooner than acquireTime + duration
+        started = self._clock.monotonic()
         body = client.V1Lease(
             metadata=client.V1ObjectMeta(
                 name=self.settings.lease_name,
@@ -203,7 +213,7 @@ class Membership:
             assert self._lease.spec is not None
             if self._lease.spec.holder_identity != self.settings.identity:
                 raise
-            started = time.monotonic()  # its acquireTime is older: wait from now on
+            started = self._clock.monotonic()  # its acquireTime is older: wait from now on
         with self._lock:
             self._joined_at = started
 
@@ -212,9 +222,9 @@ class Membership:
         ours (deleted or changed by another). Raises LEASE_API_ERRORS on a failed call."""
         assert self._lease is not None
         assert self._lease.spec is not None
-        started = time.monotonic()
+        started = self._clock.monotonic()
         timeout = self.settings.request_timeout_seconds
-        self._lease.spec.renew_time = datetime.now(UTC)
+        self._lease.spec.renew_time = utc_now(self._clock)
         try:
             self._lease = self._api.replace_namespaced_lease(
                 self.settings.lease_name,
@@ -283,7 +293,7 @@ class Membership:
                 except LEASE_API_ERRORS as error:
                     with self._lock:
                         last = self._last_cycle or 0.0
-                    silent = time.monotonic() - last
+                    silent = self._clock.monotonic() - last
                     deadline = self.settings.renew_deadline_seconds
                     if silent + self.settings.renew_every_seconds < deadline:
                         logger.warning("Lease renewal failed (%s); retrying", describe_error(error))
