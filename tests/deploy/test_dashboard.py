@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from gdpr_operator.reconcilers import audit as audit_checks
 
-from fixtures.deploy import REPO
+from fixtures.deploy import REPO, promtool_run
 from fixtures.promql import (
     exported_metric_names,
     grafana_query_metric_names,
@@ -31,6 +34,14 @@ def _panels(panels: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
 def _dashboard() -> dict[str, Any]:
     loaded: dict[str, Any] = json.loads(DASHBOARD.read_text())
     return loaded
+
+
+def _row(title: str) -> list[dict[str, Any]]:
+    """The panels under the row TITLE (up to the next row)."""
+    panels: list[dict[str, Any]] = _dashboard()["panels"]
+    (start,) = (i for i, p in enumerate(panels) if p["type"] == "row" and p["title"] == title)
+    following = panels[start + 1 :]
+    return list(itertools.takewhile(lambda panel: panel["type"] != "row", following))
 
 
 def _queries() -> list[tuple[str, str]]:
@@ -72,6 +83,66 @@ def test_queries_of_a_monitorings_series_follow_the_namespace_variable(
     """Every series about a GdprMonitoring carries its tenant's namespace (honorLabels keeps
     it as scraped), so each panel over them honours $namespace."""
     assert 'namespace=~"$namespace"' in expr, where
+
+
+@pytest.mark.parametrize(
+    ("where", "expr"),
+    [
+        (where, expr)
+        for where, expr in _queries()
+        if not where.startswith("$") and not metric_names(expr) & monitoring_metric_names()
+    ],
+    ids=lambda v: v,
+)
+def test_queries_of_operator_wide_series_do_not_follow_the_namespace_variable(
+    where: str, expr: str
+) -> None:
+    """The operator's own series (reconciles, AWS API calls, AWS change events) have no
+    namespace of their own: they carry the scrape target's, the operator's, which the
+    namespace variable (the tenants' namespaces) does not list."""
+    assert "$namespace" not in expr, where
+
+
+def test_promtool_parses_every_panel_query(promtool: Path, tmp_path: Path) -> None:
+    """Each panel query, Grafana's $__rate_interval read as 5m, is valid PromQL (as a
+    recording rule's expression; the other variables are inside label matchers' strings)."""
+    panels = [(where, expr) for where, expr in _queries() if not where.startswith("$")]
+    rules = [
+        {"record": f"dashboard:query_{index}", "expr": expr.replace("$__rate_interval", "5m")}
+        for index, (_, expr) in enumerate(panels)
+    ]
+    path = tmp_path / "dashboard-queries.yaml"
+    path.write_text(yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]}))
+    checked = promtool_run(promtool, "check", "rules", str(path))
+    assert f"SUCCESS: {len(rules)} rules found" in checked
+
+
+def test_dashboard_shows_the_aws_change_events() -> None:
+    """The "AWS change events" row: events received by outcome and by component, drift they
+    found, and the change-to-repair latency quantiles by component; grouped only by the
+    labels these series have (component, outcome, le)."""
+    exprs = {
+        panel["title"]: [target["expr"] for target in panel["targets"]]
+        for panel in _row("AWS change events")
+    }
+    assert len(exprs) == 4, sorted(exprs)
+    queries = [expr for targets in exprs.values() for expr in targets]
+    assert set().union(*map(metric_names, queries)) == {
+        "gdpr_drift_events_received_total",
+        "gdpr_drift_events_drift_detected_total",
+        "gdpr_drift_event_to_repair_seconds_bucket",
+    }
+    received = "rate(gdpr_drift_events_received_total[$__rate_interval])"
+    assert exprs["AWS change events by outcome"] == [f"sum by (outcome) ({received})"]
+    assert exprs["AWS change events by component"] == [f"sum by (component) ({received})"]
+    bucket = "rate(gdpr_drift_event_to_repair_seconds_bucket[$__rate_interval])"
+    assert exprs["Change to repair latency"] == [
+        f"histogram_quantile({q}, sum by (component, le) ({bucket}))" for q in (0.5, 0.9, 0.99)
+    ]
+    for expr in queries:
+        grouped = set(re.findall(r"by \(([^)]*)\)", expr))
+        assert grouped <= {"outcome", "component", "component, le"}, expr
+        assert "{" not in expr, f"these series carry no tenant's labels: {expr}"
 
 
 def test_dashboard_shows_what_issue_7_asks_for() -> None:
