@@ -9,6 +9,8 @@ import re
 import time
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
 
 from gdpr_operator.aws import AccountAccess, Aws, Target
 from gdpr_operator.sandbox import SandboxControl, other_principal
@@ -30,6 +32,16 @@ def received(operator: OperatorProcess, outcome: str) -> float:
         operator.metrics(),
     )
     return float(found.group(1)) if found else 0.0
+
+
+def guardduty_samples(operator: OperatorProcess, name: str) -> list[Sample]:
+    """The samples NAME of the GuardDuty component that the operator exposes."""
+    return [
+        sample
+        for family in text_string_to_metric_families(operator.metrics())
+        for sample in family.samples
+        if sample.name == name and sample.labels.get("component") == "GuardDuty"
+    ]
 
 
 async def test_a_detector_disabled_by_another_principal_is_repaired_in_seconds_and_named(
@@ -84,6 +96,21 @@ async def test_a_detector_disabled_by_another_principal_is_repaired_in_seconds_a
     assert (guardduty["reason"], guardduty["status"]) == ("Remediated", "True")
     assert f"changed by {principal} (UpdateDetector at " in guardduty["message"]
     assert received(operator, "acted") >= 1
+    # What the dashboard's "AWS change events" row reads: the drift the event led to, and
+    # the time from the change to its repair, by component (and le), no tenant's labels.
+    (drifted,) = wait_for(
+        "the drift found by the event exported",
+        lambda: guardduty_samples(operator, "gdpr_drift_events_drift_detected_total"),
+        timeout=REPAIR_WITHIN_SECONDS,
+    )
+    assert drifted.labels == {"component": "GuardDuty"}
+    assert drifted.value >= 1
+    (repaired,) = guardduty_samples(operator, "gdpr_drift_event_to_repair_seconds_count")
+    assert repaired.labels == {"component": "GuardDuty"}
+    assert repaired.value >= 1
+    buckets = guardduty_samples(operator, "gdpr_drift_event_to_repair_seconds_bucket")
+    assert {frozenset(bucket.labels) for bucket in buckets} == {frozenset({"component", "le"})}
+    assert max(bucket.value for bucket in buckets) >= 1
     # The repair's own UpdateDetector comes back as an event too, and is recognised.
     wait_for(
         "the operator's own repair recognised",
