@@ -1,11 +1,13 @@
 """Drift events through the operator with events.mode External: with the shipped template's
 stack in the account-region, a detector disabled by another principal is repaired within
-seconds and named, as under Managed, and the operator writes nothing to EventBridge or SQS;
-without the stack, DriftEvents fails naming what is missing and the template, Compliant says
-not repairable by the operator, and still nothing is written."""
+seconds and named, as under Managed (its own repair's event dropped), and the operator
+writes nothing to EventBridge or SQS; without the stack, DriftEvents fails naming what is
+missing and the template, Compliant says not repairable by the operator, and still nothing
+is written."""
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -24,6 +26,14 @@ pytestmark = pytest.mark.e2e
 REGION = "eu-west-1"
 REPAIR_WITHIN_SECONDS = 30.0
 """Far below the hourly resync: only an event can have brought the pass."""
+
+
+def received(operator: OperatorProcess, outcome: str) -> float:
+    found = re.search(
+        rf'gdpr_drift_events_received_total\{{component="GuardDuty",outcome="{outcome}"\}} (\S+)',
+        operator.metrics(),
+    )
+    return float(found.group(1)) if found else 0.0
 
 
 READING_THE_QUEUE = frozenset({"sqs:DeleteMessage", "sqs:DeleteMessageBatch"})
@@ -64,6 +74,7 @@ async def test_the_owner_s_stack_brings_a_change_repaired_in_seconds_and_named(
     (detector_id,) = (await layer.call(target, "guardduty", "list_detectors"))["DetectorIds"]
     alice = Target(other_principal(scratch_account.account_id, "alice"), REGION)
     principal = f"arn:aws:sts::{scratch_account.account_id}:assumed-role/Admin/alice"
+    own_before = received(operator, "own_write")
     wait_for(
         "the operator polling the stack's queue",
         lambda: sandbox.call_count("sqs", "ReceiveMessage", account=scratch_account.account_id),
@@ -88,6 +99,15 @@ async def test_the_owner_s_stack_brings_a_change_repaired_in_seconds_and_named(
     guardduty = conditions_of(installed, namespace)["GuardDuty"]
     assert (guardduty["reason"], guardduty["status"]) == ("Remediated", "True")
     assert f"changed by {principal} (UpdateDetector at " in guardduty["message"]
+    assert received(operator, "acted") >= 1
+    # The repair's own UpdateDetector comes back through the stack's queue, and is dropped.
+    wait_for(
+        "the operator's own repair recognised",
+        lambda: received(operator, "own_write") > own_before,
+        timeout=REPAIR_WITHIN_SECONDS,
+    )
+    drift = [e for e in installed.events(namespace, "web") if e["reason"] == "DriftDetected"]
+    assert len(drift) == 1
     assert _plumbing_writes(sandbox, scratch_account, since) == []
 
 

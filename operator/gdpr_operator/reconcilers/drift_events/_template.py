@@ -28,11 +28,7 @@ def stack_template() -> dict[str, Any]:
     queue_arn = {"Fn::GetAtt": [QUEUE, "Arn"]}
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
-        "Description": (
-            "gdpr-operator drift events (AwsAccount spec.events.mode External): the "
-            "EventBridge rule, SQS queue, queue policy and target the operator reads and "
-            "checks. One stack per account-region its GdprMonitorings cover."
-        ),
+        "Description": "gdpr-operator drift events (AwsAccount spec.events.mode External)",
         "Resources": {
             QUEUE: {
                 "Type": "AWS::SQS::Queue",
