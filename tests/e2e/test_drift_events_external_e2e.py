@@ -13,6 +13,7 @@ import time
 import pytest
 
 from gdpr_operator.aws import AccountAccess, Aws, Target
+from gdpr_operator.handlers._drift_events import NO_QUEUE_RETRY_SECONDS
 from gdpr_operator.sandbox import SandboxControl, other_principal
 
 from fixtures.calls import writes
@@ -134,3 +135,45 @@ async def test_without_the_stack_it_fails_naming_the_template_and_writes_nothing
     assert (compliant["status"], compliant["reason"]) == ("False", "NotRepairable"), compliant
     assert "events.mode External: the account's owner makes it" in compliant["message"]
     assert _plumbing_writes(sandbox, scratch_account, since) == []
+
+
+async def test_a_stack_created_later_is_found_and_its_events_acted_on(
+    operator: OperatorProcess,
+    installed: Kubectl,
+    scratch_account: AccountAccess,
+    layer: Aws,
+    sandbox: SandboxControl,
+) -> None:
+    """The queue not there at the first pass: the consumer looks again (every
+    NO_QUEUE_RETRY_SECONDS), finds the stack's, and its events wake the GdprMonitoring."""
+    namespace = new_namespace(installed)
+    apply_estate(
+        installed,
+        namespace,
+        scratch_account,
+        drift_events="External",
+        managementPolicy="Enforce",
+        resyncInterval="1h",
+    )
+    wait_for(
+        "DriftEvents reported",
+        lambda: conditions_of(installed, namespace).get("DriftEvents"),
+        timeout=60,
+    )
+    target = Target(scratch_account, REGION)
+    await create_stack(layer, target)
+    wait_for(
+        "the operator polling the stack's queue",
+        lambda: sandbox.call_count("sqs", "ReceiveMessage", account=scratch_account.account_id),
+        timeout=NO_QUEUE_RETRY_SECONDS + REPAIR_WITHIN_SECONDS,
+    )
+    (detector_id,) = (await layer.call(target, "guardduty", "list_detectors"))["DetectorIds"]
+    alice = Target(other_principal(scratch_account.account_id, "alice"), REGION)
+    await layer.call(alice, "guardduty", "update_detector", DetectorId=detector_id, Enable=False)
+    wait_for(
+        "the DriftDetected Event",
+        lambda: any(e["reason"] == "DriftDetected" for e in installed.events(namespace, "web")),
+        timeout=REPAIR_WITHIN_SECONDS,
+    )
+    detector = await layer.call(target, "guardduty", "get_detector", DetectorId=detector_id)
+    assert detector["Status"] == "ENABLED"
