@@ -39,6 +39,7 @@ from gdpr_operator.model import (
     GLOBAL_REGION,
     Action,
     AwsAccountSpec,
+    DriftEventsMode,
     ManagementPolicy,
     MonitoringSpec,
     SecretRef,
@@ -47,17 +48,19 @@ from gdpr_operator.model import (
 )
 from gdpr_operator.reconcilers import RECONCILERS, audit
 from gdpr_operator.reconcilers.cloudwatch_agent import Platform, configs_for
-from gdpr_operator.reconcilers.drift_events import QUEUE_NAME
+from gdpr_operator.reconcilers.drift_events import QUEUE_NAME, DriftEvents
 from gdpr_operator.sandbox import (
     SandboxControl,
     cloudfront_distribution,
     cloudfront_web_acl,
+    other_principal,
     profile_in_force,
     sandbox_layer,
 )
 
 from fixtures.aws_calls import AwsCallRecorder, CallRecord
 from fixtures.deploy import REPO
+from fixtures.drift_events import create_stack
 
 POLICY = REPO / "deploy" / "iam" / "gdpr-operator-policy.json"
 MEMBER_TRUST = REPO / "deploy" / "iam" / "member-account-trust-policy.json"
@@ -618,3 +621,54 @@ def _request(
 def _no_errors(outcome: engine.Outcome) -> None:
     assert outcome.refusal is None, outcome.refusal
     assert outcome.errors == (), outcome.errors
+
+
+async def test_external_drift_events_make_no_write_and_the_policy_allows_their_reads(
+    operator_layer: Aws,
+    layer: Aws,
+    scratch_account: AccountAccess,
+    aws_calls: AwsCallRecorder,
+) -> None:
+    """events.mode External: the plumbing the account's owner made from the template is
+    checked and its queue read through the member role, with EventBridge and SQS reads and
+    the consumer's ReceiveMessage and DeleteMessage only, all allowed; release writes
+    nothing."""
+    member = dataclasses.replace(
+        await _member_account(layer, scratch_account), drift_events=DriftEventsMode.EXTERNAL
+    )
+    target = Target(scratch_account, REGION)
+    await create_stack(layer, target)
+    await layer.call(
+        Target(other_principal(scratch_account.account_id, "alice"), REGION),
+        "logs",
+        "create_log_group",
+        logGroupName="/not/the/operator/s",
+    )
+    spec = parse_monitoring(
+        {
+            "accounts": [member.name],
+            "regions": [REGION],
+            "managementPolicy": "Enforce",
+            "deletionPolicy": "Delete",
+        }
+    )
+    only = (DriftEvents(),)
+    with profile_in_force("aws", time_scale=ENFORCED_TIME_SCALE), aws_calls.recording() as calls:
+        checked = await engine.reconcile(_request(operator_layer, member, spec, EXTERNAL_ID), only)
+        _no_errors(checked)
+        request = _request(operator_layer, member, spec, EXTERNAL_ID)
+        access = await engine.account_access(member, request.read_external_id)
+        url = await engine.queue_url(operator_layer, Target(access, REGION))
+        assert url is not None
+        received = await engine.receive(operator_layer, access, REGION, url, now=0.0, wait=0)
+        released = await engine.release(request, only)
+        _no_errors(released)
+    assert [(r.check, r.compliant) for r in checked.results] == [("events.delivery", True)]
+    assert "LogGroups" in {cause.component for cause in received.causes}, received
+    assert not released.released
+    drift_events = {a for a in calls.actions if a.startswith(("events:", "sqs:"))}
+    assert drift_events - {"sqs:ReceiveMessage", "sqs:DeleteMessage"} == {
+        a for a in drift_events if is_read_action(a)
+    }
+    assert {"sqs:ReceiveMessage", "sqs:DeleteMessage"} <= drift_events
+    assert drift_events <= frozenset(_allowed(_policy()))

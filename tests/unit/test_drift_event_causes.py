@@ -128,6 +128,7 @@ def test_a_cause_concerns_bound_managed_monitorings_covering_its_region() -> Non
 
     accounts = {
         "prod": account(["security"]),
+        "external": account(["security"], "External"),
         "off": account(["security"], "Off"),
         "other": account(["elsewhere"]),
     }
@@ -136,18 +137,25 @@ def test_a_cause_concerns_bound_managed_monitorings_covering_its_region() -> Non
         ("security", "all"): parse_monitoring({"accounts": ["prod"], "regions": ["*"]}),
         ("security", "far"): parse_monitoring({"accounts": ["prod"], "regions": ["us-west-2"]}),
         ("security", "off"): parse_monitoring({"accounts": ["off"], "regions": ["eu-west-1"]}),
+        # External: the owner's plumbing, polled and acted on as Managed's.
+        ("security", "ext"): parse_monitoring({"accounts": ["external"], "regions": ["*"]}),
         # Names an account that does not bind its namespace: never woken by its events.
         ("security", "unbound"): parse_monitoring({"accounts": ["other"], "regions": ["*"]}),
     }
     assert accounts["off"].drift_events is DriftEventsMode.OFF
+    assert accounts["external"].drift_events is DriftEventsMode.EXTERNAL
     cause = cause_of(_api_call("guardduty.amazonaws.com", "UpdateDetector"), 0.0)
     assert cause is not None
     found = covering(cause, accounts, monitorings)
-    assert sorted(key for key, _ in found) == [("security", "all"), ("security", "web")]
-    assert {named.account for _, named in found} == {"prod"}
+    assert sorted(key for key, _ in found) == [
+        ("security", "all"),
+        ("security", "ext"),
+        ("security", "web"),
+    ]
+    assert {named.account for _, named in found} == {"prod", "external"}
     iam = cause_of(_api_call("iam.amazonaws.com", "DeleteRole", "us-east-1"), 0.0)
     assert iam is not None
-    assert len(covering(iam, accounts, monitorings)) == 3
+    assert len(covering(iam, accounts, monitorings)) == 4
 
 
 def test_the_event_and_the_condition_name_who_caused_the_drift_repaired() -> None:

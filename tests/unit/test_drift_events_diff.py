@@ -12,6 +12,7 @@ from gdpr_operator.reconcilers.drift_events._checks import DELIVERY
 from gdpr_operator.reconcilers.drift_events._diff import (
     Plumbing,
     delivery_delta,
+    external_delta,
     queue_arn,
     queue_policy,
 )
@@ -69,4 +70,43 @@ def test_what_is_not_the_operators_is_left_alone() -> None:
     assert delta.wrong
     assert delta.left_alone == (
         f"queue {QUEUE_NAME} exists and is not the operator's (no gdpr-operator tag)"
+    )
+
+
+def test_external_makes_no_call_and_names_what_to_change_and_the_stack() -> None:
+    delta = external_delta(Plumbing(), _target())
+    assert delta.problems == {
+        DELIVERY: f"queue {QUEUE_NAME} does not exist; rule {RULE_NAME} does not exist; "
+        "create or update the CloudFormation stack from deploy/events/drift-events.yaml here"
+    }
+    assert delta.calls == ()
+    assert delta.not_repairable == (
+        "events.mode External: the account's owner makes it, not the operator"
+    )
+    assert not delta.left_alone
+
+
+def test_external_plumbing_as_the_template_makes_it_is_compliant_without_tags() -> None:
+    target = _target()
+    untagged = dataclasses.replace(_declared(target), queue_tags={}, rule_tags={})
+    delta = external_delta(untagged, target)
+    assert not delta.wrong
+    assert (delta.calls, delta.left_alone) == ((), "")
+
+
+def test_external_reports_a_changed_policy_pattern_or_target() -> None:
+    target = _target()
+    declared = _declared(target)
+    found = dataclasses.replace(
+        declared,
+        queue_policy={"Version": "2012-10-17", "Statement": []},
+        rule={**(declared.rule or {}), "EventPattern": '{"source": ["aws.s3"]}'},
+        target_arns=(),
+    )
+    (problem,) = external_delta(found, target).problems.values()
+    assert problem == (
+        f"queue {QUEUE_NAME} policy is not the declared one; "
+        f"rule {RULE_NAME} pattern is not the declared one; "
+        f"rule {RULE_NAME} does not target queue {QUEUE_NAME}; "
+        "create or update the CloudFormation stack from deploy/events/drift-events.yaml here"
     )

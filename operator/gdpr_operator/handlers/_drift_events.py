@@ -1,6 +1,6 @@
-"""kopf glue for AWS change events (AwsAccount events.mode Managed): one task polls the
-operator's queue in each account-region that passes of GdprMonitorings covered, and each
-event wakes, at once, every GdprMonitoring bound to the account that covers its region.
+"""kopf glue for AWS change events (AwsAccount events.mode Managed or External): one task
+polls the operator's queue in each account-region that passes of GdprMonitorings covered,
+and each event wakes, at once, every GdprMonitoring bound to the account that covers its region.
 
 The wake is an annotation (`DRIFT_ANNOTATION`) the task sets on the GdprMonitoring: kopf
 then runs its pass as for any change, and the pass takes the causes waiting for it from the
@@ -30,7 +30,6 @@ from gdpr_operator.model import (
     GROUP,
     VERSION,
     AwsAccountSpec,
-    DriftEventsMode,
     MonitoringSpec,
 )
 from gdpr_operator.report import metrics
@@ -38,7 +37,8 @@ from gdpr_operator.report import metrics
 DRIFT_ANNOTATION = "drift-events.monitoring.gdpr.io/received"
 """Outside kopf's own annotation prefix, so that kopf sees its change as a change."""
 NO_QUEUE_RETRY_SECONDS = 15.0
-"""How soon a queue not there yet (its first Enforce pass has not made it) is looked for."""
+"""How soon a queue not there yet is looked for (Managed: its first Enforce pass has not made
+it; External: the account's owner has not created the stack)."""
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +74,8 @@ def covering(
     monitorings: Mapping[Key, MonitoringSpec],
 ) -> list[tuple[Key, DriftCause]]:
     """The GdprMonitorings a cause concerns, each with the cause named after the AwsAccount
-    it knows the account by: bound to its namespace, Managed, covering its region."""
+    it knows the account by: bound to its namespace, Managed or External, covering its
+    region."""
     found = []
     for key, spec in monitorings.items():
         for name in spec.accounts:
@@ -82,7 +83,7 @@ def covering(
             if (
                 account is None
                 or account.account_id != cause.account_id
-                or account.drift_events is not DriftEventsMode.MANAGED
+                or not account.drift_events.consumed
                 or key[0] not in account.allowed_namespaces
             ):
                 continue
@@ -148,7 +149,7 @@ class DriftEventConsumer:
         url: str | None = None
         while True:
             account = self.accounts().get(name)
-            if account is None or account.drift_events is not DriftEventsMode.MANAGED:
+            if account is None or not account.drift_events.consumed:
                 self.inbox.watched.discard((name, region))
                 self.pollers.pop((name, region), None)
                 return

@@ -34,7 +34,6 @@ from gdpr_operator.model import (
     VERSION,
     AwsAccountSpec,
     DeletionPolicy,
-    DriftEventsMode,
     MonitoringSpec,
     SpecError,
     parse_aws_account,
@@ -301,8 +300,7 @@ async def _pass(
             inbox.watch(
                 (account, region)
                 for account, region in outcome.targets
-                if (known := _lookup(accounts, account)) is not None
-                and known.drift_events is DriftEventsMode.MANAGED
+                if (known := _lookup(accounts, account)) is not None and known.drift_events.consumed
             )
     if outcome is None or not config.ownership.owns(uid):
         log.info("Pass over %s/%s (%s) abandoned: no longer ours", namespace, name, uid)

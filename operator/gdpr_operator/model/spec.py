@@ -33,7 +33,16 @@ class DeletionPolicy(enum.StrEnum):
 
 class DriftEventsMode(enum.StrEnum):
     MANAGED = "Managed"
+    """The operator makes and keeps the rule, queue and target (Enforce GdprMonitorings)."""
+    EXTERNAL = "External"
+    """The account's owner makes them, from the CloudFormation template the operator ships;
+    the operator only checks them and reads the queue."""
     OFF = "Off"
+
+    @property
+    def consumed(self) -> bool:
+        """Whether the operator reads the account's queue of change events."""
+        return self is not DriftEventsMode.OFF
 
 
 class OtherProfilePolicy(enum.StrEnum):

@@ -28,6 +28,8 @@ What it adds to moto (each module says which APIs and why):
 - `_ext_sts`: AssumeRole that requires the role to exist and its ExternalId to match;
   assumed-role credentials that can be made to expire (below).
 - `_ext_logs`: AssociateKmsKey (the key must exist in moto's KMS).
+- `_ext_cloudformation`: the AWS::SQS::QueuePolicy resource type (a stack's queue policy),
+  which moto's CloudFormation skips.
 - `_ext_cloudfront`: ListDistributions' summaries carry each distribution's WebACLId.
 - `_ext_config`: DescribeComplianceByConfigRule, derived from moto's rules and the
   evaluations seeded for them (below).

@@ -17,6 +17,7 @@ from ._agent_sim import simulate_once
 from ._calls import CallLog
 from ._cloudtrail import emit, emits_event, request_parameters
 from ._errors import ApiError
+from ._ext_cloudformation import QueuePolicy
 from ._ext_cloudfront import CloudFrontExtensions
 from ._ext_config import EVALUATIONS, ConfigExtensions
 from ._ext_ec2 import ASSOCIATION_HOLDS, Ec2Extensions
@@ -35,6 +36,8 @@ from ._requests import AwsRequest, ServerRequest, form_params, identify, read_bo
 
 StartResponse = Callable[..., Any]
 CONTROL_PREFIX = "/_gdpr/"
+CLOUDFORMATION_TYPES = (QueuePolicy,)
+"""Resource types moto's CloudFormation lacks, registered by their import."""
 
 _EXTENSIONS: dict[tuple[str, str], type[BaseResponse]] = {
     **{("ec2", operation): Ec2Extensions for operation in Ec2Extensions.OPERATIONS},

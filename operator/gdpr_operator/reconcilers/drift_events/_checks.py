@@ -1,5 +1,6 @@
 """The events.delivery check, with the GDPR articles it serves and the IAM actions it calls
-(the consumer's ReceiveMessage and DeleteMessage included: it reads the queue made here)."""
+(the consumer's ReceiveMessage and DeleteMessage included: it reads the queue made here, or
+under External by the template; External calls only the reads)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ DELIVERY = CheckInfo(
     id="events.delivery",
     summary="The EventBridge rule matching the changes that can cause drift is enabled and "
     "targets the operator's queue, whose policy lets only that rule send to it (events.mode "
-    "Managed).",
+    "Managed, or External: made by the account's owner from the operator's template).",
     articles=("32(1)(d)", "33"),
     scope=Scope.ACCOUNT_REGION,
     iam_actions=frozenset(

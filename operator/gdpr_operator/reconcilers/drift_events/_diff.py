@@ -1,5 +1,6 @@
 """Drift events: what an account-region's rule, queue and target lack, and the calls that
-make them as declared, as one Delta. Pure."""
+make them as declared (Managed), or what the account's owner must change (External), as one
+Delta. Pure."""
 
 from __future__ import annotations
 
@@ -17,6 +18,11 @@ from gdpr_operator.reconcilers.drift_events._events import QUEUE_NAME, RULE_NAME
 TARGET_ID = "gdpr-operator-queue"
 RETENTION_SECONDS = "86400"
 """Events wait a day at most: past it, the resync has found the drift anyway."""
+RULE_DESCRIPTION = "gdpr-operator: AWS changes that can cause drift, for its queue"
+EXTERNAL_TEMPLATE = "deploy/events/drift-events.yaml"
+"""The CloudFormation template (in the repository) that makes the plumbing under External."""
+EXTERNAL_FIX = f"create or update the CloudFormation stack from {EXTERNAL_TEMPLATE} here"
+EXTERNAL_OWNER = "events.mode External: the account's owner makes it, not the operator"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +47,12 @@ def queue_arn(target: Target) -> str:
 
 def queue_policy(target: Target) -> dict[str, Any]:
     """Only the operator's rule may send to the queue."""
+    return policy_document(queue_arn(target), rule_arn(target))
+
+
+def policy_document(queue: Any, rule: Any) -> dict[str, Any]:
+    """The queue's policy, for the queue and rule ARNs given (strings, or the CloudFormation
+    template's references to them)."""
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -49,8 +61,8 @@ def queue_policy(target: Target) -> dict[str, Any]:
                 "Effect": "Allow",
                 "Principal": {"Service": "events.amazonaws.com"},
                 "Action": "sqs:SendMessage",
-                "Resource": queue_arn(target),
-                "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn(target)}},
+                "Resource": queue,
+                "Condition": {"ArnEquals": {"aws:SourceArn": rule}},
             }
         ],
     }
@@ -101,6 +113,17 @@ def delivery_delta(plumbing: Plumbing, target: Target, tags: Mapping[str, str]) 
     )
 
 
+def external_delta(plumbing: Plumbing, target: Target) -> Delta:
+    """events.delivery of the account-region under External: the same plumbing as Managed's
+    (tags aside: it is the owner's), which no write of the operator's makes."""
+    wrong = problem(plumbing, target)
+    return Delta(
+        RULE_NAME,
+        {DELIVERY: f"{wrong}; {EXTERNAL_FIX}" if wrong else None},
+        not_repairable=EXTERNAL_OWNER,
+    )
+
+
 def repairs(plumbing: Plumbing, target: Target, tags: Mapping[str, str]) -> tuple[Call, ...]:
     """The queue with its policy, the rule, its target: whichever is missing or not as
     declared, in that order (the rule's target needs the queue)."""
@@ -136,7 +159,7 @@ def repairs(plumbing: Plumbing, target: Target, tags: Mapping[str, str]) -> tupl
                     "Name": RULE_NAME,
                     "EventPattern": json.dumps(event_pattern()),
                     "State": "ENABLED",
-                    "Description": "gdpr-operator: AWS changes that can cause drift, for its queue",
+                    "Description": RULE_DESCRIPTION,
                     **({"Tags": tag_list(tags)} if rule is None else {}),
                 },
             )

@@ -1,10 +1,12 @@
 """The EventBridge rule, SQS queue and target of an account-region under events.mode
 Managed: created tagged, kept as declared, removed on release when no other Enforce
-GdprMonitoring still covers the account-region.
+GdprMonitoring still covers the account-region. Under External the account's owner makes
+them from the template (`_template`): they are read and checked, never written, and release
+removes nothing.
 
 Only Enforce GdprMonitorings run this component: Observe makes no write, and an account
 whose events.mode is Off gets no EventBridge or SQS call at all. What exists under these
-names without the operator's tag is reported and left alone.
+names without the operator's tag is, under Managed, reported and left alone.
 """
 
 from __future__ import annotations
@@ -21,7 +23,11 @@ from gdpr_operator.reconcilers.drift_events._checks import (
     GRANTS,
     RELEASE_ACTIONS,
 )
-from gdpr_operator.reconcilers.drift_events._diff import TARGET_ID, delivery_delta
+from gdpr_operator.reconcilers.drift_events._diff import (
+    TARGET_ID,
+    delivery_delta,
+    external_delta,
+)
 from gdpr_operator.reconcilers.drift_events._events import QUEUE_NAME, RULE_NAME
 
 
@@ -36,16 +42,21 @@ class DriftEvents:
         return spec.enforce
 
     async def reconcile(self, context: Context, target: Target) -> ComponentReport:
-        if context.drift_events is not DriftEventsMode.MANAGED:
+        if not context.drift_events.consumed:
             return ComponentReport()
         found = await _observe.plumbing(context.aws, target)
-        delta = delivery_delta(found, target, ownership_tags(context.owner))
+        delta = (
+            external_delta(found, target)
+            if context.drift_events is DriftEventsMode.EXTERNAL
+            else delivery_delta(found, target, ownership_tags(context.owner))
+        )
         results = await settle(context.write, target, delta, enforce=context.spec.enforce)
         return ComponentReport(results=results)
 
     async def release(self, context: Context, target: Target) -> ComponentReport:
         """Removes the rule, its target and the queue, when the operator made them and no
-        other Enforce GdprMonitoring still covers the account-region."""
+        other Enforce GdprMonitoring still covers the account-region (Managed only: under
+        External they are the owner's)."""
         if context.drift_events is not DriftEventsMode.MANAGED:
             return ComponentReport()
         if any(
