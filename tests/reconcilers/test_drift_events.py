@@ -1,7 +1,7 @@
 """Drift events against the sandbox: the rule, queue and target made and kept under Managed,
-delivering a change made by someone else; no call under Off; another's rule left alone;
-release removing only what the operator made, and only when no other Enforce
-GdprMonitoring still covers the account-region."""
+delivering a change made by someone else and a new GuardDuty finding; no call under Off;
+another's rule left alone; release removing only what the operator made, and only when no
+other Enforce GdprMonitoring still covers the account-region."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import json
 import time
 
 from gdpr_operator.aws import AccountAccess, Aws, Target
+from gdpr_operator.engine import cause_of
 from gdpr_operator.model import Action, DriftEventsMode
 from gdpr_operator.reconcilers import Context, Declaration
 from gdpr_operator.reconcilers.drift_events import QUEUE_NAME, RULE_NAME, DriftEvents
@@ -70,6 +71,37 @@ async def test_managed_makes_the_plumbing_once_and_it_delivers_a_change(
     (message,) = reply["Messages"]
     detail = json.loads(message["Body"])["detail"]
     assert (detail["eventSource"], detail["eventName"]) == ("logs.amazonaws.com", "CreateLogGroup")
+
+
+async def test_the_managed_rule_delivers_a_new_finding_as_a_guardduty_cause(
+    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl
+) -> None:
+    target = Target(scratch_account, REGION)
+    await DRIFT_EVENTS.reconcile(_pass(layer, scratch_account), target)
+    url = (await layer.call(target, "sqs", "get_queue_url", QueueName=QUEUE_NAME))["QueueUrl"]
+    await layer.call(target, "guardduty", "create_detector", Enable=True)
+    sandbox.seed_findings(
+        scratch_account.account_id,
+        REGION,
+        [{"type": "UnauthorizedAccess:EC2/SSHBruteForce", "severity": 8}],
+    )
+
+    reply = await layer.call(target, "sqs", "receive_message", QueueUrl=url, MaxNumberOfMessages=10)
+    findings = [
+        body
+        for message in reply["Messages"]
+        if json.loads(body := message["Body"])["detail-type"] == "GuardDuty Finding"
+    ]  # besides the CreateDetector call's event
+    (finding,) = findings
+    cause = cause_of(finding, 0.0)
+    assert cause is not None
+    assert (cause.account_id, cause.region, cause.component, cause.principal) == (
+        scratch_account.account_id,
+        REGION,
+        "GuardDuty",
+        "",
+    )
+    assert cause.action == "GuardDuty finding UnauthorizedAccess:EC2/SSHBruteForce (severity 8)"
 
 
 async def test_off_makes_no_eventbridge_or_sqs_call(

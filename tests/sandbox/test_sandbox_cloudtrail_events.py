@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from gdpr_operator.aws import AccountAccess, Aws, Target
-from gdpr_operator.sandbox import ADMIN_ROLE, other_principal
+from gdpr_operator.sandbox import ADMIN_ROLE, SandboxControl, other_principal
 
 from fixtures.estate import LINUX_AMI
 
@@ -128,3 +128,38 @@ async def test_query_protocol_parameters_and_instance_state_changes(
     assert changes[0]["resources"] == [
         f"arn:aws:ec2:{REGION}:{scratch_account.account_id}:instance/{instance}"
     ]
+
+
+async def test_a_seeded_finding_is_published_as_guardduty_publishes_a_new_one(
+    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl
+) -> None:
+    target = Target(scratch_account, REGION)
+    url = await _queue_for(
+        layer,
+        target,
+        "guardduty-findings",
+        {"source": ["aws.guardduty"], "detail-type": ["GuardDuty Finding"]},
+    )
+    detector = (await layer.call(target, "guardduty", "create_detector", Enable=True))["DetectorId"]
+    (seeded,) = sandbox.seed_findings(
+        scratch_account.account_id,
+        REGION,
+        [{"type": "Recon:EC2/PortProbeUnprotectedPort", "severity": 5, "instanceId": "i-0abc"}],
+    )
+
+    (event,) = await _received(layer, target, url)
+    assert event["source"] == "aws.guardduty"
+    assert event["detail-type"] == "GuardDuty Finding"
+    assert event["account"] == scratch_account.account_id
+    assert event["region"] == REGION
+    detail = event["detail"]
+    assert detail["id"] == seeded
+    assert detail["type"] == "Recon:EC2/PortProbeUnprotectedPort"
+    assert detail["severity"] == 5
+    assert detail["accountId"] == scratch_account.account_id
+    assert detail["region"] == REGION
+    assert detail["resource"] == {
+        "resourceType": "Instance",
+        "instanceDetails": {"instanceId": "i-0abc"},
+    }
+    assert detail["service"]["detectorId"] == detector

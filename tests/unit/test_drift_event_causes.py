@@ -88,7 +88,7 @@ def test_what_concerns_nothing_managed_or_cannot_be_read_is_no_cause() -> None:
 
 
 def test_the_rule_s_pattern_matches_exactly_the_routed_calls() -> None:
-    (calls, states) = event_pattern()["$or"]
+    (calls, states, findings) = event_pattern()["$or"]
     assert set(calls["detail"]["eventSource"]) == set(EVENT_SOURCES)
     for source, names in EVENT_SOURCES.items():
         assert f"aws.{source.split('.')[0]}" in calls["source"]
@@ -96,6 +96,46 @@ def test_the_rule_s_pattern_matches_exactly_the_routed_calls() -> None:
             assert name in calls["detail"]["eventName"]
             assert component_of(calls["detail-type"][0], source, name) == component
     assert component_of(states["detail-type"][0], "", "") == "InstanceProfiles"
+    assert findings == {"detail-type": ["GuardDuty Finding"], "source": ["aws.guardduty"]}
+    assert component_of(findings["detail-type"][0], "", "") == "GuardDuty"
+
+
+def test_a_guardduty_finding_concerns_guardduty_and_names_the_finding_not_a_principal() -> None:
+    finding = cause_of(
+        json.dumps(
+            {
+                "detail-type": "GuardDuty Finding",
+                "source": "aws.guardduty",
+                "account": ACCOUNT_ID,
+                "region": "eu-west-1",
+                "time": "2026-12-01T13:02:30Z",
+                "detail": {
+                    "schemaVersion": "2.0",
+                    "accountId": ACCOUNT_ID,
+                    "region": "eu-west-1",
+                    "id": "7ab1",
+                    "type": "Recon:EC2/PortProbeUnprotectedPort",
+                    "severity": 5.0,
+                    "resource": {"resourceType": "Instance"},
+                    "updatedAt": "2026-12-01T13:02:11.000Z",
+                },
+            }
+        ),
+        3.0,
+    )
+    assert finding == DriftCause(
+        account_id=ACCOUNT_ID,
+        region="eu-west-1",
+        component="GuardDuty",
+        principal="",
+        action="GuardDuty finding Recon:EC2/PortProbeUnprotectedPort (severity 5)",
+        event_time="2026-12-01T13:02:11.000Z",
+        received_at=3.0,
+    )
+    assert finding.describe() == (
+        "(GuardDuty finding Recon:EC2/PortProbeUnprotectedPort (severity 5)"
+        " at 2026-12-01T13:02:11.000Z)"
+    )
 
 
 def test_the_operator_s_own_session_is_recognised_only_through_its_role() -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from gdpr_operator.aws import AccountAccess, Aws, Target
 from gdpr_operator.model import GLOBAL_REGION, AwsAccountSpec
-from gdpr_operator.reconcilers.drift_events import QUEUE_NAME, component_of
+from gdpr_operator.reconcilers.drift_events import FINDING, QUEUE_NAME, component_of
 
 WAIT_SECONDS = 10
 """Long polling: a receive waits at most this long for a message, and always a second less
@@ -32,9 +32,11 @@ class DriftCause:
     region: str
     component: str
     principal: str
-    """The userIdentity ARN of who made the call; empty for EC2's own state changes."""
+    """The userIdentity ARN of who made the call; empty for EC2's own state changes and
+    GuardDuty's findings."""
     action: str
-    """The API call ("UpdateDetector"), or the state an instance entered."""
+    """The API call ("UpdateDetector"), the state an instance entered, or the finding
+    ("GuardDuty finding Recon:EC2/PortProbeUnprotectedPort (severity 5)")."""
     event_time: str
     """When AWS says it happened (RFC 3339)."""
     received_at: float
@@ -84,6 +86,17 @@ def cause_of(body: str, received_at: float) -> DriftCause | None:
             event_time=str(detail.get("eventTime") or event.get("time", "")),
             received_at=received_at,
         )
+    if detail_type == FINDING:
+        return DriftCause(
+            account_id=str(detail.get("accountId") or event.get("account", "")),
+            region=str(detail.get("region") or event.get("region", "")),
+            component=component,
+            principal="",
+            action=f"GuardDuty finding {detail.get('type', '')} "
+            f"(severity {_severity(detail.get('severity'))})",
+            event_time=str(detail.get("updatedAt") or event.get("time", "")),
+            received_at=received_at,
+        )
     return DriftCause(
         account_id=str(event.get("account", "")),
         region=str(event.get("region", "")),
@@ -93,6 +106,15 @@ def cause_of(body: str, received_at: float) -> DriftCause | None:
         event_time=str(event.get("time", "")),
         received_at=received_at,
     )
+
+
+def _severity(value: Any) -> str:
+    """A finding's severity as GuardDuty shows it: 5 rather than 5.0, 8.7 as is."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return f"{number:g}"
 
 
 def own_principal(account: AwsAccountSpec) -> str | None:

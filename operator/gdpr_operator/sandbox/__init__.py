@@ -61,7 +61,8 @@ Control endpoints (JSON), also reachable through `SandboxControl`:
   region), or only those that arrived at or after `since` (the latest 100,000 are timed);
   `DELETE` resets the counts.
 - `POST /_gdpr/guardduty/findings` {account, region, detectorId?, findings: [{type,
-  severity, resourceType?, instanceId?}]} seeds findings.
+  severity, resourceType?, instanceId?}]} seeds findings, each also a "GuardDuty Finding"
+  event on the region's default EventBridge bus (see `_cloudtrail`).
 - `POST /_gdpr/ec2/association-state` {account, region, instanceId, state: associating |
   disassociating, reads?} holds the instance's profile association in that state for the
   next `reads` DescribeIamInstanceProfileAssociations answers listing it (absent: until

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Request, Response
 
 from ._agent_sim import simulate_once
 from ._calls import CallLog
-from ._cloudtrail import emit, emits_event, request_parameters
+from ._cloudtrail import deliver_findings, emit, emits_event, request_parameters
 from ._errors import ApiError
 from ._ext_cloudformation import QueuePolicy
 from ._ext_cloudfront import CloudFrontExtensions
@@ -217,8 +217,11 @@ def _doing(action: Callable[[], None]) -> Callable[[Request], tuple[Any, int]]:
 
 def _seed_findings(request: Request) -> tuple[Any, int]:
     seed = request.get_json(force=True)
-    ids = FINDINGS.add(seed["account"], seed["region"], seed["findings"], seed.get("detectorId"))
-    return {"findingIds": ids}, 201
+    added = FINDINGS.create(
+        seed["account"], seed["region"], seed["findings"], seed.get("detectorId")
+    )
+    deliver_findings(seed["account"], seed["region"], [f.to_api() for f in added])
+    return {"findingIds": [f.id for f in added]}, 201
 
 
 def _expire_sessions(request: Request) -> tuple[Any, int]:

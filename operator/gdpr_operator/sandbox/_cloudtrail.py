@@ -1,7 +1,8 @@
 """What AWS puts on EventBridge for the calls the sandbox serves: for each write API call
 answered with success, the CloudTrail management event (detail-type "AWS API Call via
 CloudTrail"), and for EC2 instances started, stopped or terminated, "EC2 Instance
-State-change Notification".
+State-change Notification"; and for each GuardDuty finding seeded, "GuardDuty Finding", as
+GuardDuty publishes a new finding.
 
 Events go onto the default bus of the call's account and region in moto's EventBridge, which
 matches them against the rules there and delivers them to the rules' targets (SQS queues,
@@ -40,6 +41,7 @@ from ._requests import AwsRequest, ServerRequest, form_params, read_body
 
 API_CALL = "AWS API Call via CloudTrail"
 INSTANCE_STATE_CHANGE = "EC2 Instance State-change Notification"
+FINDING = "GuardDuty Finding"
 DELAY_VARIABLE = "GDPR_SANDBOX_EVENT_DELAY"
 
 _READ_PREFIXES = ("Describe", "Get", "List", "Lookup", "Search", "Filter", "Head", "BatchGet")
@@ -179,13 +181,38 @@ def instance_state_events(request: AwsRequest, answer: bytes, at: float) -> list
     return events
 
 
+def finding_event(finding: dict[str, Any], at: float) -> dict[str, Any]:
+    """The PutEvents entry of a GuardDuty finding (as GetFindings shows it): its detail is the
+    finding with member names in lower camel case, as GuardDuty publishes it."""
+    return {
+        "Source": "aws.guardduty",
+        "DetailType": FINDING,
+        "Detail": json.dumps(_camel(finding)),
+        "Time": at,
+    }
+
+
+def deliver_findings(
+    account: str, region: str, findings: list[dict[str, Any]], at: float | None = None
+) -> None:
+    """Put the event of each finding on the default bus of its account and region."""
+    at = time.time() if at is None else at
+    put_on_bus(account, region, [finding_event(finding, at) for finding in findings])
+
+
 def deliver(request: AwsRequest, entries: list[dict[str, Any]]) -> None:
     """Put `entries` on the default bus of the call's account and region (IAM: us-east-1),
     now or after the configured delay."""
+    region = "us-east-1" if request.service == "iam" else request.region
+    put_on_bus(request.account, region, entries)
+
+
+def put_on_bus(account: str, region: str, entries: list[dict[str, Any]]) -> None:
+    """Put `entries` on the default bus of the account and region, now or after the
+    configured delay."""
     if not entries:
         return
-    region = "us-east-1" if request.service == "iam" else request.region
-    backend = events_backends[request.account][region]
+    backend = events_backends[account][region]
 
     def put() -> None:
         for start in range(0, len(entries), 10):  # PutEvents takes ten at a time

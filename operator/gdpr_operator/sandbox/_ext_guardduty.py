@@ -112,6 +112,16 @@ class FindingStore:
     ) -> list[str]:
         """Add findings ({type, severity, resourceType?, instanceId?}) to the detector (the
         region's only one when not named); returns their ids."""
+        return [f.id for f in self.create(account, region, findings, detector_id)]
+
+    def create(
+        self,
+        account: str,
+        region: str,
+        findings: list[dict[str, Any]],
+        detector_id: str | None = None,
+    ) -> list[Finding]:
+        """As `add`, returning the findings added."""
         detector = _detector_id(account, region, detector_id)
         added = [
             Finding(
@@ -129,7 +139,7 @@ class FindingStore:
         ]
         with self._lock:
             self._by_detector[detector].extend(added)
-        return [f.id for f in added]
+        return added
 
     def of(self, account: str, region: str, detector_id: str) -> list[Finding]:
         _detector_id(account, region, detector_id)  # still exists?

@@ -6,6 +6,7 @@ checks events.delivery. `EVENT_SOURCES` says which events, and which component e
 from gdpr_operator.reconcilers.drift_events._diff import EXTERNAL_TEMPLATE
 from gdpr_operator.reconcilers.drift_events._events import (
     EVENT_SOURCES,
+    FINDING,
     INSTANCE_STATE_CHANGE,
     QUEUE_NAME,
     RULE_NAME,
@@ -18,6 +19,7 @@ from gdpr_operator.reconcilers.drift_events._template import rendered_template, 
 __all__ = [
     "EVENT_SOURCES",
     "EXTERNAL_TEMPLATE",
+    "FINDING",
     "INSTANCE_STATE_CHANGE",
     "QUEUE_NAME",
     "RULE_NAME",

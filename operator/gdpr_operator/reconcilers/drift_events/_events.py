@@ -11,6 +11,8 @@ RULE_NAME = "gdpr-operator-drift-events"
 QUEUE_NAME = "gdpr-operator-drift-events"
 API_CALL = "AWS API Call via CloudTrail"
 INSTANCE_STATE_CHANGE = "EC2 Instance State-change Notification"
+FINDING = "GuardDuty Finding"
+"""A GuardDuty finding, new or updated: it concerns the findings checks of GuardDuty."""
 
 EVENT_SOURCES: Mapping[str, Mapping[str, str]] = {
     "guardduty.amazonaws.com": {
@@ -96,13 +98,16 @@ def component_of(detail_type: str, event_source: str, event_name: str) -> str | 
     """The component an event concerns; None for an event the rule would not match."""
     if detail_type == INSTANCE_STATE_CHANGE:
         return "InstanceProfiles"
+    if detail_type == FINDING:
+        return "GuardDuty"
     if detail_type != API_CALL:
         return None
     return EVENT_SOURCES.get(event_source, {}).get(event_name)
 
 
 def event_pattern() -> dict[str, Any]:
-    """The rule's pattern: the API calls above, and EC2 instance state changes."""
+    """The rule's pattern: the API calls above, EC2 instance state changes, and GuardDuty
+    findings."""
     return {
         "$or": [
             {
@@ -114,5 +119,6 @@ def event_pattern() -> dict[str, Any]:
                 },
             },
             {"detail-type": [INSTANCE_STATE_CHANGE], "source": ["aws.ec2"]},
+            {"detail-type": [FINDING], "source": ["aws.guardduty"]},
         ]
     }
