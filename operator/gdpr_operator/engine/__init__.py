@@ -23,9 +23,11 @@ from gdpr_operator.engine._engine import (
     LiveMonitoring,
     Outcome,
     Request,
+    Slice,
     reconcile,
     release,
 )
+from gdpr_operator.engine._targeted import merge_outcome, slices_for
 from gdpr_operator.engine._tenancy import Refusal, bind_accounts
 
 __all__ = [
@@ -40,14 +42,17 @@ __all__ = [
     "Received",
     "Refusal",
     "Request",
+    "Slice",
     "account_access",
     "bind_accounts",
     "cause_of",
     "check_account",
     "external_id",
+    "merge_outcome",
     "own_principal",
     "queue_url",
     "receive",
     "reconcile",
     "release",
+    "slices_for",
 ]

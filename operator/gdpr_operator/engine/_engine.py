@@ -96,6 +96,27 @@ class LiveMonitoring:
         return f"{self.namespace}/{self.name}"
 
 
+@dataclass(frozen=True, slots=True, order=True)
+class Slice:
+    """One component in one account-region: the unit a targeted pass runs. A global
+    component's slice is its account-wide target (region GLOBAL_REGION)."""
+
+    account: str
+    """The AwsAccount, by name."""
+    region: str
+    component: str
+    """The reconciler's `component`."""
+
+    def covers(self, account: str, region: str, component: str) -> bool:
+        """Whether what `component` reports in `account`/`region` is this slice's: a global
+        slice's component reports for the account as a whole, whatever region it names."""
+        return (
+            self.account == account
+            and self.component == component
+            and self.region in (GLOBAL_REGION, region)
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class Request:
     """What to reconcile, and with what."""
@@ -111,6 +132,9 @@ class Request:
     live_monitorings: Callable[[], Sequence[LiveMonitoring]] = tuple
     """Every live GdprMonitoring (this one may be among them): what a release leaves alone
     because another one still declares it."""
+    only: frozenset[Slice] | None = None
+    """Run these slices alone (a targeted pass, see `merge_outcome`); None runs every
+    component in every account-region."""
 
     @property
     def owner(self) -> str:
@@ -121,13 +145,16 @@ async def reconcile(request: Request, reconcilers: Sequence[Reconciler] = RECONC
     """Run every applicable component for every bound account and region of the spec.
 
     Never raises: whatever goes wrong ends up in the outcome's errors, and a pass that
-    checked nothing has an error too (NothingChecked): it is evidence of nothing."""
+    checked nothing has an error too (NothingChecked): it is evidence of nothing. With
+    `request.only`, just those slices run: the outcome is partial, to be merged into the
+    last full one (`merge_outcome`), and an empty one is no error of its own."""
     try:
         outcome = await _fan_out(request, reconcilers, releasing=False)
     except Exception as error:
         logger.exception("the pass of %s failed", request.owner)
         return Outcome(errors=_everywhere(request, "InternalError", _described(error)))
-    if outcome.refusal is None and not outcome.results and not outcome.errors:
+    targeted = request.only is not None
+    if outcome.refusal is None and not outcome.results and not outcome.errors and not targeted:
         return dataclasses.replace(
             outcome,
             errors=_everywhere(
@@ -162,6 +189,12 @@ async def _fan_out(
     if binding.refusal is not None:
         return Outcome(refusal=binding.refusal)
     components = [reconciler for reconciler in reconcilers if reconciler.applies_to(request.spec)]
+    accounts = binding.accounts
+    if request.only is not None:
+        named = {item.component for item in request.only}
+        components = [component for component in components if component.component in named]
+        wanted = {item.account for item in request.only}
+        accounts = tuple(account for account in accounts if account.name in wanted)
     others = _declarations(request) if releasing else ()
     reads = PassReads()
     turns = asyncio.Semaphore(TARGETS_IN_FLIGHT)
@@ -184,7 +217,7 @@ async def _fan_out(
                 releasing=releasing,
                 turns=turns,
             )
-            for account in binding.accounts
+            for account in accounts
         )
     )
     reports = [report for account_reports, _ in per_account for report in account_reports]
@@ -300,6 +333,7 @@ async def _account(
                 for region in ([GLOBAL_REGION] if phase else regions)
                 for component in components
                 if component.global_scope is phase
+                and _wanted(request.only, account.name, region, component.component)
             ],
             guarded,
             timeout_per_target=TARGET_TIMEOUT_SECONDS,
@@ -307,6 +341,12 @@ async def _account(
         )
         reports += (_reported(outcome) for outcome in outcomes)
     return reports, tuple((account.name, region) for region in regions)
+
+
+def _wanted(only: frozenset[Slice] | None, account: str, region: str, component: str) -> bool:
+    """Whether a pass runs `component` in `account`/`region`: always, unless it is targeted
+    at other slices."""
+    return only is None or Slice(account, region, component) in only
 
 
 def _access_error(account: AwsAccountSpec, error: Exception) -> CheckError:
