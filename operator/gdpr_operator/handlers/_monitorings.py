@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import kopf
@@ -11,11 +12,12 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from gdpr_operator import engine
-from gdpr_operator.engine import LiveMonitoring, Outcome, Refusal
+from gdpr_operator.engine import DriftCause, LiveMonitoring, Outcome, Refusal, Slice
 from gdpr_operator.handlers._clock import Clock
 from gdpr_operator.handlers._config import (
     ACCOUNTS,
     MONITORINGS,
+    RESYNC_JITTER,
     RESYNC_TICK_SECONDS,
     OperatorConfig,
 )
@@ -118,8 +120,9 @@ async def reconcile_on_change(
 async def reconcile_on_drift_event(
     body: kopf.Body, patch: kopf.Patch, memo: OperatorMemo, **kwargs: Any
 ) -> None:
-    """AWS change events concern this GdprMonitoring (see `_drift_events`): a pass now."""
-    await _reconcile(body, patch, memo, kwargs["aws_accounts"])
+    """AWS change events concern this GdprMonitoring (see `_drift_events`): a pass now, of
+    only what they name when it can be (`_slices`)."""
+    await _reconcile(body, patch, memo, kwargs["aws_accounts"], targeted=True)
 
 
 async def resync(body: kopf.Body, patch: kopf.Patch, memo: OperatorMemo, **kwargs: Any) -> None:
@@ -131,7 +134,7 @@ async def resync(body: kopf.Body, patch: kopf.Patch, memo: OperatorMemo, **kwarg
     uid = body.metadata.uid or ""
     if not config.ownership.owns(uid):
         if state.last_pass is not None:
-            state.last_pass = None
+            state.last_pass = state.last_outcome = None
             _let_go(body, config)
         return
     try:
@@ -243,6 +246,8 @@ def _request(
     memo: OperatorMemo,
     accounts: AccountIndex,
     monitorings: MonitoringIndex | None = None,
+    *,
+    only: frozenset[Slice] | None = None,
 ) -> engine.Request:
     config = memo.shared.config
     return engine.Request(
@@ -253,6 +258,7 @@ def _request(
         read_external_id=config.read_external_id,
         aws=memo.shared.running.aws,
         live_monitorings=lambda: _live(monitorings),
+        only=only,
     )
 
 
@@ -265,17 +271,31 @@ def _live(monitorings: MonitoringIndex | None) -> list[LiveMonitoring]:
 
 
 async def _reconcile(
-    body: kopf.Body, patch: kopf.Patch, memo: OperatorMemo, accounts: AccountIndex
+    body: kopf.Body,
+    patch: kopf.Patch,
+    memo: OperatorMemo,
+    accounts: AccountIndex,
+    *,
+    targeted: bool = False,
 ) -> None:
     async with memo.state.lock:
-        await _pass(body, patch, memo, accounts)
+        await _pass(body, patch, memo, accounts, targeted=targeted)
 
 
 async def _pass(
-    body: kopf.Body, patch: kopf.Patch, memo: OperatorMemo, accounts: AccountIndex
+    body: kopf.Body,
+    patch: kopf.Patch,
+    memo: OperatorMemo,
+    accounts: AccountIndex,
+    *,
+    targeted: bool = False,
 ) -> None:
     """One reconcile, its status, Events and metrics, unless the object moved to another
-    replica meanwhile (then nothing is written). The caller holds the lock."""
+    replica meanwhile (then nothing is written). The caller holds the lock.
+
+    `targeted`: AWS change events woke the pass; it runs only the slices their causes name
+    when `_slices` finds that it can, and writes everything from that merged into the last
+    full outcome, as a full pass would."""
     config, state, clock = memo.shared.config, memo.state, memo.shared.clock
     namespace, name = body.metadata.namespace or "", body.metadata.name or ""
     uid = body.metadata.uid or ""
@@ -284,6 +304,7 @@ async def _pass(
     inbox = memo.shared.running.drift_inbox
     causes = inbox.take((namespace, name))  # what led here, if AWS change events did
     spec: MonitoringSpec | None
+    slices: frozenset[Slice] | None = None
     config.ownership.remember(namespace, name, uid)
     log.info("Pass over %s/%s (%s) begins", namespace, name, uid)
     try:
@@ -292,10 +313,17 @@ async def _pass(
         spec = None
         outcome: Outcome | None = Outcome(refusal=Refusal("InvalidSpec", str(error)))
     else:
+        previous = state.last_outcome
+        slices = (
+            _slices(body, spec, state, accounts, causes=causes, clock=clock) if targeted else None
+        )
         state.accounts_seen = _accounts_seen(spec, accounts)
         outcome = await config.ownership.run(
-            uid, engine.reconcile(_request(body, spec, memo, accounts))
+            uid, engine.reconcile(_request(body, spec, memo, accounts, only=slices))
         )
+        if outcome is not None and slices is not None and previous is not None:
+            log.info("Pass over %s/%s (%s) targeted: %s", namespace, name, uid, _named(slices))
+            outcome = engine.merge_outcome(previous[1], outcome, slices)
         if outcome is not None:
             inbox.watch(
                 (account, region)
@@ -304,11 +332,13 @@ async def _pass(
             )
     if outcome is None or not config.ownership.owns(uid):
         log.info("Pass over %s/%s (%s) abandoned: no longer ours", namespace, name, uid)
-        state.last_pass = None
+        state.last_pass = state.last_outcome = None
         _let_go(body, config)
         return
     state.failures_in_a_row = state.failures_in_a_row + 1 if outcome.errors else 0
-    state.last_pass = (generation, clock.monotonic())
+    if slices is None:  # the resync counts from the last full pass: its safety net
+        state.last_pass = (generation, clock.monotonic())
+    state.last_outcome = (generation, outcome) if spec is not None else None
     finished_at = clock.time()
     update = status_update(
         body.status,
@@ -332,6 +362,35 @@ async def _pass(
     )
     metrics.record_drift_causes(outcome, causes, finished_at)
     log.info("Pass over %s/%s (%s) ends; status written", namespace, name, uid)
+
+
+def _slices(
+    body: kopf.Body,
+    spec: MonitoringSpec,
+    state: ObjectState,
+    accounts: AccountIndex,
+    *,
+    causes: Sequence[DriftCause],
+    clock: Clock,
+) -> frozenset[Slice] | None:
+    """What a pass that AWS change events woke runs alone: the slices their causes name
+    (`engine.slices_for`); None for a full pass, when this process has no outcome of the
+    current generation to merge into (a restart, a takeover, a new spec), an AwsAccount
+    changed since, or a resync is due anyway (the earliest the timer could find it due)."""
+    last = state.last_outcome
+    if not causes or last is None or last[0] != body.meta.get("generation", 0):
+        return None
+    if state.accounts_seen != _accounts_seen(spec, accounts):
+        return None
+    jitter = state.jitter if state.jitter is not None else 1 - RESYNC_JITTER
+    interval = next_pass_after(spec.resync_interval_seconds, state.failures_in_a_row)
+    if _due(body, state, interval * jitter, clock):
+        return None
+    return engine.slices_for(causes, spec, last[1])
+
+
+def _named(slices: frozenset[Slice]) -> str:
+    return ", ".join(f"{s.component} in {s.account}/{s.region}" for s in sorted(slices))
 
 
 def _due(body: kopf.Body, state: ObjectState, interval_seconds: float, clock: Clock) -> bool:

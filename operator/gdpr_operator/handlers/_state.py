@@ -18,6 +18,7 @@ from gdpr_operator.handlers._clock import SYSTEM_CLOCK, Clock
 
 if TYPE_CHECKING:
     from gdpr_operator.aws import Aws
+    from gdpr_operator.engine import Outcome
     from gdpr_operator.handlers._accounts import AccountChecks
     from gdpr_operator.handlers._config import OperatorConfig
     from gdpr_operator.handlers._drift_events import DriftInbox
@@ -39,6 +40,9 @@ class ObjectState:
     """Passes in a row that AWS errors cut short."""
     accounts_seen: tuple[AwsAccountSpec | None, ...] | None = None
     """The AwsAccounts the last pass's spec named, as they were then."""
+    last_outcome: tuple[int, Outcome] | None = None
+    """(generation, outcome) of this process's last complete pass, full or merged: what a
+    targeted pass merges into. One per object; None with `last_pass`."""
 
 
 @dataclass(frozen=True, slots=True)
