@@ -1,12 +1,16 @@
 """Drift events through the operator: with events.mode Managed, a detector disabled by
 another principal is repaired within seconds, not at the next (hourly) resync, and the Event
 and the GuardDuty condition name who did it; the operator's own repair is not taken for
-drift; Off makes no EventBridge or SQS call."""
+drift; the pass the event brings makes only the calls of the GuardDuty component in that
+region, and leaves the rest of the status as the last full pass wrote it; Off makes no
+EventBridge or SQS call."""
 
 from __future__ import annotations
 
 import re
 import time
+from collections import Counter
+from typing import Any
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -22,6 +26,9 @@ from fixtures.operator import OperatorProcess
 pytestmark = pytest.mark.e2e
 
 REGION = "eu-west-1"
+OTHER_REGION = "eu-central-1"
+POLLING = {("sqs", "ReceiveMessage"), ("sqs", "DeleteMessageBatch")}
+"""The queue's consumer, not a pass."""
 REPAIR_WITHIN_SECONDS = 30.0
 """Far below the hourly resync: only an event can have brought the pass (typically 1-3 s)."""
 
@@ -32,6 +39,36 @@ def received(operator: OperatorProcess, outcome: str) -> float:
         operator.metrics(),
     )
     return float(found.group(1)) if found else 0.0
+
+
+def pass_calls(sandbox: SandboxControl, account: str, since: float) -> Counter[tuple[str, str]]:
+    """The calls into `account` since `since`, by (service, region), the polling left out."""
+    calls: Counter[tuple[str, str]] = Counter()
+    for call in sandbox.calls(since):
+        if call["account"] == account and (call["service"], call["operation"]) not in POLLING:
+            calls[call["service"], call["region"]] += call["count"]
+    return calls
+
+
+def converged(
+    installed: Kubectl, namespace: str, sandbox: SandboxControl, account: str
+) -> tuple[dict[str, dict[str, Any]], dict[str, Any], Counter[tuple[str, str]]]:
+    """A second full pass (a new generation), which finds everything as the first left it:
+    its conditions, summary and calls."""
+    since = time.time()
+    patch = '{"spec": {"resyncInterval": "59m"}}'
+    installed.run("patch", "gdprmonitoring", "web", "-n", namespace, "--type=merge", "-p", patch)
+    conditions = wait_ready(installed, namespace, "True", generation=2)
+    return (
+        conditions,
+        status_of(installed, namespace)["summary"],
+        pass_calls(sandbox, account, since),
+    )
+
+
+def status_of(admin: Kubectl, namespace: str) -> dict[str, Any]:
+    status: dict[str, Any] = admin.get("gdprmonitoring", "web", namespace)["status"]
+    return status
 
 
 def guardduty_samples(operator: OperatorProcess, name: str) -> list[Sample]:
@@ -59,8 +96,12 @@ async def test_a_detector_disabled_by_another_principal_is_repaired_in_seconds_a
         drift_events="Managed",
         managementPolicy="Enforce",
         resyncInterval="1h",
+        regions=[REGION, OTHER_REGION],
     )
     assert wait_ready(installed, namespace, "True")["DriftEvents"]["status"] == "True"
+    before, summary_before, full_calls = converged(
+        installed, namespace, sandbox, scratch_account.account_id
+    )
     target = Target(scratch_account, REGION)
     (detector_id,) = (await layer.call(target, "guardduty", "list_detectors"))["DetectorIds"]
     alice = Target(other_principal(scratch_account.account_id, "alice"), REGION)
@@ -75,6 +116,7 @@ async def test_a_detector_disabled_by_another_principal_is_repaired_in_seconds_a
 
     changed = time.monotonic()
     await layer.call(alice, "guardduty", "update_detector", DetectorId=detector_id, Enable=False)
+    targeted_pass = time.time()
 
     def drift_event() -> dict[str, str] | None:
         return next(
@@ -95,6 +137,18 @@ async def test_a_detector_disabled_by_another_principal_is_repaired_in_seconds_a
     guardduty = conditions_of(installed, namespace)["GuardDuty"]
     assert (guardduty["reason"], guardduty["status"]) == ("Remediated", "True")
     assert f"changed by {principal} (UpdateDetector at " in guardduty["message"]
+    # The pass made GuardDuty's calls in that region alone; a full pass calls every
+    # component's service in both regions.
+    targeted_calls = pass_calls(sandbox, scratch_account.account_id, targeted_pass)
+    assert set(targeted_calls) == {("guardduty", REGION)}, targeted_calls
+    assert ("guardduty", OTHER_REGION) in full_calls
+    assert full_calls.total() > targeted_calls.total(), (full_calls, targeted_calls)
+    # What it did not run stands as the last full pass wrote it.
+    after = conditions_of(installed, namespace)
+    assert {k: v for k, v in after.items() if k != "GuardDuty"} == {
+        k: v for k, v in before.items() if k != "GuardDuty"
+    }
+    assert status_of(installed, namespace)["summary"] == {**summary_before, "remediated": 1}
     assert received(operator, "acted") >= 1
     # What the dashboard's "AWS change events" row reads: the drift the event led to, and
     # the time from the change to its repair, by component (and le), no tenant's labels.
