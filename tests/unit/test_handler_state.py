@@ -8,13 +8,14 @@ from typing import Any, cast
 
 import kopf
 
+from gdpr_operator.engine import DriftCause, Outcome, Slice
 from gdpr_operator.handlers import _monitorings
 from gdpr_operator.handlers._accounts import AccountChecks, _Account
 from gdpr_operator.handlers._config import ERROR_RETRY_SECONDS
 from gdpr_operator.handlers._run import registry
 from gdpr_operator.handlers._schedule import now
 from gdpr_operator.handlers._state import ObjectState, OperatorMemo, SharedState
-from gdpr_operator.model import parse_aws_account
+from gdpr_operator.model import parse_aws_account, parse_monitoring
 
 from fixtures.clock import FakeClock
 
@@ -129,3 +130,37 @@ def test_the_handlers_are_on_the_operators_registry_and_not_on_kopfs_default() -
         ]
         if handler.fn.__module__.startswith("gdpr_operator")
     ]
+
+
+def test_a_pass_woken_by_events_is_targeted_only_with_a_full_outcome_of_this_generation() -> None:
+    clock = FakeClock()
+    prod = parse_aws_account("prod", {"accountId": "111111111111", "allowedNamespaces": ["sec"]})
+    accounts = cast(Any, {"prod": [prod]})
+    spec = parse_monitoring({"accounts": ["prod"], "regions": ["eu-west-1"]})
+    outcome = Outcome(targets=(("prod", "eu-west-1"),))
+    cause = DriftCause("111111111111", "eu-west-1", "GuardDuty", "", "X", "", 0.0, "prod")
+    body = kopf.Body({"metadata": {"generation": 3}, "status": {}})
+
+    def slices(state: ObjectState, causes: list[DriftCause]) -> frozenset[Slice] | None:
+        return _monitorings._slices(body, spec, state, accounts, causes=causes, clock=clock)
+
+    def state(**fields: Any) -> ObjectState:
+        return ObjectState(
+            **{
+                "last_pass": (3, clock.monotonic()),
+                "last_outcome": (3, outcome),
+                "accounts_seen": (prod,),
+                "jitter": 1.0,
+                **fields,
+            }
+        )
+
+    assert slices(state(), [cause, cause]) == {Slice("prod", "eu-west-1", "GuardDuty")}
+    assert slices(state(), []) is None  # woken by someone else's annotation
+    assert slices(state(last_outcome=None), [cause]) is None  # a restart, a takeover
+    assert slices(state(last_outcome=(2, outcome)), [cause]) is None  # a new spec
+    assert slices(state(accounts_seen=(None,)), [cause]) is None  # an AwsAccount changed
+    due = state(last_pass=(3, clock.monotonic() - spec.resync_interval_seconds))
+    assert slices(due, [cause]) is None
+    elsewhere = DriftCause("111111111111", "us-east-1", "GuardDuty", "", "X", "", 0.0, "prod")
+    assert slices(state(), [cause, elsewhere]) is None
