@@ -32,8 +32,9 @@ class ObjectState:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     """Change handlers, the timer and deletion run concurrently in kopf: one at a time."""
     last_pass: tuple[int, float] | None = None
-    """(generation, the clock's monotonic()) of this process's last complete pass; None
-    before the first, and once the object went to another replica."""
+    """(generation, the clock's monotonic()) of this process's last complete full pass (a
+    targeted pass leaves it: the resync counts from it); None before the first, and once
+    the object went to another replica."""
     jitter: float | None = None
     """This cycle's factor of the resync interval; None until the timer first needs it."""
     failures_in_a_row: int = 0
