@@ -25,7 +25,7 @@ from gdpr_operator.reconcilers.cloudwatch_agent._diff import (
     run_problem,
 )
 from gdpr_operator.reconcilers.cloudwatch_agent._resources import (
-    Association,
+    AgentAssociation,
     StoredConfig,
     configure_association,
     configure_name,
@@ -89,8 +89,8 @@ def test_association_from_describe_association_reply_and_back() -> None:
         "Parameters": {"action": ["Install"], "name": ["AmazonCloudWatchAgent"]},
         "Targets": [{"Key": "tag:gdpr-scope", "Values": ["web"]}],
     }
-    association = Association.from_api(reply)
-    assert association == Association(
+    association = AgentAssociation.from_api(reply)
+    assert association == AgentAssociation(
         name="gdpr_security_web_install",
         document="AWS-ConfigureAWSPackage",
         parameters={"action": ("Install",), "name": ("AmazonCloudWatchAgent",)},
@@ -153,7 +153,7 @@ def test_a_parameter_is_created_tagged_and_overwritten_untagged() -> None:
 WANTED = install_association(OWNER, BY_TAG)
 
 
-def _observed(**changes: Any) -> Association:
+def _observed(**changes: Any) -> AgentAssociation:
     fields: dict[str, Any] = {
         "name": WANTED.name,
         "document": WANTED.document,
@@ -163,7 +163,7 @@ def _observed(**changes: Any) -> Association:
         "version": "2",
         **changes,
     }
-    return Association(**fields)
+    return AgentAssociation(**fields)
 
 
 @pytest.mark.parametrize(
@@ -189,7 +189,7 @@ def _observed(**changes: Any) -> Association:
         ),
     ],
 )
-def test_association_problem(observed: Association | None, problem: str | None) -> None:
+def test_association_problem(observed: AgentAssociation | None, problem: str | None) -> None:
     assert association_problem(observed, WANTED) == problem
 
 
@@ -212,9 +212,9 @@ def test_association_calls_create_tagged_update_everything_or_nothing() -> None:
     )
 
 
-def _configure(version: int, wanted_targets: tuple[Any, ...] = BY_TAG) -> Association:
+def _configure(version: int, wanted_targets: tuple[Any, ...] = BY_TAG) -> AgentAssociation:
     wanted = configure_association(OWNER, Platform.LINUX, version, wanted_targets)
-    return Association(
+    return AgentAssociation(
         wanted.name, wanted.document, wanted.parameters, wanted.targets, id="c-1", version="1"
     )
 
@@ -242,7 +242,7 @@ def _configure(version: int, wanted_targets: tuple[Any, ...] = BY_TAG) -> Associ
     ],
 )
 def test_configure_problem(
-    stored: StoredConfig | None, observed: Association | None, problem: str | None
+    stored: StoredConfig | None, observed: AgentAssociation | None, problem: str | None
 ) -> None:
     assert (
         configure_problem(
@@ -287,7 +287,7 @@ def test_run_problem(delivery: Delivery, problem: str | None) -> None:
 
 
 def _region(
-    stored: StoredConfig | None, observed: Association | None, installed: bool = True
+    stored: StoredConfig | None, observed: AgentAssociation | None, installed: bool = True
 ) -> Region:
     install = install_association(OWNER, BY_TAG)
     return Region(
@@ -335,7 +335,7 @@ def _locations(calls: tuple[Call, ...]) -> list[tuple[str, tuple[str, ...]]]:
     ],
 )
 def test_the_configure_association_names_the_version_the_put_makes(
-    stored: StoredConfig | None, observed: Association | None, expected: list[Any]
+    stored: StoredConfig | None, observed: AgentAssociation | None, expected: list[Any]
 ) -> None:
     calls = delivery_calls(_region(stored, observed), Platform.LINUX)
     assert _locations(calls) == expected

@@ -68,7 +68,7 @@ key), `tag_map(tags)` such a list as a mapping.
 """
 
 from ._buckets import Bucket, TokenBucket, bucket_for
-from ._concurrency import Outcome, gather_outcomes
+from ._concurrency import TargetOutcome, gather_outcomes
 from ._errors import (
     AccessDeniedError,
     AwsError,
@@ -94,10 +94,10 @@ __all__ = [
     "CallerIdentity",
     "NoCredentialsError",
     "NotFoundError",
-    "Outcome",
     "PermanentAwsError",
     "RateLimits",
     "Target",
+    "TargetOutcome",
     "TemporaryAwsError",
     "TokenBucket",
     "bucket_for",

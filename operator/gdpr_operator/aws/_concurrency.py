@@ -38,7 +38,7 @@ class Limits:
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome(Generic[K, T]):
+class TargetOutcome(Generic[K, T]):
     """What came of the work for one target: a value, or the AwsError that stopped it."""
 
     target: K
@@ -57,7 +57,7 @@ async def gather_outcomes(
     timeout_per_target: float,
     targets_in_flight: int = 16,
     turns: asyncio.Semaphore | None = None,
-) -> list[Outcome[K, T]]:
+) -> list[TargetOutcome[K, T]]:
     """Run `work` for every target, `targets_in_flight` at a time; one outcome per target,
     in order.
 
@@ -71,13 +71,13 @@ async def gather_outcomes(
     if turns is None:
         turns = asyncio.Semaphore(targets_in_flight)
 
-    async def one(target: K) -> Outcome[K, T]:
+    async def one(target: K) -> TargetOutcome[K, T]:
         async with turns:
             try:
                 async with asyncio.timeout(timeout_per_target):
-                    return Outcome(target, value=await work(target))
+                    return TargetOutcome(target, value=await work(target))
             except TimeoutError:
-                return Outcome(
+                return TargetOutcome(
                     target,
                     error=TemporaryAwsError(
                         f"no answer within {timeout_per_target:g}s",
@@ -87,10 +87,10 @@ async def gather_outcomes(
                     ),
                 )
             except AwsError as error:
-                return Outcome(target, error=error)
+                return TargetOutcome(target, error=error)
 
     results = await asyncio.gather(*(one(t) for t in targets), return_exceptions=True)
-    outcomes: list[Outcome[K, T]] = []
+    outcomes: list[TargetOutcome[K, T]] = []
     for result in results:
         if isinstance(result, BaseException):
             raise result

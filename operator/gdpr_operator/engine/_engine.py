@@ -9,8 +9,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import cast
 
-from gdpr_operator.aws import Aws, AwsError, Target, gather_outcomes
-from gdpr_operator.aws import Outcome as AwsOutcome
+from gdpr_operator.aws import Aws, AwsError, Target, TargetOutcome, gather_outcomes
 from gdpr_operator.engine._accounts import (
     CredentialsUnavailableError,
     ExternalIdReader,
@@ -398,7 +397,7 @@ async def _guarded(
 
 
 def _reported(
-    outcome: AwsOutcome[_Key, ComponentReport | CheckError],
+    outcome: TargetOutcome[_Key, ComponentReport | CheckError],
 ) -> ComponentReport | CheckError:
     """A target's outcome as the pass reports it: an AwsError (a timeout among them) is an
     error of that target's alone; the others complete."""

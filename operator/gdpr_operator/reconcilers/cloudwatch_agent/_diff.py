@@ -15,7 +15,7 @@ from gdpr_operator.reconcilers.cloudwatch_agent._presets import Platform
 from gdpr_operator.reconcilers.cloudwatch_agent._render import AgentConfig
 from gdpr_operator.reconcilers.cloudwatch_agent._resources import (
     MAX_TARGET_IDS,
-    Association,
+    AgentAssociation,
     StoredConfig,
     Targets,
     configure_association,
@@ -70,7 +70,7 @@ class Region:
     instances: Sequence[AgentInstance]
     stored: Mapping[str, StoredConfig]
     """The platforms' parameters that exist, by name."""
-    associations: Mapping[str, Association | None]
+    associations: Mapping[str, AgentAssociation | None]
     """By AssociationName: the install one and each configured platform's."""
     install_targets: Targets | None
     configure_targets: Mapping[Platform, Targets | None]
@@ -185,7 +185,7 @@ def parameter_call(
     return Call("ssm", "put_parameter", request, once=True, owned=owned)
 
 
-def association_problem(observed: Association | None, wanted: Association) -> str | None:
+def association_problem(observed: AgentAssociation | None, wanted: AgentAssociation) -> str | None:
     name = wanted.name
     if observed is None:
         return f"State Manager association {name} does not exist"
@@ -210,7 +210,7 @@ def configure_problem(
     config: AgentConfig,
     *,
     stored: StoredConfig | None,
-    observed: Association | None,
+    observed: AgentAssociation | None,
     wanted_targets: Targets,
 ) -> str | None:
     """What the platform's configure association lacks. A parameter that changes makes a new
@@ -227,7 +227,7 @@ def configure_problem(
 
 
 def association_call(
-    observed: Association | None, wanted: Association, tags: Mapping[str, str]
+    observed: AgentAssociation | None, wanted: AgentAssociation, tags: Mapping[str, str]
 ) -> Call | None:
     """The call that makes `observed` what is `wanted`, if any: created tagged, or updated
     (every field: UpdateAssociation resets the ones it omits) once found this owner's."""

@@ -22,7 +22,7 @@ from gdpr_operator.reconcilers.cloudwatch_agent._presets import Platform
 from gdpr_operator.reconcilers.cloudwatch_agent._render import configs_for
 from gdpr_operator.reconcilers.cloudwatch_agent._resources import (
     PARAMETER_PREFIX,
-    Association,
+    AgentAssociation,
     StoredConfig,
     configure_name,
     install_name,
@@ -149,16 +149,18 @@ async def association_id(aws: AwsReads, target: Target, name: str) -> str | None
     return None
 
 
-async def observe_association(aws: AwsReads, target: Target, name: str) -> Association | None:
+async def observe_association(aws: AwsReads, target: Target, name: str) -> AgentAssociation | None:
     """The association called `name`, parameters included (ListAssociations omits them)."""
     found = await association_id(aws, target, name)
     if found is None:
         return None
     reply = await aws.call(target, "ssm", "describe_association", AssociationId=found)
-    return Association.from_api(reply["AssociationDescription"])
+    return AgentAssociation.from_api(reply["AssociationDescription"])
 
 
-async def latest_runs(aws: AwsReads, target: Target, association: Association) -> dict[str, str]:
+async def latest_runs(
+    aws: AwsReads, target: Target, association: AgentAssociation
+) -> dict[str, str]:
     """Instance id -> status of the association's latest run there, at its current version.
 
     Executions come newest first; reading stops at the first of an older version.

@@ -68,7 +68,7 @@ def delivered_version(stored: StoredConfig | None, config: AgentConfig) -> int:
 
 
 @dataclass(frozen=True, slots=True)
-class Association:
+class AgentAssociation:
     """A State Manager association, observed (DescribeAssociation) or wanted."""
 
     name: str
@@ -80,7 +80,7 @@ class Association:
     version: str = ""
 
     @classmethod
-    def from_api(cls, reply: Mapping[str, Any]) -> Association:
+    def from_api(cls, reply: Mapping[str, Any]) -> AgentAssociation:
         return cls(
             name=reply.get("AssociationName", ""),
             document=reply["Name"],
@@ -147,8 +147,8 @@ def targets(
     return (("InstanceIds", tuple(sorted(instance_ids)[:MAX_TARGET_IDS])),)
 
 
-def install_association(owner: str, wanted_targets: Targets) -> Association:
-    return Association(
+def install_association(owner: str, wanted_targets: Targets) -> AgentAssociation:
+    return AgentAssociation(
         name=install_name(owner),
         document=INSTALL_DOCUMENT,
         targets=wanted_targets,
@@ -158,9 +158,9 @@ def install_association(owner: str, wanted_targets: Targets) -> Association:
 
 def configure_association(
     owner: str, platform: Platform, version: int, wanted_targets: Targets
-) -> Association:
+) -> AgentAssociation:
     """Applies version `version` of the platform's parameter, and restarts the agent."""
-    return Association(
+    return AgentAssociation(
         name=configure_name(owner, platform),
         document=CONFIGURE_DOCUMENT,
         targets=wanted_targets,
