@@ -1,7 +1,9 @@
 """Drift events against the sandbox: the rule, queue and target made and kept under Managed,
 delivering a change made by someone else and a new GuardDuty finding; no call under Off;
-another's rule left alone; release removing only what the operator made, and only when no
-other Enforce GdprMonitoring still covers the account-region."""
+another's rule left alone; an Observe GdprMonitoring's pass making them all the same (the
+AwsAccount asked for them; the engine's guard lets this component write); release removing
+only what the operator made, and only when no other GdprMonitoring, Enforce or Observe,
+still covers the account-region."""
 
 from __future__ import annotations
 
@@ -28,6 +30,34 @@ def _pass(
 ) -> Context:
     monitoring = spec([account.name], [REGION], managementPolicy="Enforce")
     return dataclasses.replace(context(layer, monitoring), drift_events=mode)
+
+
+def _observe_pass(layer: Aws, account: AccountAccess) -> Context:
+    """An Observe GdprMonitoring's pass under Managed, its writes guarded as the engine
+    guards this component's (the AwsAccount asked for them)."""
+    monitoring = spec([account.name], [REGION], managementPolicy="Observe")
+    return Context.of(
+        layer,
+        monitoring,
+        "security/web",
+        guard=lambda target: None,
+        drift_events=DriftEventsMode.MANAGED,
+    )
+
+
+async def test_an_observe_monitoring_s_pass_makes_the_plumbing_under_managed(
+    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl
+) -> None:
+    target = Target(scratch_account, REGION)
+    (made,) = (await DRIFT_EVENTS.reconcile(_observe_pass(layer, scratch_account), target)).results
+    assert (made.check, made.compliant, made.action) == ("events.delivery", False, "remediated")
+    assert writes(sandbox, scratch_account) == [
+        "events:PutRule",
+        "events:PutTargets",
+        "sqs:CreateQueue",
+    ]
+    (kept,) = (await DRIFT_EVENTS.reconcile(_observe_pass(layer, scratch_account), target)).results
+    assert (kept.compliant, kept.action) == (True, Action.NONE)
 
 
 async def test_managed_makes_the_plumbing_once_and_it_delivers_a_change(
@@ -136,19 +166,20 @@ async def test_a_rule_of_the_same_name_not_the_operator_s_is_left_alone(
     assert [rule["EventPattern"] for rule in rules] == ['{"source": ["mine"]}']
 
 
-async def test_release_keeps_it_for_another_enforce_monitoring_then_removes_it(
+async def test_release_keeps_it_for_another_monitoring_then_removes_it(
     layer: Aws, scratch_account: AccountAccess
 ) -> None:
     target = Target(scratch_account, REGION)
     await DRIFT_EVENTS.reconcile(_pass(layer, scratch_account), target)
-    other = Declaration(
-        "other/web",
-        frozenset({scratch_account.account_id}),
-        spec([scratch_account.name], [REGION], managementPolicy="Enforce"),
-    )
-    sharing = dataclasses.replace(_pass(layer, scratch_account), others=(other,))
-    kept = await DRIFT_EVENTS.release(sharing, target)
-    assert (list(kept.released), len(kept.kept)) == ([], 1)
+    for policy in ("Enforce", "Observe"):
+        other = Declaration(
+            "other/web",
+            frozenset({scratch_account.account_id}),
+            spec([scratch_account.name], [REGION], managementPolicy=policy),
+        )
+        sharing = dataclasses.replace(_pass(layer, scratch_account), others=(other,))
+        kept = await DRIFT_EVENTS.release(sharing, target)
+        assert (list(kept.released), len(kept.kept)) == ([], 1)
 
     released = await DRIFT_EVENTS.release(_pass(layer, scratch_account), target)
     assert sorted(released.released) == [

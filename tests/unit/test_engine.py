@@ -17,12 +17,14 @@ from gdpr_operator.model import (
     AwsAccountSpec,
     CheckInfo,
     CheckResult,
+    DriftEventsMode,
     MonitoringSpec,
     SecretRef,
     parse_monitoring,
 )
 from gdpr_operator.reconcilers import ComponentReport, Context
 from gdpr_operator.reconcilers._base import PassRead, PassReads
+from gdpr_operator.reconcilers.drift_events import DriftEvents
 
 
 @dataclass
@@ -374,3 +376,37 @@ async def test_a_release_sees_the_other_live_monitorings_with_their_account_ids(
     )
     await engine.release(request, [Looker()])
     assert seen == [("team-b/web", frozenset({"111111111111"}), True)]
+
+
+class PlumbingWriter(DriftEvents):
+    """The drift-event component, writing as `Writer` does instead of its real work."""
+
+    async def reconcile(self, context: Context, target: Target) -> ComponentReport:
+        await context.write.call(target, "events", "put_rule", Name="r")
+        return ComponentReport()
+
+
+async def test_under_managed_observe_lets_only_the_drift_event_plumbing_write() -> None:
+    """events.mode Managed is the AwsAccount's decision: its plumbing is written for an
+    Observe GdprMonitoring, and every other component still makes no write."""
+    aws, accounts = RecordingAws(), _accounts("sec")
+    accounts["prod"] = replace(accounts["prod"], drift_events=DriftEventsMode.MANAGED)
+    outcome = await engine.reconcile(
+        _writing_request(aws, accounts, "Observe"), [Writer(), PlumbingWriter()]
+    )
+    assert {operation for _, _, operation in aws.made} == {"put_rule"}
+    assert len(aws.made) == len(REGIONS)
+    assert {(error.component, error.reason) for error in outcome.errors} == {
+        ("Writer", "ObserveOnly")
+    }
+
+
+async def test_under_off_or_external_observe_refuses_the_plumbing_s_writes_too() -> None:
+    for mode in (DriftEventsMode.OFF, DriftEventsMode.EXTERNAL):
+        aws, accounts = RecordingAws(), _accounts("sec")
+        accounts["prod"] = replace(accounts["prod"], drift_events=mode)
+        outcome = await engine.reconcile(
+            _writing_request(aws, accounts, "Observe"), [PlumbingWriter()]
+        )
+        assert aws.made == []
+        assert {error.reason for error in outcome.errors} == {"ObserveOnly"}
