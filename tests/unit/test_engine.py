@@ -10,7 +10,7 @@ import pytest
 
 from gdpr_operator import engine
 from gdpr_operator.aws import AccessDeniedError, Aws, Target
-from gdpr_operator.engine import CredentialsUnavailableError, Request
+from gdpr_operator.engine import CredentialsUnavailableError, LiveMonitoring, Request
 from gdpr_operator.model import (
     GLOBAL_REGION,
     AssumeRole,
@@ -410,3 +410,23 @@ async def test_under_off_or_external_observe_refuses_the_plumbing_s_writes_too()
         )
         assert aws.made == []
         assert {error.reason for error in outcome.errors} == {"ObserveOnly"}
+
+
+def test_the_plumbing_of_an_account_leaving_managed_is_where_its_bound_monitorings_go() -> None:
+    prod = replace(_accounts("sec")["prod"], drift_events=DriftEventsMode.OFF)
+
+    def live(namespace: str, accounts: list[str], regions: list[str]) -> LiveMonitoring:
+        return LiveMonitoring(
+            namespace, "web", parse_monitoring({"accounts": accounts, "regions": regions})
+        )
+
+    assert engine.covered_regions(prod, []) == ()
+    monitorings = [
+        live("sec", ["prod"], ["eu-west-1", "eu-central-1"]),
+        live("sec", ["prod", "shop"], ["eu-west-1", "eu-north-1"]),
+        live("sec", ["shop"], ["us-east-1"]),  # another account
+        live("other", ["prod"], ["ap-south-1"]),  # a namespace prod does not bind
+    ]
+    assert engine.covered_regions(prod, monitorings) == ("eu-central-1", "eu-north-1", "eu-west-1")
+    every = [*monitorings, live("sec", ["prod"], ["*"])]
+    assert engine.covered_regions(prod, every) == ("*",)

@@ -26,6 +26,7 @@ from gdpr_operator.engine._engine import (
     reconcile,
     release,
 )
+from gdpr_operator.engine._plumbing import PlumbingRelease, covered_regions, release_plumbing
 from gdpr_operator.engine._tenancy import Refusal, bind_accounts
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "Failure",
     "LiveMonitoring",
     "Outcome",
+    "PlumbingRelease",
     "Received",
     "Refusal",
     "Request",
@@ -44,10 +46,12 @@ __all__ = [
     "bind_accounts",
     "cause_of",
     "check_account",
+    "covered_regions",
     "external_id",
     "own_principal",
     "queue_url",
     "receive",
     "reconcile",
     "release",
+    "release_plumbing",
 ]
