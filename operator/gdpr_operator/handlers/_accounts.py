@@ -2,7 +2,12 @@
 operator first sees it and whenever its spec changes, and again every
 `account_check_interval_seconds` (sooner while it fails: the Secret may appear, the trust
 policy be fixed); its status says what the check found and which GdprMonitorings name it,
-and each condition transition is an Event.
+and each condition transition is an Event. The checker also acts, once, on an account moved from
+events.mode Managed to Off: `status.eventsMode` says which mode it last acted on, and while
+it says Managed under an Off spec, the check removes the operator's drift-event plumbing
+(`engine.release_plumbing`) and records Off only once that succeeded (Event
+DriftEventsReleased, or DriftEventsReleaseFailed and a retry at the next check). Kept in the
+status, the mark survives a restart, and an Off account costs no EventBridge or SQS call.
 
 No kopf change handler or timer serves AwsAccounts: kopf would write its annotations, or a
 finalizer, onto an object that cluster administrators own, where the operator may write only
@@ -256,10 +261,10 @@ class AccountChecks:
             status = {**update.status, **plumbing_status(known.spec, plumbing)}
             if not await self._write(name, known, status):
                 return
-            events = [*update.events, *([plumbing_event(plumbing)] if plumbing else [])]
-            for event in events:
+            released = [] if plumbing is None else [plumbing_event(plumbing)]
+            for event in [*update.events, *released]:
                 await self._api.post_event(name, known.uid, event)
-            healthy = update.ready and not (plumbing and plumbing.errors)
+            healthy = update.ready and not (plumbing is not None and plumbing.errors)
             known.failures_in_a_row = 0 if healthy else known.failures_in_a_row + 1
         except ApiException as error:
             logger.warning("AwsAccount %s: status or Event not written: %s", name, error)
