@@ -357,8 +357,11 @@ async def test_the_operator_calls_only_what_the_policy_allows_and_needs_all_of_i
         assert needed_by & calls.actions, (
             f"{action} is allowed for {sorted(needed_by)} ({reason}), none of which was called"
         )
+    # Observe writes nothing but the drift-event plumbing its Managed AwsAccount asks for.
     writes = {action for action in observed.actions if not is_read_action(action)}
-    assert writes <= LAYER_IAM_ACTIONS, f"Observe called {sorted(writes)}"
+    plumbing = DriftEvents().iam_actions
+    assert writes - plumbing <= LAYER_IAM_ACTIONS, f"Observe called {sorted(writes)}"
+    assert writes & plumbing == {"events:PutRule", "events:PutTargets", "sqs:CreateQueue"}
 
 
 async def _scenarios(
@@ -418,7 +421,8 @@ async def _enforced_scenarios(
     ) -> engine.Outcome:
         return await work(_request(operator, member, monitoring, external_id))
 
-    # Observe first: everything is missing, nothing may be written.
+    # Observe first: everything is missing, nothing may be written (but the drift-event
+    # plumbing: the AwsAccount's events.mode Managed asks for it).
     with aws_calls.recording() as observed:
         _no_errors(await run(dataclasses.replace(spec, management_policy=ManagementPolicy.OBSERVE)))
     # Enforce creates the detector, the role and profile, associations, parameters, groups.

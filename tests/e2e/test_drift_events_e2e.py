@@ -3,10 +3,12 @@ another principal is repaired within seconds, not at the next (hourly) resync, a
 and the GuardDuty condition name who did it; the operator's own repair is not taken for
 drift; the pass the event brings makes only the calls of the GuardDuty component in that
 region, and leaves the rest of the status as the last full pass wrote it; Off makes no
-EventBridge or SQS call."""
+EventBridge or SQS call; an account only Observe covers gets the plumbing under Managed,
+and moving it to Off removes it."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections import Counter
@@ -16,9 +18,11 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
-from gdpr_operator.aws import AccountAccess, Aws, Target
+from gdpr_operator.aws import AccountAccess, Aws, Target, tag_map
+from gdpr_operator.reconcilers.drift_events import QUEUE_NAME, RULE_NAME
 from gdpr_operator.sandbox import SandboxControl, other_principal
 
+from fixtures.calls import writes
 from fixtures.cluster import Kubectl, conditions_of, new_namespace, wait_for, wait_ready
 from fixtures.estate import apply_estate
 from fixtures.operator import OperatorProcess
@@ -31,6 +35,8 @@ POLLING = {("sqs", "ReceiveMessage"), ("sqs", "DeleteMessageBatch")}
 """The queue's consumer, not a pass."""
 REPAIR_WITHIN_SECONDS = 30.0
 """Far below the hourly resync: only an event can have brought the pass (typically 1-3 s)."""
+READING_THE_QUEUE = frozenset({"sqs:DeleteMessage", "sqs:DeleteMessageBatch"})
+"""What the consumer deletes once read: messages, not plumbing."""
 
 
 def received(operator: OperatorProcess, outcome: str) -> float:
@@ -191,3 +197,90 @@ async def test_off_makes_no_eventbridge_or_sqs_call(
         if call["account"] == scratch_account.account_id and call["service"] in ("events", "sqs")
     ]
     assert calls == []
+
+
+PLUMBING_WRITES = ["events:PutRule", "events:PutTargets", "sqs:CreateQueue"]
+OWNED = {"gdpr-operator:managed-by": "gdpr-operator"}
+
+
+def account_events(installed: Kubectl, name: str) -> list[dict[str, Any]]:
+    selector = f"involvedObject.name={name},involvedObject.kind=AwsAccount"
+    items: list[dict[str, Any]] = json.loads(
+        installed.run(
+            "get", "events", "-n", "default", "--field-selector", selector, "-o", "json"
+        ).stdout
+    )["items"]
+    return items
+
+
+async def test_managed_plumbs_an_observe_only_account_and_off_removes_it(
+    operator: OperatorProcess,
+    installed: Kubectl,
+    scratch_account: AccountAccess,
+    layer: Aws,
+    sandbox: SandboxControl,
+) -> None:
+    """events.mode Managed is the account's decision: an account only an Observe
+    GdprMonitoring covers gets the tagged rule, queue and target, and nothing else is
+    written (GuardDuty, missing, is only reported). Moving the account to Off removes them
+    once (Event DriftEventsReleased, status.eventsMode Off), and the next pass makes no
+    EventBridge or SQS call."""
+    namespace = new_namespace(installed)
+    apply_estate(installed, namespace, scratch_account, drift_events="Managed", resyncInterval="1h")
+    conditions = wait_ready(installed, namespace, "False")
+    drift_events = conditions["DriftEvents"]
+    assert drift_events["status"] == "True", drift_events
+    assert drift_events["reason"] in ("Remediated", "Compliant")  # a later pass finds it made
+    assert conditions["GuardDuty"]["reason"] == "ChecksFailing"  # Observe: reported only
+    target = Target(scratch_account, REGION)
+    (rule,) = (await layer.call(target, "events", "list_rules", NamePrefix=RULE_NAME))["Rules"]
+    tags = await layer.call(target, "events", "list_tags_for_resource", ResourceARN=rule["Arn"])
+    assert OWNED.items() <= tag_map(tags["Tags"]).items()
+    url = (await layer.call(target, "sqs", "get_queue_url", QueueName=QUEUE_NAME))["QueueUrl"]
+    queue_tags = (await layer.call(target, "sqs", "list_queue_tags", QueueUrl=url))["Tags"]
+    assert OWNED.items() <= queue_tags.items()
+    (queue_target,) = (await layer.call(target, "events", "list_targets_by_rule", Rule=RULE_NAME))[
+        "Targets"
+    ]
+    assert queue_target["Arn"].endswith(f":{QUEUE_NAME}")
+    made = [call for call in writes(sandbox, scratch_account) if call not in READING_THE_QUEUE]
+    assert made == PLUMBING_WRITES
+
+    installed.run(
+        "patch", "awsaccount", namespace, "--type=merge", "-p", '{"spec":{"events":{"mode":"Off"}}}'
+    )
+    released = wait_for(
+        "the DriftEventsReleased Event",
+        lambda: [
+            e for e in account_events(installed, namespace) if e["reason"] == "DriftEventsReleased"
+        ],
+        timeout=REPAIR_WITHIN_SECONDS,
+    )
+    assert f"EventBridge rule {RULE_NAME} in {namespace}/{REGION}" in released[0]["message"]
+    assert f"SQS queue {QUEUE_NAME} in {namespace}/{REGION}" in released[0]["message"]
+    wait_for(
+        "status.eventsMode Off",
+        lambda: installed.get("awsaccount", namespace)["status"].get("eventsMode") == "Off",
+        timeout=REPAIR_WITHIN_SECONDS,
+    )
+    assert (await layer.call(target, "events", "list_rules", NamePrefix=RULE_NAME))["Rules"] == []
+    assert (await layer.call(target, "sqs", "list_queues")).get("QueueUrls", []) == []
+
+    # A pass of the Off account (brought by a spec change): no EventBridge or SQS call.
+    since = time.time()
+    installed.run(
+        "patch",
+        "gdprmonitoring",
+        "web",
+        "-n",
+        namespace,
+        "--type=merge",
+        "-p",
+        '{"spec":{"resyncInterval":"2h"}}',
+    )
+    wait_ready(installed, namespace, "False", generation=2)
+    assert [
+        call
+        for call in sandbox.calls(since)
+        if call["account"] == scratch_account.account_id and call["service"] in ("events", "sqs")
+    ] == []

@@ -1,11 +1,13 @@
 """Property: any schema-valid GdprMonitoring, reconciled in Observe mode, never crashes the
-engine and never makes a write call (hypothesis generates the specs from the CRD schema)."""
+engine and never makes a write call (hypothesis generates the specs from the CRD schema), but
+for the drift-event plumbing its AwsAccount's events.mode Managed asks for."""
 
 from __future__ import annotations
 
 import asyncio
 import copy
 import dataclasses
+import time
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -16,6 +18,7 @@ from gdpr_operator.aws import AccountAccess, Aws
 from gdpr_operator.model import (
     AssumeRole,
     AwsAccountSpec,
+    DriftEventsMode,
     ManagementPolicy,
     SecretRef,
     openapi_schema,
@@ -28,6 +31,8 @@ from fixtures.calls import writes
 from fixtures.schema_strategies import values
 
 REGIONS = ["eu-west-1", "eu-central-1", "us-east-1"]
+PLUMBING_WRITES = {"events:PutRule", "events:PutTargets", "sqs:CreateQueue"}
+"""What an Observe pass may write, under Managed only: the AwsAccount asks for it."""
 
 
 def _spec_schema() -> dict[str, Any]:
@@ -81,13 +86,16 @@ def _in_range(duration: str, low: str, high: str) -> str:
     return high if seconds > parse_duration(high) else duration
 
 
-async def _observe(access: AccountAccess, layer: Aws, raw: dict[str, Any]) -> engine.Outcome:
+async def _observe(
+    access: AccountAccess, layer: Aws, raw: dict[str, Any], mode: DriftEventsMode
+) -> engine.Outcome:
     spec = dataclasses.replace(parse_monitoring(raw), management_policy=ManagementPolicy.OBSERVE)
     account = AwsAccountSpec(
         "scratch",
         access.account_id,
         AssumeRole(access.role_arn or "", None, "gdpr-operator", 3600),
         frozenset({"security"}),
+        drift_events=mode,
     )
 
     async def no_secret(ref: SecretRef) -> str:
@@ -115,14 +123,20 @@ def test_observe_never_crashes_and_never_writes(
             HealthCheck.function_scoped_fixture,
         ],
     )
-    @given(raw=_specs())
-    def check(raw: dict[str, Any]) -> None:
-        outcome = loop.run_until_complete(_observe(scratch_account, layer, raw))
+    @given(raw=_specs(), mode=st.sampled_from(DriftEventsMode))
+    def check(raw: dict[str, Any], mode: DriftEventsMode) -> None:
+        since = time.time()
+        outcome = loop.run_until_complete(_observe(scratch_account, layer, raw, mode))
         assert outcome.refusal is None
         internal = [e for e in outcome.errors if e.reason == "InternalError"]
         assert internal == [], internal
-        assert all(r.action.value in ("none", "would_remediate") for r in outcome.results)
-        assert writes(sandbox, scratch_account) == []
+        assert all(
+            r.action.value in ("none", "would_remediate")
+            or (mode is DriftEventsMode.MANAGED and r.check == "events.delivery")
+            for r in outcome.results
+        )
+        made = set(writes(sandbox, scratch_account, since))
+        assert made <= (PLUMBING_WRITES if mode is DriftEventsMode.MANAGED else set()), made
 
     try:
         check()

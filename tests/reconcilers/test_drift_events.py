@@ -1,7 +1,10 @@
 """Drift events against the sandbox: the rule, queue and target made and kept under Managed,
 delivering a change made by someone else and a new GuardDuty finding; no call under Off;
-another's rule left alone; release removing only what the operator made, and only when no
-other Enforce GdprMonitoring still covers the account-region."""
+another's rule left alone; an Observe GdprMonitoring's pass making them all the same (the
+AwsAccount asked for them; the engine's guard lets this component write); release removing
+only what the operator made, and only when no other GdprMonitoring, Enforce or Observe,
+still covers the account-region; the account's move from Managed to Off removing the
+operator's plumbing, and nothing else."""
 
 from __future__ import annotations
 
@@ -9,9 +12,10 @@ import dataclasses
 import json
 import time
 
+from gdpr_operator import engine
 from gdpr_operator.aws import AccountAccess, Aws, Target
-from gdpr_operator.engine import cause_of
-from gdpr_operator.model import Action, DriftEventsMode
+from gdpr_operator.engine import LiveMonitoring, cause_of
+from gdpr_operator.model import Action, AssumeRole, AwsAccountSpec, DriftEventsMode, SecretRef
 from gdpr_operator.reconcilers import Context, Declaration
 from gdpr_operator.reconcilers.drift_events import QUEUE_NAME, RULE_NAME, DriftEvents
 from gdpr_operator.sandbox import SandboxControl
@@ -28,6 +32,34 @@ def _pass(
 ) -> Context:
     monitoring = spec([account.name], [REGION], managementPolicy="Enforce")
     return dataclasses.replace(context(layer, monitoring), drift_events=mode)
+
+
+def _observe_pass(layer: Aws, account: AccountAccess) -> Context:
+    """An Observe GdprMonitoring's pass under Managed, its writes guarded as the engine
+    guards this component's (the AwsAccount asked for them)."""
+    monitoring = spec([account.name], [REGION], managementPolicy="Observe")
+    return Context.of(
+        layer,
+        monitoring,
+        "security/web",
+        guard=lambda target: None,
+        drift_events=DriftEventsMode.MANAGED,
+    )
+
+
+async def test_an_observe_monitoring_s_pass_makes_the_plumbing_under_managed(
+    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl
+) -> None:
+    target = Target(scratch_account, REGION)
+    (made,) = (await DRIFT_EVENTS.reconcile(_observe_pass(layer, scratch_account), target)).results
+    assert (made.check, made.compliant, made.action) == ("events.delivery", False, "remediated")
+    assert writes(sandbox, scratch_account) == [
+        "events:PutRule",
+        "events:PutTargets",
+        "sqs:CreateQueue",
+    ]
+    (kept,) = (await DRIFT_EVENTS.reconcile(_observe_pass(layer, scratch_account), target)).results
+    assert (kept.compliant, kept.action) == (True, Action.NONE)
 
 
 async def test_managed_makes_the_plumbing_once_and_it_delivers_a_change(
@@ -136,19 +168,20 @@ async def test_a_rule_of_the_same_name_not_the_operator_s_is_left_alone(
     assert [rule["EventPattern"] for rule in rules] == ['{"source": ["mine"]}']
 
 
-async def test_release_keeps_it_for_another_enforce_monitoring_then_removes_it(
+async def test_release_keeps_it_for_another_monitoring_then_removes_it(
     layer: Aws, scratch_account: AccountAccess
 ) -> None:
     target = Target(scratch_account, REGION)
     await DRIFT_EVENTS.reconcile(_pass(layer, scratch_account), target)
-    other = Declaration(
-        "other/web",
-        frozenset({scratch_account.account_id}),
-        spec([scratch_account.name], [REGION], managementPolicy="Enforce"),
-    )
-    sharing = dataclasses.replace(_pass(layer, scratch_account), others=(other,))
-    kept = await DRIFT_EVENTS.release(sharing, target)
-    assert (list(kept.released), len(kept.kept)) == ([], 1)
+    for policy in ("Enforce", "Observe"):
+        other = Declaration(
+            "other/web",
+            frozenset({scratch_account.account_id}),
+            spec([scratch_account.name], [REGION], managementPolicy=policy),
+        )
+        sharing = dataclasses.replace(_pass(layer, scratch_account), others=(other,))
+        kept = await DRIFT_EVENTS.release(sharing, target)
+        assert (list(kept.released), len(kept.kept)) == ([], 1)
 
     released = await DRIFT_EVENTS.release(_pass(layer, scratch_account), target)
     assert sorted(released.released) == [
@@ -157,3 +190,57 @@ async def test_release_keeps_it_for_another_enforce_monitoring_then_removes_it(
     ]
     assert (await layer.call(target, "sqs", "list_queues")).get("QueueUrls", []) == []
     assert (await layer.call(target, "events", "list_rules"))["Rules"] == []
+
+
+async def test_leaving_managed_for_off_removes_only_the_operator_s_plumbing(
+    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl
+) -> None:
+    """engine.release_plumbing, as the AwsAccount's checker calls it once the account moves
+    to Off: the operator's rule, target and queue go in the regions its bound GdprMonitorings
+    cover; another's queue of the same name elsewhere, and the regions of GdprMonitorings in
+    namespaces the account does not bind, are left alone."""
+    assert scratch_account.role_arn is not None
+    other_region = "eu-central-1"
+    account = AwsAccountSpec(
+        scratch_account.name,
+        scratch_account.account_id,
+        AssumeRole(scratch_account.role_arn, None, "gdpr-operator", 3600),
+        frozenset({"security"}),
+    )
+    target, elsewhere = Target(scratch_account, REGION), Target(scratch_account, other_region)
+    await DRIFT_EVENTS.reconcile(_pass(layer, scratch_account), target)
+    await layer.call(elsewhere, "sqs", "create_queue", QueueName=QUEUE_NAME)  # not tagged
+    live = [
+        LiveMonitoring("security", "web", spec([account.name], [REGION, other_region])),
+        LiveMonitoring("other", "web", spec([account.name], ["eu-north-1"])),  # not bound
+    ]
+
+    async def no_secret(ref: SecretRef) -> str:
+        raise AssertionError(f"no ExternalId to read, asked for {ref}")
+
+    since = time.time()
+    release = await engine.release_plumbing(account, live, no_secret, layer, unchanged=lambda: True)
+    assert release.errors == ()
+    assert release.regions == (other_region, REGION)
+    assert sorted(release.released) == [
+        f"EventBridge rule {RULE_NAME} in {target}",
+        f"SQS queue {QUEUE_NAME} in {target}",
+    ]
+    assert writes(sandbox, scratch_account, since) == [
+        "events:DeleteRule",
+        "events:RemoveTargets",
+        "sqs:DeleteQueue",
+    ]
+    assert (await layer.call(target, "events", "list_rules"))["Rules"] == []
+    assert (await layer.call(target, "sqs", "list_queues")).get("QueueUrls", []) == []
+    (kept,) = (await layer.call(elsewhere, "sqs", "list_queues"))["QueueUrls"]
+    assert kept.endswith(f"/{QUEUE_NAME}")
+
+    # The account changed meanwhile (moved back to Managed, say): nothing is written.
+    await DRIFT_EVENTS.reconcile(_pass(layer, scratch_account), target)
+    since = time.time()
+    refused = await engine.release_plumbing(
+        account, live, no_secret, layer, unchanged=lambda: False
+    )
+    assert [error.split(": ", 1)[0] for error in refused.errors] == [str(target)]
+    assert writes(sandbox, scratch_account, since) == []

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from gdpr_operator.aws import CallerIdentity
-from gdpr_operator.engine import AccountCheck, Failure
-from gdpr_operator.model import AwsAccountSpec, parse_aws_account
-from gdpr_operator.report import MAX_USED_BY, MonitoringRef, account_status_update
+from gdpr_operator.engine import AccountCheck, Failure, PlumbingRelease
+from gdpr_operator.model import AwsAccountSpec, DriftEventsMode, parse_aws_account
+from gdpr_operator.report import (
+    EVENTS_MODE,
+    MAX_USED_BY,
+    MonitoringRef,
+    account_status_update,
+    plumbing_event,
+    plumbing_status,
+)
 
 ROLE = "arn:aws:iam::111111111111:role/gdpr-operator"
 ASSUMED = "arn:aws:sts::111111111111:assumed-role/gdpr-operator/gdpr-operator"
@@ -183,3 +192,27 @@ def test_used_by_is_sorted_bounded_and_says_which_namespaces_are_bound() -> None
     assert [ref["namespace"] for ref in status["usedBy"]] == sorted(
         ref["namespace"] for ref in status["usedBy"]
     )
+
+
+def test_events_mode_stays_managed_until_the_plumbing_is_removed() -> None:
+    account = replace(_account(), drift_events=DriftEventsMode.OFF)
+    assert plumbing_status(account, None) == {EVENTS_MODE: "Off"}
+    assert plumbing_status(account, PlumbingRelease(regions=("eu-west-1",))) == {EVENTS_MODE: "Off"}
+    failed = PlumbingRelease(errors=("prod/eu-west-1: AccessDenied",))
+    assert plumbing_status(account, failed) == {EVENTS_MODE: "Managed"}
+    managed = replace(account, drift_events=DriftEventsMode.MANAGED)
+    assert plumbing_status(managed, None) == {EVENTS_MODE: "Managed"}
+
+
+def test_the_plumbing_s_removal_is_one_event_naming_what_went_or_what_stopped_it() -> None:
+    done = plumbing_event(PlumbingRelease(released=("SQS queue q in prod/eu-west-1",)))
+    assert (done.type, done.reason) == ("Normal", "DriftEventsReleased")
+    assert done.message == "events.mode Off: removed SQS queue q in prod/eu-west-1"
+    nothing = plumbing_event(PlumbingRelease(regions=("eu-west-1",)))
+    assert (nothing.type, nothing.reason) == ("Normal", "DriftEventsReleased")
+    assert "none of the operator's drift-event plumbing left in eu-west-1" in nothing.message
+    errors = tuple(f"prod/r{index}: AccessDenied" for index in range(5))
+    failed = plumbing_event(PlumbingRelease(errors=errors))
+    assert (failed.type, failed.reason) == ("Warning", "DriftEventsReleaseFailed")
+    assert "prod/r2: AccessDenied (and 2 more)" in failed.message
+    assert "prod/r3" not in failed.message

@@ -10,19 +10,21 @@ import pytest
 
 from gdpr_operator import engine
 from gdpr_operator.aws import AccessDeniedError, Aws, Target
-from gdpr_operator.engine import CredentialsUnavailableError, Request
+from gdpr_operator.engine import CredentialsUnavailableError, LiveMonitoring, Request
 from gdpr_operator.model import (
     GLOBAL_REGION,
     AssumeRole,
     AwsAccountSpec,
     CheckInfo,
     CheckResult,
+    DriftEventsMode,
     MonitoringSpec,
     SecretRef,
     parse_monitoring,
 )
 from gdpr_operator.reconcilers import ComponentReport, Context
 from gdpr_operator.reconcilers._base import PassRead, PassReads
+from gdpr_operator.reconcilers.drift_events import DriftEvents
 
 
 @dataclass
@@ -374,3 +376,57 @@ async def test_a_release_sees_the_other_live_monitorings_with_their_account_ids(
     )
     await engine.release(request, [Looker()])
     assert seen == [("team-b/web", frozenset({"111111111111"}), True)]
+
+
+class PlumbingWriter(DriftEvents):
+    """The drift-event component, writing as `Writer` does instead of its real work."""
+
+    async def reconcile(self, context: Context, target: Target) -> ComponentReport:
+        await context.write.call(target, "events", "put_rule", Name="r")
+        return ComponentReport()
+
+
+async def test_under_managed_observe_lets_only_the_drift_event_plumbing_write() -> None:
+    """events.mode Managed is the AwsAccount's decision: its plumbing is written for an
+    Observe GdprMonitoring, and every other component still makes no write."""
+    aws, accounts = RecordingAws(), _accounts("sec")
+    accounts["prod"] = replace(accounts["prod"], drift_events=DriftEventsMode.MANAGED)
+    outcome = await engine.reconcile(
+        _writing_request(aws, accounts, "Observe"), [Writer(), PlumbingWriter()]
+    )
+    assert {operation for _, _, operation in aws.made} == {"put_rule"}
+    assert len(aws.made) == len(REGIONS)
+    assert {(error.component, error.reason) for error in outcome.errors} == {
+        ("Writer", "ObserveOnly")
+    }
+
+
+async def test_under_off_or_external_observe_refuses_the_plumbing_s_writes_too() -> None:
+    for mode in (DriftEventsMode.OFF, DriftEventsMode.EXTERNAL):
+        aws, accounts = RecordingAws(), _accounts("sec")
+        accounts["prod"] = replace(accounts["prod"], drift_events=mode)
+        outcome = await engine.reconcile(
+            _writing_request(aws, accounts, "Observe"), [PlumbingWriter()]
+        )
+        assert aws.made == []
+        assert {error.reason for error in outcome.errors} == {"ObserveOnly"}
+
+
+def test_the_plumbing_of_an_account_leaving_managed_is_where_its_bound_monitorings_go() -> None:
+    prod = replace(_accounts("sec")["prod"], drift_events=DriftEventsMode.OFF)
+
+    def live(namespace: str, accounts: list[str], regions: list[str]) -> LiveMonitoring:
+        return LiveMonitoring(
+            namespace, "web", parse_monitoring({"accounts": accounts, "regions": regions})
+        )
+
+    assert engine.covered_regions(prod, []) == ()
+    monitorings = [
+        live("sec", ["prod"], ["eu-west-1", "eu-central-1"]),
+        live("sec", ["prod", "shop"], ["eu-west-1", "eu-north-1"]),
+        live("sec", ["shop"], ["us-east-1"]),  # another account
+        live("other", ["prod"], ["ap-south-1"]),  # a namespace prod does not bind
+    ]
+    assert engine.covered_regions(prod, monitorings) == ("eu-central-1", "eu-north-1", "eu-west-1")
+    every = [*monitorings, live("sec", ["prod"], ["*"])]
+    assert engine.covered_regions(prod, every) == ("*",)

@@ -8,7 +8,7 @@ from typing import Any, cast
 
 import kopf
 
-from gdpr_operator.engine import DriftCause, Outcome, Slice
+from gdpr_operator.engine import DriftCause, Outcome, PlumbingRelease, Slice
 from gdpr_operator.handlers import _monitorings
 from gdpr_operator.handlers._accounts import AccountChecks, _Account
 from gdpr_operator.handlers._config import ERROR_RETRY_SECONDS
@@ -92,6 +92,38 @@ def test_a_failing_account_is_checked_again_after_its_backoff_by_the_injected_cl
     assert not checks._due(known)
     clock.advance(300.0 - 2 * ERROR_RETRY_SECONDS)
     assert checks._due(known)
+
+
+async def test_only_a_move_from_managed_to_off_releases_the_plumbing_and_once() -> None:
+    """The checker removes plumbing only when the spec says Off and the status still says
+    Managed (what the operator last acted on); any other account makes no call for it (no
+    AWS layer here: a call would fail)."""
+    checks = AccountChecks(
+        aws=cast(Any, None),
+        read_external_id=cast(Any, None),
+        monitorings=cast(Any, {}),
+        api=cast(Any, None),
+        interval_seconds=300.0,
+    )
+
+    def known(mode: str, status: dict[str, Any]) -> _Account:
+        spec = parse_aws_account(
+            "prod",
+            {"accountId": "111111111111", "allowedNamespaces": ["a"], "events": {"mode": mode}},
+        )
+        return _Account(spec, generation=1, uid="u", status=status)
+
+    for mode, recorded in [
+        ("Off", {}),
+        ("Off", {"eventsMode": "Off"}),
+        ("Off", {"eventsMode": "External"}),
+        ("Managed", {"eventsMode": "Managed"}),
+        ("External", {"eventsMode": "Managed"}),
+    ]:
+        assert await checks._release_plumbing("prod", known(mode, recorded)) is None
+    # Leaving Managed, no GdprMonitoring covering a region: nothing to remove, no call.
+    leaving = await checks._release_plumbing("prod", known("Off", {"eventsMode": "Managed"}))
+    assert leaving == PlumbingRelease()
 
 
 def test_the_handlers_are_on_the_operators_registry_and_not_on_kopfs_default() -> None:

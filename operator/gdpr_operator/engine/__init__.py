@@ -27,6 +27,7 @@ from gdpr_operator.engine._engine import (
     reconcile,
     release,
 )
+from gdpr_operator.engine._plumbing import PlumbingRelease, covered_regions, release_plumbing
 from gdpr_operator.engine._targeted import merge_outcome, slices_for
 from gdpr_operator.engine._tenancy import Refusal, bind_accounts
 
@@ -39,6 +40,7 @@ __all__ = [
     "Failure",
     "LiveMonitoring",
     "Outcome",
+    "PlumbingRelease",
     "Received",
     "Refusal",
     "Request",
@@ -47,6 +49,7 @@ __all__ = [
     "bind_accounts",
     "cause_of",
     "check_account",
+    "covered_regions",
     "external_id",
     "merge_outcome",
     "own_principal",
@@ -54,5 +57,6 @@ __all__ = [
     "receive",
     "reconcile",
     "release",
+    "release_plumbing",
     "slices_for",
 ]

@@ -21,6 +21,7 @@ from gdpr_operator.model import (
     AwsAccountSpec,
     CheckResult,
     Denial,
+    DriftEventsMode,
     FindingCount,
     LogIngestion,
     MonitoringSpec,
@@ -28,6 +29,7 @@ from gdpr_operator.model import (
 )
 from gdpr_operator.reconcilers import (
     RECONCILERS,
+    AwsWrites,
     ComponentReport,
     Context,
     Declaration,
@@ -36,6 +38,7 @@ from gdpr_operator.reconcilers import (
     WriteGuard,
     WriteRefusedError,
 )
+from gdpr_operator.reconcilers.drift_events import DriftEvents
 
 logger = logging.getLogger(__name__)
 
@@ -269,13 +272,16 @@ def _declarations(request: Request) -> tuple[Declaration, ...]:
     return tuple(found)
 
 
-def _write_guard(request: Request, account: AwsAccountSpec, *, releasing: bool) -> WriteGuard:
+def _write_guard(
+    request: Request, account: AwsAccountSpec, *, releasing: bool, asked_by_account: bool = False
+) -> WriteGuard:
     """Checked before every write into `account`: Observe writes nothing (a release acts as
-    its deletionPolicy says), and nothing is written once the AwsAccount is no longer as the
-    pass found it (unbound from the namespace, another role)."""
+    its deletionPolicy says; `asked_by_account`: what the AwsAccount itself asks for, see
+    `_asked_by_account`), and nothing is written once the AwsAccount is no longer as the
+    pass found it (unbound from the namespace, another role, another events.mode)."""
 
     def guard(target: Target) -> None:
-        if not (request.spec.enforce or releasing):
+        if not (request.spec.enforce or releasing or asked_by_account):
             raise WriteRefusedError(
                 "ObserveOnly", f"managementPolicy Observe makes no write (in {target})"
             )
@@ -284,6 +290,13 @@ def _write_guard(request: Request, account: AwsAccountSpec, *, releasing: bool) 
             raise WriteRefusedError(refusal.reason, refusal.message)
 
     return guard
+
+
+def _asked_by_account(component: Reconciler, account: AwsAccountSpec) -> bool:
+    """Whether the component's writes are the AwsAccount's decision, not the spec's: the
+    drift-event plumbing under events.mode Managed, made whatever the managementPolicy of
+    the GdprMonitorings covering the account. The one exception to Observe's no write."""
+    return isinstance(component, DriftEvents) and account.drift_events is DriftEventsMode.MANAGED
 
 
 async def _account(
@@ -318,10 +331,23 @@ async def _account(
     # together: they share that region's clients and pass-cache reads while those are fresh.
     work: Work = _release_component if releasing else _reconcile_component
 
+    # The drift-event plumbing's writes, under Managed, have a guard of their own.
+    by_account = dataclasses.replace(
+        context,
+        write=AwsWrites(
+            request.aws,
+            _write_guard(request, account, releasing=releasing, asked_by_account=True),
+        ),
+    )
+
     async def guarded(key: _Key) -> ComponentReport | CheckError:
         component, target = key
         return await _guarded(
-            work, component, context, target, unchanged=lambda: _unchanged(request, account)
+            work,
+            component,
+            by_account if _asked_by_account(component, account) else context,
+            target,
+            unchanged=lambda: _unchanged(request, account),
         )
 
     reports: list[ComponentReport | CheckError] = []

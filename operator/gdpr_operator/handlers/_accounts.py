@@ -2,7 +2,12 @@
 operator first sees it and whenever its spec changes, and again every
 `account_check_interval_seconds` (sooner while it fails: the Secret may appear, the trust
 policy be fixed); its status says what the check found and which GdprMonitorings name it,
-and each condition transition is an Event.
+and each condition transition is an Event. The checker also acts, once, on an account moved from
+events.mode Managed to Off: `status.eventsMode` says which mode it last acted on, and while
+it says Managed under an Off spec, the check removes the operator's drift-event plumbing
+(`engine.release_plumbing`) and records Off only once that succeeded (Event
+DriftEventsReleased, or DriftEventsReleaseFailed and a retry at the next check). Kept in the
+status, the mark survives a restart, and an Off account costs no EventBridge or SQS call.
 
 No kopf change handler or timer serves AwsAccounts: kopf would write its annotations, or a
 finalizer, onto an object that cluster administrators own, where the operator may write only
@@ -15,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,13 +30,28 @@ from kubernetes.client.exceptions import ApiException
 
 from gdpr_operator import engine
 from gdpr_operator.aws import Aws
-from gdpr_operator.engine import ExternalIdReader
+from gdpr_operator.engine import ExternalIdReader, LiveMonitoring, PlumbingRelease
 from gdpr_operator.handlers._clock import SYSTEM_CLOCK, Clock
 from gdpr_operator.handlers._config import ACCOUNTS, MONITORINGS, RESYNC_TICK_SECONDS
 from gdpr_operator.handlers._schedule import jitter_factor, next_pass_after, now, rfc3339
 from gdpr_operator.handlers._state import OperatorMemo
-from gdpr_operator.model import GROUP, VERSION, AwsAccountSpec, SpecError, parse_aws_account
-from gdpr_operator.report import Event, MonitoringRef, account_status_update, used_by_status
+from gdpr_operator.model import (
+    GROUP,
+    VERSION,
+    AwsAccountSpec,
+    DriftEventsMode,
+    SpecError,
+    parse_aws_account,
+)
+from gdpr_operator.report import (
+    EVENTS_MODE,
+    Event,
+    MonitoringRef,
+    account_status_update,
+    plumbing_event,
+    plumbing_status,
+    used_by_status,
+)
 
 ACCOUNT_CHECKS_IN_FLIGHT = 4
 """Accounts checked at once: each check is an AssumeRole and a GetCallerIdentity."""
@@ -145,6 +165,7 @@ class AccountChecks:
         api: AccountApi,
         interval_seconds: float,
         owns: Callable[[str], bool] = lambda uid: True,
+        live: Callable[[], Sequence[LiveMonitoring]] = tuple,
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._aws = aws
@@ -154,6 +175,8 @@ class AccountChecks:
         self._interval = interval_seconds
         self._owns = owns
         """Sharded mode: each account is checked (and its status written) by its owner."""
+        self._live = live
+        """The live GdprMonitorings: where an account leaving Managed has plumbing."""
         self._clock = clock
         self._accounts: dict[str, _Account] = {}
         self._checking: dict[str, asyncio.Task[None]] = {}
@@ -224,6 +247,7 @@ class AccountChecks:
         try:
             async with self._slots:
                 check = await engine.check_account(known.spec, self._read_external_id, self._aws)
+                plumbing = await self._release_plumbing(name, known)
             if self._accounts.get(name) is not known or not self._owns(known.uid):
                 return  # deleted, recreated or now another replica's meanwhile
             update = account_status_update(
@@ -234,11 +258,14 @@ class AccountChecks:
                 used_by=self._used_by(name),
                 now=rfc3339(now(self._clock)),
             )
-            if not await self._write(name, known, update.status):
+            status = {**update.status, **plumbing_status(known.spec, plumbing)}
+            if not await self._write(name, known, status):
                 return
-            for event in update.events:
+            released = [] if plumbing is None else [plumbing_event(plumbing)]
+            for event in [*update.events, *released]:
                 await self._api.post_event(name, known.uid, event)
-            known.failures_in_a_row = 0 if update.ready else known.failures_in_a_row + 1
+            healthy = update.ready and not (plumbing is not None and plumbing.errors)
+            known.failures_in_a_row = 0 if healthy else known.failures_in_a_row + 1
         except ApiException as error:
             logger.warning("AwsAccount %s: status or Event not written: %s", name, error)
             known.failures_in_a_row += 1
@@ -252,6 +279,23 @@ class AccountChecks:
         known.checked_generation = generation
         known.checked_at = self._clock.monotonic()
         known.jitter = jitter_factor()
+
+    async def _release_plumbing(self, name: str, known: _Account) -> PlumbingRelease | None:
+        """Under Off, when the status says the operator last acted on Managed: the
+        operator's own plumbing removed where the GdprMonitorings bound to the account
+        cover it. None otherwise (no call at all: Off costs no EventBridge or SQS call)."""
+        assert known.spec is not None
+        if known.spec.drift_events is not DriftEventsMode.OFF:
+            return None
+        if known.status.get(EVENTS_MODE) != DriftEventsMode.MANAGED.value:
+            return None
+        return await engine.release_plumbing(
+            known.spec,
+            self._live(),
+            self._read_external_id,
+            self._aws,
+            unchanged=lambda: self._accounts.get(name) is known,
+        )
 
     async def _write(self, name: str, known: _Account, status: Mapping[str, Any]) -> bool:
         if not await self._api.write_status(name, status):

@@ -9,6 +9,7 @@ from typing import Any
 import kopf
 
 from gdpr_operator.aws import Aws
+from gdpr_operator.engine import LiveMonitoring
 from gdpr_operator.handlers._accounts import AccountChecks
 from gdpr_operator.handlers._drift_events import DriftEventConsumer, DriftInbox, MonitoringWaker
 from gdpr_operator.handlers._state import OperatorMemo, Services
@@ -26,6 +27,7 @@ async def start_aws(memo: OperatorMemo, **kwargs: Any) -> None:
     shared = memo.shared
     config = shared.config
     aws = Aws(config.aws_settings)
+    accounts, monitorings = kwargs["aws_accounts"], kwargs["live_monitorings"]
     checks = AccountChecks(
         aws=aws,
         read_external_id=config.read_external_id,
@@ -33,10 +35,14 @@ async def start_aws(memo: OperatorMemo, **kwargs: Any) -> None:
         api=config.account_api,
         interval_seconds=config.account_check_seconds,
         owns=config.ownership.owns,
+        live=lambda: [
+            LiveMonitoring(namespace, name, spec)
+            for (namespace, name), specs in monitorings.items()
+            for spec in specs
+        ],
         clock=shared.clock,
     )
     checks_task = asyncio.create_task(checks.run(), name="AwsAccount checks")
-    accounts, monitorings = kwargs["aws_accounts"], kwargs["live_monitorings"]
     inbox = DriftInbox()
     consumer = DriftEventConsumer(
         aws=aws,

@@ -33,7 +33,8 @@ class DeletionPolicy(enum.StrEnum):
 
 class DriftEventsMode(enum.StrEnum):
     MANAGED = "Managed"
-    """The operator makes and keeps the rule, queue and target (Enforce GdprMonitorings)."""
+    """The operator makes and keeps the rule, queue and target (for Observe GdprMonitorings
+    too: the account asks for them)."""
     EXTERNAL = "External"
     """The account's owner makes them, from the CloudFormation template the operator ships;
     the operator only checks them and reads the queue."""

@@ -3,9 +3,12 @@ its status."""
 
 from gdpr_operator.report import _metrics as metrics
 from gdpr_operator.report._accounts import (
+    EVENTS_MODE,
     MAX_USED_BY,
     MonitoringRef,
     account_status_update,
+    plumbing_event,
+    plumbing_status,
     used_by_status,
 )
 from gdpr_operator.report._conditions import COMPLIANT, Condition, Event
@@ -13,6 +16,7 @@ from gdpr_operator.report._status import MAX_SUMMARY_TARGETS, result_counts, sta
 
 __all__ = [
     "COMPLIANT",
+    "EVENTS_MODE",
     "MAX_SUMMARY_TARGETS",
     "MAX_USED_BY",
     "Condition",
@@ -20,6 +24,8 @@ __all__ = [
     "MonitoringRef",
     "account_status_update",
     "metrics",
+    "plumbing_event",
+    "plumbing_status",
     "result_counts",
     "status_update",
     "used_by_status",

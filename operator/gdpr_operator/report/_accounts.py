@@ -19,9 +19,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gdpr_operator.engine import AccountCheck, Failure
-from gdpr_operator.model import AwsAccountSpec
-from gdpr_operator.report._conditions import READY, Condition
+from gdpr_operator.engine import AccountCheck, Failure, PlumbingRelease
+from gdpr_operator.model import AwsAccountSpec, DriftEventsMode
+from gdpr_operator.report._conditions import READY, Condition, Event
 from gdpr_operator.report._status import StatusUpdate, merged_update
 
 EXTERNAL_ID_AVAILABLE = "ExternalIdAvailable"
@@ -175,4 +175,49 @@ def _failed(condition: str, failure: Failure) -> Condition:
     """A failed step: False, or Unknown when it may pass next time (throttled, unreachable)."""
     return Condition(
         condition, "Unknown" if failure.temporary else "False", failure.reason, failure.message
+    )
+
+
+EVENTS_MODE = "eventsMode"
+"""The status field that says which events.mode the operator last acted on for the account:
+`Managed` stays there after the spec moves to Off until the plumbing Managed made is removed,
+so that the move is acted on once, after a restart too, and never again."""
+DRIFT_EVENTS_RELEASED = "DriftEventsReleased"
+DRIFT_EVENTS_RELEASE_FAILED = "DriftEventsReleaseFailed"
+
+
+def plumbing_status(account: AwsAccountSpec, release: PlumbingRelease | None) -> dict[str, str]:
+    """`eventsMode`: the spec's, unless removing the plumbing of Managed failed (then still
+    Managed: the next check tries again)."""
+    if release is not None and release.errors:
+        return {EVENTS_MODE: DriftEventsMode.MANAGED.value}
+    return {EVENTS_MODE: account.drift_events.value}
+
+
+def plumbing_event(release: PlumbingRelease) -> Event:
+    """The Event of removing an account's drift-event plumbing as it left Managed for Off."""
+    if release.errors:
+        shown = "; ".join(release.errors[:3])
+        more = f" (and {len(release.errors) - 3} more)" if len(release.errors) > 3 else ""
+        return Event(
+            "Warning",
+            DRIFT_EVENTS_RELEASE_FAILED,
+            f"events.mode Off: the drift-event plumbing Managed made is not all removed yet "
+            f"(retried at the next check): {shown}{more}",
+        )
+    if not release.released:
+        where = (
+            f"in {', '.join(release.regions)}"
+            if release.regions
+            else "(no GdprMonitoring bound to the account covers a region)"
+        )
+        return Event(
+            "Normal",
+            DRIFT_EVENTS_RELEASED,
+            f"events.mode Off: none of the operator's drift-event plumbing left {where}",
+        )
+    return Event(
+        "Normal",
+        DRIFT_EVENTS_RELEASED,
+        f"events.mode Off: removed {'; '.join(release.released)}",
     )

@@ -13,7 +13,7 @@ from gdpr_operator.reconcilers.drift_events._events import (
     component_of,
     event_pattern,
 )
-from gdpr_operator.reconcilers.drift_events._reconciler import DriftEvents
+from gdpr_operator.reconcilers.drift_events._reconciler import DriftEvents, remove_plumbing
 from gdpr_operator.reconcilers.drift_events._template import rendered_template, stack_template
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "DriftEvents",
     "component_of",
     "event_pattern",
+    "remove_plumbing",
     "rendered_template",
     "stack_template",
 ]

@@ -1,18 +1,22 @@
 """The EventBridge rule, SQS queue and target of an account-region under events.mode
-Managed: created tagged, kept as declared, removed on release when no other Enforce
-GdprMonitoring still covers the account-region. Under External the account's owner makes
-them from the template (`_template`): they are read and checked, never written, and release
-removes nothing.
+Managed: created tagged, kept as declared, removed on release when no other GdprMonitoring
+still covers the account-region. Under External the account's owner makes them from the
+template (`_template`): they are read and checked, never written, and release removes
+nothing.
 
-Only Enforce GdprMonitorings run this component: Observe makes no write, and an account
-whose events.mode is Off gets no EventBridge or SQS call at all. What exists under these
-names without the operator's tag is, under Managed, reported and left alone.
+Every GdprMonitoring runs this component, Observe ones too: the plumbing is the AwsAccount's
+decision (its admin's), not the GdprMonitoring's, so whether it is written follows the
+account's events.mode alone, and the engine's write guard lets exactly this component write
+under Observe when that mode is Managed. An account whose events.mode is Off gets no
+EventBridge or SQS call at all from a pass. What exists under these names without the
+operator's tag is, under Managed, reported and left alone.
 """
 
 from __future__ import annotations
 
 from gdpr_operator.aws import Target
 from gdpr_operator.model import DriftEventsMode, MonitoringSpec
+from gdpr_operator.reconcilers._access import AwsReads, AwsWrites
 from gdpr_operator.reconcilers._base import ComponentReport, Context, declared_actions
 from gdpr_operator.reconcilers._delta import settle
 from gdpr_operator.reconcilers._tags import managed_by_operator, ownership_tags
@@ -39,7 +43,7 @@ class DriftEvents:
     global_scope = False
 
     def applies_to(self, spec: MonitoringSpec) -> bool:
-        return spec.enforce
+        return True
 
     async def reconcile(self, context: Context, target: Target) -> ComponentReport:
         if not context.drift_events.consumed:
@@ -50,32 +54,41 @@ class DriftEvents:
             if context.drift_events is DriftEventsMode.EXTERNAL
             else delivery_delta(found, target, ownership_tags(context.owner))
         )
-        results = await settle(context.write, target, delta, enforce=context.spec.enforce)
+        # Managed repairs whatever the spec's managementPolicy (External's delta is not
+        # repairable anyway): the account asked for the plumbing.
+        results = await settle(
+            context.write,
+            target,
+            delta,
+            enforce=context.drift_events is DriftEventsMode.MANAGED,
+        )
         return ComponentReport(results=results)
 
     async def release(self, context: Context, target: Target) -> ComponentReport:
         """Removes the rule, its target and the queue, when the operator made them and no
-        other Enforce GdprMonitoring still covers the account-region (Managed only: under
-        External they are the owner's)."""
+        other GdprMonitoring (Enforce or Observe) still covers the account-region (Managed
+        only: under External they are the owner's; under Off, `remove_plumbing` is the
+        AwsAccount's to call as it leaves Managed)."""
         if context.drift_events is not DriftEventsMode.MANAGED:
             return ComponentReport()
-        if any(
-            other.spec.enforce and other.covers(target.account_id, target.region)
-            for other in context.others
-        ):
+        if any(other.covers(target.account_id, target.region) for other in context.others):
             return ComponentReport(
                 kept=[f"drift event rule and queue in {target} (another GdprMonitoring uses them)"]
             )
-        found = await _observe.plumbing(context.aws, target)
-        released = []
-        if found.rule is not None and managed_by_operator(found.rule_tags):
-            if found.target_arns:
-                await context.write.call(
-                    target, "events", "remove_targets", Rule=RULE_NAME, Ids=[TARGET_ID]
-                )
-            await context.write.call(target, "events", "delete_rule", Name=RULE_NAME)
-            released.append(f"EventBridge rule {RULE_NAME} in {target}")
-        if found.queue_url is not None and managed_by_operator(found.queue_tags):
-            await context.write.call(target, "sqs", "delete_queue", QueueUrl=found.queue_url)
-            released.append(f"SQS queue {QUEUE_NAME} in {target}")
-        return ComponentReport(released=released)
+        return await remove_plumbing(context.aws, context.write, target)
+
+
+async def remove_plumbing(aws: AwsReads, write: AwsWrites, target: Target) -> ComponentReport:
+    """Removes the rule (its target first) and the queue of the account-region, each only
+    when it carries the operator's tag; what is not the operator's is left alone."""
+    found = await _observe.plumbing(aws, target)
+    released = []
+    if found.rule is not None and managed_by_operator(found.rule_tags):
+        if found.target_arns:
+            await write.call(target, "events", "remove_targets", Rule=RULE_NAME, Ids=[TARGET_ID])
+        await write.call(target, "events", "delete_rule", Name=RULE_NAME)
+        released.append(f"EventBridge rule {RULE_NAME} in {target}")
+    if found.queue_url is not None and managed_by_operator(found.queue_tags):
+        await write.call(target, "sqs", "delete_queue", QueueUrl=found.queue_url)
+        released.append(f"SQS queue {QUEUE_NAME} in {target}")
+    return ComponentReport(released=released)

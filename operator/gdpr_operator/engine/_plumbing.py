@@ -1,0 +1,94 @@
+"""The drift-event plumbing of an AwsAccount that left events.mode Managed for Off: the rule,
+its target and the queue that the operator made (tagged as its own) removed in every region
+the live GdprMonitorings bound to the account cover. Passes under Off make no EventBridge or
+SQS call, so this is the one place that removes it; the AwsAccount's checker calls it once,
+as it sees the account leave Managed."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from gdpr_operator.aws import Aws, AwsError, Target
+from gdpr_operator.engine._accounts import (
+    CredentialsUnavailableError,
+    ExternalIdReader,
+    account_access,
+)
+from gdpr_operator.engine._engine import LiveMonitoring
+from gdpr_operator.model import ALL_REGIONS, AwsAccountSpec
+from gdpr_operator.reconcilers import AwsReads, AwsWrites, WriteRefusedError
+from gdpr_operator.reconcilers.drift_events import remove_plumbing
+
+
+@dataclass(frozen=True, slots=True)
+class PlumbingRelease:
+    """What removing an account's plumbing did: what it removed, and what stopped it where
+    (empty: done everywhere; nothing removed and no error: there was none of it)."""
+
+    released: tuple[str, ...] = ()
+    errors: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    """The regions it looked in."""
+
+
+def covered_regions(
+    account: AwsAccountSpec, monitorings: Sequence[LiveMonitoring]
+) -> tuple[str, ...]:
+    """The regions that the GdprMonitorings naming `account` from a namespace it binds
+    cover: where passes under Managed made plumbing. ALL_REGIONS alone when one asks for
+    every region. Pure."""
+    regions = {
+        region
+        for live in monitorings
+        if account.name in live.spec.accounts and live.namespace in account.allowed_namespaces
+        for region in live.spec.regions
+    }
+    return (ALL_REGIONS,) if ALL_REGIONS in regions else tuple(sorted(regions))
+
+
+async def release_plumbing(
+    account: AwsAccountSpec,
+    monitorings: Sequence[LiveMonitoring],
+    read_external_id: ExternalIdReader,
+    aws: Aws,
+    *,
+    unchanged: Callable[[], bool],
+) -> PlumbingRelease:
+    """Removes the operator's rule, target and queue from the regions `covered_regions`
+    names (nothing that is not tagged as the operator's); each write goes out only while
+    `unchanged()` says the AwsAccount is still as given. Never raises for AWS errors: they
+    are in the result's errors, one per region (or one for the account)."""
+    requested = covered_regions(account, monitorings)
+    if not requested:
+        return PlumbingRelease()
+    try:
+        access = await account_access(account, read_external_id)
+        regions = tuple(await aws.regions(access, requested))
+    except (CredentialsUnavailableError, AwsError) as error:
+        return PlumbingRelease(errors=(f"{account.name}: {error}",))
+
+    def guard(target: Target) -> None:
+        if not unchanged():
+            raise WriteRefusedError(
+                "AccountChanged",
+                f"AwsAccount {account.name} changed: its plumbing in {target} is left as it is",
+            )
+
+    reads, writes = AwsReads(aws), AwsWrites(aws, guard)
+
+    async def one(region: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        target = Target(access, region)
+        try:
+            report = await remove_plumbing(reads, writes, target)
+        except (AwsError, WriteRefusedError) as error:
+            return (), (f"{target}: {error}",)
+        return tuple(report.released), ()
+
+    done = await asyncio.gather(*(one(region) for region in regions))
+    return PlumbingRelease(
+        released=tuple(item for released, _ in done for item in released),
+        errors=tuple(item for _, errors in done for item in errors),
+        regions=regions,
+    )
