@@ -250,9 +250,9 @@ async def test_the_simulators_writes_are_not_counted(
     assert _ours(sandbox.tick_agents(), scratch_account)
     # /_gdpr/calls counts the AWS API's HTTP requests only (not the control endpoints'); the
     # simulator writes to moto directly.
-    assert sandbox.calls() == []
+    assert sandbox.calls(account=scratch_account.account_id) == []
     await _messages(layer, target, ACCESS, web)
-    assert sandbox.calls() == [
+    assert sandbox.calls(account=scratch_account.account_id) == [
         {
             "service": "logs",
             "operation": "GetLogEvents",

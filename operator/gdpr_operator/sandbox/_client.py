@@ -33,12 +33,16 @@ class SandboxControl:
     def clear_faults(self) -> None:
         self._send("DELETE", "faults")
 
-    def calls(self, since: float | None = None) -> list[dict[str, Any]]:
+    def calls(
+        self, since: float | None = None, *, account: str | None = None
+    ) -> list[dict[str, Any]]:
         """[{service, operation, account, region, count}] seen since the last clear; with
-        `since` (seconds since the epoch), of the requests that arrived then or later."""
+        `since` (seconds since the epoch), of the requests that arrived then or later; with
+        `account`, of that account's requests alone (a sandbox shared with a running operator
+        sees its calls too)."""
         path = "calls" if since is None else f"calls?since={since!r}"
         calls: list[dict[str, Any]] = self._send("GET", path)["calls"]
-        return calls
+        return [call for call in calls if account in (None, call["account"])]
 
     def call_count(
         self,
