@@ -354,6 +354,10 @@ async def _pass(
         finished_at=finished_at,
     )
     patch.status.update(update.status)
+    # Which default applies (or the spec's own), where users look; gone with an invalid spec.
+    patch.status["resyncIntervalSeconds"] = (
+        _resync_interval(body, spec, accounts) if spec is not None else None
+    )
     for event in update.events:
         kopf.event(body, type=event.type, reason=event.reason, message=event.message)
     metrics.record_outcome(
