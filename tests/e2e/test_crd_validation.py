@@ -395,6 +395,7 @@ def test_api_server_fills_in_defaults(installed: Kubectl) -> None:
     assert spec["deletionPolicy"] == "Retain"
     assert spec["logs"]["retentionDays"] == 365
     assert spec["instances"]["instanceProfile"]["roleName"] == "CloudWatchAgentServerRole"
+    assert "resyncInterval" not in spec  # no CRD default: the operator's depends on events
 
 
 @pytest.mark.e2e
@@ -417,6 +418,11 @@ def test_kubectl_explain_describes_every_spec_field(installed: Kubectl) -> None:
         assert field in text
     explained = installed.run("explain", "gdprmonitorings.spec.logs.retentionDays").stdout
     assert "storage limitation" in explained
+    resync = " ".join(
+        installed.run("explain", "gdprmonitorings.spec.resyncInterval").stdout.split()
+    )
+    assert "When not set: 1h if every AwsAccount bound" in resync
+    assert "otherwise 5m" in resync
 
 
 def test_kubectl_explain_says_what_admins_permit_tenants(installed: Kubectl) -> None:

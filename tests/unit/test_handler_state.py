@@ -192,7 +192,8 @@ def test_a_pass_woken_by_events_is_targeted_only_with_a_full_outcome_of_this_gen
     assert slices(state(last_outcome=None), [cause]) is None  # a restart, a takeover
     assert slices(state(last_outcome=(2, outcome)), [cause]) is None  # a new spec
     assert slices(state(accounts_seen=(None,)), [cause]) is None  # an AwsAccount changed
-    due = state(last_pass=(3, clock.monotonic() - spec.resync_interval_seconds))
+    interval = _monitorings._resync_interval(body, spec, accounts)
+    due = state(last_pass=(3, clock.monotonic() - interval))
     assert slices(due, [cause]) is None
     elsewhere = DriftCause("111111111111", "us-east-1", "GuardDuty", "", "X", "", 0.0, "prod")
     assert slices(state(), [cause, elsewhere]) is None

@@ -42,7 +42,7 @@ def test_defaults_come_from_the_crd() -> None:
     spec = parse_monitoring(MINIMAL)
     assert spec.management_policy is ManagementPolicy.OBSERVE
     assert not spec.enforce
-    assert spec.resync_interval_seconds == 300
+    assert spec.resync_interval_seconds is None  # not set: `effective_resync_interval`
     assert spec.logs.retention_days == 365
     assert spec.logs.kms_key_arn is None
     assert spec.guard_duty.finding_publishing_frequency == "FIFTEEN_MINUTES"

@@ -38,6 +38,7 @@ from gdpr_operator.model import (
     DeletionPolicy,
     MonitoringSpec,
     SpecError,
+    effective_resync_interval,
     parse_aws_account,
     parse_monitoring,
 )
@@ -126,10 +127,11 @@ async def reconcile_on_drift_event(
 
 
 async def resync(body: kopf.Body, patch: kopf.Patch, memo: OperatorMemo, **kwargs: Any) -> None:
-    """Drift detection: a full reconcile once the object's (jittered) interval has elapsed,
+    """Drift detection: a full reconcile once the object's (jittered) interval has elapsed
+    (`_resync_interval`: its default depends on the bound AwsAccounts' events modes),
     sooner while passes fail (see `next_pass_after`), and at once when an AwsAccount it
-    names changed (bound, unbound, another role) since its last pass. In sharded mode, only
-    on the owner, and at once when this replica takes the object over."""
+    names changed (bound, unbound, another role or events mode) since its last pass. In
+    sharded mode, only on the owner, and at once when this replica takes the object over."""
     config, state = memo.shared.config, memo.state
     uid = body.metadata.uid or ""
     if not config.ownership.owns(uid):
@@ -149,7 +151,9 @@ async def resync(body: kopf.Body, patch: kopf.Patch, memo: OperatorMemo, **kwarg
             if taken_over:
                 await _pass(body, patch, memo, kwargs["aws_accounts"])
             return
-        interval = next_pass_after(spec.resync_interval_seconds, state.failures_in_a_row)
+        interval = next_pass_after(
+            _resync_interval(body, spec, kwargs["aws_accounts"]), state.failures_in_a_row
+        )
         if state.jitter is None:
             state.jitter = jitter_factor()
         accounts_changed = state.accounts_seen != _accounts_seen(spec, kwargs["aws_accounts"])
@@ -350,6 +354,10 @@ async def _pass(
         finished_at=finished_at,
     )
     patch.status.update(update.status)
+    # Which default applies (or the spec's own), where users look; gone with an invalid spec.
+    patch.status["resyncIntervalSeconds"] = (
+        _resync_interval(body, spec, accounts) if spec is not None else None
+    )
     for event in update.events:
         kopf.event(body, type=event.type, reason=event.reason, message=event.message)
     metrics.record_outcome(
@@ -383,7 +391,7 @@ def _slices(
     if state.accounts_seen != _accounts_seen(spec, accounts):
         return None
     jitter = state.jitter if state.jitter is not None else 1 - RESYNC_JITTER
-    interval = next_pass_after(spec.resync_interval_seconds, state.failures_in_a_row)
+    interval = next_pass_after(_resync_interval(body, spec, accounts), state.failures_in_a_row)
     if _due(body, state, interval * jitter, clock):
         return None
     return engine.slices_for(causes, spec, last[1])
@@ -401,6 +409,21 @@ def _due(body: kopf.Body, state: ObjectState, interval_seconds: float, clock: Cl
     if last_pass is not None and last_pass[0] == generation:
         return clock.monotonic() - last_pass[1] >= interval_seconds
     return resync_due(body.status, generation, interval_seconds, now(clock))
+
+
+def _resync_interval(body: kopf.Body, spec: MonitoringSpec, accounts: AccountIndex) -> float:
+    """The object's resync interval (`effective_resync_interval`), from the events modes of
+    the AwsAccounts it names that exist and allow its namespace, as the operator knows them
+    now (a mode changed counts as an AwsAccount changed: `_accounts_seen`)."""
+    namespace = body.metadata.namespace or ""
+    return effective_resync_interval(
+        spec,
+        (
+            account.drift_events
+            for account in _accounts_seen(spec, accounts)
+            if account is not None and namespace in account.allowed_namespaces
+        ),
+    )
 
 
 def _accounts_seen(

@@ -27,6 +27,8 @@ from gdpr_operator.model.results import (
 )
 from gdpr_operator.model.spec import (
     ALL_REGIONS,
+    RESYNC_SECONDS,
+    RESYNC_WITH_EVENTS_SECONDS,
     AssumeRole,
     AwsAccountSpec,
     CustomLogFile,
@@ -41,6 +43,7 @@ from gdpr_operator.model.spec import (
     OtherProfilePolicy,
     SecretRef,
     TenantPermissions,
+    effective_resync_interval,
     parse_aws_account,
     parse_monitoring,
 )
@@ -50,6 +53,8 @@ __all__ = [
     "API_VERSION",
     "GLOBAL_REGION",
     "GROUP",
+    "RESYNC_SECONDS",
+    "RESYNC_WITH_EVENTS_SECONDS",
     "SEVERITIES",
     "VERSION",
     "Action",
@@ -78,6 +83,7 @@ __all__ = [
     "check_field",
     "crd_json_schema",
     "denials",
+    "effective_resync_interval",
     "first_problem",
     "json_schema_validator",
     "openapi_schema",

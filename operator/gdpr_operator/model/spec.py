@@ -10,7 +10,7 @@ schema guarantees it.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +19,15 @@ from gdpr_operator.model._schema import apply_defaults, openapi_schema
 from gdpr_operator.model._validation import SpecError, check_spec
 
 ALL_REGIONS = "*"
+
+RESYNC_SECONDS = 300.0
+"""The resync interval when `resyncInterval` is not set and an AwsAccount the GdprMonitoring
+binds has events Off: the resync is what finds its drift."""
+RESYNC_WITH_EVENTS_SECONDS = 3600.0
+"""The resync interval when `resyncInterval` is not set and every AwsAccount the
+GdprMonitoring binds has events Managed or External: change events bring drift within
+seconds, and the resync only bounds how long drift whose event was lost can last (CloudTrail's
+delivery to EventBridge is best effort)."""
 
 
 class ManagementPolicy(enum.StrEnum):
@@ -149,7 +158,8 @@ class MonitoringSpec:
     """Region names, or the single ALL_REGIONS entry."""
     management_policy: ManagementPolicy
     deletion_policy: DeletionPolicy
-    resync_interval_seconds: float
+    resync_interval_seconds: float | None
+    """`resyncInterval` as written; None when it is not set (`effective_resync_interval`)."""
     guard_duty: GuardDutySpec
     instances: InstancesSpec | None
     """None when the spec selects no instances: no instance profile, no agent."""
@@ -165,6 +175,24 @@ class MonitoringSpec:
     @property
     def enforce(self) -> bool:
         return self.management_policy is ManagementPolicy.ENFORCE
+
+
+def effective_resync_interval(
+    spec: MonitoringSpec, bound_events: Iterable[DriftEventsMode]
+) -> float:
+    """Seconds between the resyncs of a GdprMonitoring with `spec`, whose bound AwsAccounts
+    (those it names that exist and allow its namespace) have the events modes `bound_events`.
+
+    An explicit `resyncInterval` always wins. Unset: RESYNC_WITH_EVENTS_SECONDS when there is
+    a bound account and every one has its change events consumed (Managed or External),
+    otherwise RESYNC_SECONDS (an account with events Off, or none bound yet: nothing but the
+    resync finds drift there)."""
+    if spec.resync_interval_seconds is not None:
+        return spec.resync_interval_seconds
+    modes = tuple(bound_events)
+    if modes and all(mode.consumed for mode in modes):
+        return RESYNC_WITH_EVENTS_SECONDS
+    return RESYNC_SECONDS
 
 
 def _checked(kind: str, spec: Any) -> dict[str, Any]:
@@ -228,7 +256,9 @@ def parse_monitoring(spec: Any) -> MonitoringSpec:
         regions=tuple(fields["regions"]),
         management_policy=ManagementPolicy(fields["managementPolicy"]),
         deletion_policy=DeletionPolicy(fields["deletionPolicy"]),
-        resync_interval_seconds=parse_duration(fields["resyncInterval"]),
+        resync_interval_seconds=(
+            parse_duration(fields["resyncInterval"]) if "resyncInterval" in fields else None
+        ),
         guard_duty=GuardDutySpec(
             enabled=guard_duty["enabled"],
             finding_publishing_frequency=guard_duty["findingPublishingFrequency"],
