@@ -18,7 +18,7 @@ import asyncio
 from collections.abc import Collection, Mapping
 from dataclasses import replace
 
-from gdpr_operator.aws import Target
+from gdpr_operator.aws import PermanentAwsError, Target
 from gdpr_operator.model import CheckResult, DriftEventsMode, EventsHub, MonitoringSpec
 from gdpr_operator.reconcilers._access import AwsReads, AwsWrites
 from gdpr_operator.reconcilers._base import ComponentReport, Context, declared_actions
@@ -50,8 +50,10 @@ from gdpr_operator.reconcilers.drift_events._events import (
 )
 from gdpr_operator.reconcilers.drift_events._hub import (
     FORWARD_POLICY_NAME,
+    ForwarderRole,
     Hub,
     HubPlumbing,
+    forwarder_repairs,
     forwarding_delta,
     hub_delta,
 )
@@ -124,9 +126,11 @@ class DriftEvents:
         found, role = await asyncio.gather(
             _observe.plumbing(context.aws, target), _observe.forwarder_role(context, target)
         )
-        delta = forwarding_delta(
-            found, role, target, Hub(hub.account_id, hub.region), ownership_tags(context.owner)
-        )
+        tags = ownership_tags(context.owner)
+        at = Hub(hub.account_id, hub.region)
+        if role is None:
+            role = await _made_forwarder(context, target, at, tags)
+        delta = forwarding_delta(found, role, target, at, tags)
         return ComponentReport(results=await settle(context.write, target, delta, enforce=True))
 
     async def release(self, context: Context, target: Target) -> ComponentReport:
@@ -147,6 +151,25 @@ class DriftEvents:
             return released
         role = await remove_forwarder(context.aws, context.write, target)
         return ComponentReport(released=[*released.released, *role.released])
+
+
+async def _made_forwarder(
+    context: Context, target: Target, hub: Hub, tags: Mapping[str, str]
+) -> ForwarderRole | None:
+    """The forwarder role created (once per pass, for every region), then read: another
+    pass (another GdprMonitoring on the account) creating it at the same time is no error."""
+    (create,) = [
+        call
+        for call in forwarder_repairs(None, target.account_id, hub, tags)
+        if call.operation == "create_role"
+    ]
+    iam = iam_target(target)
+    try:
+        await context.write.once(create.key, iam, "iam", "create_role", **create.params)
+    except PermanentAwsError as error:
+        if error.code != "EntityAlreadyExists":
+            raise
+    return await _observe.read_forwarder(context.aws, target)
 
 
 async def remove_plumbing(
