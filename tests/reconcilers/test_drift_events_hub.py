@@ -11,11 +11,22 @@ import dataclasses
 import json
 import time
 
+from gdpr_operator import engine
 from gdpr_operator.aws import AccountAccess, Aws, Target
-from gdpr_operator.model import Action, CheckResult, DriftEventsMode, EventsHub
+from gdpr_operator.engine import LiveMonitoring
+from gdpr_operator.model import (
+    Action,
+    AssumeRole,
+    AwsAccountSpec,
+    CheckResult,
+    DriftEventsMode,
+    EventsHub,
+    SecretRef,
+)
 from gdpr_operator.reconcilers import AwsReads, AwsWrites, Context
 from gdpr_operator.reconcilers.drift_events import (
     BUS_NAME,
+    EXTERNAL_WITH_HUB,
     FORWARDER_ROLE_NAME,
     QUEUE_NAME,
     RULE_NAME,
@@ -166,3 +177,64 @@ async def test_release_removes_the_member_s_rule_and_role_then_the_hub(
     ]
     buses = (await layer.call(hub_target, "events", "list_event_buses"))["EventBuses"]
     assert [bus["Name"] for bus in buses] == ["default"]
+
+
+async def test_external_with_a_hub_is_reported_not_supported_and_writes_nothing(
+    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl
+) -> None:
+    hub, member = scratch_account, new_scratch_account()
+    external = dataclasses.replace(
+        _member_pass(layer, member, hub), drift_events=DriftEventsMode.EXTERNAL
+    )
+    (result,) = (await DRIFT_EVENTS.reconcile(external, Target(member, MEMBER_REGION))).results
+    assert (result.compliant, result.action) == (False, Action.NONE)
+    assert result.reason == EXTERNAL_WITH_HUB
+    assert result.not_repairable == EXTERNAL_WITH_HUB
+    assert writes(sandbox, member) == []
+
+
+async def test_leaving_managed_keeps_the_hub_s_queue_and_removes_the_forwarder(
+    layer: Aws, scratch_account: AccountAccess
+) -> None:
+    """engine.release_plumbing with a hub, for the hub's own account moving to Off: its
+    member rule and forwarder role go, the hub's queue (the installation's) stays."""
+    hub = scratch_account
+    target = Target(hub, HUB_REGION)
+    await _hub(layer, hub, set())
+    await DRIFT_EVENTS.reconcile(_member_pass_in(layer, hub, HUB_REGION), target)
+    assert hub.role_arn is not None
+    account = AwsAccountSpec(
+        hub.name,
+        hub.account_id,
+        AssumeRole(hub.role_arn, None, "gdpr-operator", 3600),
+        frozenset({"security"}),
+    )
+    live = [LiveMonitoring("security", "web", spec([hub.name], [HUB_REGION]))]
+
+    async def no_secret(ref: SecretRef) -> str:
+        raise AssertionError("no ExternalId here")
+
+    released = await engine.release_plumbing(
+        account,
+        live,
+        no_secret,
+        layer,
+        unchanged=lambda: True,
+        events_hub=EventsHub("hub", HUB_REGION, hub.account_id),
+    )
+    assert released.errors == ()
+    assert sorted(released.released) == [
+        f"EventBridge rule {RULE_NAME} in {target}",
+        f"IAM role {FORWARDER_ROLE_NAME} in {hub.name}",
+    ]
+    url = await layer.call(target, "sqs", "get_queue_url", QueueName=QUEUE_NAME)
+    assert url["QueueUrl"].endswith(QUEUE_NAME)
+
+
+def _member_pass_in(layer: Aws, account: AccountAccess, region: str) -> Context:
+    monitoring = spec([account.name], [region], managementPolicy="Enforce")
+    return dataclasses.replace(
+        context(layer, monitoring),
+        drift_events=DriftEventsMode.MANAGED,
+        events_hub=EventsHub("hub", HUB_REGION, account.account_id),
+    )
