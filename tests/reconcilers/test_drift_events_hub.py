@@ -26,7 +26,7 @@ from gdpr_operator.model import (
 from gdpr_operator.reconcilers import AwsReads, AwsWrites, Context
 from gdpr_operator.reconcilers.drift_events import (
     BUS_NAME,
-    EXTERNAL_WITH_HUB,
+    EXTERNAL_TEMPLATE,
     FORWARDER_ROLE_NAME,
     QUEUE_NAME,
     RULE_NAME,
@@ -38,6 +38,7 @@ from gdpr_operator.sandbox import SandboxControl
 
 from fixtures.calls import writes
 from fixtures.contexts import context, spec
+from fixtures.deploy import REPO
 from fixtures.sandbox import new_scratch_account
 
 HUB_REGION, MEMBER_REGION = "eu-west-1", "eu-central-1"
@@ -179,18 +180,35 @@ async def test_release_removes_the_member_s_rule_and_role_then_the_hub(
     assert [bus["Name"] for bus in buses] == ["default"]
 
 
-async def test_external_with_a_hub_is_reported_not_supported_and_writes_nothing(
+async def test_external_with_a_hub_checks_the_owner_s_stack_and_writes_nothing(
     layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl
 ) -> None:
+    """The template with its HubBusArn parameter: the rule forwards to the hub bus through
+    the stack's role, no queue; before the stack, the check names it, not repairable."""
     hub, member = scratch_account, new_scratch_account()
+    target = Target(member, MEMBER_REGION)
     external = dataclasses.replace(
         _member_pass(layer, member, hub), drift_events=DriftEventsMode.EXTERNAL
     )
-    (result,) = (await DRIFT_EVENTS.reconcile(external, Target(member, MEMBER_REGION))).results
-    assert (result.compliant, result.action) == (False, Action.NONE)
-    assert result.reason == EXTERNAL_WITH_HUB
-    assert result.not_repairable == EXTERNAL_WITH_HUB
-    assert writes(sandbox, member) == []
+    (missing,) = (await DRIFT_EVENTS.reconcile(external, target)).results
+    assert (missing.compliant, missing.action) == (False, Action.NONE)
+    assert "HubBusArn=arn:aws:events:eu-west-1:" in missing.reason
+    assert missing.not_repairable
+    bus = f"arn:aws:events:{HUB_REGION}:{hub.account_id}:event-bus/{BUS_NAME}"
+    await layer.call(
+        target,
+        "cloudformation",
+        "create_stack",
+        StackName="gdpr-operator-drift-events",
+        TemplateBody=(REPO / EXTERNAL_TEMPLATE).read_text("utf-8"),
+        Parameters=[{"ParameterKey": "HubBusArn", "ParameterValue": bus}],
+        Capabilities=["CAPABILITY_NAMED_IAM"],
+    )
+    assert (await layer.call(target, "sqs", "list_queues")).get("QueueUrls", []) == []
+    since = time.time()
+    (made,) = (await DRIFT_EVENTS.reconcile(external, target)).results
+    assert (made.compliant, made.action) == (True, Action.NONE), made.reason
+    assert writes(sandbox, member, since) == []
 
 
 async def test_leaving_managed_keeps_the_hub_s_queue_and_removes_the_forwarder(

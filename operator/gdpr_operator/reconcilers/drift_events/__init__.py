@@ -24,7 +24,6 @@ from gdpr_operator.reconcilers.drift_events._hub import (
     hub_queue_policy,
 )
 from gdpr_operator.reconcilers.drift_events._reconciler import (
-    EXTERNAL_WITH_HUB,
     DriftEvents,
     reconcile_hub,
     remove_forwarder,
@@ -37,7 +36,6 @@ __all__ = [
     "BUS_NAME",
     "EVENT_SOURCES",
     "EXTERNAL_TEMPLATE",
-    "EXTERNAL_WITH_HUB",
     "FINDING",
     "FORWARDER_ROLE_NAME",
     "INSTANCE_STATE_CHANGE",

@@ -419,3 +419,16 @@ def forwarding_delta(
         ),
         left_alone=forwarder_not_owned(role) or rule_not_owned or "",
     )
+
+
+def external_forward_problem(plumbing: Plumbing, hub: Hub) -> str | None:
+    """events.delivery under External with an events hub: the owner's stack (the template
+    with its hub parameter) makes the rule forward to the hub bus through a role of its own."""
+    if plumbing.rule is None:
+        return f"rule {RULE_NAME} does not exist"
+    wrong = rule_problems(plumbing.rule)
+    if hub.bus_arn not in plumbing.target_arns:
+        wrong.append(f"rule {RULE_NAME} does not target the events hub bus {hub.bus_arn}")
+    elif not plumbing.target_roles.get(hub.bus_arn):
+        wrong.append(f"rule {RULE_NAME} forwards to the events hub bus through no role")
+    return "; ".join(wrong) or None

@@ -38,6 +38,8 @@ from gdpr_operator.reconcilers.drift_events._checks import (
     RELEASE_ACTIONS,
 )
 from gdpr_operator.reconcilers.drift_events._diff import (
+    EXTERNAL_OWNER,
+    EXTERNAL_TEMPLATE,
     TARGET_ID,
     delivery_delta,
     external_delta,
@@ -53,15 +55,15 @@ from gdpr_operator.reconcilers.drift_events._hub import (
     ForwarderRole,
     Hub,
     HubPlumbing,
+    external_forward_problem,
     forwarder_repairs,
     forwarding_delta,
     hub_delta,
 )
 
-EXTERNAL_WITH_HUB = (
-    "events.mode External is not supported with an events hub yet: the template makes a "
-    "queue of the account-region's own, which the operator does not poll with a hub; use "
-    "Managed, or run the operator without --events-hub"
+EXTERNAL_HUB_FIX = (
+    f"create or update the CloudFormation stack from {EXTERNAL_TEMPLATE} here with its "
+    "parameter HubBusArn={bus}"
 )
 
 
@@ -106,16 +108,6 @@ class DriftEvents:
 
     async def _forward(self, context: Context, target: Target, hub: EventsHub) -> ComponentReport:
         """With an events hub: the rule forwards to the hub bus through the forwarder role."""
-        if context.drift_events is DriftEventsMode.EXTERNAL:
-            problem = {DELIVERY: EXTERNAL_WITH_HUB}
-            return ComponentReport(
-                results=await settle(
-                    context.write,
-                    target,
-                    Delta(RULE_NAME, problem, not_repairable=EXTERNAL_WITH_HUB),
-                    enforce=False,
-                )
-            )
         if not hub.account_id:
             problem = {DELIVERY: f"the events hub's AwsAccount {hub.account} is not known"}
             return ComponentReport(
@@ -123,11 +115,22 @@ class DriftEvents:
                     context.write, target, Delta(RULE_NAME, problem), enforce=False
                 )
             )
+        at = Hub(hub.account_id, hub.region)
+        if context.drift_events is DriftEventsMode.EXTERNAL:
+            wrong = external_forward_problem(await _observe.plumbing(context.aws, target), at)
+            fix = EXTERNAL_HUB_FIX.format(bus=at.bus_arn)
+            external = Delta(
+                RULE_NAME,
+                {DELIVERY: f"{wrong}; {fix}" if wrong else None},
+                not_repairable=EXTERNAL_OWNER,
+            )
+            return ComponentReport(
+                results=await settle(context.write, target, external, enforce=False)
+            )
         found, role = await asyncio.gather(
             _observe.plumbing(context.aws, target), _observe.forwarder_role(context, target)
         )
         tags = ownership_tags(context.owner)
-        at = Hub(hub.account_id, hub.region)
         if role is None:
             role = await _made_forwarder(context, target, at, tags)
         delta = forwarding_delta(found, role, target, at, tags)
