@@ -1,4 +1,5 @@
-"""`gdpr-operator run`'s sharding options reach the operator; bad ones exit 2, naming them."""
+"""`gdpr-operator run`'s sharding and events hub options reach the operator; bad ones exit 2,
+naming them."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import pytest
 
 from gdpr_operator import cli
 from gdpr_operator.handlers import RunOptions
+from gdpr_operator.model import EventsHub
 
 
 def _options(monkeypatch: pytest.MonkeyPatch, *args: str) -> RunOptions:
@@ -36,3 +38,16 @@ def test_a_bad_lease_duration_exits_2_naming_the_option(
         cli.main(["run", "--sharded", "--shard-lease-duration", duration])
     assert exited.value.code == 2
     assert "--shard-lease-duration" in capsys.readouterr().err
+
+
+def test_the_events_hub_reaches_the_operator(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _options(monkeypatch).events_hub is None
+    hub = _options(monkeypatch, "--events-hub", "security/eu-west-1").events_hub
+    assert hub == EventsHub("security", "eu-west-1")
+
+
+def test_a_bad_events_hub_exits_2_naming_the_option(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["run", "--events-hub", "security"])
+    assert exited.value.code == 2
+    assert "--events-hub" in capsys.readouterr().err

@@ -120,6 +120,7 @@ def test_values_reach_the_deployment(helm: Helm) -> None:
             "aws.region=eu-west-1",
             "resources.limits.memory=512Mi",
             "extraArgs={--aws-read-timeout=30}",
+            "eventsHub=security/eu-west-1",
         ),
     )
     deployment = find(objects, "Deployment", "gdpr-operator")
@@ -129,7 +130,8 @@ def test_values_reach_the_deployment(helm: Helm) -> None:
     assert env["AWS_REGION"] == "eu-west-1"
     container = _container(objects)
     assert container["resources"]["limits"]["memory"] == "512Mi"
-    assert container["args"][-1] == "--aws-read-timeout=30"
+    assert container["args"][-2:] == ["--events-hub=security/eu-west-1", "--aws-read-timeout=30"]
+    assert not [arg for arg in _container(helm.objects())["args"] if "events-hub" in arg]
 
 
 def test_irsa_annotates_the_service_account(helm: Helm) -> None:
@@ -252,6 +254,7 @@ def test_toggles_are_off_by_default(helm: Helm) -> None:
         ("image.digest=latest", "at '/image/digest'"),
         ("aws.irsa.roleArn=gdpr-operator", "at '/aws/irsa/roleArn'"),
         ("aws.region=Ireland", "at '/aws/region'"),
+        ("eventsHub=security", "at '/eventsHub'"),
     ],
 )
 def test_a_bad_value_is_refused_naming_it(helm: Helm, value: str, message: str) -> None:

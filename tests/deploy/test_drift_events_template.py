@@ -68,12 +68,21 @@ def test_cfn_lint_finds_nothing() -> None:
 
 def test_it_makes_what_the_component_checks_under_the_same_names() -> None:
     template = _template()
-    assert "Parameters" not in template
+    assert list(template["Parameters"]) == ["HubBusArn"]
+    assert template["Parameters"]["HubBusArn"]["Default"] == ""
     resources = template["Resources"]
     assert {name: resource["Type"] for name, resource in resources.items()} == {
         "Queue": "AWS::SQS::Queue",
         "QueuePolicy": "AWS::SQS::QueuePolicy",
         "Rule": "AWS::Events::Rule",
+        "ForwarderRole": "AWS::IAM::Role",
+    }
+    # Without a hub (the parameter empty): the queue and its policy; with one, the role.
+    assert {name: resource.get("Condition") for name, resource in resources.items()} == {
+        "Queue": "WithoutHub",
+        "QueuePolicy": "WithoutHub",
+        "Rule": None,
+        "ForwarderRole": "WithHub",
     }
     queue_arn = {"Fn::GetAtt": ["Queue", "Arn"]}
     assert resources["Queue"]["Properties"] == {
@@ -89,10 +98,31 @@ def test_it_makes_what_the_component_checks_under_the_same_names() -> None:
     assert json.dumps(rule["EventPattern"], sort_keys=True) == json.dumps(
         event_pattern(), sort_keys=True
     )
-    assert rule["Targets"] == [{"Id": TARGET_ID, "Arn": queue_arn}]
+    hub = {"Ref": "HubBusArn"}
+    role = {"Fn::GetAtt": ["ForwarderRole", "Arn"]}
+    assert rule["Targets"] == {
+        "Fn::If": [
+            "WithHub",
+            [{"Id": TARGET_ID, "Arn": hub, "RoleArn": role}],
+            [{"Id": TARGET_ID, "Arn": queue_arn}],
+        ]
+    }
+    forwarder = resources["ForwarderRole"]["Properties"]
+    (allowed,) = forwarder["Policies"][0]["PolicyDocument"]["Statement"]
+    assert (allowed["Action"], allowed["Resource"]) == ("events:PutEvents", hub)
+    (trusted,) = forwarder["AssumeRolePolicyDocument"]["Statement"]
+    assert trusted["Principal"] == {"Service": "events.amazonaws.com"}
     assert template["Outputs"] == {
-        "QueueUrl": {"Description": "The queue the operator reads", "Value": {"Ref": "Queue"}},
-        "QueueArn": {"Description": "The queue's ARN", "Value": queue_arn},
+        "QueueUrl": {
+            "Condition": "WithoutHub",
+            "Description": "The queue the operator reads",
+            "Value": {"Ref": "Queue"},
+        },
+        "QueueArn": {
+            "Condition": "WithoutHub",
+            "Description": "The queue's ARN",
+            "Value": queue_arn,
+        },
     }
     # No tag: the operator's tags would make the plumbing its own to change and release.
     assert not any("Tags" in resource["Properties"] for resource in resources.values())

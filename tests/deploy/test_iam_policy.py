@@ -40,15 +40,16 @@ from gdpr_operator.model import (
     Action,
     AwsAccountSpec,
     DriftEventsMode,
+    EventsHub,
     ManagementPolicy,
     MonitoringSpec,
     SecretRef,
     parse_aws_account,
     parse_monitoring,
 )
-from gdpr_operator.reconcilers import RECONCILERS, audit
+from gdpr_operator.reconcilers import RECONCILERS, AwsReads, AwsWrites, audit
 from gdpr_operator.reconcilers.cloudwatch_agent import Platform, configs_for
-from gdpr_operator.reconcilers.drift_events import QUEUE_NAME, DriftEvents
+from gdpr_operator.reconcilers.drift_events import QUEUE_NAME, DriftEvents, remove_hub
 from gdpr_operator.sandbox import (
     SandboxControl,
     cloudfront_distribution,
@@ -86,10 +87,11 @@ IMPLIED: Mapping[str, tuple[frozenset[str], str]] = {
                 "ec2:AssociateIamInstanceProfile",
                 "ec2:ReplaceIamInstanceProfileAssociation",
                 "ec2:CreateFlowLogs",
+                "events:PutTargets",
             }
         ),
         "putting the agent's role in its profile, or the profile on an instance, passes it; "
-        "so does a flow log its delivery role",
+        "so does a flow log its delivery role, and a forwarding rule's target its role",
     ),
     "iam:CreateServiceLinkedRole": (
         frozenset({"guardduty:CreateDetector", "guardduty:UpdateDetector"}),
@@ -103,7 +105,10 @@ IMPLIED: Mapping[str, tuple[frozenset[str], str]] = {
     "guardduty:TagResource": (frozenset({"guardduty:CreateDetector"}), "CreateDetector with Tags"),
     "logs:TagResource": (frozenset({"logs:CreateLogGroup"}), "CreateLogGroup with tags"),
     "sqs:TagQueue": (frozenset({"sqs:CreateQueue"}), "CreateQueue with tags"),
-    "events:TagResource": (frozenset({"events:PutRule"}), "PutRule with Tags"),
+    "events:TagResource": (
+        frozenset({"events:PutRule", "events:CreateEventBus"}),
+        "PutRule and CreateEventBus with Tags",
+    ),
     "ec2:CreateTags": (frozenset({"ec2:CreateFlowLogs"}), "CreateFlowLogs with TagSpecifications"),
     "ssm:AddTagsToResource": (
         frozenset({"ssm:PutParameter", "ssm:CreateAssociation"}),
@@ -496,6 +501,20 @@ async def _enforced_scenarios(
     assert all(
         e.reason == "AccessDenied" and "sts:AssumeRole" in e.message for e in refused.errors
     ), refused.errors
+    # An events hub (the member its own): the installation keeps the hub's bus, rule, queue
+    # and target; a pass forwards through the forwarder role; release removes that rule and
+    # role, then the hub's own.
+    hub = EventsHub(member.name, REGION)
+    upkeep = await engine.keep_hub(hub, {member.name: member}, request.read_external_id, operator)
+    assert not upkeep.error, upkeep
+    assert [r.action for r in upkeep.results] == [Action.REMEDIATED], upkeep
+    hubbed = dataclasses.replace(request, events_hub=hub)
+    _no_errors(await engine.reconcile(hubbed))
+    _no_errors(await engine.release(hubbed))
+    gone = await remove_hub(
+        AwsReads(operator), AwsWrites(operator, lambda target: None), Target(access, REGION)
+    )
+    assert len(gone.released) == 3, gone
     return observed
 
 

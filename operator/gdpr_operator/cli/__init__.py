@@ -15,6 +15,16 @@ from gdpr_operator import __version__
 DEFAULT_NAMESPACE = "gdpr-system"
 
 
+def _events_hub(value: str) -> object:
+    """--events-hub: ACCOUNT/REGION, as the model reads it."""
+    from gdpr_operator.model import parse_events_hub  # noqa: PLC0415 - the model is light
+
+    try:
+        return parse_events_hub(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gdpr-operator",
@@ -92,6 +102,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="how often each Ready AwsAccount's role, identity and ExternalId are checked "
         "again; sooner while one is not Ready (default: 300)",
+    )
+    run.add_argument(
+        "--events-hub",
+        type=_events_hub,
+        metavar="ACCOUNT/REGION",
+        help="forward the drift events of every account-region (events.mode Managed) to "
+        "this AwsAccount's region, and poll its one queue (default: a queue per "
+        "account-region)",
     )
     for name, verb in (
         ("audit", "an observe-only pass: report, change nothing"),
@@ -259,6 +277,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     }
                 ),
                 account_check_seconds=args.account_check_interval or ACCOUNT_CHECK_SECONDS,
+                events_hub=args.events_hub,
             )
         )
     elif args.command in ("audit", "remediate"):

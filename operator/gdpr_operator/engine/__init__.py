@@ -26,8 +26,16 @@ from gdpr_operator.engine._engine import (
     Slice,
     reconcile,
     release,
+    resolved_hub,
 )
-from gdpr_operator.engine._plumbing import PlumbingRelease, covered_regions, release_plumbing
+from gdpr_operator.engine._plumbing import (
+    HubUpkeep,
+    PlumbingRelease,
+    covered_regions,
+    hub_members,
+    keep_hub,
+    release_plumbing,
+)
 from gdpr_operator.engine._targeted import merge_outcome, slices_for
 from gdpr_operator.engine._tenancy import Refusal, bind_accounts
 
@@ -38,6 +46,7 @@ __all__ = [
     "DriftCause",
     "ExternalIdReader",
     "Failure",
+    "HubUpkeep",
     "LiveMonitoring",
     "Outcome",
     "PlumbingRelease",
@@ -51,6 +60,8 @@ __all__ = [
     "check_account",
     "covered_regions",
     "external_id",
+    "hub_members",
+    "keep_hub",
     "merge_outcome",
     "own_principal",
     "queue_url",
@@ -58,5 +69,6 @@ __all__ = [
     "reconcile",
     "release",
     "release_plumbing",
+    "resolved_hub",
     "slices_for",
 ]

@@ -22,6 +22,7 @@ from gdpr_operator.model import (
     CheckResult,
     Denial,
     DriftEventsMode,
+    EventsHub,
     FindingCount,
     LogIngestion,
     MonitoringSpec,
@@ -137,6 +138,9 @@ class Request:
     only: frozenset[Slice] | None = None
     """Run these slices alone (a targeted pass, see `merge_outcome`); None runs every
     component in every account-region."""
+    events_hub: EventsHub | None = None
+    """The installation's events hub (`--events-hub`), by AwsAccount name: where the
+    drift events of every account-region are forwarded. None: a queue per account-region."""
 
     @property
     def owner(self) -> str:
@@ -198,6 +202,7 @@ async def _fan_out(
         wanted = {item.account for item in request.only}
         accounts = tuple(account for account in accounts if account.name in wanted)
     others = _declarations(request) if releasing else ()
+    hub = resolved_hub(request.events_hub, request.lookup_account)
     reads = PassReads()
     turns = asyncio.Semaphore(TARGETS_IN_FLIGHT)
     per_account = await asyncio.gather(
@@ -213,6 +218,7 @@ async def _fan_out(
                     others=others,
                     reads=reads,
                     drift_events=account.drift_events,
+                    events_hub=hub,
                 ),
                 account,
                 components=components,
@@ -240,6 +246,17 @@ async def _fan_out(
             for component in components
         ),
     )
+
+
+def resolved_hub(
+    hub: EventsHub | None, lookup_account: Callable[[str], AwsAccountSpec | None]
+) -> EventsHub | None:
+    """The hub with its AwsAccount's id (empty while the operator knows no AwsAccount of
+    that name)."""
+    if hub is None:
+        return None
+    account = lookup_account(hub.account)
+    return dataclasses.replace(hub, account_id=account.account_id if account else "")
 
 
 Work = Callable[[Reconciler, Context, Target], Awaitable[ComponentReport]]

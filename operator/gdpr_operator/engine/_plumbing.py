@@ -7,7 +7,7 @@ as it sees the account leave Managed."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from gdpr_operator.aws import Aws, AwsError, Target
@@ -17,9 +17,23 @@ from gdpr_operator.engine._accounts import (
     account_access,
 )
 from gdpr_operator.engine._engine import LiveMonitoring
-from gdpr_operator.model import ALL_REGIONS, AwsAccountSpec
+from gdpr_operator.model import (
+    ALL_REGIONS,
+    AwsAccountSpec,
+    CheckResult,
+    DriftEventsMode,
+    EventsHub,
+)
 from gdpr_operator.reconcilers import AwsReads, AwsWrites, WriteRefusedError
-from gdpr_operator.reconcilers.drift_events import remove_plumbing
+from gdpr_operator.reconcilers._tags import ownership_tags
+from gdpr_operator.reconcilers.drift_events import (
+    reconcile_hub,
+    remove_forwarder,
+    remove_plumbing,
+)
+
+HUB_OWNER = "installation/events-hub"
+"""The owner tag on the hub's resources: the installation's, not a GdprMonitoring's."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +69,14 @@ async def release_plumbing(
     aws: Aws,
     *,
     unchanged: Callable[[], bool],
+    events_hub: EventsHub | None = None,
 ) -> PlumbingRelease:
     """Removes the operator's rule, target and queue from the regions `covered_regions`
     names (nothing that is not tagged as the operator's); each write goes out only while
     `unchanged()` says the AwsAccount is still as given. Never raises for AWS errors: they
-    are in the result's errors, one per region (or one for the account)."""
+    are in the result's errors, one per region (or one for the account). With an events hub
+    (its account resolved), the hub's own queue stays and the account's forwarder role goes
+    too."""
     requested = covered_regions(account, monitorings)
     if not requested:
         return PlumbingRelease()
@@ -81,14 +98,69 @@ async def release_plumbing(
     async def one(region: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         target = Target(access, region)
         try:
-            report = await remove_plumbing(reads, writes, target)
+            report = await remove_plumbing(reads, writes, target, events_hub)
         except (AwsError, WriteRefusedError) as error:
             return (), (f"{target}: {error}",)
         return tuple(report.released), ()
 
     done = await asyncio.gather(*(one(region) for region in regions))
+    if events_hub is not None and regions:
+        target = Target(access, regions[0])
+        try:
+            role = await remove_forwarder(reads, writes, target)
+            done.append((tuple(role.released), ()))
+        except (AwsError, WriteRefusedError) as error:
+            done.append(((), (f"{target.account}: {error}",)))
     return PlumbingRelease(
         released=tuple(item for released, _ in done for item in released),
         errors=tuple(item for _, errors in done for item in errors),
         regions=regions,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class HubUpkeep:
+    """What keeping the events hub found: its events.hub results, or why it could not."""
+
+    results: tuple[CheckResult, ...] = ()
+    error: str = ""
+
+
+def hub_members(accounts: Mapping[str, AwsAccountSpec]) -> frozenset[str]:
+    """The account ids whose events are consumed (events.mode Managed or External): who may
+    put events on the hub bus. Pure."""
+    return frozenset(
+        account.account_id for account in accounts.values() if account.drift_events.consumed
+    )
+
+
+async def keep_hub(
+    hub: EventsHub,
+    accounts: Mapping[str, AwsAccountSpec],
+    read_external_id: ExternalIdReader,
+    aws: Aws,
+) -> HubUpkeep:
+    """Makes and keeps the hub's bus, rule, queue and target in the hub account-region (its
+    AwsAccount must be events.mode Managed: the account's admin asked for the operator's
+    plumbing there), the bus letting in every member account. Never raises for AWS errors."""
+    account = accounts.get(hub.account)
+    if account is None:
+        return HubUpkeep(error=f"the events hub's AwsAccount {hub.account} is not known")
+    if account.drift_events is not DriftEventsMode.MANAGED:
+        return HubUpkeep(
+            error=f"the events hub's AwsAccount {hub.account} is events.mode "
+            f"{account.drift_events.value}, not Managed: the operator makes no hub there"
+        )
+    try:
+        access = await account_access(account, read_external_id)
+        target = Target(access, hub.region)
+        results = await reconcile_hub(
+            AwsReads(aws),
+            AwsWrites(aws, lambda target: None),
+            target,
+            hub_members(accounts),
+            ownership_tags(HUB_OWNER),
+        )
+    except (CredentialsUnavailableError, AwsError, WriteRefusedError) as error:
+        return HubUpkeep(error=f"{hub}: {error}")
+    return HubUpkeep(results=tuple(results))

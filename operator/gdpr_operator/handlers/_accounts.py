@@ -40,6 +40,7 @@ from gdpr_operator.model import (
     VERSION,
     AwsAccountSpec,
     DriftEventsMode,
+    EventsHub,
     SpecError,
     parse_aws_account,
 )
@@ -167,8 +168,12 @@ class AccountChecks:
         owns: Callable[[str], bool] = lambda uid: True,
         live: Callable[[], Sequence[LiveMonitoring]] = tuple,
         clock: Clock = SYSTEM_CLOCK,
+        events_hub: EventsHub | None = None,
     ) -> None:
         self._aws = aws
+        self._events_hub = events_hub
+        """The installation's events hub: an account leaving Managed keeps its queue, and
+        loses its forwarder role too."""
         self._read_external_id = read_external_id
         self._monitorings = monitorings
         self._api = api
@@ -295,7 +300,12 @@ class AccountChecks:
             self._read_external_id,
             self._aws,
             unchanged=lambda: self._accounts.get(name) is known,
+            events_hub=engine.resolved_hub(self._events_hub, self._spec_of),
         )
+
+    def _spec_of(self, name: str) -> AwsAccountSpec | None:
+        known = self._accounts.get(name)
+        return known.spec if known is not None else None
 
     async def _write(self, name: str, known: _Account, status: Mapping[str, Any]) -> bool:
         if not await self._api.write_status(name, status):

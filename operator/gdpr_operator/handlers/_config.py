@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from gdpr_operator.aws import AwsSettings
 from gdpr_operator.engine import ExternalIdReader
+from gdpr_operator.model import EventsHub
 
 if TYPE_CHECKING:
     from gdpr_operator.handlers._accounts import AccountApi
@@ -47,3 +48,5 @@ class OperatorConfig:
     diffbase: MemoryDiffBaseStorage | None = None
     """Sharded mode's record of each object's last handled spec."""
     account_check_seconds: float = ACCOUNT_CHECK_SECONDS
+    events_hub: EventsHub | None = None
+    """The installation's events hub (`--events-hub`); None: a queue per account-region."""

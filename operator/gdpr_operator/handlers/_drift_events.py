@@ -1,6 +1,9 @@
 """kopf glue for AWS change events (AwsAccount events.mode Managed or External): one task
 polls the operator's queue in each account-region that passes of GdprMonitorings covered,
 and each event wakes, at once, every GdprMonitoring bound to the account that covers its region.
+With an events hub (`--events-hub`), one task polls the hub's one queue instead, whatever the
+number of accounts and regions, and keeps the hub's plumbing (`engine.keep_hub`) as it goes:
+forwarded unchanged, each event still names its own account and region.
 
 The wake is an annotation (`DRIFT_ANNOTATION`) the task sets on the GdprMonitoring: kopf
 then runs its pass as for any change, and the pass takes the causes waiting for it from the
@@ -30,12 +33,15 @@ from gdpr_operator.model import (
     GROUP,
     VERSION,
     AwsAccountSpec,
+    EventsHub,
     MonitoringSpec,
 )
 from gdpr_operator.report import metrics
 
 DRIFT_ANNOTATION = "drift-events.monitoring.gdpr.io/received"
 """Outside kopf's own annotation prefix, so that kopf sees its change as a change."""
+HUB_UPKEEP_SECONDS = 300.0
+"""How often the hub's plumbing is checked again (sooner when the member accounts change)."""
 NO_QUEUE_RETRY_SECONDS = 15.0
 """How soon a queue not there yet is looked for (Managed: its first Enforce pass has not made
 it; External: the account's owner has not created the stack)."""
@@ -118,7 +124,8 @@ class MonitoringWaker:
 
 @dataclass
 class DriftEventConsumer:
-    """One poller per watched account-region, for the operator's lifetime."""
+    """One poller per watched account-region, for the operator's lifetime; with an events
+    hub, one poller of the hub's queue alone."""
 
     aws: Aws
     read_external_id: ExternalIdReader
@@ -127,9 +134,13 @@ class DriftEventConsumer:
     monitorings: Callable[[], Mapping[Key, MonitoringSpec]]
     waker: MonitoringWaker
     clock: Clock = SYSTEM_CLOCK
+    hub: EventsHub | None = None
     pollers: dict[tuple[str, str], asyncio.Task[None]] = field(default_factory=dict)
 
     async def run(self) -> None:
+        if self.hub is not None:
+            await self._poll_hub(self.hub)
+            return
         try:
             while True:
                 for target in self.inbox.watched - set(self.pollers):
@@ -171,6 +182,42 @@ class DriftEventConsumer:
                 url = None
                 await asyncio.sleep(ERROR_RETRY_SECONDS)
 
+    async def _poll_hub(self, hub: EventsHub) -> None:
+        """The hub's queue, polled as long as the operator runs: its plumbing made first and
+        kept every HUB_UPKEEP_SECONDS, or as soon as the member accounts change."""
+        url: str | None = None
+        kept: tuple[frozenset[str], float] | None = None
+        while True:
+            try:
+                accounts = self.accounts()
+                members = engine.hub_members(accounts)
+                if kept is None or kept[0] != members or self.clock.monotonic() >= kept[1]:
+                    upkeep = await engine.keep_hub(hub, accounts, self.read_external_id, self.aws)
+                    _log_upkeep(hub, upkeep)
+                    kept = (members, self.clock.monotonic() + HUB_UPKEEP_SECONDS)
+                account = accounts.get(hub.account)
+                if account is None:
+                    await asyncio.sleep(NO_QUEUE_RETRY_SECONDS)
+                    kept = None
+                    continue
+                access = await engine.account_access(account, self.read_external_id)
+                if url is None:
+                    url = await engine.queue_url(self.aws, Target(access, hub.region))
+                    if url is None:
+                        await asyncio.sleep(NO_QUEUE_RETRY_SECONDS)
+                        kept = None
+                        continue
+                received = await engine.receive(
+                    self.aws, access, hub.region, url, now=self.clock.time()
+                )
+                await self._dispatch(received)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # the queue may be gone, AWS unreachable: try again
+                logger.warning("drift events of the events hub %s: %s", hub, error)
+                url, kept = None, None
+                await asyncio.sleep(ERROR_RETRY_SECONDS)
+
     async def _dispatch(self, received: engine.Received) -> None:
         unreadable = received.messages - len(received.causes)
         if unreadable:
@@ -199,3 +246,11 @@ class DriftEventConsumer:
             except client.ApiException as error:  # deleted meanwhile: nothing to wake
                 self.inbox.take(key)
                 logger.info("could not wake %s/%s: %s", *key, error.reason)
+
+
+def _log_upkeep(hub: EventsHub, upkeep: engine.HubUpkeep) -> None:
+    if upkeep.error:
+        logger.warning("events hub %s: %s", hub, upkeep.error)
+    for result in upkeep.results:
+        if not result.compliant:
+            logger.warning("events hub %s: %s (%s)", hub, result.reason, result.action.value)

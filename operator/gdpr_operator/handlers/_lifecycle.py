@@ -41,6 +41,7 @@ async def start_aws(memo: OperatorMemo, **kwargs: Any) -> None:
             for spec in specs
         ],
         clock=shared.clock,
+        events_hub=config.events_hub,
     )
     checks_task = asyncio.create_task(checks.run(), name="AwsAccount checks")
     inbox = DriftInbox()
@@ -52,6 +53,7 @@ async def start_aws(memo: OperatorMemo, **kwargs: Any) -> None:
         monitorings=lambda: {key: spec for key, specs in monitorings.items() for spec in specs},
         waker=MonitoringWaker(clock=shared.clock),
         clock=shared.clock,
+        hub=config.events_hub,
     )
     events_task = asyncio.create_task(consumer.run(), name="drift events")
     shared.services = Services(

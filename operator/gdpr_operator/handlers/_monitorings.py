@@ -263,6 +263,7 @@ def _request(
         aws=memo.shared.running.aws,
         live_monitorings=lambda: _live(monitorings),
         only=only,
+        events_hub=config.events_hub,
     )
 
 

@@ -32,7 +32,7 @@ from gdpr_operator.handlers._owned import Ownership
 from gdpr_operator.handlers._secrets import ExternalIdSecrets
 from gdpr_operator.handlers._shards import Membership, ShardSettings
 from gdpr_operator.handlers._state import OperatorMemo, SharedState
-from gdpr_operator.model import GROUP
+from gdpr_operator.model import GROUP, EventsHub
 from gdpr_operator.report import metrics
 
 FINALIZER = f"{GROUP}/finalizer"
@@ -62,6 +62,9 @@ class RunOptions:
     aws_settings: AwsSettings = field(default_factory=AwsSettings)
     account_check_seconds: float = ACCOUNT_CHECK_SECONDS
     """How often a Ready AwsAccount is checked again."""
+    events_hub: EventsHub | None = None
+    """Where every account-region's drift events are forwarded, to one queue; None: a queue
+    per account-region."""
 
 
 def registry() -> kopf.OperatorRegistry:
@@ -177,6 +180,7 @@ async def _operate(
                 aws_settings=options.aws_settings,
                 account_api=AccountApi(clock=clock),
                 account_check_seconds=options.account_check_seconds,
+                events_hub=options.events_hub,
                 ownership=ownership,
                 diffbase=diffbase,
             ),

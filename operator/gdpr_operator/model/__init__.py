@@ -11,6 +11,7 @@ from gdpr_operator.model._validation import (
     short,
 )
 from gdpr_operator.model.checks import CheckInfo, Scope
+from gdpr_operator.model.hub import EventsHub, parse_events_hub
 from gdpr_operator.model.permissions import (
     Denial,
     denials,
@@ -66,6 +67,7 @@ __all__ = [
     "DeletionPolicy",
     "Denial",
     "DriftEventsMode",
+    "EventsHub",
     "FindingCount",
     "FlowLogsSpec",
     "GuardDutySpec",
@@ -90,6 +92,7 @@ __all__ = [
     "other_profile_policy",
     "parse_aws_account",
     "parse_duration",
+    "parse_events_hub",
     "parse_monitoring",
     "permitted_policy_arns",
     "short",

@@ -13,6 +13,7 @@ from gdpr_operator.model import (
     CheckInfo,
     CheckResult,
     DriftEventsMode,
+    EventsHub,
     FindingCount,
     LogIngestion,
     MonitoringSpec,
@@ -101,6 +102,9 @@ class Context:
     drift_events: DriftEventsMode = DriftEventsMode.OFF
     """The AwsAccount's events.mode: whether its change events are delivered to the
     operator, through what the operator provisions."""
+    events_hub: EventsHub | None = None
+    """The installation's events hub (its account resolved): where the account-region's
+    drift events are forwarded instead of to a queue of its own. None: no hub."""
 
     def next_pass(self) -> Context:
         """This context for another pass: its own pass-scoped reads and once-only writes."""
@@ -119,6 +123,7 @@ class Context:
         reads: PassReads | None = None,
         drift_events: DriftEventsMode = DriftEventsMode.OFF,
         regions: Sequence[str] = (),
+        events_hub: EventsHub | None = None,
     ) -> Context:
         """A context over `aws`; without a `guard`, writes go out in Enforce only."""
         return cls(
@@ -131,6 +136,7 @@ class Context:
             reads=reads or PassReads(),
             drift_events=drift_events,
             regions=regions,
+            events_hub=events_hub,
         )
 
 

@@ -50,7 +50,9 @@ What it adds to moto (each module says which APIs and why):
 - `_cloudtrail`: what AWS puts on EventBridge for each write call served (the CloudTrail
   management event, with the caller's userIdentity and the request's parameters) and EC2
   instance state changes, delivered by moto's rules to their targets (SQS queues among them)
-  after GDPR_SANDBOX_EVENT_DELAY seconds (default 0).
+  after GDPR_SANDBOX_EVENT_DELAY seconds (default 0). `_ext_events`: a target that is an event
+  bus of another account or Region gets the event unchanged (its account and region kept),
+  only as the bus's resource policy and the target's role (trust, events:PutEvents) allow.
 - AWS managed IAM policies are loaded.
 
 Control endpoints (JSON), also reachable through `SandboxControl`:

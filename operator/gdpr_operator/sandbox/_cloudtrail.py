@@ -12,8 +12,10 @@ events, as in AWS, are on the us-east-1 bus.
 As in AWS, read-only calls (Describe*, Get*, List*, ...) and data events (SQS messages, log
 events, PutEvents itself) produce none, nor does STS. Delivery waits
 GDPR_SANDBOX_EVENT_DELAY seconds (default 0: before the call's answer leaves), AWS's being
-best effort and typically well under a minute. One correction to moto's delivery: the event
-a target gets keeps its envelope's "account", as AWS's does.
+best effort and typically well under a minute. Corrections to moto's delivery: the event
+a target gets keeps its envelope's "account", as AWS's does; and a target that is an event
+bus of another account or Region gets the event unchanged, only as the bus's resource policy
+and the target's role allow (`_ext_events`).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from moto.iam.models import iam_backends
 from moto.sts.models import sts_backends
 from werkzeug.exceptions import NotFound
 
+from ._ext_events import install as install_bus_delivery
 from ._requests import AwsRequest, ServerRequest, form_params, read_body
 
 API_CALL = "AWS API Call via CloudTrail"
@@ -69,6 +72,8 @@ EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE = (
     '"source": "<source>", "account": "<account>", "region": "<region>", '
     '"resources": <resources>, "detail": <detail>}'
 )
+
+install_bus_delivery()
 
 
 def emits_event(request: AwsRequest) -> bool:

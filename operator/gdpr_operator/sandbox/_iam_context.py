@@ -24,7 +24,10 @@ Derived from the request and moto's state (and the extensions'):
   document (AWS's own documents have no account in their ARN) and the instances targeted by
   id; GuardDuty: the detector of the path and its tags; Logs: the log group; SQS: the
   queue (by name or URL; sqs:TagQueue for tags on create); EventBridge: the rule, of its
-  own calls and of its targets' (events:TagResource for tags on create).
+  own calls and of its targets' (rule/BUS/NAME on a bus of its own), the bus by name
+  (CreateEventBus, DescribeEventBus, DeleteEventBus, PutPermission), events:TagResource for
+  tags on create, iam:PassRole of a target's RoleArn with `iam:PassedToService`
+  events.amazonaws.com.
 
 Every other operation is authorized on `*` with no context: only a statement allowing its
 action on every resource allows it. sts:GetCallerIdentity needs no permission.
@@ -51,6 +54,7 @@ from ._iam_eval import Authorization, ContextValue
 from ._requests import AwsRequest
 
 EC2_SERVICE = "ec2.amazonaws.com"
+EVENTS = "events.amazonaws.com"
 FLOW_LOGS_SERVICE = "vpc-flow-logs.amazonaws.com"
 _AWS_DOCUMENT_PREFIXES = ("AWS-", "Amazon")
 _TAG_SPECIFICATION = re.compile(r"TagSpecification\.(\d+)\.Tag\.(\d+)\.(Key|Value)")
@@ -387,16 +391,35 @@ def _sqs(call: Call) -> list[Authorization] | None:
 
 
 def _events(call: Call) -> list[Authorization] | None:
-    """A rule by name (PutRule, DeleteRule) or as the rule of its targets; tags on create need
-    TagResource."""
-    name = call.body.get("Name") or call.body.get("Rule")
-    if call.request.operation == "TagResource":
+    """A rule by name (PutRule, DeleteRule) or as the rule of its targets, on the default
+    bus (rule/NAME) or another (rule/BUS/NAME); a bus by name (CreateEventBus,
+    DescribeEventBus, DeleteEventBus, and PutPermission's EventBusName); tags on create need
+    TagResource; a target's RoleArn needs iam:PassRole of it, to EventBridge."""
+    operation = call.request.operation
+    if operation in ("TagResource", "ListTagsForResource"):
         return [Authorization(call.action, str(call.body.get("ResourceARN", "*")))]
-    if not name:
+    bus = str(call.body.get("EventBusName") or "default").rsplit("/", 1)[-1]
+    if operation in ("CreateEventBus", "DescribeEventBus", "DeleteEventBus"):
+        name = str(call.body.get("Name") or "default")
+        made = Authorization(call.action, call.arn("events", f"event-bus/{name}"))
+        tagged = operation == "CreateEventBus" and bool(call.body.get("Tags"))
+        return _with_tagging(made, "events:TagResource", tagged)
+    if operation in ("PutPermission", "RemovePermission"):
+        return [Authorization(call.action, call.arn("events", f"event-bus/{bus}"))]
+    named = call.body.get("Name") or call.body.get("Rule")
+    if not named:
         return None
-    made = Authorization(call.action, call.arn("events", f"rule/{name}"))
-    tagged = call.request.operation == "PutRule" and bool(call.body.get("Tags"))
-    return _with_tagging(made, "events:TagResource", tagged)
+    rule = f"rule/{named}" if bus == "default" else f"rule/{bus}/{named}"
+    made = Authorization(call.action, call.arn("events", rule))
+    tagged = operation == "PutRule" and bool(call.body.get("Tags"))
+    needed = _with_tagging(made, "events:TagResource", tagged)
+    if operation == "PutTargets":
+        needed += [
+            Authorization("iam:PassRole", str(target["RoleArn"]), {"iam:PassedToService": EVENTS})
+            for target in call.body.get("Targets", [])
+            if target.get("RoleArn")
+        ]
+    return needed
 
 
 _BY_SERVICE = {

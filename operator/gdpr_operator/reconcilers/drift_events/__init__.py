@@ -5,27 +5,54 @@ checks events.delivery. `EVENT_SOURCES` says which events, and which component e
 
 from gdpr_operator.reconcilers.drift_events._diff import EXTERNAL_TEMPLATE
 from gdpr_operator.reconcilers.drift_events._events import (
+    BUS_NAME,
     EVENT_SOURCES,
     FINDING,
+    FORWARDER_ROLE_NAME,
     INSTANCE_STATE_CHANGE,
     QUEUE_NAME,
     RULE_NAME,
     component_of,
     event_pattern,
 )
-from gdpr_operator.reconcilers.drift_events._reconciler import DriftEvents, remove_plumbing
+from gdpr_operator.reconcilers.drift_events._hub import (
+    Hub,
+    bus_policy,
+    forwarder_policy,
+    forwarder_role_arn,
+    forwarder_trust,
+    hub_queue_policy,
+)
+from gdpr_operator.reconcilers.drift_events._reconciler import (
+    DriftEvents,
+    reconcile_hub,
+    remove_forwarder,
+    remove_hub,
+    remove_plumbing,
+)
 from gdpr_operator.reconcilers.drift_events._template import rendered_template, stack_template
 
 __all__ = [
+    "BUS_NAME",
     "EVENT_SOURCES",
     "EXTERNAL_TEMPLATE",
     "FINDING",
+    "FORWARDER_ROLE_NAME",
     "INSTANCE_STATE_CHANGE",
     "QUEUE_NAME",
     "RULE_NAME",
     "DriftEvents",
+    "Hub",
+    "bus_policy",
     "component_of",
     "event_pattern",
+    "forwarder_policy",
+    "forwarder_role_arn",
+    "forwarder_trust",
+    "hub_queue_policy",
+    "reconcile_hub",
+    "remove_forwarder",
+    "remove_hub",
     "remove_plumbing",
     "rendered_template",
     "stack_template",

@@ -16,6 +16,8 @@ from gdpr_operator.reconcilers.drift_events._checks import DELIVERY
 from gdpr_operator.reconcilers.drift_events._events import QUEUE_NAME, RULE_NAME, event_pattern
 
 TARGET_ID = "gdpr-operator-queue"
+"""The rule's one target: the queue, or with an events hub the hub bus (same id: it
+replaces the queue)."""
 RETENTION_SECONDS = "86400"
 """Events wait a day at most: past it, the resync has found the drift anyway."""
 RULE_DESCRIPTION = "gdpr-operator: AWS changes that can cause drift, for its queue"
@@ -35,6 +37,8 @@ class Plumbing:
     rule: dict[str, Any] | None = None
     rule_tags: dict[str, str] = field(default_factory=dict)
     target_arns: tuple[str, ...] = ()
+    target_roles: dict[str, str] = field(default_factory=dict)
+    """The role each target (by ARN) is sent through, for those that have one."""
 
 
 def rule_arn(target: Target) -> str:
@@ -78,13 +82,13 @@ def problem(plumbing: Plumbing, target: Target) -> str | None:
     if plumbing.rule is None:
         wrong.append(f"rule {RULE_NAME} does not exist")
     else:
-        wrong += _rule_problems(plumbing.rule)
+        wrong += rule_problems(plumbing.rule)
         if queue_arn(target) not in plumbing.target_arns:
             wrong.append(f"rule {RULE_NAME} does not target queue {QUEUE_NAME}")
     return "; ".join(wrong) or None
 
 
-def _rule_problems(rule: Mapping[str, Any]) -> list[str]:
+def rule_problems(rule: Mapping[str, Any]) -> list[str]:
     wrong = []
     if rule.get("State") != "ENABLED":
         wrong.append(f"rule {RULE_NAME} is {rule.get('State')}")
@@ -150,7 +154,7 @@ def repairs(plumbing: Plumbing, target: Target, tags: Mapping[str, str]) -> tupl
             )
         )
     rule = plumbing.rule
-    if rule is None or _rule_problems(rule):
+    if rule is None or rule_problems(rule):
         calls.append(
             Call(
                 "events",

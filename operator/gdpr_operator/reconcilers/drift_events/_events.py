@@ -9,6 +9,11 @@ from typing import Any
 
 RULE_NAME = "gdpr-operator-drift-events"
 QUEUE_NAME = "gdpr-operator-drift-events"
+BUS_NAME = "gdpr-operator-drift-events"
+"""The events hub's custom bus (in the hub account-region), which member rules forward to."""
+FORWARDER_ROLE_NAME = "gdpr-operator-drift-events-forwarder"
+"""The role, in each member account under the operator's IAM path, that EventBridge
+forwards events to the hub bus through."""
 API_CALL = "AWS API Call via CloudTrail"
 INSTANCE_STATE_CHANGE = "EC2 Instance State-change Notification"
 FINDING = "GuardDuty Finding"

@@ -1,7 +1,11 @@
 """The CloudFormation template of events.mode External: in one account-region, the rule, queue,
 queue policy and target that Managed makes, from the same names, pattern and policy as
 the component's (`_events`, `_diff`), so that what it checks is what the template makes.
-scripts/generate-drift-events-template writes it to `EXTERNAL_TEMPLATE`. Pure."""
+With the parameter HUB_PARAMETER (the events hub bus's ARN, when the operator runs with
+--events-hub), the rule forwards to that bus through a forwarder role of the stack's
+(one per Region: IAM is global, and each account-region has its stack) instead, and no
+queue is made. scripts/generate-drift-events-template writes it to `EXTERNAL_TEMPLATE`.
+Pure."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from gdpr_operator.reconcilers._tags import IAM_PATH
 from gdpr_operator.reconcilers.drift_events._diff import (
     EXTERNAL_TEMPLATE,
     RETENTION_SECONDS,
@@ -16,22 +21,49 @@ from gdpr_operator.reconcilers.drift_events._diff import (
     TARGET_ID,
     policy_document,
 )
-from gdpr_operator.reconcilers.drift_events._events import QUEUE_NAME, RULE_NAME, event_pattern
+from gdpr_operator.reconcilers.drift_events._events import (
+    BUS_NAME,
+    FORWARDER_ROLE_NAME,
+    QUEUE_NAME,
+    RULE_NAME,
+    event_pattern,
+)
+from gdpr_operator.reconcilers.drift_events._hub import (
+    EVENTS_SERVICE,
+    FORWARD_POLICY_NAME,
+)
 
-QUEUE, RULE, POLICY = "Queue", "Rule", "QueuePolicy"
+QUEUE, RULE, POLICY, ROLE = "Queue", "Rule", "QueuePolicy", "ForwarderRole"
 """The template's logical resource ids."""
+HUB_PARAMETER = "HubBusArn"
+WITH_HUB, WITHOUT_HUB = "WithHub", "WithoutHub"
 
 
 def stack_template() -> dict[str, Any]:
-    """The template, as CloudFormation reads it (no parameters: nothing in it varies but the
-    account and region the stack is created in)."""
+    """The template, as CloudFormation reads it: nothing in it varies but the account and
+    region the stack is created in, and whether HUB_PARAMETER names an events hub bus."""
     queue_arn = {"Fn::GetAtt": [QUEUE, "Arn"]}
+    hub = {"Ref": HUB_PARAMETER}
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": "gdpr-operator drift events (AwsAccount spec.events.mode External)",
+        "Parameters": {
+            HUB_PARAMETER: {
+                "Type": "String",
+                "Default": "",
+                "Description": "The events hub bus's ARN when the operator runs with "
+                "--events-hub (arn:aws:events:REGION:ACCOUNT:event-bus/"
+                "gdpr-operator-drift-events): the rule forwards there, and no queue is made",
+            }
+        },
+        "Conditions": {
+            WITH_HUB: {"Fn::Not": [{"Fn::Equals": [hub, ""]}]},
+            WITHOUT_HUB: {"Fn::Equals": [hub, ""]},
+        },
         "Resources": {
             QUEUE: {
                 "Type": "AWS::SQS::Queue",
+                "Condition": WITHOUT_HUB,
                 "Properties": {
                     "QueueName": QUEUE_NAME,
                     "MessageRetentionPeriod": int(RETENTION_SECONDS),
@@ -39,6 +71,7 @@ def stack_template() -> dict[str, Any]:
             },
             POLICY: {
                 "Type": "AWS::SQS::QueuePolicy",
+                "Condition": WITHOUT_HUB,
                 "Properties": {
                     "Queues": [{"Ref": QUEUE}],
                     "PolicyDocument": policy_document(queue_arn, {"Fn::GetAtt": [RULE, "Arn"]}),
@@ -52,13 +85,69 @@ def stack_template() -> dict[str, Any]:
                     "EventBusName": "default",
                     "State": "ENABLED",
                     "EventPattern": event_pattern(),
-                    "Targets": [{"Id": TARGET_ID, "Arn": queue_arn}],
+                    "Targets": {
+                        "Fn::If": [
+                            WITH_HUB,
+                            [
+                                {
+                                    "Id": TARGET_ID,
+                                    "Arn": hub,
+                                    "RoleArn": {"Fn::GetAtt": [ROLE, "Arn"]},
+                                }
+                            ],
+                            [{"Id": TARGET_ID, "Arn": queue_arn}],
+                        ]
+                    },
+                },
+            },
+            ROLE: {
+                "Type": "AWS::IAM::Role",
+                "Condition": WITH_HUB,
+                "Properties": {
+                    "RoleName": {"Fn::Sub": f"{FORWARDER_ROLE_NAME}-${{AWS::Region}}"},
+                    "Path": IAM_PATH,
+                    "AssumeRolePolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"Service": EVENTS_SERVICE},
+                                "Action": "sts:AssumeRole",
+                                "Condition": {
+                                    "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+                                },
+                            }
+                        ],
+                    },
+                    "Policies": [
+                        {
+                            "PolicyName": FORWARD_POLICY_NAME,
+                            "PolicyDocument": {
+                                "Version": "2012-10-17",
+                                "Statement": [
+                                    {
+                                        "Effect": "Allow",
+                                        "Action": "events:PutEvents",
+                                        "Resource": hub,
+                                    }
+                                ],
+                            },
+                        }
+                    ],
                 },
             },
         },
         "Outputs": {
-            "QueueUrl": {"Description": "The queue the operator reads", "Value": {"Ref": QUEUE}},
-            "QueueArn": {"Description": "The queue's ARN", "Value": queue_arn},
+            "QueueUrl": {
+                "Condition": WITHOUT_HUB,
+                "Description": "The queue the operator reads",
+                "Value": {"Ref": QUEUE},
+            },
+            "QueueArn": {
+                "Condition": WITHOUT_HUB,
+                "Description": "The queue's ARN",
+                "Value": queue_arn,
+            },
         },
     }
 
@@ -81,4 +170,6 @@ _HEADER = (
     "# expects). Do not edit by hand. One stack per account-region:\n"
     f"#   aws cloudformation deploy --stack-name gdpr-operator-drift-events \\\n"
     f"#     --template-file {EXTERNAL_TEMPLATE} --region REGION\n"
+    "# With an events hub, add --capabilities CAPABILITY_NAMED_IAM --parameter-overrides\n"
+    f"#   {HUB_PARAMETER}=arn:aws:events:HUB_REGION:HUB_ACCOUNT:event-bus/{BUS_NAME}\n"
 )

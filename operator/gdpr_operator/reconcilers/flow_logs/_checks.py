@@ -11,6 +11,7 @@ from __future__ import annotations
 from gdpr_operator.model import CheckInfo, Scope
 from gdpr_operator.model.grants import Grant
 from gdpr_operator.reconcilers._tags import IAM_PATH, TAGGED_AS_OWN, TAGGED_ON_CREATE
+from gdpr_operator.reconcilers.instance_profiles._checks import CREATE_ROLES
 from gdpr_operator.reconcilers.log_groups import GROUP_ACTIONS, GROUP_GRANTS
 
 ROLE_NAME = "gdpr-operator-flow-logs"
@@ -69,13 +70,8 @@ OWN_ROLE = f"arn:aws:iam::*:role{IAM_PATH}{ROLE_NAME}"
 FLOW_LOGS = "arn:aws:ec2:*:*:vpc-flow-log/*"
 
 ROLE_GRANTS = (
-    Grant(
-        sid="CreateFlowLogsRole",
-        actions=frozenset({"iam:CreateRole", "iam:TagRole"}),
-        resources=(OWN_ROLE,),
-        condition=TAGGED_ON_CREATE,
-        why="the flow logs' delivery role, by name under the operator's path, with its tags",
-    ),
+    # Created as every role under the operator's path (by name in its code).
+    CREATE_ROLES,
     Grant(
         sid="ChangeFlowLogsRole",
         actions=frozenset(

@@ -1,0 +1,139 @@
+"""Drift events with an events hub (`gdpr-operator run --events-hub`), through a real API
+server, in a cluster of this module's own (its operator is the only one acting): two
+accounts, two regions; the member account's account-regions forward to the hub bus, the
+operator polls the hub's one queue and no other, and a detector disabled by another
+principal in the member account's other region is repaired within seconds, the Event naming
+who did it, on the GdprMonitoring covering that region and on it alone."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from gdpr_operator.aws import AccountAccess, Aws, Target
+from gdpr_operator.sandbox import SandboxControl, other_principal
+
+from fixtures.cluster import (
+    Kubectl,
+    cluster_environment,
+    install,
+    new_namespace,
+    running_cluster,
+    wait_for,
+    wait_ready,
+)
+from fixtures.estate import apply_estate
+from fixtures.operator import operator_process, running_operator
+from fixtures.sandbox import new_scratch_account
+
+pytestmark = pytest.mark.e2e
+
+HUB_REGION, MEMBER_REGION = "eu-west-1", "eu-central-1"
+REPAIR_WITHIN_SECONDS = 30.0
+
+
+@pytest.fixture(scope="module")
+def hub_cluster(
+    sandbox_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Kubectl, dict[str, str], Path]]:
+    directory = tmp_path_factory.mktemp("events-hub")
+    env = cluster_environment(directory / "cluster")
+    with running_cluster(env) as admin:
+        install(admin)
+        yield admin, env, directory
+
+
+def _hub_account(admin: Kubectl, hub: AccountAccess) -> None:
+    """The AwsAccount `hub`, Managed, bound to no namespace: the hub is the installation's."""
+    admin.apply(
+        yaml.safe_dump(
+            {
+                "apiVersion": "monitoring.gdpr.io/v1alpha1",
+                "kind": "AwsAccount",
+                "metadata": {"name": "hub"},
+                "spec": {
+                    "accountId": hub.account_id,
+                    "allowedNamespaces": [],
+                    "assumeRole": {"roleArn": hub.role_arn},
+                    "events": {"mode": "Managed"},
+                },
+            }
+        )
+    )
+
+
+async def test_one_queue_is_polled_and_a_member_s_change_is_repaired_and_named(
+    hub_cluster: tuple[Kubectl, dict[str, str], Path],
+    sandbox_url: str,
+    layer: Aws,
+    sandbox: SandboxControl,
+) -> None:
+    admin, env, directory = hub_cluster
+    hub, member = new_scratch_account(), new_scratch_account()
+    _hub_account(admin, hub)
+    # Two GdprMonitorings on the member account: one covering the member region, the other
+    # the hub's region only.
+    covering, elsewhere = new_namespace(admin), new_namespace(admin)
+    for namespace, region in ((covering, MEMBER_REGION), (elsewhere, HUB_REGION)):
+        apply_estate(
+            admin,
+            namespace,
+            member,
+            drift_events="Managed",
+            managementPolicy="Enforce",
+            resyncInterval="1h",
+            regions=[region],
+        )
+    process = operator_process(admin, env, sandbox_url, directory)
+    process.command += ["--events-hub", f"hub/{HUB_REGION}"]
+    with running_operator(process):
+        for namespace in (covering, elsewhere):
+            assert wait_ready(admin, namespace, "True")["DriftEvents"]["status"] == "True"
+        wait_for(
+            "the operator polling the hub's queue",
+            lambda: sandbox.call_count("sqs", "ReceiveMessage", account=hub.account_id),
+            timeout=REPAIR_WITHIN_SECONDS,
+        )
+        # One queue, in the hub: the member's account-regions forward to the hub bus.
+        assert sandbox.call_count("sqs", "ReceiveMessage", account=member.account_id) == 0
+        for region in (HUB_REGION, MEMBER_REGION):
+            queues = await layer.call(Target(member, region), "sqs", "list_queues")
+            assert queues.get("QueueUrls", []) == []
+            listed = await layer.call(
+                Target(member, region),
+                "events",
+                "list_targets_by_rule",
+                Rule="gdpr-operator-drift-events",
+            )
+            (forward,) = listed["Targets"]
+            assert forward["Arn"] == (
+                f"arn:aws:events:{HUB_REGION}:{hub.account_id}:event-bus/gdpr-operator-drift-events"
+            )
+
+        target = Target(member, MEMBER_REGION)
+        (detector_id,) = (await layer.call(target, "guardduty", "list_detectors"))["DetectorIds"]
+        alice = Target(other_principal(member.account_id, "alice"), MEMBER_REGION)
+        changed = time.monotonic()
+        await layer.call(
+            alice, "guardduty", "update_detector", DetectorId=detector_id, Enable=False
+        )
+
+        def drift_event(namespace: str) -> dict[str, str] | None:
+            return next(
+                (e for e in admin.events(namespace, "web") if e["reason"] == "DriftDetected"),
+                None,
+            )
+
+        event = wait_for(
+            "the DriftDetected Event", lambda: drift_event(covering), timeout=REPAIR_WITHIN_SECONDS
+        )
+        assert time.monotonic() - changed < REPAIR_WITHIN_SECONDS
+        detector = await layer.call(target, "guardduty", "get_detector", DetectorId=detector_id)
+        assert detector["Status"] == "ENABLED"
+        assert f"arn:aws:sts::{member.account_id}:assumed-role/Admin/alice" in event["message"]
+        assert f"in {covering}/{MEMBER_REGION}" in event["message"]
+        assert drift_event(elsewhere) is None
