@@ -379,6 +379,14 @@ def operator_rss(operator: OperatorProcess) -> float:
     return peak_rss_mb(operator.process.pid)
 
 
+def operator_cpu(operator: OperatorProcess) -> float:
+    """The operator's user + system CPU seconds so far."""
+    assert operator.process is not None
+    with open(f"/proc/{operator.process.pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def quiet_case(bench: Bench) -> list[str]:
     tenant = new_tenant(bench, **estate_spec())
     target = tenant.target
@@ -402,7 +410,7 @@ def quiet_case(bench: Bench) -> list[str]:
     time.sleep(30)  # the events of the operator's own writes come back and are dropped
     control = SandboxControl(bench.url)
     minutes = bench.args.quiet_minutes
-    since, passes = time.time(), reconciles(bench.operator)
+    since, passes, cpu = time.time(), reconciles(bench.operator), operator_cpu(bench.operator)
     print(f"quiet: {minutes:g} minutes without a change ...", flush=True)
     time.sleep(minutes * 60)
     calls: Counter[str] = Counter()
@@ -417,7 +425,8 @@ def quiet_case(bench: Bench) -> list[str]:
     lines = [
         f"quiet {minutes:g} min: {calls.total()} calls ({calls.total() / minutes:.1f}/min), "
         f"writes {sum(writes.values())} {writes or ''}, "
-        f"passes {reconciles(bench.operator) - passes:g}"
+        f"passes {reconciles(bench.operator) - passes:g}, operator CPU "
+        f"{operator_cpu(bench.operator) - cpu:.1f} s"
     ]
     lines += [f"  {name}: {n} ({n / minutes:.1f}/min)" for name, n in sorted(calls.items())]
     return lines
@@ -473,6 +482,7 @@ def storm_case(bench: Bench) -> list[str]:
     log_before = bench.operator.log.read_text()
     rss_before, passes_before = operator_rss(bench.operator), reconciles(bench.operator)
     calls_before = aws_calls(bench.operator)
+    cpu_before = operator_cpu(bench.operator)
     batches = [
         (tenant, entries[start : start + 10])
         for tenant, detector in zip(tenants, detectors, strict=True)
@@ -545,7 +555,8 @@ def storm_case(bench: Bench) -> list[str]:
         f"first event; peak backlog seen {peak_backlog} messages",
         f"storm: operator peak RSS {rss_before:.0f} MB before, {rss_after:.0f} MB after",
         f"storm: passes {passes:g} in all, {passes / len(tenants):.1f} per GdprMonitoring; "
-        f"operator AWS calls {aws_calls(bench.operator) - calls_before:g}",
+        f"operator AWS calls {aws_calls(bench.operator) - calls_before:g}, CPU "
+        f"{operator_cpu(bench.operator) - cpu_before:.1f} s",
     ]
     lines += [
         f"  {tenant.namespace}: woken {wakes[tenant.namespace]} times, "
