@@ -99,6 +99,15 @@ class Bench:
     def timeout(self) -> float:
         return TRIAL_TIMEOUT_SECONDS + self.args.delay
 
+    def trials(self) -> Iterator[int]:
+        """1 to --trials, each after --pause seconds (from the end of the one before): a
+        GdprMonitoring woken less than a second ago is woken again only after that second,
+        so trials closer than that would measure the spacing, not a change alone."""
+        for trial in range(1, self.args.trials + 1):
+            if trial > 1:
+                time.sleep(self.args.pause)
+            yield trial
+
     def call(self, target: Target, service: str, operation: str, **params: Any) -> Any:
         return sandbox_call(self.url, target, service, operation, **params)
 
@@ -198,7 +207,7 @@ def detector_case(bench: Bench) -> list[str]:
     (detector,) = bench.call(tenant.target, "guardduty", "list_detectors")["DetectorIds"]
     repairs: list[float] = []
     events: list[float] = []
-    for trial in range(1, bench.args.trials + 1):
+    for trial in bench.trials():
         before = drift_events(bench, tenant)
         changed = time.monotonic()
         disable = {"DetectorId": detector, "Enable": False}
@@ -249,7 +258,7 @@ def detector_observe_case(bench: Bench) -> list[str]:
 
     conditions: list[float] = []
     events: list[float] = []
-    for trial in range(1, bench.args.trials + 1):
+    for trial in bench.trials():
         before = drift_events(bench, tenant)
         changed = time.monotonic()
         disable = {"DetectorId": detector, "Enable": False}
@@ -299,7 +308,7 @@ def instance_case(bench: Bench) -> list[str]:
         ]
         return bool(ids) and all(found is not None and instance_id in found for found in ids)
 
-    for trial in range(1, bench.args.trials + 1):
+    for trial in bench.trials():
         changed = time.monotonic()
         reply = bench.call(
             tenant.alice,
@@ -342,7 +351,7 @@ def retention_case(bench: Bench) -> list[str]:
         reply = bench.call(tenant.target, "logs", "describe_log_groups", logGroupNamePrefix=group)
         return reply["logGroups"][0].get("retentionInDays")
 
-    for trial in range(1, bench.args.trials + 1):
+    for trial in bench.trials():
         changed = time.monotonic()
         days = (7, 14)[trial % 2]
         bench.call(
@@ -601,6 +610,7 @@ def main() -> int:
     parser.add_argument("--case", action="append", choices=CASES)
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--delay", type=float, default=0.0, help="event delivery delay (s)")
+    parser.add_argument("--pause", type=float, default=2.0, help="between trials (s)")
     parser.add_argument(
         "--aws-read-timeout",
         type=float,
