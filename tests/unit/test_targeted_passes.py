@@ -3,6 +3,7 @@ outcome merged into the last full one (in-test components stand in for the AWS o
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -129,6 +130,13 @@ def test_causes_of_one_slice_are_one_slice_and_a_global_component_is_account_wid
             Slice("shop", NORTH, "GuardDuty"),
             Slice("prod", GLOBAL_REGION, "AgentRole"),
         }
+    )
+
+
+def test_a_cause_s_further_components_run_with_it_where_they_apply() -> None:
+    launched = dataclasses.replace(_cause("GuardDuty", NORTH), also=("AgentRole", "Off", "None"))
+    assert _slices(launched) == frozenset(
+        {Slice("prod", NORTH, "GuardDuty"), Slice("prod", GLOBAL_REGION, "AgentRole")}
     )
 
 

@@ -13,7 +13,12 @@ from typing import Any
 
 from gdpr_operator.aws import AccountAccess, Aws, Target
 from gdpr_operator.model import GLOBAL_REGION, AwsAccountSpec
-from gdpr_operator.reconcilers.drift_events import FINDING, QUEUE_NAME, component_of
+from gdpr_operator.reconcilers.drift_events import (
+    FINDING,
+    QUEUE_NAME,
+    also_concerned,
+    component_of,
+)
 
 WAIT_SECONDS = 10
 """Long polling: a receive waits at most this long for a message, and always a second less
@@ -43,6 +48,9 @@ class DriftCause:
     """When the operator received it (seconds since the epoch)."""
     account: str = ""
     """The AwsAccount (by name) the operator knows the account by, once it is matched."""
+    also: tuple[str, ...] = ()
+    """Further components whose checks the change can change (an instance launched: the
+    agent's association, besides its profile): a pass it brings runs them too."""
 
     def describe(self) -> str:
         """ "by arn:... (UpdateDetector at 2026-12-01T13:02:11Z)"."""
@@ -65,13 +73,13 @@ def cause_of(body: str, received_at: float) -> DriftCause | None:
         event = json.loads(body)
         detail: dict[str, Any] = event.get("detail") or {}
         detail_type = str(event.get("detail-type", ""))
-        component = component_of(
-            detail_type, str(detail.get("eventSource", "")), str(detail.get("eventName", ""))
-        )
+        names = (detail_type, str(detail.get("eventSource", "")), str(detail.get("eventName", "")))
+        component = component_of(*names)
     except (ValueError, AttributeError):
         return None
     if component is None:
         return None
+    also = also_concerned(*names)
     if "eventName" in detail:
         identity = detail.get("userIdentity") or {}
         source = str(detail.get("eventSource", ""))
@@ -85,6 +93,7 @@ def cause_of(body: str, received_at: float) -> DriftCause | None:
             action=str(detail["eventName"]),
             event_time=str(detail.get("eventTime") or event.get("time", "")),
             received_at=received_at,
+            also=also,
         )
     if detail_type == FINDING:
         return DriftCause(
@@ -105,6 +114,7 @@ def cause_of(body: str, received_at: float) -> DriftCause | None:
         action=f"instance {detail.get('instance-id', '')} {detail.get('state', '')}",
         event_time=str(event.get("time", "")),
         received_at=received_at,
+        also=also,
     )
 
 

@@ -23,7 +23,8 @@ def slices_for(
     """The slices that the causes name (the same slice once however many name it), for a
     pass to run alone after `previous`, a pass of the same spec; None when a full pass is
     needed instead: no cause, a previous pass that was refused, or a cause that names no
-    component that applies to `spec`, or a target `previous` did not cover."""
+    component that applies to `spec`, or a target `previous` did not cover. A cause's
+    further components (`also`) run with its own where they apply to `spec`."""
     if previous.refusal is not None:
         return None
     applying = {
@@ -35,17 +36,17 @@ def slices_for(
     accounts = {account for account, _ in covered}
     slices = set()
     for cause in causes:
-        component = applying.get(cause.component)
-        if component is None or cause.account not in spec.accounts:
+        if cause.component not in applying or cause.account not in spec.accounts:
             return None
-        if component.global_scope:
-            if cause.account not in accounts:
-                return None
-            slices.add(Slice(cause.account, GLOBAL_REGION, cause.component))
-        else:
-            if (cause.account, cause.region) not in covered:
-                return None
-            slices.add(Slice(cause.account, cause.region, cause.component))
+        for name in (cause.component, *(also for also in cause.also if also in applying)):
+            if applying[name].global_scope:
+                if cause.account not in accounts:
+                    return None
+                slices.add(Slice(cause.account, GLOBAL_REGION, name))
+            else:
+                if (cause.account, cause.region) not in covered:
+                    return None
+                slices.add(Slice(cause.account, cause.region, name))
     return frozenset(slices) or None
 
 

@@ -6,7 +6,9 @@ The wake is an annotation (`DRIFT_ANNOTATION`) the task sets on the GdprMonitori
 then runs its pass as for any change, and the pass takes the causes waiting for it from the
 `DriftInbox` (in memory: an annotation set by anyone else wakes a pass and names nobody).
 Events from the operator's own role session are its repairs, not drift: dropped. A burst of
-events for one GdprMonitoring is one wake per receive, and one pass.
+events for one GdprMonitoring is one wake per receive, and one pass; and a GdprMonitoring
+woken less than `WAKE_SPACING_SECONDS` ago is woken again only when that much has passed,
+once for every event that came meanwhile: a storm brings it at most one pass a second.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
@@ -36,6 +39,8 @@ from gdpr_operator.report import metrics
 
 DRIFT_ANNOTATION = "drift-events.monitoring.gdpr.io/received"
 """Outside kopf's own annotation prefix, so that kopf sees its change as a change."""
+WAKE_SPACING_SECONDS = 1.0
+"""The least time between two wakes of one GdprMonitoring."""
 NO_QUEUE_RETRY_SECONDS = 15.0
 """How soon a queue not there yet is looked for (Managed: its first Enforce pass has not made
 it; External: the account's owner has not created the stack)."""
@@ -128,6 +133,10 @@ class DriftEventConsumer:
     waker: MonitoringWaker
     clock: Clock = SYSTEM_CLOCK
     pollers: dict[tuple[str, str], asyncio.Task[None]] = field(default_factory=dict)
+    woken_at: dict[Key, float] = field(default_factory=dict)
+    """When each GdprMonitoring was last woken (monotonic)."""
+    held: dict[Key, asyncio.Task[None]] = field(default_factory=dict)
+    """The wakes waiting for WAKE_SPACING_SECONDS to pass."""
 
     async def run(self) -> None:
         try:
@@ -139,9 +148,10 @@ class DriftEventConsumer:
                 self.inbox.changed.clear()
                 await self.inbox.changed.wait()
         finally:
-            for task in self.pollers.values():
+            tasks = [*self.pollers.values(), *self.held.values()]
+            for task in tasks:
                 task.cancel()
-            for task in self.pollers.values():
+            for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
 
@@ -193,9 +203,26 @@ class DriftEventConsumer:
                 self.inbox.add(key, named)
                 woken.add(key)
         for key in sorted(woken):
-            logger.info("drift events for %s/%s: reconciling now", *key)
-            try:
-                await self.waker.wake(key)
-            except client.ApiException as error:  # deleted meanwhile: nothing to wake
-                self.inbox.take(key)
-                logger.info("could not wake %s/%s: %s", *key, error.reason)
+            if key in self.held:  # its held wake will take these causes too
+                continue
+            wait = self.woken_at.get(key, -math.inf) + WAKE_SPACING_SECONDS - self.clock.monotonic()
+            if wait > 0:
+                self.held[key] = asyncio.create_task(self._wake_later(key, wait))
+            else:
+                await self._wake(key)
+
+    async def _wake_later(self, key: Key, wait: float) -> None:
+        try:
+            await asyncio.sleep(wait)
+        finally:
+            self.held.pop(key, None)
+        await self._wake(key)
+
+    async def _wake(self, key: Key) -> None:
+        self.woken_at[key] = self.clock.monotonic()
+        logger.info("drift events for %s/%s: reconciling now", *key)
+        try:
+            await self.waker.wake(key)
+        except client.ApiException as error:  # deleted meanwhile: nothing to wake
+            self.inbox.take(key)
+            logger.info("could not wake %s/%s: %s", *key, error.reason)

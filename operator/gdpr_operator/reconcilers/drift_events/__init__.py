@@ -10,6 +10,7 @@ from gdpr_operator.reconcilers.drift_events._events import (
     INSTANCE_STATE_CHANGE,
     QUEUE_NAME,
     RULE_NAME,
+    also_concerned,
     component_of,
     event_pattern,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "QUEUE_NAME",
     "RULE_NAME",
     "DriftEvents",
+    "also_concerned",
     "component_of",
     "event_pattern",
     "remove_plumbing",
