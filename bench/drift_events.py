@@ -68,7 +68,7 @@ from fixtures.cluster import (
     wait_for,
     wait_ready,
 )
-from fixtures.drift_events import create_stack
+from fixtures.drift_events import create_stack, instance_profile, targeted_by_associations
 from fixtures.estate import LINUX_AMI, apply_estate
 from fixtures.operator import OperatorProcess, operator_process, running_operator
 from fixtures.sandbox import new_scratch_account, sandbox_call
@@ -296,18 +296,6 @@ def instance_case(bench: Bench) -> list[str]:
     tenant = new_tenant(bench, **estate_spec())
     profiles: list[float] = []
     associations: list[float] = []
-
-    def profile_of(instance_id: str) -> Any:
-        reply = bench.call(tenant.target, "ec2", "describe_instances", InstanceIds=[instance_id])
-        return reply["Reservations"][0]["Instances"][0].get("IamInstanceProfile")
-
-    def targeted(instance_id: str) -> bool:
-        ids = [
-            dict((t["Key"], t["Values"]) for t in association.get("Targets", [])).get("InstanceIds")
-            for association in bench.call(tenant.target, "ssm", "list_associations")["Associations"]
-        ]
-        return bool(ids) and all(found is not None and instance_id in found for found in ids)
-
     for trial in bench.trials():
         changed = time.monotonic()
         reply = bench.call(
@@ -324,8 +312,12 @@ def instance_case(bench: Bench) -> list[str]:
             bench,
             f"{instance_id} profiled and targeted",
             {
-                "profile": lambda i=instance_id: profile_of(i) is not None,
-                "association": lambda i=instance_id: targeted(i),
+                "profile": lambda i=instance_id: (
+                    instance_profile(bench.url, tenant.target, i) is not None
+                ),
+                "association": lambda i=instance_id: targeted_by_associations(
+                    bench.url, tenant.target, i
+                ),
             },
             0.1,
         )

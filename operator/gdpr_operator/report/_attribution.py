@@ -51,10 +51,13 @@ def attributed_events(
         resource = f" {first.resource}" if first.resource else ""
         elapsed = seconds_since(cause, finished_at)
         after = f" {elapsed:.1f} s after the change" if elapsed is not None else ""
-        if all(result.action is Action.REMEDIATED for result in found):
+        unrepaired = [result for result in found if result.action is not Action.REMEDIATED]
+        if not unrepaired:
             done = f"repaired{after}"
         else:
-            done = f"reported{after}, not repaired ({first.action.value})"
+            left = unrepaired[0]
+            what = f"{left.check}{f' {left.resource}' if left.resource else ''}"
+            done = f"reported{after}, not repaired ({what}: {left.action.value})"
         events.append(
             Event(
                 type="Warning",
