@@ -10,6 +10,7 @@ import pytest
 from gdpr_operator.aws import AccountAccess, Target
 from gdpr_operator.engine import hub_members
 from gdpr_operator.model import EventsHub, parse_aws_account, parse_events_hub
+from gdpr_operator.reconcilers._service_roles import ServiceRole
 from gdpr_operator.reconcilers._tags import ownership_tags
 from gdpr_operator.reconcilers.drift_events import (
     BUS_NAME,
@@ -25,7 +26,6 @@ from gdpr_operator.reconcilers.drift_events import (
 )
 from gdpr_operator.reconcilers.drift_events._diff import Plumbing
 from gdpr_operator.reconcilers.drift_events._hub import (
-    ForwarderRole,
     HubPlumbing,
     forwarding_delta,
     hub_delta,
@@ -161,6 +161,6 @@ def test_the_hub_account_region_keeps_the_hub_s_queue_as_a_member() -> None:
 
 
 def test_a_forwarder_role_not_the_operator_s_is_left_alone() -> None:
-    foreign = ForwarderRole(path="/", tags={}, trust={})
+    foreign = ServiceRole(path="/", tags={}, trust={})
     delta = forwarding_delta(Plumbing(), foreign, MEMBER, HUB, TAGS)
     assert "is not the operator's" in delta.left_alone

@@ -11,6 +11,7 @@ import pytest
 
 from gdpr_operator.model import LogsSpec, parse_monitoring
 from gdpr_operator.reconcilers._delta import Delta
+from gdpr_operator.reconcilers._service_roles import ServiceRole
 from gdpr_operator.reconcilers._vpcs import FlowLog
 from gdpr_operator.reconcilers.flow_logs._checks import DELIVERY
 from gdpr_operator.reconcilers.flow_logs._diff import (
@@ -21,7 +22,6 @@ from gdpr_operator.reconcilers.flow_logs._diff import (
     vpc_deltas,
 )
 from gdpr_operator.reconcilers.flow_logs._role import (
-    DeliveryRole,
     delivery_policy,
     policy_name,
     role_arn,
@@ -154,8 +154,8 @@ def test_the_flow_log_api_shape_is_read_with_tags_and_destination() -> None:
     assert _problem(_plan("vpc-1", [FlowLog.from_api(item)], DECLARED)) is None
 
 
-def _role(**fields: Any) -> DeliveryRole:
-    declared = DeliveryRole(
+def _role(**fields: Any) -> ServiceRole:
+    declared = ServiceRole(
         "/gdpr-operator/", OWN, trust_policy(ACCOUNT), delivery_policy(ACCOUNT, GROUP)
     )
     return dataclasses.replace(declared, **fields)
@@ -209,7 +209,7 @@ def test_drift_of_the_trust_or_the_policy_is_repaired_by_that_call_only() -> Non
 
 
 @pytest.mark.parametrize("role", [_role(path="/"), _role(tags={})])
-def test_a_role_not_under_the_path_with_the_tag_is_not_the_operator_s(role: DeliveryRole) -> None:
+def test_a_role_not_under_the_path_with_the_tag_is_not_the_operator_s(role: ServiceRole) -> None:
     assert role_not_owned(role) is not None
     assert role_repair(role, ACCOUNT, GROUP, OWN) == ()
 

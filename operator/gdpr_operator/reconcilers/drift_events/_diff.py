@@ -131,49 +131,78 @@ def external_delta(plumbing: Plumbing, target: Target) -> Delta:
 def repairs(plumbing: Plumbing, target: Target, tags: Mapping[str, str]) -> tuple[Call, ...]:
     """The queue with its policy, the rule, its target: whichever is missing or not as
     declared, in that order (the rule's target needs the queue)."""
-    calls: list[Call] = []
-    policy = json.dumps(queue_policy(target))
+    return (
+        *queue_calls(plumbing, queue_policy(target), tags),
+        *rule_calls(plumbing, tags, RULE_DESCRIPTION),
+        *target_calls(plumbing, {"Id": TARGET_ID, "Arn": queue_arn(target)}),
+    )
+
+
+def queue_calls(
+    plumbing: Plumbing, policy: Mapping[str, Any], tags: Mapping[str, str]
+) -> list[Call]:
+    """The queue made with `policy`, or its policy set, where it is missing or differs."""
+    document = json.dumps(policy)
     if plumbing.queue_url is None:
-        calls.append(
+        attributes = {"Policy": document, "MessageRetentionPeriod": RETENTION_SECONDS}
+        return [
             Call(
                 "sqs",
                 "create_queue",
-                {
-                    "QueueName": QUEUE_NAME,
-                    "Attributes": {"Policy": policy, "MessageRetentionPeriod": RETENTION_SECONDS},
-                    "tags": dict(tags),
-                },
+                {"QueueName": QUEUE_NAME, "Attributes": attributes, "tags": dict(tags)},
             )
-        )
-    elif plumbing.queue_policy != queue_policy(target):
-        calls.append(
+        ]
+    if plumbing.queue_policy != policy:
+        return [
             Call(
                 "sqs",
                 "set_queue_attributes",
-                {"QueueUrl": plumbing.queue_url, "Attributes": {"Policy": policy}},
+                {"QueueUrl": plumbing.queue_url, "Attributes": {"Policy": document}},
             )
-        )
+        ]
+    return []
+
+
+def rule_calls(
+    plumbing: Plumbing, tags: Mapping[str, str], description: str, *, bus: str | None = None
+) -> list[Call]:
+    """The rule (on `bus`, else the default bus) put where it is missing or not as declared;
+    tagged when it is made."""
     rule = plumbing.rule
-    if rule is None or rule_problems(rule):
-        calls.append(
-            Call(
-                "events",
-                "put_rule",
-                {
-                    "Name": RULE_NAME,
-                    "EventPattern": json.dumps(event_pattern()),
-                    "State": "ENABLED",
-                    "Description": RULE_DESCRIPTION,
-                    **({"Tags": tag_list(tags)} if rule is None else {}),
-                },
-            )
+    if rule is not None and not rule_problems(rule):
+        return []
+    return [
+        Call(
+            "events",
+            "put_rule",
+            {
+                "Name": RULE_NAME,
+                **({"EventBusName": bus} if bus is not None else {}),
+                "EventPattern": json.dumps(event_pattern()),
+                "State": "ENABLED",
+                "Description": description,
+                **({"Tags": tag_list(tags)} if rule is None else {}),
+            },
         )
-    if queue_arn(target) not in plumbing.target_arns:
-        calls.append(
-            Call(
-                "events",
-                "put_targets",
-                {"Rule": RULE_NAME, "Targets": [{"Id": TARGET_ID, "Arn": queue_arn(target)}]},
-            )
+    ]
+
+
+def target_calls(
+    plumbing: Plumbing, wanted: Mapping[str, str], *, bus: str | None = None
+) -> list[Call]:
+    """The rule's one target put as `wanted` (Id, Arn, RoleArn when it needs one) where the
+    rule has no target of that ARN, or not with that role."""
+    arn = wanted["Arn"]
+    if arn in plumbing.target_arns and plumbing.target_roles.get(arn) == wanted.get("RoleArn"):
+        return []
+    return [
+        Call(
+            "events",
+            "put_targets",
+            {
+                "Rule": RULE_NAME,
+                **({"EventBusName": bus} if bus is not None else {}),
+                "Targets": [dict(wanted)],
+            },
         )
-    return tuple(calls)
+    ]

@@ -21,22 +21,24 @@ from typing import Any
 from gdpr_operator.aws import Target, tag_list
 from gdpr_operator.reconcilers._delta import Call, Delta
 from gdpr_operator.reconcilers._documents import same_policy
-from gdpr_operator.reconcilers._tags import IAM_PATH, iam_owned, managed_by_operator
+from gdpr_operator.reconcilers._service_roles import DeclaredRole, ServiceRole, role_calls
+from gdpr_operator.reconcilers._tags import IAM_PATH, managed_by_operator
 from gdpr_operator.reconcilers.drift_events._checks import DELIVERY, HUB
 from gdpr_operator.reconcilers.drift_events._diff import (
-    RETENTION_SECONDS,
     RULE_DESCRIPTION,
     TARGET_ID,
     Plumbing,
     policy_document,
+    queue_calls,
+    rule_calls,
     rule_problems,
+    target_calls,
 )
 from gdpr_operator.reconcilers.drift_events._events import (
     BUS_NAME,
     FORWARDER_ROLE_NAME,
     QUEUE_NAME,
     RULE_NAME,
-    event_pattern,
 )
 
 EVENTS_SERVICE = "events.amazonaws.com"
@@ -150,55 +152,9 @@ def hub_repairs(
             )
         )
     plumbing = found.plumbing
-    policy = json.dumps(hub_queue_policy(hub))
-    if plumbing.queue_url is None:
-        calls.append(
-            Call(
-                "sqs",
-                "create_queue",
-                {
-                    "QueueName": QUEUE_NAME,
-                    "Attributes": {"Policy": policy, "MessageRetentionPeriod": RETENTION_SECONDS},
-                    "tags": dict(tags),
-                },
-            )
-        )
-    elif plumbing.queue_policy != hub_queue_policy(hub):
-        calls.append(
-            Call(
-                "sqs",
-                "set_queue_attributes",
-                {"QueueUrl": plumbing.queue_url, "Attributes": {"Policy": policy}},
-            )
-        )
-    rule = plumbing.rule
-    if rule is None or rule_problems(rule):
-        calls.append(
-            Call(
-                "events",
-                "put_rule",
-                {
-                    "Name": RULE_NAME,
-                    "EventBusName": BUS_NAME,
-                    "EventPattern": json.dumps(event_pattern()),
-                    "State": "ENABLED",
-                    "Description": HUB_RULE_DESCRIPTION,
-                    **({"Tags": tag_list(tags)} if rule is None else {}),
-                },
-            )
-        )
-    if hub.queue_arn not in plumbing.target_arns:
-        calls.append(
-            Call(
-                "events",
-                "put_targets",
-                {
-                    "Rule": RULE_NAME,
-                    "EventBusName": BUS_NAME,
-                    "Targets": [{"Id": TARGET_ID, "Arn": hub.queue_arn}],
-                },
-            )
-        )
+    calls += queue_calls(plumbing, hub_queue_policy(hub), tags)
+    calls += rule_calls(plumbing, tags, HUB_RULE_DESCRIPTION, bus=BUS_NAME)
+    calls += target_calls(plumbing, {"Id": TARGET_ID, "Arn": hub.queue_arn}, bus=BUS_NAME)
     return tuple(calls)
 
 
@@ -245,21 +201,7 @@ def forwarder_policy(hub: Hub) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True, slots=True)
-class ForwarderRole:
-    """The role FORWARDER_ROLE_NAME as GetRole and GetRolePolicy tell."""
-
-    path: str
-    tags: Mapping[str, str]
-    trust: Mapping[str, Any]
-    policy: Mapping[str, Any] | None = None
-
-    @property
-    def owned(self) -> bool:
-        return iam_owned(self.path, self.tags)
-
-
-def forwarder_problem(role: ForwarderRole | None, account_id: str, hub: Hub) -> str | None:
+def forwarder_problem(role: ServiceRole | None, account_id: str, hub: Hub) -> str | None:
     if role is None:
         return f"role {FORWARDER_ROLE_NAME} does not exist"
     wrong = []
@@ -274,7 +216,7 @@ def forwarder_problem(role: ForwarderRole | None, account_id: str, hub: Hub) -> 
     return "; ".join(wrong) or None
 
 
-def forwarder_not_owned(role: ForwarderRole | None) -> str | None:
+def forwarder_not_owned(role: ServiceRole | None) -> str | None:
     if role is None or role.owned:
         return None
     return (
@@ -284,38 +226,18 @@ def forwarder_not_owned(role: ForwarderRole | None) -> str | None:
 
 
 def forwarder_repairs(
-    role: ForwarderRole | None, account_id: str, hub: Hub, tags: Mapping[str, str]
+    role: ServiceRole | None, account_id: str, hub: Hub, tags: Mapping[str, str]
 ) -> tuple[Call, ...]:
     """The IAM calls, in order, that make the role as declared (once per pass: every region
     of the account asks for the same role)."""
-    calls: list[Call] = []
-    trust = json.dumps(forwarder_trust(account_id))
-    if role is None:
-        calls.append(
-            Call.iam(
-                "create_role",
-                RoleName=FORWARDER_ROLE_NAME,
-                Path=IAM_PATH,
-                AssumeRolePolicyDocument=trust,
-                Description="gdpr-operator: forwards drift events to the events hub bus",
-                Tags=tag_list(tags),
-            )
-        )
-    elif not same_policy(role.trust, forwarder_trust(account_id)):
-        calls.append(
-            Call.iam(
-                "update_assume_role_policy", RoleName=FORWARDER_ROLE_NAME, PolicyDocument=trust
-            )
-        )
-    if role is None or role.policy is None or not same_policy(role.policy, forwarder_policy(hub)):
-        calls.append(
-            Call.iam(
-                "put_role_policy",
-                RoleName=FORWARDER_ROLE_NAME,
-                PolicyName=FORWARD_POLICY_NAME,
-                PolicyDocument=json.dumps(forwarder_policy(hub)),
-            )
-        )
+    declared = DeclaredRole(
+        name=FORWARDER_ROLE_NAME,
+        description="gdpr-operator: forwards drift events to the events hub bus",
+        trust=forwarder_trust(account_id),
+        policy_name=FORWARD_POLICY_NAME,
+        policy=forwarder_policy(hub),
+    )
+    calls = role_calls(role, declared, tags)
     return tuple(replace(call, once=True) for call in calls)
 
 
@@ -353,34 +275,11 @@ def forward_repairs(
 ) -> tuple[Call, ...]:
     """The rule, its one target (the hub bus, through the forwarder role: it replaces the
     queue of before, under the same target id), and the old queue removed."""
-    calls: list[Call] = []
-    rule = plumbing.rule
-    if rule is None or rule_problems(rule):
-        calls.append(
-            Call(
-                "events",
-                "put_rule",
-                {
-                    "Name": RULE_NAME,
-                    "EventPattern": json.dumps(event_pattern()),
-                    "State": "ENABLED",
-                    "Description": RULE_DESCRIPTION,
-                    **({"Tags": tag_list(tags)} if rule is None else {}),
-                },
-            )
-        )
-    role = forwarder_role_arn(target.account_id)
-    if hub.bus_arn not in plumbing.target_arns or plumbing.target_roles.get(hub.bus_arn) != role:
-        calls.append(
-            Call(
-                "events",
-                "put_targets",
-                {
-                    "Rule": RULE_NAME,
-                    "Targets": [{"Id": TARGET_ID, "Arn": hub.bus_arn, "RoleArn": role}],
-                },
-            )
-        )
+    wanted = {"Id": TARGET_ID, "Arn": hub.bus_arn, "RoleArn": forwarder_role_arn(target.account_id)}
+    calls = [
+        *rule_calls(plumbing, tags, RULE_DESCRIPTION),
+        *target_calls(plumbing, wanted),
+    ]
     if _old_queue(plumbing, target, hub):
         calls.append(Call("sqs", "delete_queue", {"QueueUrl": plumbing.queue_url}))
     return tuple(calls)
@@ -388,7 +287,7 @@ def forward_repairs(
 
 def forwarding_delta(
     plumbing: Plumbing,
-    role: ForwarderRole | None,
+    role: ServiceRole | None,
     target: Target,
     hub: Hub,
     tags: Mapping[str, str],

@@ -10,6 +10,7 @@ from typing import Any
 from gdpr_operator.aws import NotFoundError, Target, tag_map
 from gdpr_operator.reconcilers._access import AwsReads
 from gdpr_operator.reconcilers._base import Context, PassRead
+from gdpr_operator.reconcilers._service_roles import ServiceRole
 from gdpr_operator.reconcilers._targets import iam_target
 from gdpr_operator.reconcilers.drift_events._diff import Plumbing
 from gdpr_operator.reconcilers.drift_events._events import (
@@ -20,12 +21,11 @@ from gdpr_operator.reconcilers.drift_events._events import (
 )
 from gdpr_operator.reconcilers.drift_events._hub import (
     FORWARD_POLICY_NAME,
-    ForwarderRole,
     HubPlumbing,
 )
 
 DEFAULT_BUS = "default"
-FORWARDER = PassRead[str, ForwarderRole | None]("events.forwarder_role")
+FORWARDER = PassRead[str, ServiceRole | None]("events.forwarder_role")
 """The forwarder role of an account (by id), as the pass first read it."""
 
 
@@ -91,7 +91,7 @@ async def hub_plumbing(aws: AwsReads, target: Target) -> HubPlumbing:
     return HubPlumbing(bus["Arn"], policy, tags, await plumbing(aws, target, BUS_NAME))
 
 
-async def forwarder_role(context: Context, target: Target) -> ForwarderRole | None:
+async def forwarder_role(context: Context, target: Target) -> ServiceRole | None:
     """The forwarder role and its inline policy, as this pass knows it; None when there is
     no such role."""
     return await context.reads.once(
@@ -99,7 +99,7 @@ async def forwarder_role(context: Context, target: Target) -> ForwarderRole | No
     )
 
 
-async def read_forwarder(aws: AwsReads, target: Target) -> ForwarderRole | None:
+async def read_forwarder(aws: AwsReads, target: Target) -> ServiceRole | None:
     iam = iam_target(target)
     try:
         role = (await aws.call(iam, "iam", "get_role", RoleName=FORWARDER_ROLE_NAME))["Role"]
@@ -117,7 +117,7 @@ async def read_forwarder(aws: AwsReads, target: Target) -> ForwarderRole | None:
         )["PolicyDocument"]
     except NotFoundError:
         policy = None
-    return ForwarderRole(
+    return ServiceRole(
         path=role.get("Path", "/"),
         tags=tag_map(role.get("Tags", [])),
         trust=role.get("AssumeRolePolicyDocument", {}),

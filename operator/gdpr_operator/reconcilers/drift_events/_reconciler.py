@@ -23,6 +23,7 @@ from gdpr_operator.model import CheckResult, DriftEventsMode, EventsHub, Monitor
 from gdpr_operator.reconcilers._access import AwsReads, AwsWrites
 from gdpr_operator.reconcilers._base import ComponentReport, Context, declared_actions
 from gdpr_operator.reconcilers._delta import Delta, settle
+from gdpr_operator.reconcilers._service_roles import ServiceRole
 from gdpr_operator.reconcilers._tags import managed_by_operator, ownership_tags
 from gdpr_operator.reconcilers._targets import iam_target
 from gdpr_operator.reconcilers.drift_events import _observe
@@ -52,7 +53,6 @@ from gdpr_operator.reconcilers.drift_events._events import (
 )
 from gdpr_operator.reconcilers.drift_events._hub import (
     FORWARD_POLICY_NAME,
-    ForwarderRole,
     Hub,
     HubPlumbing,
     external_forward_problem,
@@ -158,7 +158,7 @@ class DriftEvents:
 
 async def _made_forwarder(
     context: Context, target: Target, hub: Hub, tags: Mapping[str, str]
-) -> ForwarderRole | None:
+) -> ServiceRole | None:
     """The forwarder role created (once per pass, for every region), then read: another
     pass (another GdprMonitoring on the account) creating it at the same time is no error."""
     (create,) = [

@@ -17,9 +17,10 @@ from typing import Any
 from gdpr_operator.aws import tag_list
 from gdpr_operator.model import LogsSpec
 from gdpr_operator.reconcilers._delta import Call, Delta
+from gdpr_operator.reconcilers._service_roles import ServiceRole
 from gdpr_operator.reconcilers._vpcs import CLOUD_WATCH_LOGS, FlowLog, flow_log_problem
 from gdpr_operator.reconcilers.flow_logs._checks import DELIVERY, FLOW_LOG_GROUP, ROLE_NAME
-from gdpr_operator.reconcilers.flow_logs._role import DeliveryRole, role_not_owned
+from gdpr_operator.reconcilers.flow_logs._role import role_not_owned
 from gdpr_operator.reconcilers.log_groups import (
     LogGroup,
     encryption_problem,
@@ -65,7 +66,7 @@ class Declared:
     traffic_type: str
 
 
-def delivery_blocked(role: DeliveryRole | None, *, enforce: bool) -> tuple[str, bool]:
+def delivery_blocked(role: ServiceRole | None, *, enforce: bool) -> tuple[str, bool]:
     """Why no flow log can be created now ("" when one can), and whether no pass will create
     one as things are (the VPC is then left alone).
 

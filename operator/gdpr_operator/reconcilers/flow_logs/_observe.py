@@ -7,15 +7,16 @@ from __future__ import annotations
 
 from gdpr_operator.aws import NotFoundError, Target, tag_map
 from gdpr_operator.reconcilers._base import Context, PassRead
+from gdpr_operator.reconcilers._service_roles import ServiceRole
 from gdpr_operator.reconcilers._targets import iam_target
 from gdpr_operator.reconcilers.flow_logs._checks import ROLE_NAME
-from gdpr_operator.reconcilers.flow_logs._role import DeliveryRole, policy_name
+from gdpr_operator.reconcilers.flow_logs._role import policy_name
 
-DELIVERY_ROLE = PassRead[tuple[str, str], DeliveryRole | None]("iam.flow_logs_role")
+DELIVERY_ROLE = PassRead[tuple[str, str], ServiceRole | None]("iam.flow_logs_role")
 """The delivery role of (account id, flow log group), as the pass first read it."""
 
 
-async def read_role(context: Context, target: Target, group: str) -> DeliveryRole | None:
+async def read_role(context: Context, target: Target, group: str) -> ServiceRole | None:
     """The role and its inline policy for `group`; None when there is no such role."""
     iam = iam_target(target)
     try:
@@ -30,7 +31,7 @@ async def read_role(context: Context, target: Target, group: str) -> DeliveryRol
         )["PolicyDocument"]
     except NotFoundError:
         policy = None
-    return DeliveryRole(
+    return ServiceRole(
         path=role.get("Path", "/"),
         tags=tag_map(role.get("Tags", [])),
         trust=role.get("AssumeRolePolicyDocument", {}),
@@ -38,16 +39,14 @@ async def read_role(context: Context, target: Target, group: str) -> DeliveryRol
     )
 
 
-async def shared_role(context: Context, target: Target, group: str) -> DeliveryRole | None:
+async def shared_role(context: Context, target: Target, group: str) -> ServiceRole | None:
     """The role as this pass knows it: read once for every region."""
     return await context.reads.once(
         DELIVERY_ROLE, (target.account_id, group), lambda: read_role(context, target, group)
     )
 
 
-def share_unchanged(
-    context: Context, target: Target, group: str, role: DeliveryRole | None
-) -> None:
+def share_unchanged(context: Context, target: Target, group: str, role: ServiceRole | None) -> None:
     """Let the regional component use what the account component read, unchanged since."""
     context.reads.known(DELIVERY_ROLE, (target.account_id, group), role)
 

@@ -8,15 +8,13 @@ is not is reported and left as it is, and no flow log is created through it.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from gdpr_operator.aws import tag_list
 from gdpr_operator.reconcilers._delta import Call, Delta
 from gdpr_operator.reconcilers._documents import same_policy
-from gdpr_operator.reconcilers._tags import IAM_PATH, iam_owned
+from gdpr_operator.reconcilers._service_roles import DeclaredRole, ServiceRole, role_calls
+from gdpr_operator.reconcilers._tags import IAM_PATH
 from gdpr_operator.reconcilers.flow_logs._checks import DELIVERY_ROLE, DELIVERY_SERVICE, ROLE_NAME
 
 NOT_OWNED = "left as it is"
@@ -70,23 +68,7 @@ def policy_name(group: str) -> str:
     return f"deliver-{hashlib.sha256(group.encode()).hexdigest()[:16]}"
 
 
-@dataclass(frozen=True, slots=True)
-class DeliveryRole:
-    """The role of ROLE_NAME, as GetRole and GetRolePolicy (of this group's policy) tell."""
-
-    path: str
-    tags: Mapping[str, str]
-    trust: Mapping[str, Any]
-    policy: Mapping[str, Any] | None = None
-    """The group's inline policy; None when the role has none of that name."""
-
-    @property
-    def owned(self) -> bool:
-        """The operator's: under its path and tagged (what its IAM policy lets it change)."""
-        return iam_owned(self.path, self.tags)
-
-
-def role_not_owned(role: DeliveryRole | None) -> str | None:
+def role_not_owned(role: ServiceRole | None) -> str | None:
     if role is None or role.owned:
         return None
     return (
@@ -96,7 +78,7 @@ def role_not_owned(role: DeliveryRole | None) -> str | None:
     )
 
 
-def role_problem(role: DeliveryRole | None, account_id: str, group: str) -> str | None:
+def role_problem(role: ServiceRole | None, account_id: str, group: str) -> str | None:
     if role is None:
         return f"role {ROLE_NAME} does not exist"
     wrong = []
@@ -108,46 +90,23 @@ def role_problem(role: DeliveryRole | None, account_id: str, group: str) -> str 
 
 
 def role_repair(
-    role: DeliveryRole | None, account_id: str, group: str, tags: Mapping[str, str]
+    role: ServiceRole | None, account_id: str, group: str, tags: Mapping[str, str]
 ) -> tuple[Call, ...]:
     """IAM calls, in order, that make the role as declared (none for a role not owned)."""
     if role is not None and not role.owned:
         return ()
-    trust = json.dumps(trust_policy(account_id))
-    calls: list[Call] = []
-    if role is None:
-        calls.append(
-            Call.iam(
-                "create_role",
-                RoleName=ROLE_NAME,
-                Path=IAM_PATH,
-                AssumeRolePolicyDocument=trust,
-                Description="gdpr-operator: delivers VPC flow logs to CloudWatch Logs",
-                Tags=tag_list(tags),
-            )
-        )
-    elif not same_policy(role.trust, trust_policy(account_id)):
-        calls.append(
-            Call.iam("update_assume_role_policy", RoleName=ROLE_NAME, PolicyDocument=trust)
-        )
-    if (
-        role is None
-        or role.policy is None
-        or not same_policy(role.policy, delivery_policy(account_id, group))
-    ):
-        calls.append(
-            Call.iam(
-                "put_role_policy",
-                RoleName=ROLE_NAME,
-                PolicyName=policy_name(group),
-                PolicyDocument=json.dumps(delivery_policy(account_id, group)),
-            )
-        )
-    return tuple(calls)
+    declared = DeclaredRole(
+        name=ROLE_NAME,
+        description="gdpr-operator: delivers VPC flow logs to CloudWatch Logs",
+        trust=trust_policy(account_id),
+        policy_name=policy_name(group),
+        policy=delivery_policy(account_id, group),
+    )
+    return tuple(role_calls(role, declared, tags))
 
 
 def role_delta(
-    role: DeliveryRole | None,
+    role: ServiceRole | None,
     account_id: str,
     group: str,
     tags: Mapping[str, str],

@@ -1,0 +1,76 @@
+"""A role the operator owns for an AWS service to assume (the flow logs' delivery, the drift
+events' forwarding to a hub): under its IAM path and tagged, with one trust policy and one
+inline policy. Pure."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from gdpr_operator.aws import tag_list
+from gdpr_operator.reconcilers._delta import Call
+from gdpr_operator.reconcilers._documents import same_policy
+from gdpr_operator.reconcilers._tags import IAM_PATH, iam_owned
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceRole:
+    """The role as GetRole and GetRolePolicy (of the inline policy asked for) tell."""
+
+    path: str
+    tags: Mapping[str, str]
+    trust: Mapping[str, Any]
+    policy: Mapping[str, Any] | None = None
+    """The inline policy of the name asked for; None when the role has none of that name."""
+
+    @property
+    def owned(self) -> bool:
+        """The operator's: under its path and tagged (what its IAM policy lets it change)."""
+        return iam_owned(self.path, self.tags)
+
+
+@dataclass(frozen=True, slots=True)
+class DeclaredRole:
+    """What the role is to be."""
+
+    name: str
+    description: str
+    trust: Mapping[str, Any]
+    policy_name: str
+    policy: Mapping[str, Any]
+
+
+def role_calls(
+    role: ServiceRole | None, declared: DeclaredRole, tags: Mapping[str, str]
+) -> list[Call]:
+    """The IAM calls, in order, that make `role` as declared: made (tagged), its trust
+    updated, its inline policy put, whichever is missing or differs."""
+    calls: list[Call] = []
+    trust = json.dumps(declared.trust)
+    if role is None:
+        calls.append(
+            Call.iam(
+                "create_role",
+                RoleName=declared.name,
+                Path=IAM_PATH,
+                AssumeRolePolicyDocument=trust,
+                Description=declared.description,
+                Tags=tag_list(tags),
+            )
+        )
+    elif not same_policy(role.trust, declared.trust):
+        calls.append(
+            Call.iam("update_assume_role_policy", RoleName=declared.name, PolicyDocument=trust)
+        )
+    if role is None or role.policy is None or not same_policy(role.policy, declared.policy):
+        calls.append(
+            Call.iam(
+                "put_role_policy",
+                RoleName=declared.name,
+                PolicyName=declared.policy_name,
+                PolicyDocument=json.dumps(declared.policy),
+            )
+        )
+    return calls
