@@ -1,6 +1,6 @@
 """A role the operator owns for an AWS service to assume (the flow logs' delivery, the drift
 events' forwarding to a hub): under its IAM path and tagged, with one trust policy and one
-inline policy. Pure."""
+inline policy. `read_role` is its one read; the rest is pure."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gdpr_operator.aws import tag_list
+from gdpr_operator.aws import NotFoundError, Target, tag_list, tag_map
+from gdpr_operator.reconcilers._access import AwsReads
 from gdpr_operator.reconcilers._delta import Call
 from gdpr_operator.reconcilers._documents import same_policy
 from gdpr_operator.reconcilers._tags import IAM_PATH, iam_owned
@@ -29,6 +30,30 @@ class ServiceRole:
     def owned(self) -> bool:
         """The operator's: under its path and tagged (what its IAM policy lets it change)."""
         return iam_owned(self.path, self.tags)
+
+
+async def read_role(
+    aws: AwsReads, target: Target, name: str, policy_name: str
+) -> ServiceRole | None:
+    """The role `name` with its inline policy `policy_name` (`target`: the account's IAM
+    target); None when there is no such role."""
+    try:
+        role = (await aws.call(target, "iam", "get_role", RoleName=name))["Role"]
+    except NotFoundError:
+        return None
+    try:
+        reply = await aws.call(
+            target, "iam", "get_role_policy", RoleName=name, PolicyName=policy_name
+        )
+        policy = reply["PolicyDocument"]
+    except NotFoundError:
+        policy = None
+    return ServiceRole(
+        path=role.get("Path", "/"),
+        tags=tag_map(role.get("Tags", [])),
+        trust=role.get("AssumeRolePolicyDocument", {}),
+        policy=policy,
+    )
 
 
 @dataclass(frozen=True, slots=True)

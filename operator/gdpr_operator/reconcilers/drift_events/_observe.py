@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from gdpr_operator.aws import NotFoundError, Target, tag_map
+from gdpr_operator.aws import Target, tag_map
 from gdpr_operator.reconcilers._access import AwsReads
 from gdpr_operator.reconcilers._base import Context, PassRead
-from gdpr_operator.reconcilers._service_roles import ServiceRole
+from gdpr_operator.reconcilers._service_roles import ServiceRole, read_role
 from gdpr_operator.reconcilers._targets import iam_target
 from gdpr_operator.reconcilers.drift_events._diff import Plumbing
 from gdpr_operator.reconcilers.drift_events._events import (
@@ -100,26 +100,4 @@ async def forwarder_role(context: Context, target: Target) -> ServiceRole | None
 
 
 async def read_forwarder(aws: AwsReads, target: Target) -> ServiceRole | None:
-    iam = iam_target(target)
-    try:
-        role = (await aws.call(iam, "iam", "get_role", RoleName=FORWARDER_ROLE_NAME))["Role"]
-    except NotFoundError:
-        return None
-    try:
-        policy = (
-            await aws.call(
-                iam,
-                "iam",
-                "get_role_policy",
-                RoleName=FORWARDER_ROLE_NAME,
-                PolicyName=FORWARD_POLICY_NAME,
-            )
-        )["PolicyDocument"]
-    except NotFoundError:
-        policy = None
-    return ServiceRole(
-        path=role.get("Path", "/"),
-        tags=tag_map(role.get("Tags", [])),
-        trust=role.get("AssumeRolePolicyDocument", {}),
-        policy=policy,
-    )
+    return await read_role(aws, iam_target(target), FORWARDER_ROLE_NAME, FORWARD_POLICY_NAME)

@@ -5,9 +5,9 @@ pass's shared reads (`reconcilers._vpcs`), and the group is read as LogGroups re
 
 from __future__ import annotations
 
-from gdpr_operator.aws import NotFoundError, Target, tag_map
+from gdpr_operator.aws import NotFoundError, Target
 from gdpr_operator.reconcilers._base import Context, PassRead
-from gdpr_operator.reconcilers._service_roles import ServiceRole
+from gdpr_operator.reconcilers._service_roles import ServiceRole, read_role
 from gdpr_operator.reconcilers._targets import iam_target
 from gdpr_operator.reconcilers.flow_logs._checks import ROLE_NAME
 from gdpr_operator.reconcilers.flow_logs._role import policy_name
@@ -16,33 +16,15 @@ DELIVERY_ROLE = PassRead[tuple[str, str], ServiceRole | None]("iam.flow_logs_rol
 """The delivery role of (account id, flow log group), as the pass first read it."""
 
 
-async def read_role(context: Context, target: Target, group: str) -> ServiceRole | None:
+async def delivery_role(context: Context, target: Target, group: str) -> ServiceRole | None:
     """The role and its inline policy for `group`; None when there is no such role."""
-    iam = iam_target(target)
-    try:
-        role = (await context.aws.call(iam, "iam", "get_role", RoleName=ROLE_NAME))["Role"]
-    except NotFoundError:
-        return None
-    try:
-        policy = (
-            await context.aws.call(
-                iam, "iam", "get_role_policy", RoleName=ROLE_NAME, PolicyName=policy_name(group)
-            )
-        )["PolicyDocument"]
-    except NotFoundError:
-        policy = None
-    return ServiceRole(
-        path=role.get("Path", "/"),
-        tags=tag_map(role.get("Tags", [])),
-        trust=role.get("AssumeRolePolicyDocument", {}),
-        policy=policy,
-    )
+    return await read_role(context.aws, iam_target(target), ROLE_NAME, policy_name(group))
 
 
 async def shared_role(context: Context, target: Target, group: str) -> ServiceRole | None:
     """The role as this pass knows it: read once for every region."""
     return await context.reads.once(
-        DELIVERY_ROLE, (target.account_id, group), lambda: read_role(context, target, group)
+        DELIVERY_ROLE, (target.account_id, group), lambda: delivery_role(context, target, group)
     )
 
 

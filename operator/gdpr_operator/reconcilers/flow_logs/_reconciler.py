@@ -62,7 +62,7 @@ class FlowLogsRole:
 
     async def reconcile(self, context: Context, target: Target) -> ComponentReport:
         group, enforce = group_name(context.spec.logs), context.spec.enforce
-        role = await _observe.read_role(context, target, group)
+        role = await _observe.delivery_role(context, target, group)
         tags = ownership_tags(context.owner)
         delta = role_delta(role, target.account_id, group, tags, enforce=enforce)
         results = await settle(context.write, target, delta, enforce=enforce)
@@ -80,7 +80,7 @@ class FlowLogsRole:
             for other in context.others
             if enforces_flow_logs(other.spec) and target.account_id in other.account_ids
         )
-        role = await _observe.read_role(context, target, group_name(context.spec.logs))
+        role = await _observe.delivery_role(context, target, group_name(context.spec.logs))
         if role is None or not role.owned:
             return ComponentReport()
         if keeping:
