@@ -16,6 +16,26 @@ from gdpr_operator.reconcilers._documents import same_policy
 from gdpr_operator.reconcilers._tags import IAM_PATH, iam_owned
 
 
+def service_role_arn(account_id: str, name: str) -> str:
+    return f"arn:aws:iam::{account_id}:role{IAM_PATH}{name}"
+
+
+def service_trust(service: str, account_id: str) -> dict[str, Any]:
+    """`service` may assume the role, on behalf of this account only (`aws:SourceAccount`,
+    the confused-deputy guard AWS documents)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": service},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            }
+        ],
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class ServiceRole:
     """The role as GetRole and GetRolePolicy (of the inline policy asked for) tell."""

@@ -21,7 +21,13 @@ from typing import Any
 from gdpr_operator.aws import Target, tag_list
 from gdpr_operator.reconcilers._delta import Call, Delta
 from gdpr_operator.reconcilers._documents import same_policy
-from gdpr_operator.reconcilers._service_roles import DeclaredRole, ServiceRole, role_calls
+from gdpr_operator.reconcilers._service_roles import (
+    DeclaredRole,
+    ServiceRole,
+    role_calls,
+    service_role_arn,
+    service_trust,
+)
 from gdpr_operator.reconcilers._tags import IAM_PATH, managed_by_operator
 from gdpr_operator.reconcilers.drift_events._checks import DELIVERY, HUB
 from gdpr_operator.reconcilers.drift_events._diff import (
@@ -175,22 +181,12 @@ def hub_delta(
 
 
 def forwarder_role_arn(account_id: str) -> str:
-    return f"arn:aws:iam::{account_id}:role{IAM_PATH}{FORWARDER_ROLE_NAME}"
+    return service_role_arn(account_id, FORWARDER_ROLE_NAME)
 
 
 def forwarder_trust(account_id: str) -> dict[str, Any]:
     """EventBridge may assume the role, for this account's rules only."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": EVENTS_SERVICE},
-                "Action": "sts:AssumeRole",
-                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-            }
-        ],
-    }
+    return service_trust(EVENTS_SERVICE, account_id)
 
 
 def forwarder_policy(hub: Hub) -> dict[str, Any]:

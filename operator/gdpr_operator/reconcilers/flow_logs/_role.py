@@ -13,7 +13,13 @@ from typing import Any
 
 from gdpr_operator.reconcilers._delta import Call, Delta
 from gdpr_operator.reconcilers._documents import same_policy
-from gdpr_operator.reconcilers._service_roles import DeclaredRole, ServiceRole, role_calls
+from gdpr_operator.reconcilers._service_roles import (
+    DeclaredRole,
+    ServiceRole,
+    role_calls,
+    service_role_arn,
+    service_trust,
+)
 from gdpr_operator.reconcilers._tags import IAM_PATH
 from gdpr_operator.reconcilers.flow_logs._checks import DELIVERY_ROLE, DELIVERY_SERVICE, ROLE_NAME
 
@@ -22,23 +28,12 @@ NOT_OWNED = "left as it is"
 
 
 def role_arn(account_id: str) -> str:
-    return f"arn:aws:iam::{account_id}:role{IAM_PATH}{ROLE_NAME}"
+    return service_role_arn(account_id, ROLE_NAME)
 
 
 def trust_policy(account_id: str) -> dict[str, Any]:
-    """VPC Flow Logs may assume the role, for this account's flow logs only (the
-    confused-deputy guard AWS documents for it)."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": DELIVERY_SERVICE},
-                "Action": "sts:AssumeRole",
-                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-            }
-        ],
-    }
+    """VPC Flow Logs may assume the role, for this account's flow logs only."""
+    return service_trust(DELIVERY_SERVICE, account_id)
 
 
 def delivery_policy(account_id: str, group: str) -> dict[str, Any]:
