@@ -54,7 +54,7 @@ from typing import Any
 
 os.environ["GDPR_TOOLS_CHECK_ONLY"] = "1"  # tools come from scripts/build-tools, built before
 
-from gdpr_operator.aws import AccountAccess, Target, tag_list
+from gdpr_operator.aws import AccountAccess, Target
 from gdpr_operator.sandbox import SandboxControl, other_principal, running_sandbox, setup_layer
 
 from fixtures.calls import WRITE_PREFIXES
@@ -69,7 +69,7 @@ from fixtures.cluster import (
     wait_ready,
 )
 from fixtures.drift_events import create_stack, instance_profile, targeted_by_associations
-from fixtures.estate import LINUX_AMI, apply_estate
+from fixtures.estate import apply_estate, launch_request
 from fixtures.operator import OperatorProcess, operator_process, running_operator
 from fixtures.sandbox import new_scratch_account, sandbox_call
 from peak_rss import peak_rss_mb
@@ -302,10 +302,7 @@ def instance_case(bench: Bench) -> list[str]:
             tenant.alice,
             "ec2",
             "run_instances",
-            ImageId=LINUX_AMI,
-            MinCount=1,
-            MaxCount=1,
-            TagSpecifications=[{"ResourceType": "instance", "Tags": tag_list(SELECTOR)}],
+            **launch_request(SELECTOR),
         )
         instance_id: str = reply["Instances"][0]["InstanceId"]
         done = until_each(
@@ -398,10 +395,7 @@ def quiet_case(bench: Bench) -> list[str]:
         target,
         "ec2",
         "run_instances",
-        ImageId=LINUX_AMI,
-        MinCount=1,
-        MaxCount=1,
-        TagSpecifications=[{"ResourceType": "instance", "Tags": tag_list(SELECTOR)}],
+        **launch_request(SELECTOR),
     )
     instance_id = reply["Instances"][0]["InstanceId"]
     wait_for(

@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 import yaml
 
-from gdpr_operator.aws import AccountAccess, Target, tag_list
+from gdpr_operator.aws import AccountAccess, Target
 from gdpr_operator.sandbox import SandboxControl, other_principal
 
 from fixtures.cluster import Kubectl, new_namespace, wait_for, wait_ready
 from fixtures.drift_events import instance_profile, targeted_by_associations
-from fixtures.estate import LINUX_AMI, apply_estate
+from fixtures.estate import apply_estate, launch_request
 from fixtures.operator import OperatorProcess
 from fixtures.sandbox import new_scratch_account, sandbox_call
 
@@ -109,10 +109,7 @@ def test_an_instance_launched_by_another_principal_is_profiled_and_targeted(
         estate.alice(),
         "ec2",
         "run_instances",
-        ImageId=LINUX_AMI,
-        MinCount=1,
-        MaxCount=1,
-        TagSpecifications=[{"ResourceType": "instance", "Tags": tag_list(SELECTOR)}],
+        **launch_request(SELECTOR),
     )
     instance_id: str = reply["Instances"][0]["InstanceId"]
     wait_for(
