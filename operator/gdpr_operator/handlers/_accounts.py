@@ -45,12 +45,16 @@ from gdpr_operator.model import (
     parse_aws_account,
 )
 from gdpr_operator.report import (
+    EVENTS_HUB,
     EVENTS_MODE,
+    Condition,
     Event,
     MonitoringRef,
     account_status_update,
+    hub_condition_update,
     plumbing_event,
     plumbing_status,
+    same_condition,
     used_by_status,
 )
 
@@ -184,6 +188,9 @@ class AccountChecks:
         """The live GdprMonitorings: where an account leaving Managed has plumbing."""
         self._clock = clock
         self._accounts: dict[str, _Account] = {}
+        self._hub_conditions: dict[str, dict[str, Any]] = {}
+        """The EventsHub condition this process last wrote, by AwsAccount: the checks keep
+        it in the conditions they write."""
         self._checking: dict[str, asyncio.Task[None]] = {}
         self._slots = asyncio.Semaphore(ACCOUNT_CHECKS_IN_FLIGHT)
         self._wake = asyncio.Event()
@@ -201,6 +208,8 @@ class AccountChecks:
             fresh = _Account(spec, generation, body.metadata.uid or "", dict(body.status))
             if known is not None and known.uid == fresh.uid:
                 fresh.used_by = known.used_by
+            else:
+                self._hub_conditions.pop(name, None)
             self._accounts[name] = fresh
             self._wake.set()
         else:
@@ -208,6 +217,7 @@ class AccountChecks:
 
     def forget(self, name: str) -> None:
         self._accounts.pop(name, None)
+        self._hub_conditions.pop(name, None)
         task = self._checking.pop(name, None)
         if task is not None:
             task.cancel()
@@ -264,6 +274,9 @@ class AccountChecks:
                 now=rfc3339(now(self._clock)),
             )
             status = {**update.status, **plumbing_status(known.spec, plumbing)}
+            hub = self._hub_condition(name, known)
+            if hub is not None:
+                status["conditions"] = [*status["conditions"], hub]
             if not await self._write(name, known, status):
                 return
             released = [] if plumbing is None else [plumbing_event(plumbing)]
@@ -301,6 +314,44 @@ class AccountChecks:
             self._aws,
             unchanged=lambda: self._accounts.get(name) is known,
             events_hub=engine.resolved_hub(self._events_hub, self._spec_of),
+        )
+
+    def owns_account(self, name: str) -> bool:
+        """Whether this replica acts for AwsAccount `name` (sharded mode: its owner; an
+        account not seen yet goes by its name, so that exactly one replica still acts)."""
+        known = self._accounts.get(name)
+        return self._owns(known.uid if known is not None else name)
+
+    async def report_hub(self, name: str, condition: Condition) -> None:
+        """The EventsHub condition of the hub's AwsAccount `name`, written when it says
+        something new, and an Event when its status or reason changed. Nothing while the
+        account is unknown (or is another replica's)."""
+        known = self._accounts.get(name)
+        if known is None or known.spec is None or not self._owns(known.uid):
+            return
+        written = self._hub_condition(name, known)
+        if same_condition(written, condition):
+            return
+        entry, event = hub_condition_update(
+            written, condition, known.generation, rfc3339(now(self._clock))
+        )
+        others = [c for c in known.status.get("conditions") or [] if c.get("type") != EVENTS_HUB]
+        if not await self._write(name, known, {"conditions": [*others, entry]}):
+            return
+        self._hub_conditions[name] = entry
+        if event is not None:
+            await self._api.post_event(name, known.uid, event)
+
+    def _hub_condition(self, name: str, known: _Account) -> dict[str, Any] | None:
+        """The EventsHub condition to keep: the one this process wrote, else, on the
+        installation's hub, the one the status holds (written before a restart)."""
+        if name in self._hub_conditions:
+            return self._hub_conditions[name]
+        if self._events_hub is None or self._events_hub.account != name:
+            return None
+        return next(
+            (c for c in known.status.get("conditions") or [] if c.get("type") == EVENTS_HUB),
+            None,
         )
 
     def _spec_of(self, name: str) -> AwsAccountSpec | None:

@@ -2,7 +2,9 @@
 polls the operator's queue in each account-region that passes of GdprMonitorings covered,
 and each event wakes, at once, every GdprMonitoring bound to the account that covers its region.
 With an events hub (`--events-hub`), one task polls the hub's one queue instead, whatever the
-number of accounts and regions, and keeps the hub's plumbing (`engine.keep_hub`) as it goes:
+number of accounts and regions, and keeps the hub's plumbing (`engine.keep_hub`) as it goes,
+reporting its health (the EventsHub condition, the gauge); sharded, only the owner of the hub's
+AwsAccount polls it:
 forwarded unchanged, each event still names its own account and region.
 
 The wake is an annotation (`DRIFT_ANNOTATION`) the task sets on the GdprMonitoring: kopf
@@ -22,8 +24,10 @@ import logging
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 from kubernetes import client
+from kubernetes.client.exceptions import ApiException
 
 from gdpr_operator import engine
 from gdpr_operator.aws import Aws, Target
@@ -39,7 +43,7 @@ from gdpr_operator.model import (
     EventsHub,
     MonitoringSpec,
 )
-from gdpr_operator.report import metrics
+from gdpr_operator.report import Condition, hub_condition, metrics, receive_failed_condition
 
 DRIFT_ANNOTATION = "drift-events.monitoring.gdpr.io/received"
 """Outside kopf's own annotation prefix, so that kopf sees its change as a change."""
@@ -127,6 +131,15 @@ class MonitoringWaker:
         )
 
 
+class HubStatus(Protocol):
+    """Which replica polls the hub, and where its health is written (`AccountChecks`: the
+    owner of the hub's AwsAccount, which also writes that account's status)."""
+
+    def owns_account(self, name: str) -> bool: ...
+
+    async def report_hub(self, name: str, condition: Condition) -> None: ...
+
+
 @dataclass
 class DriftEventConsumer:
     """One poller per watched account-region, for the operator's lifetime; with an events
@@ -140,6 +153,8 @@ class DriftEventConsumer:
     waker: MonitoringWaker
     clock: Clock = SYSTEM_CLOCK
     hub: EventsHub | None = None
+    hub_status: HubStatus | None = None
+    """None: this replica polls the hub, and its health goes to the log and metrics only."""
     pollers: dict[tuple[str, str], asyncio.Task[None]] = field(default_factory=dict)
     woken_at: dict[Key, float] = field(default_factory=dict)
     """When each GdprMonitoring was last woken (monotonic)."""
@@ -193,17 +208,24 @@ class DriftEventConsumer:
                 await asyncio.sleep(ERROR_RETRY_SECONDS)
 
     async def _poll_hub(self, hub: EventsHub) -> None:
-        """The hub's queue, polled as long as the operator runs: its plumbing made first and
-        kept every HUB_UPKEEP_SECONDS, or as soon as the member accounts change."""
+        """The hub's queue, polled as long as the operator runs by the one replica that owns
+        the hub's AwsAccount: its plumbing made first and kept every HUB_UPKEEP_SECONDS, or
+        as soon as the member accounts change, or after an error; its health reported."""
         url: str | None = None
         kept: tuple[frozenset[str], float] | None = None
         while True:
+            if self.hub_status is not None and not self.hub_status.owns_account(hub.account):
+                metrics.forget_hub()  # another replica polls it, and exports its health
+                url, kept = None, None
+                await asyncio.sleep(NO_QUEUE_RETRY_SECONDS)
+                continue
             try:
                 accounts = self.accounts()
                 members = engine.hub_members(accounts)
                 if kept is None or kept[0] != members or self.clock.monotonic() >= kept[1]:
                     upkeep = await engine.keep_hub(hub, accounts, self.read_external_id, self.aws)
                     _log_upkeep(hub, upkeep)
+                    await self._report_hub(hub, hub_condition(upkeep))
                     kept = (members, self.clock.monotonic() + HUB_UPKEEP_SECONDS)
                 account = accounts.get(hub.account)
                 if account is None:
@@ -225,8 +247,18 @@ class DriftEventConsumer:
                 raise
             except Exception as error:  # the queue may be gone, AWS unreachable: try again
                 logger.warning("drift events of the events hub %s: %s", hub, error)
+                await self._report_hub(hub, receive_failed_condition(str(error)))
                 url, kept = None, None
                 await asyncio.sleep(ERROR_RETRY_SECONDS)
+
+    async def _report_hub(self, hub: EventsHub, condition: Condition) -> None:
+        metrics.record_hub(hub.account, hub.region, healthy=condition.healthy)
+        if self.hub_status is None:
+            return
+        try:
+            await self.hub_status.report_hub(hub.account, condition)
+        except ApiException as error:  # written again when it next changes, or at a restart
+            logger.warning("events hub %s: EventsHub condition not written: %s", hub, error)
 
     async def _dispatch(self, received: engine.Received) -> None:
         unreadable = received.messages - len(received.causes)

@@ -54,6 +54,7 @@ async def start_aws(memo: OperatorMemo, **kwargs: Any) -> None:
         waker=MonitoringWaker(clock=shared.clock),
         clock=shared.clock,
         hub=config.events_hub,
+        hub_status=checks,
     )
     events_task = asyncio.create_task(consumer.run(), name="drift events")
     shared.services = Services(

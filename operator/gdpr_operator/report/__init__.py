@@ -12,10 +12,18 @@ from gdpr_operator.report._accounts import (
     used_by_status,
 )
 from gdpr_operator.report._conditions import COMPLIANT, Condition, Event
+from gdpr_operator.report._hub import (
+    EVENTS_HUB,
+    hub_condition,
+    hub_condition_update,
+    receive_failed_condition,
+    same_condition,
+)
 from gdpr_operator.report._status import MAX_SUMMARY_TARGETS, result_counts, status_update
 
 __all__ = [
     "COMPLIANT",
+    "EVENTS_HUB",
     "EVENTS_MODE",
     "MAX_SUMMARY_TARGETS",
     "MAX_USED_BY",
@@ -23,10 +31,14 @@ __all__ = [
     "Event",
     "MonitoringRef",
     "account_status_update",
+    "hub_condition",
+    "hub_condition_update",
     "metrics",
     "plumbing_event",
     "plumbing_status",
+    "receive_failed_condition",
     "result_counts",
+    "same_condition",
     "status_update",
     "used_by_status",
 ]

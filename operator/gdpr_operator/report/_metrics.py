@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import NamedTuple
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from gdpr_operator.engine import DriftCause, Outcome
@@ -56,6 +56,13 @@ drift_event_to_repair = Histogram(
     "caused, by component.",
     ["component"],
     buckets=(1, 2, 5, 10, 15, 30, 60, 120, 300, 900),
+)
+events_hub_healthy = Gauge(
+    "gdpr_events_hub_healthy",
+    "1 when the events hub (--events-hub; account is its AwsAccount's name) is as declared and "
+    "its queue is read, else 0: its EventsHub condition. Exported by the one replica that "
+    "polls the hub.",
+    ["account", "region"],
 )
 
 MONITORING = ("namespace", "monitoring")
@@ -233,3 +240,13 @@ def record_drift_causes(outcome: Outcome, causes: Sequence[DriftCause], finished
 def export_only(exported: Callable[[str, str], bool]) -> None:
     """See `MonitoringCollector.export_only`."""
     _monitorings.export_only(exported)
+
+
+def record_hub(account: str, region: str, *, healthy: bool) -> None:
+    """The events hub's health, from the replica that polls it."""
+    events_hub_healthy.labels(account, region).set(1 if healthy else 0)
+
+
+def forget_hub() -> None:
+    """This replica no longer polls the hub: its health is another's to export."""
+    events_hub_healthy.clear()

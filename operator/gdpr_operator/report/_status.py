@@ -90,7 +90,7 @@ def merged_update(
     )
     return StatusUpdate(
         status={"observedGeneration": generation, **fields, "conditions": conditions},
-        events=[_event(transition) for transition in transitions],
+        events=[transition_event(transition) for transition in transitions],
         ready=ready,
     )
 
@@ -151,7 +151,8 @@ def _zero_counts() -> dict[str, int]:
     return {"compliant": 0, "nonCompliant": 0, "errors": 0}
 
 
-def _event(transition: Transition) -> Event:
+def transition_event(transition: Transition) -> Event:
+    """The Event announcing a condition's transition."""
     current = transition.current
     was = transition.previous.get("status") if transition.previous else "Unknown"
     change = current.status if was == current.status else f"{was} -> {current.status}"
