@@ -119,19 +119,22 @@ def test_promtool_parses_every_panel_query(promtool: Path, tmp_path: Path) -> No
 
 def test_dashboard_shows_the_aws_change_events() -> None:
     """The "AWS change events" row: events received by outcome and by component, drift they
-    found, and the change-to-repair latency quantiles by component; grouped only by the
-    labels these series have (component, outcome, le)."""
+    found, the change-to-repair latency quantiles by component, and the events hub's health
+    by its account and region; grouped only by the labels these series have (component,
+    outcome, le; account, region)."""
     exprs = {
         panel["title"]: [target["expr"] for target in panel["targets"]]
         for panel in _row("AWS change events")
     }
-    assert len(exprs) == 4, sorted(exprs)
+    assert len(exprs) == 5, sorted(exprs)
     queries = [expr for targets in exprs.values() for expr in targets]
     assert set().union(*map(metric_names, queries)) == {
         "gdpr_drift_events_received_total",
         "gdpr_drift_events_drift_detected_total",
         "gdpr_drift_event_to_repair_seconds_bucket",
+        "gdpr_events_hub_healthy",
     }
+    assert exprs["Events hub healthy"] == ["min by (account, region) (gdpr_events_hub_healthy)"]
     received = "rate(gdpr_drift_events_received_total[$__rate_interval])"
     assert exprs["AWS change events by outcome"] == [f"sum by (outcome) ({received})"]
     assert exprs["AWS change events by component"] == [f"sum by (component) ({received})"]
@@ -141,7 +144,7 @@ def test_dashboard_shows_the_aws_change_events() -> None:
     ]
     for expr in queries:
         grouped = set(re.findall(r"by \(([^)]*)\)", expr))
-        assert grouped <= {"outcome", "component", "component, le"}, expr
+        assert grouped <= {"outcome", "component", "component, le", "account, region"}, expr
         assert "{" not in expr, f"these series carry no tenant's labels: {expr}"
 
 
