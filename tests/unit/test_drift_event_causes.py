@@ -81,24 +81,6 @@ def test_iam_changes_concern_the_whole_account_and_state_changes_name_the_instan
     )
 
 
-def test_an_instance_launched_or_retagged_concerns_the_agent_as_well_as_its_profile() -> None:
-    for name in ("RunInstances", "CreateTags", "DeleteTags"):
-        cause = cause_of(_api_call("ec2.amazonaws.com", name), 0.0)
-        assert cause is not None
-        assert (cause.component, cause.also) == ("InstanceProfiles", ("CloudWatchAgent",)), name
-    state = {"detail-type": "EC2 Instance State-change Notification", "detail": {}}
-    launched = cause_of(json.dumps(state), 0.0)
-    assert launched is not None
-    assert (launched.component, launched.also) == ("InstanceProfiles", ("CloudWatchAgent",))
-    for source, name in (
-        ("ec2.amazonaws.com", "AssociateIamInstanceProfile"),
-        ("logs.amazonaws.com", "PutRetentionPolicy"),
-    ):
-        cause = cause_of(_api_call(source, name), 0.0)
-        assert cause is not None
-        assert cause.also == (), name
-
-
 def test_what_concerns_nothing_managed_or_cannot_be_read_is_no_cause() -> None:
     assert cause_of(_api_call("guardduty.amazonaws.com", "ArchiveFindings"), 0.0) is None
     assert cause_of("not json", 0.0) is None

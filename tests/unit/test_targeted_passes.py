@@ -3,7 +3,6 @@ outcome merged into the last full one (in-test components stand in for the AWS o
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -32,6 +31,7 @@ class Component:
     global_scope: bool = False
     applies: bool = True
     checks: Sequence[CheckInfo] = ()
+    depends_on: frozenset[str] = frozenset()
     seen: list[tuple[str, str]] = field(default_factory=list)
 
     def applies_to(self, spec: MonitoringSpec) -> bool:
@@ -113,8 +113,16 @@ _COMPONENTS = [
 ]
 
 
-def _slices(*causes: DriftCause, previous: Outcome | None = None) -> frozenset[Slice] | None:
-    return engine.slices_for(causes, _spec(), previous or Outcome(targets=_TARGETS), _COMPONENTS)
+def _slices(
+    *causes: DriftCause,
+    previous: Outcome | None = None,
+    components: Sequence[Component] = _COMPONENTS,
+) -> frozenset[Slice] | None:
+    return engine.slices_for(causes, _spec(), previous or Outcome(targets=_TARGETS), components)
+
+
+def _depends(name: str, *on: str, account_wide: bool = False) -> Component:
+    return Component(name, account_wide, depends_on=frozenset(on))
 
 
 def test_causes_of_one_slice_are_one_slice_and_a_global_component_is_account_wide() -> None:
@@ -133,10 +141,60 @@ def test_causes_of_one_slice_are_one_slice_and_a_global_component_is_account_wid
     )
 
 
-def test_a_cause_s_further_components_run_with_it_where_they_apply() -> None:
-    launched = dataclasses.replace(_cause("GuardDuty", NORTH), also=("AgentRole", "Off", "None"))
-    assert _slices(launched) == frozenset(
-        {Slice("prod", NORTH, "GuardDuty"), Slice("prod", GLOBAL_REGION, "AgentRole")}
+# Role (account-wide) <- Profiles <- Agent <- Logs, and Off (not applying) <- Role.
+_CHAIN = [
+    _depends("Logs", "Agent"),
+    _depends("Agent", "Profiles"),
+    _depends("Profiles", "Role"),
+    _depends("Role", account_wide=True),
+    Component("Off", applies=False, depends_on=frozenset({"Role"})),
+    _depends("Unrelated"),
+]
+
+
+def test_a_regional_change_runs_its_dependents_in_its_region_only() -> None:
+    assert _slices(_cause("Profiles", NORTH), components=_CHAIN) == frozenset(
+        {Slice("prod", NORTH, name) for name in ("Profiles", "Agent", "Logs")}
+    )
+    # What a component depends on does not run with it: only what depends on it.
+    assert _slices(_cause("Agent", EU, "shop"), components=_CHAIN) == frozenset(
+        {Slice("shop", EU, "Agent"), Slice("shop", EU, "Logs")}
+    )
+
+
+def test_an_account_wide_change_runs_its_regional_dependents_in_every_covered_region() -> None:
+    covered = Outcome(targets=(("prod", EU), ("prod", NORTH), ("shop", EU)))
+    expected = {
+        Slice("prod", GLOBAL_REGION, "Role"),
+        *(Slice("prod", region, name) for region in (EU, NORTH) for name in ("Profiles", "Agent")),
+        *(Slice("prod", region, "Logs") for region in (EU, NORTH)),
+    }
+    # Whichever region the event came from: IAM's changes concern the whole account.
+    # (shop's regions, also covered, are another account's).
+    for region in (GLOBAL_REGION, "us-east-1", EU):
+        assert _slices(_cause("Role", region), previous=covered, components=_CHAIN) == expected
+
+
+def test_past_an_account_wide_dependent_the_change_reaches_every_covered_region() -> None:
+    components = [
+        _depends("Vpc"),
+        _depends("Role", "Vpc", account_wide=True),
+        _depends("Logs", "Role"),
+    ]
+    assert _slices(_cause("Vpc", NORTH), components=components) == frozenset(
+        {
+            Slice("prod", NORTH, "Vpc"),
+            Slice("prod", GLOBAL_REGION, "Role"),
+            Slice("prod", EU, "Logs"),
+            Slice("prod", NORTH, "Logs"),
+        }
+    )
+
+
+def test_dependencies_in_a_cycle_run_each_component_once() -> None:
+    components = [_depends("A", "B"), _depends("B", "A")]
+    assert _slices(_cause("A"), components=components) == frozenset(
+        {Slice("prod", EU, "A"), Slice("prod", EU, "B")}
     )
 
 

@@ -16,7 +16,6 @@ from gdpr_operator.model import GLOBAL_REGION, AwsAccountSpec
 from gdpr_operator.reconcilers.drift_events import (
     FINDING,
     QUEUE_NAME,
-    also_concerned,
     component_of,
 )
 
@@ -48,9 +47,6 @@ class DriftCause:
     """When the operator received it (seconds since the epoch)."""
     account: str = ""
     """The AwsAccount (by name) the operator knows the account by, once it is matched."""
-    also: tuple[str, ...] = ()
-    """Further components whose checks the change can change (an instance launched: the
-    agent's association, besides its profile): a pass it brings runs them too."""
 
     def describe(self) -> str:
         """ "by arn:... (UpdateDetector at 2026-12-01T13:02:11Z)"."""
@@ -79,7 +75,6 @@ def cause_of(body: str, received_at: float) -> DriftCause | None:
         return None
     if component is None:
         return None
-    also = also_concerned(*names)
     if "eventName" in detail:
         identity = detail.get("userIdentity") or {}
         source = str(detail.get("eventSource", ""))
@@ -93,7 +88,6 @@ def cause_of(body: str, received_at: float) -> DriftCause | None:
             action=str(detail["eventName"]),
             event_time=str(detail.get("eventTime") or event.get("time", "")),
             received_at=received_at,
-            also=also,
         )
     if detail_type == FINDING:
         return DriftCause(
@@ -114,7 +108,6 @@ def cause_of(body: str, received_at: float) -> DriftCause | None:
         action=f"instance {detail.get('instance-id', '')} {detail.get('state', '')}",
         event_time=str(event.get("time", "")),
         received_at=received_at,
-        also=also,
     )
 
 

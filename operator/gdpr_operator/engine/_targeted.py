@@ -23,8 +23,10 @@ def slices_for(
     """The slices that the causes name (the same slice once however many name it), for a
     pass to run alone after `previous`, a pass of the same spec; None when a full pass is
     needed instead: no cause, a previous pass that was refused, or a cause that names no
-    component that applies to `spec`, or a target `previous` did not cover. A cause's
-    further components (`also`) run with its own where they apply to `spec`."""
+    component that applies to `spec`, or a target `previous` did not cover. With a cause's
+    component run the components that depend on it (`knock_on`) where they apply to
+    `spec`: an account-wide one on the account, a regional one in the cause's region, or in
+    every region `previous` covered in the account when the change was account-wide."""
     if previous.refusal is not None:
         return None
     applying = {
@@ -33,21 +35,47 @@ def slices_for(
         if reconciler.applies_to(spec)
     }
     covered = set(previous.targets)
-    accounts = {account for account, _ in covered}
     slices = set()
     for cause in causes:
-        if cause.component not in applying or cause.account not in spec.accounts:
+        own = applying.get(cause.component)
+        if own is None or cause.account not in spec.accounts:
             return None
-        for name in (cause.component, *(also for also in cause.also if also in applying)):
+        regions = sorted(region for account, region in covered if account == cause.account)
+        if not regions or not (own.global_scope or cause.region in regions):
+            return None
+        for name, account_wide in knock_on(cause.component, reconcilers):
+            if name not in applying:
+                continue
             if applying[name].global_scope:
-                if cause.account not in accounts:
-                    return None
                 slices.add(Slice(cause.account, GLOBAL_REGION, name))
             else:
-                if (cause.account, cause.region) not in covered:
-                    return None
-                slices.add(Slice(cause.account, cause.region, name))
+                slices.update(
+                    Slice(cause.account, region, name)
+                    for region in (regions if account_wide else (cause.region,))
+                )
     return frozenset(slices) or None
+
+
+def knock_on(component: str, reconcilers: Sequence[Reconciler]) -> list[tuple[str, bool]]:
+    """`component` and every component that depends on it (`depends_on`), directly or
+    through others, each once: (name, whether the change reaches it account-wide, as it
+    does past an account-wide component on the way, `component` included)."""
+    by_name = {reconciler.component: reconciler for reconciler in reconcilers}
+    reached: dict[str, bool] = {}
+    pending = [(component, False)]
+    while pending:
+        name, account_wide = pending.pop()
+        reconciler = by_name.get(name)
+        account_wide = account_wide or (reconciler is not None and reconciler.global_scope)
+        if reached.get(name, False) or (name in reached and not account_wide):
+            continue
+        reached[name] = account_wide
+        pending += [
+            (dependent.component, account_wide)
+            for dependent in reconcilers
+            if name in dependent.depends_on
+        ]
+    return list(reached.items())
 
 
 def merge_outcome(previous: Outcome, partial: Outcome, slices: frozenset[Slice]) -> Outcome:

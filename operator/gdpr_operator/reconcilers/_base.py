@@ -182,6 +182,12 @@ class Reconciler(Protocol):
     def global_scope(self) -> bool:
         """True when it runs once per account (region GLOBAL_REGION), not once per region."""
 
+    @property
+    def depends_on(self) -> frozenset[str]:
+        """The components whose writes it reads (by `component`): a change to what one of
+        them manages can change what this one finds, so a targeted pass that runs one of
+        them runs this one too."""
+
     def applies_to(self, spec: MonitoringSpec) -> bool:
         """Whether this spec asks for the component at all."""
 

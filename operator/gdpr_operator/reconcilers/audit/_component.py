@@ -61,6 +61,8 @@ class AuditComponent(ABC, Generic[Observed]):
     component: str
     check: CheckInfo
     global_scope = False
+    depends_on = frozenset[str]()
+    """Most read only what the account's owner configures (see VpcFlowLogs)."""
     grants: Sequence[Grant] = ()
     """Observe only: no write at all."""
 

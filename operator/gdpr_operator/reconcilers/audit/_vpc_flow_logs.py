@@ -21,6 +21,7 @@ from gdpr_operator.reconcilers import _vpcs
 from gdpr_operator.reconcilers._base import Context
 from gdpr_operator.reconcilers._vpcs import FlowLog, flow_log_problem
 from gdpr_operator.reconcilers.audit._component import AuditComponent, Verdict
+from gdpr_operator.reconcilers.flow_logs import FlowLogs
 
 CHECK = CheckInfo(
     id="vpc.flow_logs",
@@ -58,6 +59,8 @@ class Vpcs:
 class VpcFlowLogs(AuditComponent[Vpcs]):
     component = "VpcFlowLogs"
     check = CHECK
+    # It reads the VPCs' flow logs, which FlowLogs makes where the spec asks for them.
+    depends_on = frozenset({FlowLogs.component})
 
     async def observe(self, context: Context, target: Target) -> Vpcs:
         vpc_ids, flow_logs = await asyncio.gather(

@@ -19,6 +19,7 @@ from gdpr_operator.reconcilers.cloudwatch_agent._checks import CHECKS, GRANTS, R
 from gdpr_operator.reconcilers.cloudwatch_agent._diff import config_delta, installed_delta
 from gdpr_operator.reconcilers.cloudwatch_agent._presets import Platform
 from gdpr_operator.reconcilers.cloudwatch_agent._resources import configure_name, install_name
+from gdpr_operator.reconcilers.instance_profiles import InstanceProfiles
 
 CREATED_FOR_OWNER = PassRead[tuple[str, str, str, str, str], bool]("ssm.created_for_owner")
 """Whether an SSM resource, by (account, region, kind, id, owner), is tagged as created for
@@ -31,6 +32,9 @@ class CloudWatchAgent:
     iam_actions = declared_actions(CHECKS, RELEASE_ACTIONS)
     grants = GRANTS
     global_scope = False
+    # Its associations reach only instances that SSM manages, which the profile
+    # InstanceProfiles puts on them lets it do; both act on the same selected instances.
+    depends_on = frozenset({InstanceProfiles.component})
 
     def applies_to(self, spec: MonitoringSpec) -> bool:
         return spec.cloud_watch_agent.enabled and spec.instances is not None

@@ -12,7 +12,6 @@ from gdpr_operator.reconcilers.drift_events._events import (
     INSTANCE_STATE_CHANGE,
     QUEUE_NAME,
     RULE_NAME,
-    also_concerned,
     component_of,
     event_pattern,
 )
@@ -44,7 +43,6 @@ __all__ = [
     "RULE_NAME",
     "DriftEvents",
     "Hub",
-    "also_concerned",
     "bus_policy",
     "component_of",
     "event_pattern",

@@ -98,12 +98,6 @@ EVENT_SOURCES: Mapping[str, Mapping[str, str]] = {
 
 _EVENT_NAMES = sorted({name for names in EVENT_SOURCES.values() for name in names})
 
-SELECTING_INSTANCES = frozenset({"RunInstances", "CreateTags", "DeleteTags"})
-"""EC2 calls that can change which instances a selector picks (as can a state change)."""
-ALSO_ON_SELECTED_INSTANCES = ("CloudWatchAgent",)
-"""The components besides InstanceProfiles that act on the instances a selector picks: the
-agent's association targets them by id."""
-
 
 def component_of(detail_type: str, event_source: str, event_name: str) -> str | None:
     """The component an event concerns; None for an event the rule would not match."""
@@ -114,18 +108,6 @@ def component_of(detail_type: str, event_source: str, event_name: str) -> str | 
     if detail_type != API_CALL:
         return None
     return EVENT_SOURCES.get(event_source, {}).get(event_name)
-
-
-def also_concerned(detail_type: str, event_source: str, event_name: str) -> tuple[str, ...]:
-    """The components an event concerns besides `component_of`'s: those acting on selected
-    instances, for an instance launched, started, stopped or retagged."""
-    if detail_type == INSTANCE_STATE_CHANGE or (
-        detail_type == API_CALL
-        and event_source == "ec2.amazonaws.com"
-        and event_name in SELECTING_INSTANCES
-    ):
-        return ALSO_ON_SELECTED_INSTANCES
-    return ()
 
 
 def event_pattern() -> dict[str, Any]:

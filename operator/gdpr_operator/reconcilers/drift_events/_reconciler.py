@@ -80,6 +80,7 @@ class DriftEvents:
     )
     grants = GRANTS
     global_scope = False
+    depends_on = frozenset[str]()
 
     def applies_to(self, spec: MonitoringSpec) -> bool:
         return True

@@ -56,6 +56,7 @@ class FlowLogsRole:
     iam_actions = declared_actions(ROLE_CHECKS)
     grants = ROLE_GRANTS
     global_scope = True
+    depends_on = frozenset[str]()
 
     def applies_to(self, spec: MonitoringSpec) -> bool:
         return spec.flow_logs is not None
@@ -108,6 +109,8 @@ class FlowLogs:
     iam_actions = declared_actions(CHECKS)
     grants = GRANTS
     global_scope = False
+    # Its flow logs deliver through FlowLogsRole's role, which it checks.
+    depends_on = frozenset({FlowLogsRole.component})
 
     def applies_to(self, spec: MonitoringSpec) -> bool:
         return spec.flow_logs is not None

@@ -25,6 +25,7 @@ class GuardDuty:
     iam_actions = declared_actions(CHECKS, FINDINGS_ACTIONS)
     grants = GRANTS
     global_scope = False
+    depends_on = frozenset[str]()
 
     def applies_to(self, spec: MonitoringSpec) -> bool:
         return spec.guard_duty.enabled

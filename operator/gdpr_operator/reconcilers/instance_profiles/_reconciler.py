@@ -75,6 +75,7 @@ class AgentRole:
     iam_actions = declared_actions(ACCOUNT_CHECKS, RELEASE_ACTIONS)
     grants = ACCOUNT_GRANTS
     global_scope = True
+    depends_on = frozenset[str]()
 
     def applies_to(self, spec: MonitoringSpec) -> bool:
         return spec.instances is not None
@@ -182,6 +183,8 @@ class InstanceProfiles:
     iam_actions = declared_actions(INSTANCE_CHECKS)
     grants = INSTANCE_GRANTS
     global_scope = False
+    # It puts AgentRole's profile on the instances and checks the policies of its role.
+    depends_on = frozenset({AgentRole.component})
 
     def applies_to(self, spec: MonitoringSpec) -> bool:
         return spec.instances is not None

@@ -18,6 +18,7 @@ from gdpr_operator.model import LogIngestion, MonitoringSpec
 from gdpr_operator.reconcilers._base import ComponentReport, Context, declared_actions
 from gdpr_operator.reconcilers._delta import settle, settle_all
 from gdpr_operator.reconcilers._tags import ownership_tags
+from gdpr_operator.reconcilers.cloudwatch_agent import CloudWatchAgent
 from gdpr_operator.reconcilers.log_groups import _observe
 from gdpr_operator.reconcilers.log_groups._checks import CHECKS, GRANTS
 from gdpr_operator.reconcilers.log_groups._diff import group_delta
@@ -30,6 +31,8 @@ class LogGroups:
     iam_actions = declared_actions(CHECKS)
     grants = GRANTS
     global_scope = False
+    # Its freshness check reads the events the agent that CloudWatchAgent delivers writes.
+    depends_on = frozenset({CloudWatchAgent.component})
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
