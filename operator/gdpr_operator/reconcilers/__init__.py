@@ -15,10 +15,17 @@ from gdpr_operator.reconcilers._base import (
     PassReads,
     Reconciler,
 )
-from gdpr_operator.reconcilers._policy import declared_actions, grants, operator_policy
+from gdpr_operator.reconcilers._policy import (
+    POLICY_PREFIX,
+    declared_actions,
+    grants,
+    operator_policies,
+    policy_group,
+)
 from gdpr_operator.reconcilers._registry import RECONCILERS, all_checks
 
 __all__ = [
+    "POLICY_PREFIX",
     "RECONCILERS",
     "AwsReads",
     "AwsWrites",
@@ -34,5 +41,6 @@ __all__ = [
     "all_checks",
     "declared_actions",
     "grants",
-    "operator_policy",
+    "operator_policies",
+    "policy_group",
 ]

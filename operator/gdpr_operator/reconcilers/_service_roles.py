@@ -1,23 +1,71 @@
 """A role the operator owns for an AWS service to assume (the flow logs' delivery, the drift
 events' forwarding to a hub): under its IAM path and tagged, with one trust policy and one
-inline policy. `read_role` is its one read; the rest is pure."""
+inline policy. `read_role` is its one read; the rest is pure. `service_role_grants` is how
+narrowly the operator's IAM policy lets it make, change and pass such a role."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from gdpr_operator.aws import NotFoundError, Target, tag_list, tag_map
+from gdpr_operator.model.grants import Grant
 from gdpr_operator.reconcilers._access import AwsReads
 from gdpr_operator.reconcilers._delta import Call
 from gdpr_operator.reconcilers._documents import same_policy
-from gdpr_operator.reconcilers._tags import IAM_PATH, iam_owned
+from gdpr_operator.reconcilers._tags import IAM_PATH, TAGGED_AS_OWN, TAGGED_ON_CREATE, iam_owned
 
 
 def service_role_arn(account_id: str, name: str) -> str:
     return f"arn:aws:iam::{account_id}:role{IAM_PATH}{name}"
+
+
+class ServiceRoleGrants(NamedTuple):
+    """How far the operator's IAM policy lets it act on one service role."""
+
+    create: Grant
+    change: Grant
+    passing: Grant
+
+
+def service_role_grants(sid: str, name: str, service: str, why: str) -> ServiceRoleGrants:
+    """The role `name`, by name under the operator's path, in any account: created with the
+    operator's tags (`Create<sid>`), its trust and inline policy kept and deleted only while
+    it carries them (`Change<sid>`), and passed to `service` only (`Pass<sid>`)."""
+    arn = f"arn:aws:iam::*:role{IAM_PATH}{name}"
+    return ServiceRoleGrants(
+        Grant(
+            sid=f"Create{sid}",
+            actions=frozenset({"iam:CreateRole", "iam:TagRole"}),
+            resources=(arn,),
+            condition=TAGGED_ON_CREATE,
+            why=f"{why}, by name under the operator's path, with its tags (and only those)",
+        ),
+        Grant(
+            sid=f"Change{sid}",
+            actions=frozenset(
+                {
+                    "iam:PutRolePolicy",
+                    "iam:UpdateAssumeRolePolicy",
+                    "iam:DeleteRolePolicy",
+                    "iam:DeleteRole",
+                }
+            ),
+            resources=(arn,),
+            condition=TAGGED_AS_OWN,
+            why=f"{why}: its trust kept {service}'s (this account only) and its inline policy "
+            "as declared; deleted on release",
+        ),
+        Grant(
+            sid=f"Pass{sid}",
+            actions=frozenset({"iam:PassRole"}),
+            resources=(arn,),
+            condition={"StringEquals": {"iam:PassedToService": service}},
+            why=f"{why}, passed to {service} only",
+        ),
+    )
 
 
 def service_trust(service: str, account_id: str) -> dict[str, Any]:

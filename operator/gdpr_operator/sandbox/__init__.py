@@ -44,9 +44,10 @@ What it adds to moto (each module says which APIs and why):
   the `PERIOD_VARIABLE` environment variable, else 10).
 - `_iam_enforce` (aws profile): IAM evaluation of assumed roles' calls against their
   identity policies (`_iam_eval`: Deny over Allow over implicit deny, resources with IAM
-  paths, the condition operators the operator's policy uses), each call's resources and
-  context derived by `_iam_context`; the operator role of each account holds the
-  operator's generated policy (`gdpr_operator.reconcilers.operator_policy`).
+  paths, the condition operators the operator's policy uses; the role's inline and attached
+  managed policies together), each call's resources and context derived by `_iam_context`;
+  the operator role of each account has the operator's generated policies attached, made in
+  the account as customer-managed policies (`gdpr_operator.reconcilers.operator_policies`).
 - `_cloudtrail`: what AWS puts on EventBridge for each write call served (the CloudTrail
   management event, with the caller's userIdentity and the request's parameters) and EC2
   instance state changes, delivered by moto's rules to their targets (SQS queues among them)

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from gdpr_operator.model import CheckInfo, Scope
 from gdpr_operator.model.grants import Grant
-from gdpr_operator.reconcilers._tags import IAM_PATH
+from gdpr_operator.reconcilers._service_roles import service_role_grants
 from gdpr_operator.reconcilers.drift_events._events import (
     BUS_NAME,
+    EVENTS_SERVICE,
     FORWARDER_ROLE_NAME,
     QUEUE_NAME,
     RULE_NAME,
 )
-from gdpr_operator.reconcilers.instance_profiles._checks import CHANGE_ROLES, CREATE_ROLES
 
 DELIVERY = CheckInfo(
     id="events.delivery",
@@ -87,7 +87,6 @@ RELEASE_ACTIONS = frozenset({"events:RemoveTargets", "events:DeleteRule", "sqs:D
 HUB_RELEASE_ACTIONS = frozenset({"events:DeleteEventBus"})
 FORWARDER_RELEASE_ACTIONS = frozenset({"iam:DeleteRolePolicy", "iam:DeleteRole"})
 BUS = f"arn:aws:events:*:*:event-bus/{BUS_NAME}"
-FORWARDER_ROLE_ARN = f"arn:aws:iam::*:role{IAM_PATH}{FORWARDER_ROLE_NAME}"
 
 GRANTS = (
     Grant(
@@ -101,8 +100,11 @@ GRANTS = (
                 "events:DeleteRule",
             }
         ),
-        # rule/NAME on the default bus, rule/BUS/NAME on the hub bus (BUS_NAME == RULE_NAME).
-        resources=(f"arn:aws:events:*:*:rule/{RULE_NAME}*",),
+        # rule/NAME on the default bus, rule/BUS/NAME on the hub bus.
+        resources=(
+            f"arn:aws:events:*:*:rule/{RULE_NAME}",
+            f"arn:aws:events:*:*:rule/{BUS_NAME}/{RULE_NAME}",
+        ),
         why="the one rule, by name, that sends the events able to cause drift to the "
         "operator's queue or forwards them to the events hub bus, and the hub bus's rule of "
         "that name; their target; deleted on release (no events:TargetArn condition: "
@@ -127,17 +129,11 @@ GRANTS = (
         why="the hub bus's resource policy naming the member accounts that may put events "
         "on it (PutPermission has no resource type: AWS cannot scope it to the bus)",
     ),
-    # The forwarder role: created and changed as every role under the operator's path.
-    CREATE_ROLES,
-    CHANGE_ROLES,
-    Grant(
-        sid="DriftEventForwarder",
-        actions=frozenset({"iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:PassRole"}),
-        resources=(FORWARDER_ROLE_ARN,),
-        why="the forwarder role, by name under the operator's path: its inline policy (put "
-        "events on the hub bus) kept and deleted on release, and the role passed to the member "
-        "rule's target (its trust lets only EventBridge assume it; no conditions, to keep the "
-        "policy within IAM's size limit)",
+    *service_role_grants(
+        "DriftEventForwarderRole",
+        FORWARDER_ROLE_NAME,
+        EVENTS_SERVICE,
+        "the drift events' forwarder role",
     ),
     Grant(
         sid="DriftEventQueue",

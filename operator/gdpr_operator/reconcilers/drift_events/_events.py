@@ -14,6 +14,8 @@ BUS_NAME = "gdpr-operator-drift-events"
 FORWARDER_ROLE_NAME = "gdpr-operator-drift-events-forwarder"
 """The role, in each member account under the operator's IAM path, that EventBridge
 forwards events to the hub bus through."""
+EVENTS_SERVICE = "events.amazonaws.com"
+"""EventBridge, the one service the forwarder role trusts and is passed to."""
 API_CALL = "AWS API Call via CloudTrail"
 INSTANCE_STATE_CHANGE = "EC2 Instance State-change Notification"
 FINDING = "GuardDuty Finding"

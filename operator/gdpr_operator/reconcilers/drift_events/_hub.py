@@ -42,12 +42,12 @@ from gdpr_operator.reconcilers.drift_events._diff import (
 )
 from gdpr_operator.reconcilers.drift_events._events import (
     BUS_NAME,
+    EVENTS_SERVICE,
     FORWARDER_ROLE_NAME,
     QUEUE_NAME,
     RULE_NAME,
 )
 
-EVENTS_SERVICE = "events.amazonaws.com"
 FORWARD_POLICY_NAME = "forward-to-events-hub"
 HUB_RULE_DESCRIPTION = "gdpr-operator: drift events forwarded from member accounts, for its queue"
 

@@ -23,15 +23,13 @@ from gdpr_operator.reconcilers.drift_events._diff import (
 )
 from gdpr_operator.reconcilers.drift_events._events import (
     BUS_NAME,
+    EVENTS_SERVICE,
     FORWARDER_ROLE_NAME,
     QUEUE_NAME,
     RULE_NAME,
     event_pattern,
 )
-from gdpr_operator.reconcilers.drift_events._hub import (
-    EVENTS_SERVICE,
-    FORWARD_POLICY_NAME,
-)
+from gdpr_operator.reconcilers.drift_events._hub import FORWARD_POLICY_NAME
 
 QUEUE, RULE, POLICY, ROLE = "Queue", "Rule", "QueuePolicy", "ForwarderRole"
 """The template's logical resource ids."""

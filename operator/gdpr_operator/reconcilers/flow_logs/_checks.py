@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from gdpr_operator.model import CheckInfo, Scope
 from gdpr_operator.model.grants import Grant
-from gdpr_operator.reconcilers._tags import IAM_PATH, TAGGED_AS_OWN, TAGGED_ON_CREATE
-from gdpr_operator.reconcilers.instance_profiles._checks import CREATE_ROLES
+from gdpr_operator.reconcilers._service_roles import service_role_grants
+from gdpr_operator.reconcilers._tags import TAGGED_AS_OWN, TAGGED_ON_CREATE
 from gdpr_operator.reconcilers.log_groups import GROUP_ACTIONS, GROUP_GRANTS
 
 ROLE_NAME = "gdpr-operator-flow-logs"
@@ -66,38 +66,15 @@ DELIVERY = CheckInfo(
 ROLE_CHECKS = (DELIVERY_ROLE,)
 CHECKS = (FLOW_LOG_GROUP, DELIVERY)
 
-OWN_ROLE = f"arn:aws:iam::*:role{IAM_PATH}{ROLE_NAME}"
 FLOW_LOGS = "arn:aws:ec2:*:*:vpc-flow-log/*"
 
-ROLE_GRANTS = (
-    # Created as every role under the operator's path (by name in its code).
-    CREATE_ROLES,
-    Grant(
-        sid="ChangeFlowLogsRole",
-        actions=frozenset(
-            {
-                "iam:PutRolePolicy",
-                "iam:UpdateAssumeRolePolicy",
-                "iam:DeleteRolePolicy",
-                "iam:DeleteRole",
-            }
-        ),
-        resources=(OWN_ROLE,),
-        condition=TAGGED_AS_OWN,
-        why="its trust kept VPC Flow Logs' (this account only) and its inline policy the "
-        "delivery to the flow log group; deleted on deletionPolicy Delete",
-    ),
+_ROLE = service_role_grants(
+    "FlowLogsRole", ROLE_NAME, DELIVERY_SERVICE, "the flow logs' delivery role"
 )
+ROLE_GRANTS = (_ROLE.create, _ROLE.change)
 GRANTS = (
     *GROUP_GRANTS,
-    Grant(
-        sid="PassFlowLogsRole",
-        actions=frozenset({"iam:PassRole"}),
-        resources=(OWN_ROLE,),
-        condition={"StringEquals": {"iam:PassedToService": DELIVERY_SERVICE}},
-        why="a flow log delivers through the role it is created with: that one, to VPC Flow "
-        "Logs only",
-    ),
+    _ROLE.passing,
     Grant(
         sid="CreateTaggedFlowLogs",
         actions=frozenset({"ec2:CreateFlowLogs"}),
