@@ -68,8 +68,9 @@ def test_cfn_lint_finds_nothing() -> None:
 
 def test_it_makes_what_the_component_checks_under_the_same_names() -> None:
     template = _template()
-    assert list(template["Parameters"]) == ["HubBusArn"]
+    assert list(template["Parameters"]) == ["HubBusArn", "IamOnly"]
     assert template["Parameters"]["HubBusArn"]["Default"] == ""
+    assert template["Parameters"]["IamOnly"]["Default"] == "false"
     resources = template["Resources"]
     assert {name: resource["Type"] for name, resource in resources.items()} == {
         "Queue": "AWS::SQS::Queue",
@@ -95,8 +96,10 @@ def test_it_makes_what_the_component_checks_under_the_same_names() -> None:
     }
     rule = resources["Rule"]["Properties"]
     assert (rule["Name"], rule["State"], rule["EventBusName"]) == (RULE_NAME, "ENABLED", "default")
+    # IamOnly=true (us-east-1 where no GdprMonitoring covers it): IAM's calls alone.
     assert json.dumps(rule["EventPattern"], sort_keys=True) == json.dumps(
-        event_pattern(), sort_keys=True
+        {"Fn::If": ["IamEventsOnly", event_pattern(iam_only=True), event_pattern()]},
+        sort_keys=True,
     )
     hub = {"Ref": "HubBusArn"}
     role = {"Fn::GetAtt": ["ForwarderRole", "Arn"]}

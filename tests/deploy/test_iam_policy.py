@@ -59,7 +59,12 @@ from gdpr_operator.reconcilers import (
     policy_group,
 )
 from gdpr_operator.reconcilers.cloudwatch_agent import Platform, configs_for
-from gdpr_operator.reconcilers.drift_events import QUEUE_NAME, DriftEvents, remove_hub
+from gdpr_operator.reconcilers.drift_events import (
+    IAM_EVENTS_REGION,
+    QUEUE_NAME,
+    DriftEvents,
+    remove_hub,
+)
 from gdpr_operator.sandbox import (
     SandboxControl,
     cloudfront_distribution,
@@ -711,6 +716,8 @@ async def test_external_drift_events_make_no_write_and_the_policy_allows_their_r
     )
     target = Target(scratch_account, REGION)
     await create_stack(layer, target)
+    # IAM's events are delivered to us-east-1 only: its stack matches those alone.
+    await create_stack(layer, Target(scratch_account, IAM_EVENTS_REGION), {"IamOnly": "true"})
     await layer.call(
         Target(other_principal(scratch_account.account_id, "alice"), REGION),
         "logs",
@@ -736,7 +743,10 @@ async def test_external_drift_events_make_no_write_and_the_policy_allows_their_r
         received = await engine.receive(operator_layer, access, REGION, url, now=0.0, wait=0)
         released = await engine.release(request, only)
         _no_errors(released)
-    assert [(r.check, r.compliant) for r in checked.results] == [("events.delivery", True)]
+    assert sorted((r.check, r.region, r.compliant) for r in checked.results) == [
+        ("events.delivery", REGION, True),
+        ("events.delivery", IAM_EVENTS_REGION, True),
+    ]
     assert "LogGroups" in {cause.component for cause in received.causes}, received
     assert not released.released
     drift_events = {a for a in calls.actions if a.startswith(("events:", "sqs:"))}

@@ -39,7 +39,7 @@ from gdpr_operator.reconcilers import (
     WriteGuard,
     WriteRefusedError,
 )
-from gdpr_operator.reconcilers.drift_events import DriftEvents
+from gdpr_operator.reconcilers.drift_events import DriftEvents, plumbing_regions
 
 logger = logging.getLogger(__name__)
 
@@ -201,7 +201,7 @@ async def _fan_out(
         components = [component for component in components if component.component in named]
         wanted = {item.account for item in request.only}
         accounts = tuple(account for account in accounts if account.name in wanted)
-    others = _declarations(request) if releasing else ()
+    others = _declarations(request)
     hub = resolved_hub(request.events_hub, request.lookup_account)
     reads = PassReads()
     turns = asyncio.Semaphore(TARGETS_IN_FLIGHT)
@@ -316,6 +316,17 @@ def _asked_by_account(component: Reconciler, account: AwsAccountSpec) -> bool:
     return isinstance(component, DriftEvents) and account.drift_events is DriftEventsMode.MANAGED
 
 
+def _runs_in(
+    component: Reconciler, account: AwsAccountSpec, region: str, regions: Sequence[str]
+) -> bool:
+    """Whether the pass runs a regional component in `region`: one of the spec's, or, for
+    the drift-event plumbing of an account whose events are consumed, a Region beyond them
+    that it needs (IAM_EVENTS_REGION, for IAM's events: `plumbing_regions`)."""
+    return region in regions or (
+        isinstance(component, DriftEvents) and account.drift_events.consumed
+    )
+
+
 async def _account(
     request: Request,
     context: Context,
@@ -372,9 +383,10 @@ async def _account(
         outcomes = await gather_outcomes(
             [
                 (component, Target(access, region))
-                for region in ([GLOBAL_REGION] if phase else regions)
+                for region in ([GLOBAL_REGION] if phase else plumbing_regions(regions))
                 for component in components
                 if component.global_scope is phase
+                and (phase or _runs_in(component, account, region, regions))
                 and _wanted(request.only, account.name, region, component.component)
             ],
             guarded,

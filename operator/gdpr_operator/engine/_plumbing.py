@@ -1,13 +1,13 @@
 """The drift-event plumbing of an AwsAccount that left events.mode Managed for Off: the rule,
 its target and the queue that the operator made (tagged as its own) removed in every region
-the live GdprMonitorings bound to the account cover. Passes under Off make no EventBridge or
-SQS call, so this is the one place that removes it; the AwsAccount's checker calls it once,
-as it sees the account leave Managed."""
+the live GdprMonitorings bound to the account cover, and in IAM_EVENTS_REGION (IAM's
+events). Passes under Off make no EventBridge or SQS call, so this is the one place that
+removes it; the AwsAccount's checker calls it once, as it sees the account leave Managed."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from gdpr_operator.aws import Aws, AwsError, Target
@@ -27,6 +27,7 @@ from gdpr_operator.model import (
 from gdpr_operator.reconcilers import AwsReads, AwsWrites, WriteRefusedError
 from gdpr_operator.reconcilers._tags import ownership_tags
 from gdpr_operator.reconcilers.drift_events import (
+    plumbing_regions,
     reconcile_hub,
     remove_forwarder,
     remove_plumbing,
@@ -72,12 +73,12 @@ async def release_plumbing(
     events_hub: EventsHub | None = None,
 ) -> PlumbingRelease:
     """Removes the operator's rule, target and queue from the regions `covered_regions`
-    names (nothing that is not tagged as the operator's); each write goes out only while
-    `unchanged()` says the AwsAccount is still as given. Never raises for AWS errors: they
-    are in the result's errors, one per region (or one for the account). With an events hub
-    (its account resolved), the hub's own queue stays and the account's forwarder role goes
-    too."""
-    requested = covered_regions(account, monitorings)
+    names and IAM_EVENTS_REGION (nothing that is not tagged as the operator's); each write
+    goes out only while `unchanged()` says the AwsAccount is still as given. Never raises
+    for AWS errors: they are in the result's errors, one per region (or one for the
+    account). With an events hub (its account resolved), the hub's own queue stays and the
+    account's forwarder role goes too."""
+    requested = plumbing_regions(covered_regions(account, monitorings))
     if not requested:
         return PlumbingRelease()
     try:
@@ -115,6 +116,19 @@ async def release_plumbing(
         released=tuple(item for released, _ in done for item in released),
         errors=tuple(item for _, errors in done for item in errors),
         regions=regions,
+    )
+
+
+def event_queues(targets: Iterable[tuple[str, str]]) -> frozenset[tuple[str, str]]:
+    """The (account, region) queues a pass's targets (by AwsAccount name) are served by:
+    theirs, and each account's in IAM_EVENTS_REGION. Pure."""
+    regions: dict[str, list[str]] = {}
+    for account, region in targets:
+        regions.setdefault(account, []).append(region)
+    return frozenset(
+        (account, region)
+        for account, covered in regions.items()
+        for region in plumbing_regions(covered)
     )
 
 

@@ -1,6 +1,8 @@
 """kopf glue for AWS change events (AwsAccount events.mode Managed or External): one task
 polls the operator's queue in each account-region that passes of GdprMonitorings covered,
-and each event wakes, at once, every GdprMonitoring bound to the account that covers its region.
+and in each of their accounts' IAM_EVENTS_REGION (IAM's events), and each event wakes, at
+once, every GdprMonitoring bound to the account that covers its region (an IAM event: every
+one bound to the account, IAM being account-wide).
 With an events hub (`--events-hub`), one task polls the hub's one queue instead, whatever the
 number of accounts and regions, and keeps the hub's plumbing (`engine.keep_hub`) as it goes,
 reporting its health (the EventsHub condition, the gauge); sharded, only the owner of the hub's

@@ -331,9 +331,12 @@ async def _pass(
             outcome = engine.merge_outcome(previous[1], outcome, slices)
         if outcome is not None:
             inbox.watch(
-                (account, region)
-                for account, region in outcome.targets
-                if (known := _lookup(accounts, account)) is not None and known.drift_events.consumed
+                engine.event_queues(
+                    (account, region)
+                    for account, region in outcome.targets
+                    if (known := _lookup(accounts, account)) is not None
+                    and known.drift_events.consumed
+                )
             )
     if outcome is None or not config.ownership.owns(uid):
         log.info("Pass over %s/%s (%s) abandoned: no longer ours", namespace, name, uid)

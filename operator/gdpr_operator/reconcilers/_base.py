@@ -93,7 +93,8 @@ class Context:
     permissions: TenantPermissions = NOTHING_PERMITTED
     """What the AwsAccount lets this GdprMonitoring have done beyond the operator's own."""
     others: Sequence[Declaration] = ()
-    """The other live GdprMonitorings: what a release must leave in place for them."""
+    """The other live GdprMonitorings: what a release must leave in place for them, and
+    the Regions of theirs that the drift-event plumbing serves."""
     reads: PassReads = field(default_factory=PassReads)
     """Reads shared by the pass's targets (an IAM role read once, not once per region)."""
     regions: Sequence[str] = ()

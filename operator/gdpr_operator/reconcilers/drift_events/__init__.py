@@ -1,7 +1,8 @@
 """Drift events (AwsAccount spec.events.mode Managed or External): the EventBridge rule, SQS
 queue and target that bring the AWS change events able to cause drift to the operator, made
 by the operator (Managed) or by the account's owner from `rendered_template()` (External);
-checks events.delivery. `EVENT_SOURCES` says which events, and which component each concerns."""
+checks events.delivery; in IAM_EVENTS_REGION too, for IAM's events (`plumbing_regions`).
+`EVENT_SOURCES` says which events, and which component each concerns."""
 
 from gdpr_operator.reconcilers.drift_events._diff import EXTERNAL_TEMPLATE
 from gdpr_operator.reconcilers.drift_events._events import (
@@ -9,11 +10,14 @@ from gdpr_operator.reconcilers.drift_events._events import (
     EVENT_SOURCES,
     FINDING,
     FORWARDER_ROLE_NAME,
+    IAM_EVENTS_REGION,
     INSTANCE_STATE_CHANGE,
     QUEUE_NAME,
     RULE_NAME,
     component_of,
     event_pattern,
+    iam_only,
+    plumbing_regions,
 )
 from gdpr_operator.reconcilers.drift_events._hub import (
     Hub,
@@ -38,6 +42,7 @@ __all__ = [
     "EXTERNAL_TEMPLATE",
     "FINDING",
     "FORWARDER_ROLE_NAME",
+    "IAM_EVENTS_REGION",
     "INSTANCE_STATE_CHANGE",
     "QUEUE_NAME",
     "RULE_NAME",
@@ -50,6 +55,8 @@ __all__ = [
     "forwarder_role_arn",
     "forwarder_trust",
     "hub_queue_policy",
+    "iam_only",
+    "plumbing_regions",
     "reconcile_hub",
     "remove_forwarder",
     "remove_hub",

@@ -24,6 +24,9 @@ RULE_DESCRIPTION = "gdpr-operator: AWS changes that can cause drift, for its que
 EXTERNAL_TEMPLATE = "deploy/events/drift-events.yaml"
 """The CloudFormation template (in the repository) that makes the plumbing under External."""
 EXTERNAL_FIX = f"create or update the CloudFormation stack from {EXTERNAL_TEMPLATE} here"
+IAM_ONLY_PARAMETER = "IamOnly"
+"""The template's parameter making the rule match IAM's events alone (IAM_EVENTS_REGION
+where no GdprMonitoring covers it)."""
 EXTERNAL_OWNER = "events.mode External: the account's owner makes it, not the operator"
 
 
@@ -72,7 +75,7 @@ def policy_document(queue: Any, rule: Any) -> dict[str, Any]:
     }
 
 
-def problem(plumbing: Plumbing, target: Target) -> str | None:
+def problem(plumbing: Plumbing, target: Target, *, iam_only: bool = False) -> str | None:
     """What is missing or not as declared."""
     wrong = []
     if plumbing.queue_url is None:
@@ -82,17 +85,18 @@ def problem(plumbing: Plumbing, target: Target) -> str | None:
     if plumbing.rule is None:
         wrong.append(f"rule {RULE_NAME} does not exist")
     else:
-        wrong += rule_problems(plumbing.rule)
+        wrong += rule_problems(plumbing.rule, iam_only=iam_only)
         if queue_arn(target) not in plumbing.target_arns:
             wrong.append(f"rule {RULE_NAME} does not target queue {QUEUE_NAME}")
     return "; ".join(wrong) or None
 
 
-def rule_problems(rule: Mapping[str, Any]) -> list[str]:
+def rule_problems(rule: Mapping[str, Any], *, iam_only: bool = False) -> list[str]:
+    """What differs from the rule declared (matching IAM's events alone: `iam_only`)."""
     wrong = []
     if rule.get("State") != "ENABLED":
         wrong.append(f"rule {RULE_NAME} is {rule.get('State')}")
-    if json.loads(rule.get("EventPattern") or "{}") != event_pattern():
+    if json.loads(rule.get("EventPattern") or "{}") != event_pattern(iam_only=iam_only):
         wrong.append(f"rule {RULE_NAME} pattern is not the declared one")
     return wrong
 
@@ -106,34 +110,47 @@ def not_owned(plumbing: Plumbing) -> str | None:
     return None
 
 
-def delivery_delta(plumbing: Plumbing, target: Target, tags: Mapping[str, str]) -> Delta:
+def delivery_delta(
+    plumbing: Plumbing, target: Target, tags: Mapping[str, str], *, iam_only: bool = False
+) -> Delta:
     """events.delivery of the account-region, and the calls that make its plumbing as
-    declared; what is not the operator's is left alone."""
+    declared (its rule matching IAM's events alone: `iam_only`); what is not the
+    operator's is left alone."""
     return Delta(
         RULE_NAME,
-        {DELIVERY: problem(plumbing, target)},
-        calls=repairs(plumbing, target, tags),
+        {DELIVERY: problem(plumbing, target, iam_only=iam_only)},
+        calls=repairs(plumbing, target, tags, iam_only=iam_only),
         left_alone=not_owned(plumbing) or "",
     )
 
 
-def external_delta(plumbing: Plumbing, target: Target) -> Delta:
+def external_delta(plumbing: Plumbing, target: Target, *, iam_only: bool = False) -> Delta:
     """events.delivery of the account-region under External: the same plumbing as Managed's
     (tags aside: it is the owner's), which no write of the operator's makes."""
-    wrong = problem(plumbing, target)
+    wrong = problem(plumbing, target, iam_only=iam_only)
     return Delta(
         RULE_NAME,
-        {DELIVERY: f"{wrong}; {EXTERNAL_FIX}" if wrong else None},
+        {DELIVERY: f"{wrong}; {external_fix(iam_only=iam_only)}" if wrong else None},
         not_repairable=EXTERNAL_OWNER,
     )
 
 
-def repairs(plumbing: Plumbing, target: Target, tags: Mapping[str, str]) -> tuple[Call, ...]:
+def external_fix(*, iam_only: bool) -> str:
+    """What the account's owner does about it (the stack with IAM_ONLY_PARAMETER where the
+    rule matches IAM's events alone)."""
+    return (
+        f"{EXTERNAL_FIX} with its parameter {IAM_ONLY_PARAMETER}=true" if iam_only else EXTERNAL_FIX
+    )
+
+
+def repairs(
+    plumbing: Plumbing, target: Target, tags: Mapping[str, str], *, iam_only: bool = False
+) -> tuple[Call, ...]:
     """The queue with its policy, the rule, its target: whichever is missing or not as
     declared, in that order (the rule's target needs the queue)."""
     return (
         *queue_calls(plumbing, queue_policy(target), tags),
-        *rule_calls(plumbing, tags, RULE_DESCRIPTION),
+        *rule_calls(plumbing, tags, RULE_DESCRIPTION, iam_only=iam_only),
         *target_calls(plumbing, {"Id": TARGET_ID, "Arn": queue_arn(target)}),
     )
 
@@ -164,12 +181,17 @@ def queue_calls(
 
 
 def rule_calls(
-    plumbing: Plumbing, tags: Mapping[str, str], description: str, *, bus: str | None = None
+    plumbing: Plumbing,
+    tags: Mapping[str, str],
+    description: str,
+    *,
+    bus: str | None = None,
+    iam_only: bool = False,
 ) -> list[Call]:
-    """The rule (on `bus`, else the default bus) put where it is missing or not as declared;
-    tagged when it is made."""
+    """The rule (on `bus`, else the default bus; matching IAM's events alone: `iam_only`)
+    put where it is missing or not as declared; tagged when it is made."""
     rule = plumbing.rule
-    if rule is not None and not rule_problems(rule):
+    if rule is not None and not rule_problems(rule, iam_only=iam_only):
         return []
     return [
         Call(
@@ -178,7 +200,7 @@ def rule_calls(
             {
                 "Name": RULE_NAME,
                 **({"EventBusName": bus} if bus is not None else {}),
-                "EventPattern": json.dumps(event_pattern()),
+                "EventPattern": json.dumps(event_pattern(iam_only=iam_only)),
                 "State": "ENABLED",
                 "Description": description,
                 **({"Tags": tag_list(tags)} if rule is None else {}),

@@ -4,8 +4,10 @@ event received is routed by it."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
+
+from gdpr_operator.model import ALL_REGIONS
 
 RULE_NAME = "gdpr-operator-drift-events"
 QUEUE_NAME = "gdpr-operator-drift-events"
@@ -18,6 +20,10 @@ EVENTS_SERVICE = "events.amazonaws.com"
 """EventBridge, the one service the forwarder role trusts and is passed to."""
 API_CALL = "AWS API Call via CloudTrail"
 INSTANCE_STATE_CHANGE = "EC2 Instance State-change Notification"
+IAM_EVENTS_REGION = "us-east-1"
+"""Where AWS delivers IAM's CloudTrail events: to this Region's default bus only, whichever
+Regions an account's GdprMonitorings cover."""
+IAM_SOURCE = "iam.amazonaws.com"
 FINDING = "GuardDuty Finding"
 """A GuardDuty finding, new or updated: it concerns the findings checks of GuardDuty."""
 
@@ -31,7 +37,7 @@ EVENT_SOURCES: Mapping[str, Mapping[str, str]] = {
             "UpdateOrganizationConfiguration",
         )
     },
-    "iam.amazonaws.com": {
+    IAM_SOURCE: {
         **{
             name: "AgentRole"
             for name in (
@@ -98,9 +104,6 @@ EVENT_SOURCES: Mapping[str, Mapping[str, str]] = {
 """eventSource -> eventName -> the component whose checks the call can change."""
 
 
-_EVENT_NAMES = sorted({name for names in EVENT_SOURCES.values() for name in names})
-
-
 def component_of(detail_type: str, event_source: str, event_name: str) -> str | None:
     """The component an event concerns; None for an event the rule would not match."""
     if detail_type == INSTANCE_STATE_CHANGE:
@@ -112,20 +115,42 @@ def component_of(detail_type: str, event_source: str, event_name: str) -> str | 
     return EVENT_SOURCES.get(event_source, {}).get(event_name)
 
 
-def event_pattern() -> dict[str, Any]:
+def _api_calls(sources: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
+    return {
+        "detail-type": [API_CALL],
+        "source": [f"aws.{source.split('.', 1)[0]}" for source in sources],
+        "detail": {
+            "eventSource": list(sources),
+            "eventName": sorted({name for names in sources.values() for name in names}),
+        },
+    }
+
+
+def event_pattern(*, iam_only: bool = False) -> dict[str, Any]:
     """The rule's pattern: the API calls above, EC2 instance state changes, and GuardDuty
-    findings."""
+    findings; `iam_only`: IAM's API calls alone (IAM_EVENTS_REGION where no GdprMonitoring
+    covers it: it brings nothing else)."""
+    if iam_only:
+        return _api_calls({IAM_SOURCE: EVENT_SOURCES[IAM_SOURCE]})
     return {
         "$or": [
-            {
-                "detail-type": [API_CALL],
-                "source": [f"aws.{source.split('.', 1)[0]}" for source in EVENT_SOURCES],
-                "detail": {
-                    "eventSource": list(EVENT_SOURCES),
-                    "eventName": _EVENT_NAMES,
-                },
-            },
+            _api_calls(EVENT_SOURCES),
             {"detail-type": [INSTANCE_STATE_CHANGE], "source": ["aws.ec2"]},
             {"detail-type": [FINDING], "source": ["aws.guardduty"]},
         ]
     }
+
+
+def plumbing_regions(covered: Collection[str]) -> tuple[str, ...]:
+    """The Regions of an account that need its plumbing, given those its GdprMonitorings
+    cover (ALL_REGIONS: every one): those, and IAM_EVENTS_REGION too once they cover any,
+    for IAM's events. Pure."""
+    if not covered or ALL_REGIONS in covered or IAM_EVENTS_REGION in covered:
+        return tuple(covered)
+    return (*covered, IAM_EVENTS_REGION)
+
+
+def iam_only(region: str, covered: Collection[str]) -> bool:
+    """Whether the account-region's rule matches IAM's events alone: IAM_EVENTS_REGION,
+    when no GdprMonitoring covers it (`covered`: the Regions they cover). Pure."""
+    return region == IAM_EVENTS_REGION and not {region, ALL_REGIONS} & set(covered)

@@ -240,12 +240,14 @@ def forwarder_repairs(
 # The member account-region's rule, forwarding to the hub.
 
 
-def forward_problem(plumbing: Plumbing, target: Target, hub: Hub) -> str | None:
+def forward_problem(
+    plumbing: Plumbing, target: Target, hub: Hub, *, iam_only: bool = False
+) -> str | None:
     wrong = []
     if plumbing.rule is None:
         wrong.append(f"rule {RULE_NAME} does not exist")
     else:
-        wrong += rule_problems(plumbing.rule)
+        wrong += rule_problems(plumbing.rule, iam_only=iam_only)
         role = plumbing.target_roles.get(hub.bus_arn)
         if hub.bus_arn not in plumbing.target_arns:
             wrong.append(f"rule {RULE_NAME} does not target the events hub bus {hub.bus_arn}")
@@ -267,13 +269,18 @@ def _old_queue(plumbing: Plumbing, target: Target, hub: Hub) -> bool:
 
 
 def forward_repairs(
-    plumbing: Plumbing, target: Target, hub: Hub, tags: Mapping[str, str]
+    plumbing: Plumbing,
+    target: Target,
+    hub: Hub,
+    tags: Mapping[str, str],
+    *,
+    iam_only: bool = False,
 ) -> tuple[Call, ...]:
     """The rule, its one target (the hub bus, through the forwarder role: it replaces the
     queue of before, under the same target id), and the old queue removed."""
     wanted = {"Id": TARGET_ID, "Arn": hub.bus_arn, "RoleArn": forwarder_role_arn(target.account_id)}
     calls = [
-        *rule_calls(plumbing, tags, RULE_DESCRIPTION),
+        *rule_calls(plumbing, tags, RULE_DESCRIPTION, iam_only=iam_only),
         *target_calls(plumbing, wanted),
     ]
     if _old_queue(plumbing, target, hub):
@@ -287,16 +294,18 @@ def forwarding_delta(
     target: Target,
     hub: Hub,
     tags: Mapping[str, str],
+    *,
+    iam_only: bool = False,
 ) -> Delta:
     """events.delivery of a member account-region with an events hub: the forwarder role,
-    the rule forwarding to the hub bus through it, and no queue of its own (the hub's own
-    queue aside); the calls that make it so. A rule or role that is not the operator's is
-    reported and left alone."""
+    the rule (matching IAM's events alone: `iam_only`) forwarding to the hub bus through it,
+    and no queue of its own (the hub's own queue aside); the calls that make it so. A rule
+    or role that is not the operator's is reported and left alone."""
     wrong = [
         problem
         for problem in (
             forwarder_problem(role, target.account_id, hub),
-            forward_problem(plumbing, target, hub),
+            forward_problem(plumbing, target, hub, iam_only=iam_only),
         )
         if problem
     ]
@@ -310,18 +319,18 @@ def forwarding_delta(
         {DELIVERY: "; ".join(wrong) or None},
         calls=(
             *forwarder_repairs(role, target.account_id, hub, tags),
-            *forward_repairs(plumbing, target, hub, tags),
+            *forward_repairs(plumbing, target, hub, tags, iam_only=iam_only),
         ),
         left_alone=forwarder_not_owned(role) or rule_not_owned or "",
     )
 
 
-def external_forward_problem(plumbing: Plumbing, hub: Hub) -> str | None:
+def external_forward_problem(plumbing: Plumbing, hub: Hub, *, iam_only: bool = False) -> str | None:
     """events.delivery under External with an events hub: the owner's stack (the template
     with its hub parameter) makes the rule forward to the hub bus through a role of its own."""
     if plumbing.rule is None:
         return f"rule {RULE_NAME} does not exist"
-    wrong = rule_problems(plumbing.rule)
+    wrong = rule_problems(plumbing.rule, iam_only=iam_only)
     if hub.bus_arn not in plumbing.target_arns:
         wrong.append(f"rule {RULE_NAME} does not target the events hub bus {hub.bus_arn}")
     elif not plumbing.target_roles.get(hub.bus_arn):

@@ -1,6 +1,9 @@
 """The EventBridge rule, SQS queue and target of an account-region under events.mode
 Managed: created tagged, kept as declared, removed on release when no other GdprMonitoring
-still covers the account-region. Under External the account's owner makes them from the
+still covers the account-region. IAM_EVENTS_REGION has them too whenever a GdprMonitoring
+covers the account (IAM's events go to its bus only): where none covers that Region, the
+rule there matches IAM's events alone, and goes only with the last GdprMonitoring of the
+account. Under External the account's owner makes them from the
 template (`_template`): they are read and checked, never written, and release removes
 nothing.
 
@@ -48,8 +51,10 @@ from gdpr_operator.reconcilers.drift_events._diff import (
 from gdpr_operator.reconcilers.drift_events._events import (
     BUS_NAME,
     FORWARDER_ROLE_NAME,
+    IAM_EVENTS_REGION,
     QUEUE_NAME,
     RULE_NAME,
+    iam_only,
 )
 from gdpr_operator.reconcilers.drift_events._hub import (
     FORWARD_POLICY_NAME,
@@ -92,10 +97,11 @@ class DriftEvents:
         if hub is not None:
             return await self._forward(context, target, hub)
         found = await _observe.plumbing(context.aws, target)
+        only_iam = _iam_only(context, target)
         delta = (
-            external_delta(found, target)
+            external_delta(found, target, iam_only=only_iam)
             if context.drift_events is DriftEventsMode.EXTERNAL
-            else delivery_delta(found, target, ownership_tags(context.owner))
+            else delivery_delta(found, target, ownership_tags(context.owner), iam_only=only_iam)
         )
         # Managed repairs whatever the spec's managementPolicy (External's delta is not
         # repairable anyway): the account asked for the plumbing.
@@ -117,8 +123,11 @@ class DriftEvents:
                 )
             )
         at = Hub(hub.account_id, hub.region)
+        only_iam = _iam_only(context, target)
         if context.drift_events is DriftEventsMode.EXTERNAL:
-            wrong = external_forward_problem(await _observe.plumbing(context.aws, target), at)
+            wrong = external_forward_problem(
+                await _observe.plumbing(context.aws, target), at, iam_only=only_iam
+            )
             fix = EXTERNAL_HUB_FIX.format(bus=at.bus_arn)
             external = Delta(
                 RULE_NAME,
@@ -134,17 +143,21 @@ class DriftEvents:
         tags = ownership_tags(context.owner)
         if role is None:
             role = await _made_forwarder(context, target, at, tags)
-        delta = forwarding_delta(found, role, target, at, tags)
+        delta = forwarding_delta(found, role, target, at, tags, iam_only=only_iam)
         return ComponentReport(results=await settle(context.write, target, delta, enforce=True))
 
     async def release(self, context: Context, target: Target) -> ComponentReport:
         """Removes the rule, its target and the queue, when the operator made them and no
-        other GdprMonitoring (Enforce or Observe) still covers the account-region (Managed
-        only: under External they are the owner's; under Off, `remove_plumbing` is the
-        AwsAccount's to call as it leaves Managed)."""
+        other GdprMonitoring (Enforce or Observe) still covers the account-region, or, in
+        IAM_EVENTS_REGION, the account (Managed only: under External they are the owner's;
+        under Off, `remove_plumbing` is the AwsAccount's to call as it leaves Managed)."""
         if context.drift_events is not DriftEventsMode.MANAGED:
             return ComponentReport()
-        if any(other.covers(target.account_id, target.region) for other in context.others):
+        if any(
+            other.covers(target.account_id, target.region)
+            or (target.region == IAM_EVENTS_REGION and target.account_id in other.account_ids)
+            for other in context.others
+        ):
             return ComponentReport(
                 kept=[f"drift event rule and queue in {target} (another GdprMonitoring uses them)"]
             )
@@ -155,6 +168,15 @@ class DriftEvents:
             return released
         role = await remove_forwarder(context.aws, context.write, target)
         return ComponentReport(released=[*released.released, *role.released])
+
+
+def _iam_only(context: Context, target: Target) -> bool:
+    """Whether the account-region's rule matches IAM's events alone: IAM_EVENTS_REGION,
+    covered neither by this pass nor by another GdprMonitoring of the account (whose pass
+    wants every event there)."""
+    return iam_only(target.region, context.regions) and not any(
+        other.covers(target.account_id, target.region) for other in context.others
+    )
 
 
 async def _made_forwarder(
