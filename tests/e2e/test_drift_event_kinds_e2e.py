@@ -3,11 +3,14 @@
 by another principal with the selector's tags gets the agent's profile and is targeted by
 the agent's associations, a log group's retention changed is set back, a managed policy
 detached from the agent's role is attached again (IAM's events are on the us-east-1 bus),
-each with a DriftDetected Event naming who did it and the call; and an event in an account
-brings a pass only in a namespace the account allows, none in one it refuses."""
+also when the GdprMonitoring covers another region only (the account's us-east-1 rule then
+matches IAM's calls alone), each with a DriftDetected Event naming who did it and the call;
+and an event in an account brings a pass only in a namespace the account allows, none in
+one it refuses."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +18,7 @@ import pytest
 import yaml
 
 from gdpr_operator.aws import AccountAccess, Target
+from gdpr_operator.reconcilers.drift_events import RULE_NAME
 from gdpr_operator.sandbox import SandboxControl, other_principal
 
 from fixtures.cluster import Kubectl, new_namespace, wait_for, wait_ready
@@ -169,9 +173,10 @@ def test_a_retention_changed_by_another_principal_is_set_back_and_named(
     assert f"LogGroups in {estate.namespace}/{REGION}: logs.retention {group}: " in message
 
 
-def test_a_policy_detached_from_the_agent_s_role_is_attached_again_and_named(
-    installed: Kubectl, sandbox_url: str, estate: Estate
-) -> None:
+def detached_policy_repaired(installed: Kubectl, sandbox_url: str, estate: Estate) -> str:
+    """Alice detaches a managed policy from the agent's role (an IAM call: its event is on
+    the us-east-1 bus); waits for the policy attached again and for the DriftDetected Event
+    naming her and the call, each within REPAIR_WITHIN_SECONDS; returns the Event's message."""
     (role,) = sandbox_call(
         sandbox_url, estate.target(), "iam", "list_roles", PathPrefix="/gdpr-operator/"
     )["Roles"]
@@ -208,6 +213,51 @@ def test_a_policy_detached_from_the_agent_s_role_is_attached_again_and_named(
     )
     assert f"AgentRole in {estate.namespace}/global: " in message
     assert "; repaired " in message
+    return message
+
+
+def test_a_policy_detached_from_the_agent_s_role_is_attached_again_and_named(
+    installed: Kubectl, sandbox_url: str, estate: Estate
+) -> None:
+    detached_policy_repaired(installed, sandbox_url, estate)
+
+
+def rule_pattern(sandbox_url: str, target: Target) -> dict[str, Any]:
+    """The event pattern of the operator's rule in `target`, as EventBridge holds it."""
+    rule = sandbox_call(sandbox_url, target, "events", "describe_rule", Name=RULE_NAME)
+    pattern: dict[str, Any] = json.loads(rule["EventPattern"])
+    return pattern
+
+
+def test_an_iam_change_comes_through_us_east_1_when_only_another_region_is_covered(
+    operator: OperatorProcess, installed: Kubectl, sandbox_url: str
+) -> None:
+    """The GdprMonitoring covers TENANCY_REGION alone: the account still gets the plumbing
+    in us-east-1, its rule matching IAM's calls and nothing else, so a policy detached from
+    the agent's role is repaired by the pass its event brings, not at the hourly resync."""
+    estate = converged_estate(
+        installed, sandbox_url, TENANCY_REGION, instances={"selector": {"tags": SELECTOR}}
+    )
+    iam_rule = rule_pattern(sandbox_url, estate.target(REGION))
+    assert iam_rule["source"] == ["aws.iam"], iam_rule
+    assert iam_rule["detail"]["eventSource"] == ["iam.amazonaws.com"], iam_rule
+    assert "DetachRolePolicy" in iam_rule["detail"]["eventName"], iam_rule
+    covered_rule = rule_pattern(sandbox_url, estate.target(TENANCY_REGION))
+    assert {"aws.iam", "aws.guardduty"} <= {
+        source for part in covered_rule["$or"] for source in part["source"]
+    }, covered_rule
+    wait_for(
+        "the operator polling its us-east-1 queue",
+        lambda: SandboxControl(sandbox_url).call_count(
+            "sqs", "ReceiveMessage", account=estate.account.account_id, region=REGION
+        ),
+        timeout=SETUP_SECONDS,
+    )
+    log_before = len(operator.log.read_text())
+
+    detached_policy_repaired(installed, sandbox_url, estate)
+    log = operator.log.read_text()[log_before:]
+    assert f"drift events for {estate.namespace}/web: reconciling now" in log
 
 
 def _refused_monitoring(installed: Kubectl, namespace: str, account: str) -> None:

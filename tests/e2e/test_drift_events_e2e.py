@@ -3,8 +3,8 @@ another principal is repaired within seconds, not at the next (hourly) resync, a
 and the GuardDuty condition name who did it; the operator's own repair is not taken for
 drift; the pass the event brings makes only the calls of the GuardDuty component in that
 region, and leaves the rest of the status as the last full pass wrote it; Off makes no
-EventBridge or SQS call; an account only Observe covers gets the plumbing under Managed,
-and moving it to Off removes it."""
+EventBridge or SQS call; an account only Observe covers gets the plumbing under Managed
+(in us-east-1 too, for IAM's events), and moving it to Off removes it."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
 from gdpr_operator.aws import AccountAccess, Aws, Target, tag_map
-from gdpr_operator.reconcilers.drift_events import QUEUE_NAME, RULE_NAME
+from gdpr_operator.reconcilers.drift_events import IAM_EVENTS_REGION, QUEUE_NAME, RULE_NAME
 from gdpr_operator.sandbox import SandboxControl, other_principal
 
 from fixtures.calls import writes
@@ -200,6 +200,9 @@ async def test_off_makes_no_eventbridge_or_sqs_call(
 
 
 PLUMBING_WRITES = ["events:PutRule", "events:PutTargets", "sqs:CreateQueue"]
+"""What the plumbing of one account-region takes."""
+PLUMBED_REGIONS = (REGION, IAM_EVENTS_REGION)
+"""Where an account whose GdprMonitoring covers REGION alone gets the plumbing."""
 OWNED = {"gdpr-operator:managed-by": "gdpr-operator"}
 
 
@@ -221,10 +224,11 @@ async def test_managed_plumbs_an_observe_only_account_and_off_removes_it(
     sandbox: SandboxControl,
 ) -> None:
     """events.mode Managed is the account's decision: an account only an Observe
-    GdprMonitoring covers gets the tagged rule, queue and target, and nothing else is
-    written (GuardDuty, missing, is only reported). Moving the account to Off removes them
-    once (Event DriftEventsReleased, status.eventsMode Off), and the next pass makes no
-    EventBridge or SQS call."""
+    GdprMonitoring covers gets the tagged rule, queue and target, in its region and in
+    us-east-1 (IAM's events), and nothing else is written (GuardDuty, missing, is only
+    reported). Moving the account to Off removes them from both once (Event
+    DriftEventsReleased, status.eventsMode Off), and the next pass makes no EventBridge or
+    SQS call."""
     namespace = new_namespace(installed)
     apply_estate(installed, namespace, scratch_account, drift_events="Managed", resyncInterval="1h")
     conditions = wait_ready(installed, namespace, "False")
@@ -232,19 +236,21 @@ async def test_managed_plumbs_an_observe_only_account_and_off_removes_it(
     assert drift_events["status"] == "True", drift_events
     assert drift_events["reason"] in ("Remediated", "Compliant")  # a later pass finds it made
     assert conditions["GuardDuty"]["reason"] == "ChecksFailing"  # Observe: reported only
-    target = Target(scratch_account, REGION)
-    (rule,) = (await layer.call(target, "events", "list_rules", NamePrefix=RULE_NAME))["Rules"]
-    tags = await layer.call(target, "events", "list_tags_for_resource", ResourceARN=rule["Arn"])
-    assert OWNED.items() <= tag_map(tags["Tags"]).items()
-    url = (await layer.call(target, "sqs", "get_queue_url", QueueName=QUEUE_NAME))["QueueUrl"]
-    queue_tags = (await layer.call(target, "sqs", "list_queue_tags", QueueUrl=url))["Tags"]
-    assert OWNED.items() <= queue_tags.items()
-    (queue_target,) = (await layer.call(target, "events", "list_targets_by_rule", Rule=RULE_NAME))[
-        "Targets"
-    ]
-    assert queue_target["Arn"].endswith(f":{QUEUE_NAME}")
+    # The covered region's plumbing, and us-east-1's for IAM's events.
+    targets = [Target(scratch_account, region) for region in PLUMBED_REGIONS]
+    for target in targets:
+        (rule,) = (await layer.call(target, "events", "list_rules", NamePrefix=RULE_NAME))["Rules"]
+        tags = await layer.call(target, "events", "list_tags_for_resource", ResourceARN=rule["Arn"])
+        assert OWNED.items() <= tag_map(tags["Tags"]).items()
+        url = (await layer.call(target, "sqs", "get_queue_url", QueueName=QUEUE_NAME))["QueueUrl"]
+        queue_tags = (await layer.call(target, "sqs", "list_queue_tags", QueueUrl=url))["Tags"]
+        assert OWNED.items() <= queue_tags.items()
+        (queue_target,) = (
+            await layer.call(target, "events", "list_targets_by_rule", Rule=RULE_NAME)
+        )["Targets"]
+        assert queue_target["Arn"].endswith(f":{QUEUE_NAME}")
     made = [call for call in writes(sandbox, scratch_account) if call not in READING_THE_QUEUE]
-    assert made == PLUMBING_WRITES
+    assert made == sorted(PLUMBING_WRITES * len(PLUMBED_REGIONS))
 
     installed.run(
         "patch", "awsaccount", namespace, "--type=merge", "-p", '{"spec":{"events":{"mode":"Off"}}}'
@@ -256,15 +262,19 @@ async def test_managed_plumbs_an_observe_only_account_and_off_removes_it(
         ],
         timeout=REPAIR_WITHIN_SECONDS,
     )
-    assert f"EventBridge rule {RULE_NAME} in {namespace}/{REGION}" in released[0]["message"]
-    assert f"SQS queue {QUEUE_NAME} in {namespace}/{REGION}" in released[0]["message"]
+    for region in PLUMBED_REGIONS:
+        assert f"EventBridge rule {RULE_NAME} in {namespace}/{region}" in released[0]["message"]
+        assert f"SQS queue {QUEUE_NAME} in {namespace}/{region}" in released[0]["message"]
     wait_for(
         "status.eventsMode Off",
         lambda: installed.get("awsaccount", namespace)["status"].get("eventsMode") == "Off",
         timeout=REPAIR_WITHIN_SECONDS,
     )
-    assert (await layer.call(target, "events", "list_rules", NamePrefix=RULE_NAME))["Rules"] == []
-    assert (await layer.call(target, "sqs", "list_queues")).get("QueueUrls", []) == []
+    for target in targets:
+        assert (await layer.call(target, "events", "list_rules", NamePrefix=RULE_NAME))[
+            "Rules"
+        ] == []
+        assert (await layer.call(target, "sqs", "list_queues")).get("QueueUrls", []) == []
 
     # A pass of the Off account (brought by a spec change): no EventBridge or SQS call.
     since = time.time()

@@ -1,9 +1,9 @@
 """Drift events through the operator with events.mode External: with the shipped template's
-stack in the account-region, a detector disabled by another principal is repaired within
-seconds and named, as under Managed (its own repair's event dropped), and the operator
-writes nothing to EventBridge or SQS; without the stack, DriftEvents fails naming what is
-missing and the template, Compliant says not repairable by the operator, and still nothing
-is written."""
+stack in the account-region (and in us-east-1 with IamOnly, for IAM's events), a detector
+disabled by another principal is repaired within seconds and named, as under Managed (its
+own repair's event dropped), and the operator writes nothing to EventBridge or SQS; without
+the stack, DriftEvents fails naming what is missing and the template, Compliant says not
+repairable by the operator, and still nothing is written."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pytest
 
 from gdpr_operator.aws import AccountAccess, Aws, Target
 from gdpr_operator.handlers._drift_events import NO_QUEUE_RETRY_SECONDS
+from gdpr_operator.reconcilers.drift_events import IAM_EVENTS_REGION
 from gdpr_operator.sandbox import SandboxControl, other_principal
 
 from fixtures.calls import writes
@@ -60,6 +61,8 @@ async def test_the_owner_s_stack_brings_a_change_repaired_in_seconds_and_named(
 ) -> None:
     target = Target(scratch_account, REGION)
     await create_stack(layer, target)
+    # IAM's events are on the us-east-1 bus alone, which no GdprMonitoring covers here.
+    await create_stack(layer, Target(scratch_account, IAM_EVENTS_REGION), {"IamOnly": "true"})
     since = time.time()
     namespace = new_namespace(installed)
     apply_estate(
