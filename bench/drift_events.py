@@ -13,10 +13,11 @@ A private local control plane, the sandbox (in this process; events delivered af
 
 - detector: Enforce; Admin/alice disables the detector; until it is ENABLED again (polled
   every 50 ms) and until one more DriftDetected Event names alice (every 200 ms).
-- detector-observe: Observe, the account's owner's stack (events.mode External: Observe
-  GdprMonitorings make no plumbing); alice disables the detector; until the GuardDuty
-  condition is False naming alice, and the DriftDetected Event naming her. Then the
-  administrator enables it again and the trial waits for the condition to be True.
+- detector-observe: Observe, the account's owner's stacks (events.mode External: Observe
+  GdprMonitorings make no plumbing; in eu-west-1, and in us-east-1 with IamOnly); alice
+  disables the detector; until the GuardDuty condition is False naming alice, and the
+  DriftDetected Event naming her. Then the administrator enables it again and the trial
+  waits for the condition to be True.
 - instance: Enforce, instances selected by two tags (so that the agent's associations
   target instance ids, not the tag), the CloudWatch agent and log groups; alice launches an
   instance with the selector's tags; until it has the instance profile, and until every
@@ -55,6 +56,7 @@ from typing import Any
 os.environ["GDPR_TOOLS_CHECK_ONLY"] = "1"  # tools come from scripts/build-tools, built before
 
 from gdpr_operator.aws import AccountAccess, Target
+from gdpr_operator.reconcilers.drift_events import IAM_EVENTS_REGION
 from gdpr_operator.sandbox import SandboxControl, other_principal, running_sandbox, setup_layer
 
 from fixtures.calls import WRITE_PREFIXES
@@ -242,6 +244,8 @@ def detector_observe_case(bench: Bench) -> list[str]:
     async def stack() -> None:
         async with setup_layer(bench.url) as aws:
             await create_stack(aws, target)
+            # IAM's events are on the us-east-1 bus alone, which the tenant does not cover.
+            await create_stack(aws, Target(account, IAM_EVENTS_REGION), {"IamOnly": "true"})
 
     asyncio.run(stack())
     tenant = Tenant(new_namespace(bench.admin), account)
