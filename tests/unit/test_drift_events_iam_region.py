@@ -194,4 +194,11 @@ def test_an_iam_event_from_us_east_1_wakes_the_account_s_monitorings_in_allowed_
     assert [(key, named.account) for key, named in woken] == [(("security", "web"), "prod")]
 
     previous = Outcome(targets=(("prod", "eu-west-1"),))
-    assert slices_for([woken[0][1]], web, previous) == {Slice("prod", GLOBAL_REGION, "AgentRole")}
+    # The role account-wide, and what reads it in the region the last pass covered, not in
+    # us-east-1, where the event came from.
+    assert slices_for([woken[0][1]], web, previous) == {
+        Slice("prod", GLOBAL_REGION, "AgentRole"),
+        Slice("prod", "eu-west-1", "InstanceProfiles"),
+        Slice("prod", "eu-west-1", "CloudWatchAgent"),
+        Slice("prod", "eu-west-1", "LogGroups"),
+    }
