@@ -395,7 +395,10 @@ async def test_under_managed_observe_lets_only_the_drift_event_plumbing_write() 
         _writing_request(aws, accounts, "Observe"), [Writer(), PlumbingWriter()]
     )
     assert {operation for _, _, operation in aws.made} == {"put_rule"}
-    assert len(aws.made) == len(REGIONS)
+    # Each covered region's, and us-east-1's for IAM's events.
+    assert sorted(target for target, _, _ in aws.made) == sorted(
+        f"prod/{region}" for region in (*REGIONS, "us-east-1")
+    )
     assert {(error.component, error.reason) for error in outcome.errors} == {
         ("Writer", "ObserveOnly")
     }
