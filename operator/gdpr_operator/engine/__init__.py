@@ -35,7 +35,10 @@ from gdpr_operator.engine._plumbing import (
     event_queues,
     hub_members,
     keep_hub,
+    kept_hub_region,
+    release_hub,
     release_plumbing,
+    stale_hub,
 )
 from gdpr_operator.engine._targeted import merge_outcome, slices_for
 from gdpr_operator.engine._tenancy import Refusal, bind_accounts
@@ -64,13 +67,16 @@ __all__ = [
     "external_id",
     "hub_members",
     "keep_hub",
+    "kept_hub_region",
     "merge_outcome",
     "own_principal",
     "queue_url",
     "receive",
     "reconcile",
     "release",
+    "release_hub",
     "release_plumbing",
     "resolved_hub",
     "slices_for",
+    "stale_hub",
 ]

@@ -2,7 +2,10 @@
 its target and the queue that the operator made (tagged as its own) removed in every region
 the live GdprMonitorings bound to the account cover, and in IAM_EVENTS_REGION (IAM's
 events). Passes under Off make no EventBridge or SQS call, so this is the one place that
-removes it; the AwsAccount's checker calls it once, as it sees the account leave Managed."""
+removes it; the AwsAccount's checker calls it once, as it sees the account leave Managed.
+Likewise the events hub: kept by the hub's poller (`keep_hub`), and released by the hub
+account's checker (`release_hub`) once its status records a hub the operator no longer
+keeps (`stale_hub`)."""
 
 from __future__ import annotations
 
@@ -30,6 +33,7 @@ from gdpr_operator.reconcilers.drift_events import (
     plumbing_regions,
     reconcile_hub,
     remove_forwarder,
+    remove_hub,
     remove_plumbing,
 )
 
@@ -87,14 +91,7 @@ async def release_plumbing(
     except (CredentialsUnavailableError, AwsError) as error:
         return PlumbingRelease(errors=(f"{account.name}: {error}",))
 
-    def guard(target: Target) -> None:
-        if not unchanged():
-            raise WriteRefusedError(
-                "AccountChanged",
-                f"AwsAccount {account.name} changed: its plumbing in {target} is left as it is",
-            )
-
-    reads, writes = AwsReads(aws), AwsWrites(aws, guard)
+    reads, writes = AwsReads(aws), AwsWrites(aws, account_guard(account, unchanged))
 
     async def one(region: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         target = Target(access, region)
@@ -130,6 +127,22 @@ def event_queues(targets: Iterable[tuple[str, str]]) -> frozenset[tuple[str, str
         for account, covered in regions.items()
         for region in plumbing_regions(covered)
     )
+
+
+def account_guard(
+    account: AwsAccountSpec, unchanged: Callable[[], bool]
+) -> Callable[[Target], None]:
+    """The write guard of a release the AwsAccount's checker makes: no write once the
+    AwsAccount is no longer as the checker found it."""
+
+    def guard(target: Target) -> None:
+        if not unchanged():
+            raise WriteRefusedError(
+                "AccountChanged",
+                f"AwsAccount {account.name} changed: its plumbing in {target} is left as it is",
+            )
+
+    return guard
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,3 +191,43 @@ async def keep_hub(
     except (CredentialsUnavailableError, AwsError, WriteRefusedError) as error:
         return HubUpkeep(error=f"{hub}: {error}")
     return HubUpkeep(results=tuple(results))
+
+
+def kept_hub_region(account: AwsAccountSpec, hub: EventsHub | None) -> str | None:
+    """The region where the operator keeps the installation's hub in `account`: the hub's,
+    when `account` is the hub's AwsAccount and events.mode Managed (`keep_hub` makes
+    nothing otherwise); None elsewhere. Pure."""
+    if hub is None or hub.account != account.name:
+        return None
+    return hub.region if account.drift_events is DriftEventsMode.MANAGED else None
+
+
+def stale_hub(account: AwsAccountSpec, recorded: str | None, hub: EventsHub | None) -> str | None:
+    """The region of the hub `account`'s status records (`recorded`) when it is no longer
+    the installation's hub (no hub any more, or another account or region): what to
+    release. None when nothing is recorded or it is the hub still. Pure."""
+    if not recorded or (hub is not None and (hub.account, hub.region) == (account.name, recorded)):
+        return None
+    return recorded
+
+
+async def release_hub(
+    account: AwsAccountSpec,
+    region: str,
+    read_external_id: ExternalIdReader,
+    aws: Aws,
+    *,
+    unchanged: Callable[[], bool],
+) -> PlumbingRelease:
+    """Removes the hub's rule, target, queue and bus that the operator made in `account`'s
+    `region` (nothing that is not tagged as the operator's); each write goes out only while
+    `unchanged()` says the AwsAccount is still as given. Never raises for AWS errors."""
+    try:
+        access = await account_access(account, read_external_id)
+        target = Target(access, region)
+        report = await remove_hub(
+            AwsReads(aws), AwsWrites(aws, account_guard(account, unchanged)), target
+        )
+    except (CredentialsUnavailableError, AwsError, WriteRefusedError) as error:
+        return PlumbingRelease(errors=(f"{account.name}/{region}: {error}",), regions=(region,))
+    return PlumbingRelease(released=tuple(report.released), regions=(region,))

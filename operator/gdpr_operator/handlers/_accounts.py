@@ -8,6 +8,11 @@ it says Managed under an Off spec, the check removes the operator's drift-event 
 (`engine.release_plumbing`) and records Off only once that succeeded (Event
 DriftEventsReleased, or DriftEventsReleaseFailed and a retry at the next check). Kept in the
 status, the mark survives a restart, and an Off account costs no EventBridge or SQS call.
+The events hub likewise: the hub's account records `status.eventsHubRegion` while the
+operator keeps the hub there, and once that is no longer the installation's hub (flag
+removed, or moved), its check removes the hub (`engine.release_hub`) and clears the field only
+once that succeeded (Event EventsHubReleased, or EventsHubReleaseFailed and a retry). Only the
+replica that checks the account (the leader; in sharded mode its owner) does either.
 
 No kopf change handler or timer serves AwsAccounts: kopf would write its annotations, or a
 finalizer, onto an object that cluster administrators own, where the operator may write only
@@ -46,12 +51,15 @@ from gdpr_operator.model import (
 )
 from gdpr_operator.report import (
     EVENTS_HUB,
+    EVENTS_HUB_REGION,
     EVENTS_MODE,
     Condition,
     Event,
     MonitoringRef,
     account_status_update,
     hub_condition_update,
+    hub_event,
+    hub_status,
     plumbing_event,
     plumbing_status,
     same_condition,
@@ -263,6 +271,7 @@ class AccountChecks:
             async with self._slots:
                 check = await engine.check_account(known.spec, self._read_external_id, self._aws)
                 plumbing = await self._release_plumbing(name, known)
+                hub_release = await self._release_hub(name, known)
             if self._accounts.get(name) is not known or not self._owns(known.uid):
                 return  # deleted, recreated or now another replica's meanwhile
             update = account_status_update(
@@ -273,16 +282,24 @@ class AccountChecks:
                 used_by=self._used_by(name),
                 now=rfc3339(now(self._clock)),
             )
-            status = {**update.status, **plumbing_status(known.spec, plumbing)}
+            status = {
+                **update.status,
+                **plumbing_status(known.spec, plumbing),
+                **self._hub_status(known, hub_release),
+            }
             hub = self._hub_condition(name, known)
             if hub is not None:
                 status["conditions"] = [*status["conditions"], hub]
             if not await self._write(name, known, status):
                 return
             released = [] if plumbing is None else [plumbing_event(plumbing)]
+            if hub_release is not None:
+                released.append(hub_event(hub_release))
             for event in [*update.events, *released]:
                 await self._api.post_event(name, known.uid, event)
-            healthy = update.ready and not (plumbing is not None and plumbing.errors)
+            healthy = update.ready and not any(
+                release is not None and release.errors for release in (plumbing, hub_release)
+            )
             known.failures_in_a_row = 0 if healthy else known.failures_in_a_row + 1
         except ApiException as error:
             logger.warning("AwsAccount %s: status or Event not written: %s", name, error)
@@ -353,6 +370,26 @@ class AccountChecks:
             (c for c in known.status.get("conditions") or [] if c.get("type") == EVENTS_HUB),
             None,
         )
+
+    async def _release_hub(self, name: str, known: _Account) -> PlumbingRelease | None:
+        """When the status records a hub in this account that is no longer the
+        installation's: the operator's hub there removed. None otherwise (no call)."""
+        assert known.spec is not None
+        stale = engine.stale_hub(known.spec, known.status.get(EVENTS_HUB_REGION), self._events_hub)
+        if stale is None:
+            return None
+        return await engine.release_hub(
+            known.spec,
+            stale,
+            self._read_external_id,
+            self._aws,
+            unchanged=lambda: self._accounts.get(name) is known,
+        )
+
+    def _hub_status(self, known: _Account, release: PlumbingRelease | None) -> dict[str, Any]:
+        assert known.spec is not None
+        kept = engine.kept_hub_region(known.spec, self._events_hub)
+        return hub_status(known.status.get(EVENTS_HUB_REGION), kept, release)
 
     def _spec_of(self, name: str) -> AwsAccountSpec | None:
         known = self._accounts.get(name)

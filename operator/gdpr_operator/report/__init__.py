@@ -19,11 +19,13 @@ from gdpr_operator.report._hub import (
     receive_failed_condition,
     same_condition,
 )
+from gdpr_operator.report._hub_release import EVENTS_HUB_REGION, hub_event, hub_status
 from gdpr_operator.report._status import MAX_SUMMARY_TARGETS, result_counts, status_update
 
 __all__ = [
     "COMPLIANT",
     "EVENTS_HUB",
+    "EVENTS_HUB_REGION",
     "EVENTS_MODE",
     "MAX_SUMMARY_TARGETS",
     "MAX_USED_BY",
@@ -33,6 +35,8 @@ __all__ = [
     "account_status_update",
     "hub_condition",
     "hub_condition_update",
+    "hub_event",
+    "hub_status",
     "metrics",
     "plumbing_event",
     "plumbing_status",

@@ -36,6 +36,7 @@ from gdpr_operator.reconcilers.drift_events._diff import (
     Plumbing,
     policy_document,
     queue_calls,
+    queue_policy,
     rule_calls,
     rule_problems,
     target_calls,
@@ -235,6 +236,27 @@ def forwarder_repairs(
     )
     calls = role_calls(role, declared, tags)
     return tuple(replace(call, once=True) for call in calls)
+
+
+def forwards_through_role(plumbing: Plumbing, account_id: str) -> bool:
+    """Whether the operator's rule sends its events through the account's forwarder role
+    (to an events hub bus): read from the rule's targets, no IAM call."""
+    return (
+        plumbing.rule is not None
+        and managed_by_operator(plumbing.rule_tags)
+        and forwarder_role_arn(account_id) in plumbing.target_roles.values()
+    )
+
+
+def hub_queue_released(plumbing: Plumbing, target: Target) -> bool:
+    """Whether releasing a hub removes the queue found in its account-region: the operator's,
+    and not since taken over as the account-region's own queue (its policy the default-bus
+    rule's, as a pass without a hub makes it)."""
+    return (
+        plumbing.queue_url is not None
+        and managed_by_operator(plumbing.queue_tags)
+        and plumbing.queue_policy != queue_policy(target)
+    )
 
 
 # The member account-region's rule, forwarding to the hub.

@@ -63,7 +63,9 @@ from gdpr_operator.reconcilers.drift_events._hub import (
     external_forward_problem,
     forwarder_repairs,
     forwarding_delta,
+    forwards_through_role,
     hub_delta,
+    hub_queue_released,
 )
 
 EXTERNAL_HUB_FIX = (
@@ -105,12 +107,16 @@ class DriftEvents:
         )
         # Managed repairs whatever the spec's managementPolicy (External's delta is not
         # repairable anyway): the account asked for the plumbing.
-        results = await settle(
-            context.write,
-            target,
-            delta,
-            enforce=context.drift_events is DriftEventsMode.MANAGED,
-        )
+        managed = context.drift_events is DriftEventsMode.MANAGED
+        results = await settle(context.write, target, delta, enforce=managed)
+        if managed and forwards_through_role(found, target.account_id):
+            # Back from an events hub to the local queue: the forwarder role is of no use
+            # any more. Only then (seen from the rule) is it read, so a converged pass
+            # without a hub makes no IAM call.
+            return ComponentReport(
+                results=results,
+                released=(await remove_forwarder(context.aws, context.write, target)).released,
+            )
         return ComponentReport(results=results)
 
     async def _forward(self, context: Context, target: Target, hub: EventsHub) -> ComponentReport:
@@ -238,7 +244,8 @@ async def reconcile_hub(
 
 async def remove_hub(aws: AwsReads, write: AwsWrites, target: Target) -> ComponentReport:
     """Removes the hub's rule (its target first), queue and bus from the hub account-region,
-    each only when it carries the operator's tag."""
+    each only when it carries the operator's tag (the queue stays when a pass without a hub
+    already took it over as the account-region's own, see `hub_queue_released`)."""
     found = await _observe.hub_plumbing(aws, target)
     released = []
     plumbing = found.plumbing
@@ -254,7 +261,7 @@ async def remove_hub(aws: AwsReads, write: AwsWrites, target: Target) -> Compone
             )
         await write.call(target, "events", "delete_rule", Name=RULE_NAME, EventBusName=BUS_NAME)
         released.append(f"EventBridge rule {RULE_NAME} on bus {BUS_NAME} in {target}")
-    if plumbing.queue_url is not None and managed_by_operator(plumbing.queue_tags):
+    if hub_queue_released(plumbing, target):
         await write.call(target, "sqs", "delete_queue", QueueUrl=plumbing.queue_url)
         released.append(f"SQS queue {QUEUE_NAME} in {target}")
     if found.bus_arn is not None and managed_by_operator(found.bus_tags):
