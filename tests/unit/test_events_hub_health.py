@@ -5,10 +5,8 @@ the account's own checks; the gauge exported by the one replica that polls the h
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
 from typing import Any, cast
 
-import kopf
 import pytest
 from prometheus_client import REGISTRY
 
@@ -18,12 +16,11 @@ from gdpr_operator.engine import AccountCheck, HubUpkeep
 from gdpr_operator.handlers._accounts import AccountChecks
 from gdpr_operator.handlers._drift_events import DriftEventConsumer, DriftInbox
 from gdpr_operator.model import Action, CheckResult, EventsHub
-from gdpr_operator.report import Condition, Event, hub_condition, receive_failed_condition
+from gdpr_operator.report import Condition, hub_condition, receive_failed_condition
 
-from fixtures.clock import FakeClock
+from fixtures.accounts import ACCOUNT_ID, FakeAccountApi, account_checks, notice_account
 
 HUB = EventsHub("hub", "eu-west-1")
-ACCOUNT_ID = "111111111111"
 
 
 def _result(compliant: bool, reason: str, action: Action = Action.NONE) -> CheckResult:
@@ -50,34 +47,9 @@ def test_the_condition_names_what_differs_and_what_was_repaired() -> None:
     assert "NonExistentQueue" in unread.message
 
 
-@dataclass
-class FakeAccountApi:
-    statuses: list[dict[str, Any]] = field(default_factory=list)
-    events: list[Event] = field(default_factory=list)
-
-    async def write_status(self, name: str, status: dict[str, Any]) -> bool:
-        self.statuses.append(status)
-        return True
-
-    async def post_event(self, name: str, uid: str, event: Event) -> None:
-        self.events.append(event)
-
-
 def _checks(api: FakeAccountApi, owned: set[str] | None = None) -> AccountChecks:
-    checks = AccountChecks(
-        aws=cast(Any, None),
-        read_external_id=cast(Any, None),
-        monitorings=cast(Any, {}),
-        api=cast(Any, api),
-        interval_seconds=300.0,
-        owns=lambda uid: owned is None or uid in owned,
-        clock=FakeClock(),
-        events_hub=HUB,
-    )
-    spec = {"accountId": ACCOUNT_ID, "allowedNamespaces": [], "events": {"mode": "Managed"}}
-    checks.notice(
-        "hub", kopf.Body({"metadata": {"uid": "u1", "generation": 1}, "spec": spec, "status": {}})
-    )
+    checks = account_checks(api, owns=lambda uid: owned is None or uid in owned, events_hub=HUB)
+    notice_account(checks, "hub")
     return checks
 
 

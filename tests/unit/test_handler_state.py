@@ -10,13 +10,14 @@ import kopf
 
 from gdpr_operator.engine import DriftCause, Outcome, PlumbingRelease, Slice
 from gdpr_operator.handlers import _monitorings
-from gdpr_operator.handlers._accounts import AccountChecks, _Account
+from gdpr_operator.handlers._accounts import _Account
 from gdpr_operator.handlers._config import ERROR_RETRY_SECONDS
 from gdpr_operator.handlers._run import registry
 from gdpr_operator.handlers._schedule import now
 from gdpr_operator.handlers._state import ObjectState, OperatorMemo, SharedState
 from gdpr_operator.model import parse_aws_account, parse_monitoring
 
+from fixtures.accounts import account_checks
 from fixtures.clock import FakeClock
 
 
@@ -72,14 +73,7 @@ def test_without_a_pass_of_its_own_the_status_time_decides_by_the_clocks_wall_ti
 
 def test_a_failing_account_is_checked_again_after_its_backoff_by_the_injected_clock() -> None:
     clock = FakeClock()
-    checks = AccountChecks(
-        aws=cast(Any, None),
-        read_external_id=cast(Any, None),
-        monitorings=cast(Any, {}),
-        api=cast(Any, None),
-        interval_seconds=300.0,
-        clock=clock,
-    )
+    checks = account_checks(clock=clock)
     spec = parse_aws_account("prod", {"accountId": "111111111111", "allowedNamespaces": ["a"]})
     known = _Account(spec, generation=1, uid="u", status={}, jitter=1.0)
     known.checked_generation, known.checked_at = 1, clock.monotonic()
@@ -98,13 +92,7 @@ async def test_only_a_move_from_managed_to_off_releases_the_plumbing_and_once() 
     """The checker removes plumbing only when the spec says Off and the status still says
     Managed (what the operator last acted on); any other account makes no call for it (no
     AWS layer here: a call would fail)."""
-    checks = AccountChecks(
-        aws=cast(Any, None),
-        read_external_id=cast(Any, None),
-        monitorings=cast(Any, {}),
-        api=cast(Any, None),
-        interval_seconds=300.0,
-    )
+    checks = account_checks()
 
     def known(mode: str, status: dict[str, Any]) -> _Account:
         spec = parse_aws_account(
