@@ -3,17 +3,22 @@ made and kept in the hub account-region; a member account-region in another Regi
 rule forwards to the hub bus through the forwarder role, its own queue of before removed, a
 change there arriving in the hub's one queue with its own account and region; what is not
 the operator's (a bus, a role of the same name) reported and left alone; release removing
-only the operator's."""
+only the operator's: the hub's, through the AwsAccount checker's write guard, once it is no
+longer the installation's (its queue kept when the account-region's own drift events took it
+over), and a member's forwarder role once it is back on its own queue."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 import time
+from collections.abc import Awaitable, Callable
+
+import pytest
 
 from gdpr_operator import engine
 from gdpr_operator.aws import AccountAccess, Aws, Target
-from gdpr_operator.engine import LiveMonitoring
+from gdpr_operator.engine import LiveMonitoring, PlumbingRelease
 from gdpr_operator.model import (
     Action,
     AssumeRole,
@@ -46,13 +51,30 @@ TAGS = {"gdpr-operator:managed-by": "gdpr-operator", "gdpr-operator:owner": "ins
 DRIFT_EVENTS = DriftEvents()
 
 
-def _member_pass(layer: Aws, member: AccountAccess, hub: AccountAccess | None) -> Context:
-    monitoring = spec([member.name], [MEMBER_REGION], managementPolicy="Enforce")
+def _member_pass(
+    layer: Aws, member: AccountAccess, hub: AccountAccess | None, region: str = MEMBER_REGION
+) -> Context:
+    monitoring = spec([member.name], [region], managementPolicy="Enforce")
     return dataclasses.replace(
         context(layer, monitoring),
         drift_events=DriftEventsMode.MANAGED,
         events_hub=None if hub is None else EventsHub("hub", HUB_REGION, hub.account_id),
     )
+
+
+def _account(access: AccountAccess) -> AwsAccountSpec:
+    """The AwsAccount of a scratch account, reached through its role (no ExternalId)."""
+    assert access.role_arn is not None
+    return AwsAccountSpec(
+        access.name,
+        access.account_id,
+        AssumeRole(access.role_arn, None, "gdpr-operator", 3600),
+        frozenset({"security"}),
+    )
+
+
+async def no_secret(ref: SecretRef) -> str:
+    raise AssertionError("no ExternalId here")
 
 
 async def _hub(layer: Aws, hub: AccountAccess, members: set[str]) -> list[CheckResult]:
@@ -219,21 +241,10 @@ async def test_leaving_managed_keeps_the_hub_s_queue_and_removes_the_forwarder(
     hub = scratch_account
     target = Target(hub, HUB_REGION)
     await _hub(layer, hub, set())
-    await DRIFT_EVENTS.reconcile(_member_pass_in(layer, hub, HUB_REGION), target)
-    assert hub.role_arn is not None
-    account = AwsAccountSpec(
-        hub.name,
-        hub.account_id,
-        AssumeRole(hub.role_arn, None, "gdpr-operator", 3600),
-        frozenset({"security"}),
-    )
+    await DRIFT_EVENTS.reconcile(_member_pass(layer, hub, hub, HUB_REGION), target)
     live = [LiveMonitoring("security", "web", spec([hub.name], [HUB_REGION]))]
-
-    async def no_secret(ref: SecretRef) -> str:
-        raise AssertionError("no ExternalId here")
-
     released = await engine.release_plumbing(
-        account,
+        _account(hub),
         live,
         no_secret,
         layer,
@@ -249,10 +260,201 @@ async def test_leaving_managed_keeps_the_hub_s_queue_and_removes_the_forwarder(
     assert url["QueueUrl"].endswith(QUEUE_NAME)
 
 
-def _member_pass_in(layer: Aws, account: AccountAccess, region: str) -> Context:
-    monitoring = spec([account.name], [region], managementPolicy="Enforce")
-    return dataclasses.replace(
-        context(layer, monitoring),
-        drift_events=DriftEventsMode.MANAGED,
-        events_hub=EventsHub("hub", HUB_REGION, account.account_id),
+# Releasing the hub once it is no longer the installation's (engine.release_hub, as the hub
+# account's checker calls it), and a member going back from forwarding to its own queue.
+
+
+async def _release_hub(
+    layer: Aws, hub: AccountAccess, *, unchanged: bool = True
+) -> PlumbingRelease:
+    return await engine.release_hub(
+        _account(hub), HUB_REGION, no_secret, layer, unchanged=lambda: unchanged
     )
+
+
+def _hub_resources(hub_target: Target) -> list[str]:
+    return sorted(
+        [
+            f"EventBridge bus {BUS_NAME} in {hub_target}",
+            f"EventBridge rule {RULE_NAME} on bus {BUS_NAME} in {hub_target}",
+            f"SQS queue {QUEUE_NAME} in {hub_target}",
+        ]
+    )
+
+
+async def _queues(layer: Aws, target: Target) -> list[str]:
+    urls = (await layer.call(target, "sqs", "list_queues")).get("QueueUrls", [])
+    return [url.rsplit("/", 1)[-1] for url in urls]
+
+
+async def test_the_hub_s_release_goes_through_the_guard_and_removes_the_operator_s_hub(
+    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl
+) -> None:
+    hub = scratch_account
+    hub_target = Target(hub, HUB_REGION)
+    await _hub(layer, hub, set())
+
+    since = time.time()
+    refused = await _release_hub(layer, hub, unchanged=False)  # the AwsAccount changed
+    (error,) = refused.errors
+    assert f"AwsAccount {hub.name} changed" in error
+    assert (refused.released, writes(sandbox, hub, since)) == ((), [])
+
+    released = await _release_hub(layer, hub)
+    assert released.errors == ()
+    assert sorted(released.released) == _hub_resources(hub_target)
+    assert writes(sandbox, hub, since) == [
+        "events:DeleteEventBus",
+        "events:DeleteRule",
+        "events:RemoveTargets",
+        "sqs:DeleteQueue",
+    ]
+    buses = (await layer.call(hub_target, "events", "list_event_buses"))["EventBuses"]
+    assert [bus["Name"] for bus in buses] == ["default"]
+    assert await _queues(layer, hub_target) == []
+
+    since = time.time()
+    again = await _release_hub(layer, hub)  # nothing of it left: reads only
+    assert (again.released, again.errors) == ((), ())
+    assert writes(sandbox, hub, since) == []
+
+
+async def test_the_hub_s_release_leaves_what_is_not_the_operator_s_of_the_same_names(
+    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl
+) -> None:
+    hub = scratch_account
+    hub_target = Target(hub, HUB_REGION)
+    await layer.call(hub_target, "events", "create_event_bus", Name=BUS_NAME)
+    await layer.call(
+        hub_target,
+        "events",
+        "put_rule",
+        Name=RULE_NAME,
+        EventBusName=BUS_NAME,
+        EventPattern=json.dumps({"source": ["aws.logs"]}),
+    )
+    await layer.call(hub_target, "sqs", "create_queue", QueueName=QUEUE_NAME)
+    queue = f"arn:aws:sqs:{HUB_REGION}:{hub.account_id}:{QUEUE_NAME}"
+    await layer.call(
+        hub_target,
+        "events",
+        "put_targets",
+        Rule=RULE_NAME,
+        EventBusName=BUS_NAME,
+        Targets=[{"Id": "admins", "Arn": queue}],
+    )
+
+    since = time.time()
+    released = await _release_hub(layer, hub)
+    assert (released.released, released.errors) == ((), ())
+    assert writes(sandbox, hub, since) == []
+    listed = await layer.call(
+        hub_target, "events", "list_targets_by_rule", Rule=RULE_NAME, EventBusName=BUS_NAME
+    )
+    assert [target["Arn"] for target in listed["Targets"]] == [queue]
+    assert await _queues(layer, hub_target) == [QUEUE_NAME]
+
+
+async def test_the_hub_s_queue_stays_once_a_pass_without_a_hub_took_it_over(
+    layer: Aws, scratch_account: AccountAccess
+) -> None:
+    """The hub account-region's own drift events (a pass without a hub) use the queue of
+    the same name: once they do, releasing the hub removes its bus and rule, not the queue."""
+    hub = scratch_account
+    hub_target = Target(hub, HUB_REGION)
+    await _hub(layer, hub, set())
+    await DRIFT_EVENTS.reconcile(_member_pass(layer, hub, None, HUB_REGION), hub_target)
+
+    released = await _release_hub(layer, hub)
+    assert released.errors == ()
+    assert sorted(released.released) == [
+        f"EventBridge bus {BUS_NAME} in {hub_target}",
+        f"EventBridge rule {RULE_NAME} on bus {BUS_NAME} in {hub_target}",
+    ]
+    assert await _queues(layer, hub_target) == [QUEUE_NAME]
+    (own,) = (
+        await DRIFT_EVENTS.reconcile(_member_pass(layer, hub, None, HUB_REGION), hub_target)
+    ).results
+    assert (own.compliant, own.action) == (True, Action.NONE), own.reason
+
+
+async def test_a_member_back_on_its_own_queue_removes_the_operator_s_forwarder_role(
+    layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl
+) -> None:
+    hub, member = scratch_account, new_scratch_account()
+    member_target = Target(member, MEMBER_REGION)
+    await _hub(layer, hub, {member.account_id})
+    await DRIFT_EVENTS.reconcile(_member_pass(layer, member, hub), member_target)
+
+    since = time.time()
+    back = await DRIFT_EVENTS.reconcile(_member_pass(layer, member, None), member_target)
+    assert list(back.released) == [f"IAM role {FORWARDER_ROLE_NAME} in {member.name}"]
+    assert [w for w in writes(sandbox, member, since) if w.startswith("iam:")] == [
+        "iam:DeleteRole",
+        "iam:DeleteRolePolicy",
+    ]
+    assert FORWARDER_ROLE_NAME not in await _roles(layer, member)
+    assert await _queues(layer, member_target) == [QUEUE_NAME]
+
+    since = time.time()
+    (converged,) = (
+        await DRIFT_EVENTS.reconcile(_member_pass(layer, member, None), member_target)
+    ).results
+    assert (converged.compliant, converged.action) == (True, Action.NONE)
+    iam = [c for c in sandbox.calls(since, account=member.account_id) if c["service"] == "iam"]
+    assert iam == []  # a converged pass without a hub reads no role
+
+
+async def _untag(layer: Aws, member: AccountAccess) -> None:
+    await layer.call(
+        Target(member, "us-east-1"),
+        "iam",
+        "untag_role",
+        RoleName=FORWARDER_ROLE_NAME,
+        TagKeys=list(TAGS),
+    )
+
+
+async def _outside_the_path(layer: Aws, member: AccountAccess) -> None:
+    """The role made again under the root path, with the operator's tags."""
+    iam = Target(member, "us-east-1")
+    names = await layer.call(iam, "iam", "list_role_policies", RoleName=FORWARDER_ROLE_NAME)
+    for name in names["PolicyNames"]:
+        await layer.call(
+            iam, "iam", "delete_role_policy", RoleName=FORWARDER_ROLE_NAME, PolicyName=name
+        )
+    await layer.call(iam, "iam", "delete_role", RoleName=FORWARDER_ROLE_NAME)
+    await layer.call(
+        iam,
+        "iam",
+        "create_role",
+        RoleName=FORWARDER_ROLE_NAME,
+        Path="/",
+        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
+        Tags=[{"Key": key, "Value": value} for key, value in TAGS.items()],
+    )
+
+
+async def _roles(layer: Aws, account: AccountAccess) -> list[str]:
+    roles = (await layer.call(Target(account, "us-east-1"), "iam", "list_roles"))["Roles"]
+    return [role["RoleName"] for role in roles]
+
+
+@pytest.mark.parametrize("disown", [_untag, _outside_the_path], ids=["untagged", "outside-path"])
+async def test_a_forwarder_role_that_is_not_the_operator_s_stays(
+    layer: Aws,
+    scratch_account: AccountAccess,
+    sandbox: SandboxControl,
+    disown: Callable[[Aws, AccountAccess], Awaitable[None]],
+) -> None:
+    hub, member = scratch_account, new_scratch_account()
+    member_target = Target(member, MEMBER_REGION)
+    await _hub(layer, hub, {member.account_id})
+    await DRIFT_EVENTS.reconcile(_member_pass(layer, member, hub), member_target)
+    await disown(layer, member)
+
+    since = time.time()
+    back = await DRIFT_EVENTS.reconcile(_member_pass(layer, member, None), member_target)
+    assert list(back.released) == []
+    assert [w for w in writes(sandbox, member, since) if w.startswith("iam:")] == []
+    assert FORWARDER_ROLE_NAME in await _roles(layer, member)
