@@ -8,7 +8,6 @@ EventBridge or SQS call; an account only Observe covers gets the plumbing under 
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections import Counter
@@ -206,16 +205,6 @@ PLUMBED_REGIONS = (REGION, IAM_EVENTS_REGION)
 OWNED = {"gdpr-operator:managed-by": "gdpr-operator"}
 
 
-def account_events(installed: Kubectl, name: str) -> list[dict[str, Any]]:
-    selector = f"involvedObject.name={name},involvedObject.kind=AwsAccount"
-    items: list[dict[str, Any]] = json.loads(
-        installed.run(
-            "get", "events", "-n", "default", "--field-selector", selector, "-o", "json"
-        ).stdout
-    )["items"]
-    return items
-
-
 async def test_managed_plumbs_an_observe_only_account_and_off_removes_it(
     operator: OperatorProcess,
     installed: Kubectl,
@@ -258,7 +247,7 @@ async def test_managed_plumbs_an_observe_only_account_and_off_removes_it(
     released = wait_for(
         "the DriftEventsReleased Event",
         lambda: [
-            e for e in account_events(installed, namespace) if e["reason"] == "DriftEventsReleased"
+            e for e in installed.account_events(namespace) if e["reason"] == "DriftEventsReleased"
         ],
         timeout=REPAIR_WITHIN_SECONDS,
     )

@@ -3,7 +3,8 @@ server, in a cluster of this module's own (its operator is the only one acting):
 accounts, two regions; the member account's account-regions forward to the hub bus, the
 operator polls the hub's one queue and no other, and a detector disabled by another
 principal in the member account's other region is repaired within seconds, the Event naming
-who did it, on the GdprMonitoring covering that region and on it alone."""
+who did it, on the GdprMonitoring covering that region and on it alone. Restarted without
+the flag, the operator removes the hub it kept."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pytest
 import yaml
 
 from gdpr_operator.aws import AccountAccess, Aws, Target
+from gdpr_operator.reconcilers.drift_events import BUS_NAME
 from gdpr_operator.sandbox import SandboxControl, other_principal
 
 from fixtures.cluster import (
@@ -47,14 +49,15 @@ def hub_cluster(
         yield admin, env, directory
 
 
-def _hub_account(admin: Kubectl, hub: AccountAccess) -> None:
-    """The AwsAccount `hub`, Managed, bound to no namespace: the hub is the installation's."""
+def _hub_account(admin: Kubectl, hub: AccountAccess, name: str = "hub") -> None:
+    """The AwsAccount `name` of `hub`, Managed, bound to no namespace: the hub is the
+    installation's."""
     admin.apply(
         yaml.safe_dump(
             {
                 "apiVersion": "monitoring.gdpr.io/v1alpha1",
                 "kind": "AwsAccount",
-                "metadata": {"name": "hub"},
+                "metadata": {"name": name},
                 "spec": {
                     "accountId": hub.account_id,
                     "allowedNamespaces": [],
@@ -137,3 +140,53 @@ async def test_one_queue_is_polled_and_a_member_s_change_is_repaired_and_named(
         assert f"arn:aws:sts::{member.account_id}:assumed-role/Admin/alice" in event["message"]
         assert f"in {covering}/{MEMBER_REGION}" in event["message"]
         assert drift_event(elsewhere) is None
+
+
+async def test_restarted_without_the_flag_the_operator_releases_the_hub_it_kept(
+    hub_cluster: tuple[Kubectl, dict[str, str], Path],
+    sandbox_url: str,
+    layer: Aws,
+    sandbox: SandboxControl,
+) -> None:
+    admin, env, directory = hub_cluster
+    hub, name = new_scratch_account(), "leaving-hub"
+    target = Target(hub, HUB_REGION)
+    _hub_account(admin, hub, name)
+
+    def region_recorded() -> str | None:
+        region: str | None = admin.get("awsaccount", name).get("status", {}).get("eventsHubRegion")
+        return region
+
+    async def buses() -> list[str]:
+        listed = (await layer.call(target, "events", "list_event_buses"))["EventBuses"]
+        return [bus["Name"] for bus in listed]
+
+    process = operator_process(admin, env, sandbox_url, directory)
+    process.command += ["--events-hub", f"{name}/{HUB_REGION}"]
+    with running_operator(process):
+        wait_for(
+            "the hub's queue, polled",
+            lambda: sandbox.call_count("sqs", "ReceiveMessage", account=hub.account_id),
+            timeout=REPAIR_WITHIN_SECONDS,
+        )
+        assert region_recorded() == HUB_REGION
+    assert await buses() == ["default", BUS_NAME]
+    assert (await layer.call(target, "sqs", "list_queues"))["QueueUrls"]
+
+    process = operator_process(admin, env, sandbox_url, directory)  # no --events-hub now
+    with running_operator(process):
+        (released,) = wait_for(
+            "the EventsHubReleased Event",
+            lambda: [e for e in admin.account_events(name) if e["reason"] == "EventsHubReleased"],
+            timeout=REPAIR_WITHIN_SECONDS,
+        )
+        wait_for(
+            "status.eventsHubRegion cleared",
+            lambda: region_recorded() is None,
+            timeout=REPAIR_WITHIN_SECONDS,
+        )
+    assert released["type"] == "Normal"
+    assert f"EventBridge bus {BUS_NAME} in {name}/{HUB_REGION}" in released["message"]
+    assert not [e for e in admin.account_events(name) if e["reason"] == "EventsHubReleaseFailed"]
+    assert await buses() == ["default"]
+    assert (await layer.call(target, "sqs", "list_queues")).get("QueueUrls", []) == []
