@@ -51,11 +51,15 @@ def _account(mode: str = "Managed") -> AwsAccountSpec:
             "Managed", None, EventsHub("hub", HUB_REGION), None, HUB_REGION, id="not-recorded-yet"
         ),
         pytest.param("Managed", None, None, None, None, id="never-a-hub"),
-        # keep_hub makes nothing outside Managed: nothing newly recorded, and the hub still
-        # named here is not stale (the field stays as it was).
-        pytest.param("Off", HUB_REGION, EventsHub("hub", HUB_REGION), None, None, id="off-hub"),
-        pytest.param("External", None, EventsHub("hub", HUB_REGION), None, None, id="external"),
+        # keep_hub makes nothing outside Managed: nothing newly recorded. Off withdraws the
+        # admin's consent, so the hub still named here goes too; under External the
+        # operator writes nothing in the account, so what it kept stays recorded.
+        pytest.param(
+            "Off", HUB_REGION, EventsHub("hub", HUB_REGION), HUB_REGION, None, id="off-hub"
+        ),
         pytest.param("Off", HUB_REGION, None, HUB_REGION, None, id="off-flag-removed"),
+        pytest.param("External", None, EventsHub("hub", HUB_REGION), None, None, id="external"),
+        pytest.param("External", HUB_REGION, None, None, None, id="external-flag-removed-no-write"),
     ],
 )
 def test_the_recorded_hub_is_stale_once_the_installation_s_hub_is_elsewhere(
@@ -84,7 +88,7 @@ def test_the_release_is_one_event_naming_what_went_or_what_stopped_it() -> None:
     done = hub_event(PlumbingRelease(released=removed, regions=(HUB_REGION,)))
     assert (done.type, done.reason) == ("Normal", "EventsHubReleased")
     assert done.message == (
-        "the events hub in eu-west-1 is no longer the installation's: "
+        "the operator no longer keeps the events hub in eu-west-1: "
         "EventBridge bus b in hub/eu-west-1; SQS queue q in hub/eu-west-1"
     )
     nothing = hub_event(PlumbingRelease(regions=(HUB_REGION,)))

@@ -203,12 +203,13 @@ def kept_hub_region(account: AwsAccountSpec, hub: EventsHub | None) -> str | Non
 
 
 def stale_hub(account: AwsAccountSpec, recorded: str | None, hub: EventsHub | None) -> str | None:
-    """The region of the hub `account`'s status records (`recorded`) when it is no longer
-    the installation's hub (no hub any more, or another account or region): what to
-    release. None when nothing is recorded or it is the hub still. Pure."""
-    if not recorded or (hub is not None and (hub.account, hub.region) == (account.name, recorded)):
+    """The region of the hub `account`'s status records (`recorded`) once the operator no
+    longer keeps it there (no hub any more, another account or region, or the account's
+    events moved to Off): what to release. None when nothing is recorded, when it is kept
+    still, and under External (the operator writes nothing in that account). Pure."""
+    if not recorded or account.drift_events is DriftEventsMode.EXTERNAL:
         return None
-    return recorded
+    return None if recorded == kept_hub_region(account, hub) else recorded
 
 
 async def release_hub(

@@ -9,8 +9,8 @@ it says Managed under an Off spec, the check removes the operator's drift-event 
 DriftEventsReleased, or DriftEventsReleaseFailed and a retry at the next check). Kept in the
 status, the mark survives a restart, and an Off account costs no EventBridge or SQS call.
 The events hub likewise: the hub's account records `status.eventsHubRegion` while the
-operator keeps the hub there, and once that is no longer the installation's hub (flag
-removed, or moved), its check removes the hub (`engine.release_hub`) and clears the field only
+operator keeps the hub there, and once it no longer keeps it (flag removed or moved, or the
+account's events Off; never under External, which writes nothing), its check removes the hub (`engine.release_hub`) and clears the field only
 once that succeeded (Event EventsHubReleased, or EventsHubReleaseFailed and a retry). Only the
 replica that checks the account (the leader; in sharded mode its owner) does either.
 

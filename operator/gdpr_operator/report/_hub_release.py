@@ -32,12 +32,12 @@ def hub_event(release: PlumbingRelease) -> Event:
         return Event(
             "Warning",
             EVENTS_HUB_RELEASE_FAILED,
-            f"the events hub in {where} is no longer the installation's; not all of it is "
+            f"the operator no longer keeps the events hub in {where}; not all of it is "
             f"removed yet (retried at the next check): {'; '.join(release.errors)}",
         )
     removed = "; ".join(release.released) or "none of the operator's plumbing was left"
     return Event(
         "Normal",
         EVENTS_HUB_RELEASED,
-        f"the events hub in {where} is no longer the installation's: {removed}",
+        f"the operator no longer keeps the events hub in {where}: {removed}",
     )
