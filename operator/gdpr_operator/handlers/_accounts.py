@@ -10,9 +10,10 @@ DriftEventsReleased, or DriftEventsReleaseFailed and a retry at the next check).
 status, the mark survives a restart, and an Off account costs no EventBridge or SQS call.
 The events hub likewise: the hub's account records `status.eventsHubRegion` while the
 operator keeps the hub there, and once it no longer keeps it (flag removed or moved, or the
-account's events Off; never under External, which writes nothing), its check removes the hub (`engine.release_hub`) and clears the field only
-once that succeeded (Event EventsHubReleased, or EventsHubReleaseFailed and a retry). Only the
-replica that checks the account (the leader; in sharded mode its owner) does either.
+account's events Off; never under External, which writes nothing), its check removes the hub
+(`engine.release_hub`) and clears the field only once that succeeded (Event
+EventsHubReleased, or EventsHubReleaseFailed and a retry). Only the replica that checks the
+account (the leader; in sharded mode its owner) does either.
 
 No kopf change handler or timer serves AwsAccounts: kopf would write its annotations, or a
 finalizer, onto an object that cluster administrators own, where the operator may write only
