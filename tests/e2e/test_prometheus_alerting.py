@@ -8,11 +8,15 @@ Three tenants, each a namespace with its own account and GdprMonitoring `web` (r
 GuardDuty disabled by someone in an Observe account; the same in an Enforce account; a
 high-severity finding in a third, which is then deleted. The three changes are made at once,
 so the scenarios' waits overlap; one Prometheus, one Alertmanager and the session's operator
-serve them all.
+serve them all. A fourth, with AWS change events on (resync 1h), has its detector disabled
+by another principal: the dashboard's "AWS change events" row, its queries as shipped,
+evaluated by this Prometheus.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import sys
 import time
 import urllib.parse
@@ -22,9 +26,11 @@ from typing import Any
 
 import pytest
 
-from gdpr_operator.sandbox import SandboxControl
+from gdpr_operator.aws import Target
+from gdpr_operator.sandbox import SandboxControl, other_principal
 
 from fixtures.cluster import Kubectl, wait_for
+from fixtures.deploy import REPO
 from fixtures.estate import TENANT_REGION, Tenant, new_tenant
 from fixtures.monitoring import (
     METRICS_SERVICE,
@@ -33,6 +39,7 @@ from fixtures.monitoring import (
     scraping_operator,
 )
 from fixtures.operator import OPERATOR_NAMESPACE, OperatorProcess
+from fixtures.sandbox import sandbox_call
 
 pytestmark = pytest.mark.e2e
 
@@ -42,6 +49,13 @@ DETECTOR_CHECK = "guardduty.detector_enabled"
 ALERT_WAIT = 120.0
 """Seconds from a change to its alert: a resync (30s, jittered) plus the timer's tick, the
 pass, a scrape, `for:`, and Alertmanager's group wait, with room for a loaded machine."""
+EVENT_WAIT = 30.0
+"""Seconds from a change, with events on, to its series in Prometheus: the event's delivery
+and pass (about a second), a scrape (2s), with room for a loaded machine; the resync is 1h."""
+RATE_INTERVAL = "1m"
+"""What the dashboard's $__rate_interval stands for here: Grafana's is at least four scrape
+intervals; a minute keeps one event in the window while the test looks."""
+DASHBOARD = REPO / "dashboards" / "gdpr-operator.json"
 HANDOVER_BRIDGE = 120.0
 """Seconds an alert outlives its last series: the rules' last_over_time(...[2m]), which
 carries an alert across a handover between sharded replicas."""
@@ -232,4 +246,95 @@ def test_a_deleted_monitoring_leaves_no_series_and_its_alerts_resolve(
         "Alertmanager to hold no active alert of the deleted monitoring",
         lambda: stack.alertmanager.alerts(namespace=tenant.namespace) == [],
         timeout=60,
+    )
+
+
+def _row_queries(title: str) -> dict[str, list[str]]:
+    """The queries of the dashboard's panels under the row `title`, by panel title, with
+    $__rate_interval resolved."""
+    queries: dict[str, list[str]] = {}
+    row = None
+    for panel in json.loads(DASHBOARD.read_text())["panels"]:
+        if panel["type"] == "row":
+            row = panel["title"]
+        elif row == title:
+            queries[panel["title"]] = [
+                target["expr"].replace("$__rate_interval", RATE_INTERVAL)
+                for target in panel["targets"]
+            ]
+    return queries
+
+
+def test_a_change_event_shows_in_the_change_events_row_and_fires_the_drift_alert(
+    stack: MonitoringStack, installed: Kubectl, sandbox_url: str, sandbox: SandboxControl
+) -> None:
+    tenant = new_tenant(
+        installed, sandbox_url, "Enforce", guardduty=False, resync="1h", drift_events="Managed"
+    )  # the detector the operator makes is its own to repair
+    account = tenant.account.account_id
+    wait_for(
+        f"{tenant.namespace}'s GuardDuty compliant in Prometheus",
+        lambda: _compliant_in_prometheus(stack, tenant),
+        timeout=ALERT_WAIT,
+    )
+    wait_for(
+        "the operator polling the tenant's queue",
+        lambda: sandbox.call_count("sqs", "ReceiveMessage", account=account),
+        timeout=EVENT_WAIT,
+    )
+    queries = _row_queries("AWS change events")
+    by_outcome = queries.pop("AWS change events by outcome")
+    by_component = queries.pop("AWS change events by component")
+    found = queries.pop("Drift found by change events")
+    latency = queries.pop("Change to repair latency")
+    assert list(queries) == ["Events hub healthy"]  # the hub's: the session runs none
+
+    changed_at = time.time()
+    alice = Target(other_principal(account, "alice"), TENANT_REGION)
+    sandbox_call(
+        sandbox_url,
+        alice,
+        "guardduty",
+        "update_detector",
+        DetectorId=tenant.detector(sandbox_url),
+        Enable=False,
+    )
+
+    def positive(expr: str, **labels: str) -> list[float]:
+        return [
+            float(sample["value"][1])
+            for sample in stack.prometheus.query(expr)
+            if labels.items() <= sample["metric"].items() and float(sample["value"][1]) > 0
+        ]
+
+    # Other tests' events come through the same operator: each panel must show this one's
+    # component, and the drift it found; rate() sees the first event since the series are
+    # born at 0.
+    wait_for(
+        "the event acted on, by outcome",
+        lambda: positive(by_outcome[0], outcome="acted"),
+        timeout=EVENT_WAIT,
+    )
+    wait_for(
+        "the event, by component",
+        lambda: positive(by_component[0], component="GuardDuty"),
+        timeout=EVENT_WAIT,
+    )
+    wait_for(
+        "the drift the event found",
+        lambda: positive(found[0], component="GuardDuty"),
+        timeout=EVENT_WAIT,
+    )
+    seen = time.time()
+    quantiles = [positive(expr, component="GuardDuty") for expr in latency]
+    assert all(len(q) == 1 and math.isfinite(q[0]) and q[0] <= 10 for q in quantiles), quantiles
+    assert tenant.guardduty_status(sandbox_url) == "ENABLED"
+    labels = {"namespace": tenant.namespace, "monitoring": "web", "check": DETECTOR_CHECK}
+    _firing(stack, "GdprComplianceDrift", labels)
+    delivered = _delivered(stack, "firing", "GdprComplianceDrift", labels)
+    _report(
+        "Enforce, events on, GuardDuty disabled by alice (resync 1h)",
+        changed_at,
+        row=seen,
+        delivered=delivered,
     )

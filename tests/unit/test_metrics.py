@@ -313,3 +313,23 @@ def test_record_outcome_and_forget_drive_the_operator_registry() -> None:
 def test_reconcile_results_are_counted_from_zero() -> None:
     for result in ("success", "error", "refused"):
         assert REGISTRY.get_sample_value("gdpr_reconcile_total", {"result": result}) is not None
+
+
+def test_drift_event_series_are_counted_from_zero_for_every_component() -> None:
+    # A series first scraped at 1 has not increased as rate() sees it: the first event after
+    # a start would not show on the dashboard.
+    for component in ("GuardDuty", "InstanceProfiles", "AgentRole", "LogGroups", "CloudTrail"):
+        for outcome in ("acted", "own_write", "not_covered"):
+            labels = {"component": component, "outcome": outcome}
+            assert REGISTRY.get_sample_value("gdpr_drift_events_received_total", labels) is not None
+        by_component = {"component": component}
+        assert (
+            REGISTRY.get_sample_value("gdpr_drift_events_drift_detected_total", by_component)
+            is not None
+        )
+        assert (
+            REGISTRY.get_sample_value("gdpr_drift_event_to_repair_seconds_count", by_component)
+            is not None
+        )
+    ignored = {"component": "", "outcome": "ignored"}
+    assert REGISTRY.get_sample_value("gdpr_drift_events_received_total", ignored) is not None

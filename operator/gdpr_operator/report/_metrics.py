@@ -19,10 +19,13 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 
 from gdpr_operator.engine import DriftCause, Outcome
 from gdpr_operator.model import Action
+from gdpr_operator.reconcilers.drift_events import EVENT_COMPONENTS
 from gdpr_operator.report._attribution import drifted, seconds_since
 from gdpr_operator.report._series import MonitoringSeries, next_series, reconcile_result
 
 RECONCILE_RESULTS = ("success", "error", "refused")
+DRIFT_EVENT_OUTCOMES = ("acted", "own_write", "not_covered")
+"""Of an event the operator could read (what it could not is counted as ignored)."""
 
 reconcile_duration = Histogram(
     "gdpr_reconcile_duration_seconds",
@@ -57,6 +60,14 @@ drift_event_to_repair = Histogram(
     ["component"],
     buckets=(1, 2, 5, 10, 15, 30, 60, 120, 300, 900),
 )
+# Every series born at 0, so that rate() and increase() count the first event after a start
+# (a counter first scraped at 1 has not increased, as Prometheus sees it).
+for _component in sorted(EVENT_COMPONENTS):
+    for _outcome in DRIFT_EVENT_OUTCOMES:
+        drift_events_received.labels(_component, _outcome)
+    drift_events_drifted.labels(_component)
+    drift_event_to_repair.labels(_component)
+drift_events_received.labels("", "ignored")
 events_hub_healthy = Gauge(
     "gdpr_events_hub_healthy",
     "1 when the events hub (--events-hub; account is its AwsAccount's name) is as declared and "

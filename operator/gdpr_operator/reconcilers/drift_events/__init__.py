@@ -7,6 +7,7 @@ checks events.delivery; in IAM_EVENTS_REGION too, for IAM's events (`plumbing_re
 from gdpr_operator.reconcilers.drift_events._diff import EXTERNAL_TEMPLATE
 from gdpr_operator.reconcilers.drift_events._events import (
     BUS_NAME,
+    EVENT_COMPONENTS,
     EVENT_SOURCES,
     FINDING,
     FORWARDER_ROLE_NAME,
@@ -38,6 +39,7 @@ from gdpr_operator.reconcilers.drift_events._template import rendered_template, 
 
 __all__ = [
     "BUS_NAME",
+    "EVENT_COMPONENTS",
     "EVENT_SOURCES",
     "EXTERNAL_TEMPLATE",
     "FINDING",

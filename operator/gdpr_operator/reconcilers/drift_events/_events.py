@@ -102,6 +102,14 @@ EVENT_SOURCES: Mapping[str, Mapping[str, str]] = {
     "s3.amazonaws.com": {"PutBucketLogging": "S3AccessLogging"},
 }
 """eventSource -> eventName -> the component whose checks the call can change."""
+EVENT_COMPONENTS = frozenset(
+    {
+        "InstanceProfiles",
+        "GuardDuty",
+        *(c for names in EVENT_SOURCES.values() for c in names.values()),
+    }
+)
+"""Every component an event can concern: `component_of`'s answers."""
 
 
 def component_of(detail_type: str, event_source: str, event_name: str) -> str | None:
