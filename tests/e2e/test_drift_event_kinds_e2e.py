@@ -11,6 +11,7 @@ one it refuses."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -217,9 +218,21 @@ def detached_policy_repaired(installed: Kubectl, sandbox_url: str, estate: Estat
 
 
 def test_a_policy_detached_from_the_agent_s_role_is_attached_again_and_named(
-    installed: Kubectl, sandbox_url: str, estate: Estate
+    operator: OperatorProcess, installed: Kubectl, sandbox_url: str, estate: Estate
 ) -> None:
+    log_before = len(operator.log.read_text())
     detached_policy_repaired(installed, sandbox_url, estate)
+    # The pass ran what reads the role too (knock-on), in the region covered, and no more.
+    ns = estate.namespace
+    passes = re.findall(
+        rf"Pass over {ns}/web \(\S+\) targeted: (.*)", operator.log.read_text()[log_before:]
+    )
+    assert {
+        f"AgentRole in {ns}/global",
+        f"InstanceProfiles in {ns}/{REGION}",
+        f"CloudWatchAgent in {ns}/{REGION}",
+        f"LogGroups in {ns}/{REGION}",
+    } in [set(ran.split(", ")) for ran in passes], passes
 
 
 def rule_pattern(sandbox_url: str, target: Target) -> dict[str, Any]:

@@ -353,7 +353,7 @@ class AccountChecks:
         entry, event = hub_condition_update(
             written, condition, known.generation, rfc3339(now(self._clock))
         )
-        others = [c for c in known.status.get("conditions") or [] if c.get("type") != EVENTS_HUB]
+        _, others = _hub_and_others(known.status)
         if not await self._write(name, known, {"conditions": [*others, entry]}):
             return
         self._hub_conditions[name] = entry
@@ -367,10 +367,7 @@ class AccountChecks:
             return self._hub_conditions[name]
         if self._events_hub is None or self._events_hub.account != name:
             return None
-        return next(
-            (c for c in known.status.get("conditions") or [] if c.get("type") == EVENTS_HUB),
-            None,
-        )
+        return _hub_and_others(known.status)[0]
 
     async def _release_hub(self, name: str, known: _Account) -> PlumbingRelease | None:
         """When the status records a hub in this account that is no longer the
@@ -408,3 +405,12 @@ class AccountChecks:
 
     def _used_by(self, name: str) -> list[MonitoringRef]:
         return list(self._monitorings.get(name, ()))
+
+
+def _hub_and_others(
+    status: Mapping[str, Any],
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """A status's EventsHub condition (None when it has none) and its other conditions."""
+    conditions = status.get("conditions") or []
+    hub = next((c for c in conditions if c.get("type") == EVENTS_HUB), None)
+    return hub, [c for c in conditions if c.get("type") != EVENTS_HUB]
