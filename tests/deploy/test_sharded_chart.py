@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from gdpr_operator.handlers._wake_key import WAKE_KEY_SECRET
+
 from fixtures.deploy import find, kustomize
 from fixtures.helm import CHART, Helm, Object, by_key, sets, without_release_labels
 
@@ -44,12 +46,20 @@ def test_sharded_replicas_act_each_on_its_share_with_a_budget_and_spread(helm: H
     ]
     assert term["podAffinityTerm"]["topologyKey"] == "kubernetes.io/hostname"
     assert term["podAffinityTerm"]["labelSelector"] == deployment["spec"]["selector"]
-    # Its own Leases: created, renewed, listed and deleted by name unknown in advance.
-    [rule] = find(objects, "Role", "gdpr-operator-shards")["rules"]
-    assert rule == {
+    # Its own Leases: created, renewed, listed and deleted by name unknown in advance; the
+    # key of the causes a wake carries: created, and read by its name only.
+    leases, create_key, get_key = find(objects, "Role", "gdpr-operator-shards")["rules"]
+    assert leases == {
         "apiGroups": ["coordination.k8s.io"],
         "resources": ["leases"],
         "verbs": ["create", "get", "list", "update", "delete"],
+    }
+    assert create_key == {"apiGroups": [""], "resources": ["secrets"], "verbs": ["create"]}
+    assert get_key == {
+        "apiGroups": [""],
+        "resources": ["secrets"],
+        "resourceNames": [WAKE_KEY_SECRET],
+        "verbs": ["get"],
     }
     binding = find(objects, "RoleBinding", "gdpr-operator-shards")
     assert binding["subjects"] == [

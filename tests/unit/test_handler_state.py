@@ -128,6 +128,7 @@ def test_the_handlers_are_on_the_operators_registry_and_not_on_kopfs_default() -
         "aws_accounts",
         "live_monitorings",
         "login_via_client",
+        "monitoring_uids",
         "monitorings_by_account",
         "reconcile_on_change",
         "reconcile_on_change",
@@ -138,6 +139,11 @@ def test_the_handlers_are_on_the_operators_registry_and_not_on_kopfs_default() -
         "start_aws",
         "stop_aws",
     ]
+    # Sharded, every replica sees a wake: only the owner reconciles (with the causes the
+    # wake carries when another replica received them).
+    assert {handler.when for handler in handlers if handler.id.startswith("reconcile")} == {
+        _monitorings._owned_here
+    }
     default = kopf.get_default_registry()
     assert not [
         handler

@@ -3,7 +3,7 @@ kopf's memo)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from gdpr_operator.aws import AwsSettings
@@ -50,3 +50,6 @@ class OperatorConfig:
     account_check_seconds: float = ACCOUNT_CHECK_SECONDS
     events_hub: EventsHub | None = None
     """The installation's events hub (`--events-hub`); None: a queue per account-region."""
+    wake_key: bytes | None = field(default=None, repr=False)
+    """Sharded mode's key of the causes a wake carries to another replica (`_wake_key`);
+    None: no wake carries causes."""

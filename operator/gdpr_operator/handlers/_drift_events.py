@@ -12,6 +12,10 @@ forwarded unchanged, each event still names its own account and region.
 The wake is an annotation (`DRIFT_ANNOTATION`) the task sets on the GdprMonitoring: kopf
 then runs its pass as for any change, and the pass takes the causes waiting for it from the
 `DriftInbox` (in memory: an annotation set by anyone else wakes a pass and names nobody).
+Sharded, the GdprMonitoring may be another replica's: the same patch then carries the causes
+in a second annotation, signed (`_wake_causes`), and the owner's pass takes them from there;
+the causes it carried are carried again for CARRY_SECONDS, so that a wake that overwrites
+another before the owner saw it loses nothing (the owner counts each cause once).
 Events from the operator's own role session are its repairs, not drift: dropped. A burst of
 events for one GdprMonitoring is one wake per receive, and one pass; and a GdprMonitoring
 woken less than `WAKE_SPACING_SECONDS` ago is woken again only when that much has passed,
@@ -34,8 +38,10 @@ from kubernetes.client.exceptions import ApiException
 from gdpr_operator import engine
 from gdpr_operator.aws import Aws, Target
 from gdpr_operator.engine import DriftCause, ExternalIdReader
+from gdpr_operator.handlers import _wake_causes as wake_causes
 from gdpr_operator.handlers._clock import SYSTEM_CLOCK, Clock
 from gdpr_operator.handlers._config import ERROR_RETRY_SECONDS, MONITORINGS
+from gdpr_operator.handlers._wake_causes import CAUSES_ANNOTATION
 from gdpr_operator.model import (
     ALL_REGIONS,
     GLOBAL_REGION,
@@ -53,6 +59,8 @@ HUB_UPKEEP_SECONDS = 300.0
 """How often the hub's plumbing is checked again (sooner when the member accounts change)."""
 WAKE_SPACING_SECONDS = 1.0
 """The least time between two wakes of one GdprMonitoring."""
+CARRY_SECONDS = 60.0
+"""How long the causes carried to another replica's GdprMonitoring are carried again."""
 NO_QUEUE_RETRY_SECONDS = 15.0
 """How soon a queue not there yet is looked for (Managed: its first Enforce pass has not made
 it; External: the account's owner has not created the stack)."""
@@ -116,12 +124,15 @@ def covering(
 class MonitoringWaker:
     """Sets the wake annotation on a GdprMonitoring, through the Kubernetes API."""
 
-    def __init__(self, api: client.ApiClient | None = None, clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(self, api: client.ApiClient | None = None) -> None:
         self._custom = client.CustomObjectsApi(api)
-        self._clock = clock
 
-    async def wake(self, key: Key) -> None:
-        body = {"metadata": {"annotations": {DRIFT_ANNOTATION: f"{self._clock.time():.3f}"}}}
+    async def wake(self, key: Key, stamp: str, causes: str | None = None) -> None:
+        """`stamp`: the wake's time; `causes`: the signed causes, for another replica."""
+        annotations = {DRIFT_ANNOTATION: stamp}
+        if causes is not None:
+            annotations[CAUSES_ANNOTATION] = causes
+        body = {"metadata": {"annotations": annotations}}
         await asyncio.to_thread(
             self._custom.patch_namespaced_custom_object,
             GROUP,
@@ -131,6 +142,10 @@ class MonitoringWaker:
             key[1],
             body,
         )
+
+
+def _own(key: Key) -> str | None:
+    return None
 
 
 class HubStatus(Protocol):
@@ -157,6 +172,13 @@ class DriftEventConsumer:
     hub: EventsHub | None = None
     hub_status: HubStatus | None = None
     """None: this replica polls the hub, and its health goes to the log and metrics only."""
+    owner_elsewhere: Callable[[Key], str | None] = _own
+    """Sharded mode: the uid of a GdprMonitoring that another replica owns (its wake carries
+    the causes, signed with `wake_key`); None for this replica's own."""
+    wake_key: bytes | None = field(default=None, repr=False)
+    """Sharded mode's key; None: no wake carries causes."""
+    carried: dict[Key, list[DriftCause]] = field(default_factory=dict)
+    """The causes carried to each GdprMonitoring of another replica, for CARRY_SECONDS."""
     pollers: dict[tuple[str, str], asyncio.Task[None]] = field(default_factory=dict)
     woken_at: dict[Key, float] = field(default_factory=dict)
     """When each GdprMonitoring was last woken (monotonic)."""
@@ -301,11 +323,28 @@ class DriftEventConsumer:
 
     async def _wake(self, key: Key) -> None:
         self.woken_at[key] = self.clock.monotonic()
-        logger.info("drift events for %s/%s: reconciling now", *key)
+        now = self.clock.time()
+        stamp = f"{now:.3f}"
+        uid = self.owner_elsewhere(key) if self.wake_key is not None else None
+        causes = None
+        if self.wake_key is not None and uid is not None:
+            recent = [
+                cause
+                for cause in self.carried.get(key, [])
+                if cause.received_at >= now - CARRY_SECONDS
+            ]
+            carried = sorted(recent + self.inbox.take(key), key=lambda cause: cause.received_at)
+            causes = wake_causes.encode(self.wake_key, uid, stamp, carried)
+            self.carried[key] = carried[-wake_causes.MAX_CAUSES :]
+            logger.info("drift events for %s/%s: its owner reconciles now", *key)
+        else:
+            self.carried.pop(key, None)
+            logger.info("drift events for %s/%s: reconciling now", *key)
         try:
-            await self.waker.wake(key)
+            await self.waker.wake(key, stamp, causes)
         except client.ApiException as error:  # deleted meanwhile: nothing to wake
             self.inbox.take(key)
+            self.carried.pop(key, None)
             logger.info("could not wake %s/%s: %s", *key, error.reason)
 
 

@@ -13,6 +13,7 @@ from kubernetes.client.exceptions import ApiException
 
 from gdpr_operator import engine
 from gdpr_operator.engine import DriftCause, LiveMonitoring, Outcome, Refusal, Slice
+from gdpr_operator.handlers import _wake_causes as wake_causes
 from gdpr_operator.handlers._clock import Clock
 from gdpr_operator.handlers._config import (
     ACCOUNTS,
@@ -54,6 +55,7 @@ def register(registry: kopf.OperatorRegistry) -> None:
     """This module's handlers, on `registry` (kopf runs a cause's handlers in this order)."""
     kopf.index(GROUP, VERSION, ACCOUNTS, registry=registry)(aws_accounts)
     kopf.index(GROUP, VERSION, MONITORINGS, registry=registry)(live_monitorings)
+    kopf.index(GROUP, VERSION, MONITORINGS, registry=registry)(monitoring_uids)
     for on_change in (
         kopf.on.update(
             GROUP, VERSION, MONITORINGS, field="spec", when=_owned_here, registry=registry
@@ -67,6 +69,7 @@ def register(registry: kopf.OperatorRegistry) -> None:
         VERSION,
         MONITORINGS,
         field=("metadata", "annotations", DRIFT_ANNOTATION),
+        when=_owned_here,
         registry=registry,
     )(reconcile_on_drift_event)
     kopf.timer(
@@ -107,6 +110,13 @@ def live_monitorings(
         return {}
 
 
+def monitoring_uids(
+    namespace: str | None, name: str, meta: kopf.Meta, **_: Any
+) -> dict[tuple[str, str], str]:
+    """Each GdprMonitoring's uid: which replica owns it, for the drift events' wakes."""
+    return {(namespace or "", name): meta.get("uid") or ""}
+
+
 def _owned_here(body: kopf.Body, memo: OperatorMemo, **_: Any) -> bool:
     """kopf's filter of the change handlers: a replica skips what it does not own."""
     return memo.shared.config.ownership.owns(body.metadata.uid or "")
@@ -122,8 +132,55 @@ async def reconcile_on_drift_event(
     body: kopf.Body, patch: kopf.Patch, memo: OperatorMemo, **kwargs: Any
 ) -> None:
     """AWS change events concern this GdprMonitoring (see `_drift_events`): a pass now, of
-    only what they name when it can be (`_slices`)."""
-    await _reconcile(body, patch, memo, kwargs["aws_accounts"], targeted=True)
+    only what they name when it can be (`_slices`). The causes are in this replica's inbox,
+    or carried by the wake when another replica received them (`_carried`)."""
+    carried = _carried(body, memo)
+    await _reconcile(body, patch, memo, kwargs["aws_accounts"], targeted=True, carried=carried)
+
+
+def _carried(body: kopf.Body, memo: OperatorMemo) -> list[DriftCause]:
+    """The causes another replica's wake carried (sharded mode) that were not taken yet, when
+    the value verifies (`_wake_causes`); else none, and the pass names nobody."""
+    key, state = memo.shared.config.wake_key, memo.state
+    annotations = body.metadata.annotations
+    value = annotations.get(wake_causes.CAUSES_ANNOTATION)
+    if key is None or value is None:
+        return []
+    namespace, name = body.metadata.namespace or "", body.metadata.name or ""
+    try:
+        carried = wake_causes.decode(key, value, body.metadata.uid or "")
+    except wake_causes.InvalidWakeError as error:
+        log.warning(
+            "%s/%s: annotation %s ignored: %s",
+            namespace,
+            name,
+            wake_causes.CAUSES_ANNOTATION,
+            error,
+        )
+        return []
+    if carried.woken_at != annotations.get(DRIFT_ANNOTATION):
+        return []  # an earlier wake's: this one is this replica's own
+    now = memo.shared.clock.time()
+    if not wake_causes.fresh(carried, state.wake_accepted_at, now):
+        log.warning(
+            "%s/%s: annotation %s ignored: not newer than the last accepted, or older than %gs",
+            namespace,
+            name,
+            wake_causes.CAUSES_ANNOTATION,
+            wake_causes.MAX_AGE_SECONDS,
+        )
+        return []
+    state.wake_accepted_at = float(carried.woken_at)
+    state.causes_counted = {
+        cause
+        for cause in state.causes_counted
+        if cause.received_at >= now - wake_causes.MAX_AGE_SECONDS
+    }
+    new = [cause for cause in carried.causes if cause not in state.causes_counted]
+    state.causes_counted.update(new)
+    if carried.omitted:
+        log.info("%s/%s: %d more causes were not carried", namespace, name, carried.omitted)
+    return new
 
 
 async def resync(body: kopf.Body, patch: kopf.Patch, memo: OperatorMemo, **kwargs: Any) -> None:
@@ -282,9 +339,10 @@ async def _reconcile(
     accounts: AccountIndex,
     *,
     targeted: bool = False,
+    carried: Sequence[DriftCause] = (),
 ) -> None:
     async with memo.state.lock:
-        await _pass(body, patch, memo, accounts, targeted=targeted)
+        await _pass(body, patch, memo, accounts, targeted=targeted, carried=carried)
 
 
 async def _pass(
@@ -294,20 +352,22 @@ async def _pass(
     accounts: AccountIndex,
     *,
     targeted: bool = False,
+    carried: Sequence[DriftCause] = (),
 ) -> None:
     """One reconcile, its status, Events and metrics, unless the object moved to another
     replica meanwhile (then nothing is written). The caller holds the lock.
 
     `targeted`: AWS change events woke the pass; it runs only the slices their causes name
     when `_slices` finds that it can, and writes everything from that merged into the last
-    full outcome, as a full pass would."""
+    full outcome, as a full pass would. `carried`: causes another replica received."""
     config, state, clock = memo.shared.config, memo.state, memo.shared.clock
     namespace, name = body.metadata.namespace or "", body.metadata.name or ""
     uid = body.metadata.uid or ""
     generation = body.meta.get("generation", 0)
     started = clock.monotonic()
     inbox = memo.shared.running.drift_inbox
-    causes = inbox.take((namespace, name))  # what led here, if AWS change events did
+    # What led here, if AWS change events did.
+    causes = [*inbox.take((namespace, name)), *carried]
     spec: MonitoringSpec | None
     slices: frozenset[Slice] | None = None
     config.ownership.remember(namespace, name, uid)

@@ -32,6 +32,7 @@ from gdpr_operator.handlers._owned import Ownership
 from gdpr_operator.handlers._secrets import ExternalIdSecrets
 from gdpr_operator.handlers._shards import Membership, ShardSettings
 from gdpr_operator.handlers._state import OperatorMemo, SharedState
+from gdpr_operator.handlers._wake_key import wake_key
 from gdpr_operator.model import GROUP, EventsHub
 from gdpr_operator.report import metrics
 
@@ -105,8 +106,10 @@ def run(options: RunOptions, clock: Clock = SYSTEM_CLOCK) -> None:
     start_http_server(options.metrics_port, options.metrics_address)
     logger.info("Serving /metrics on %s:%d", options.metrics_address, options.metrics_port)
     identity = f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
-    lease = membership = None
+    lease = membership = key = None
     if options.shard_lease_seconds is not None:
+        # Before joining: a replica that cannot sign the causes it carries takes no share.
+        key = wake_key(client.CoreV1Api(), options.operator_namespace)
         membership = Membership(
             ShardSettings(options.operator_namespace, identity, options.shard_lease_seconds),
             lease_api(),
@@ -116,7 +119,7 @@ def run(options: RunOptions, clock: Clock = SYSTEM_CLOCK) -> None:
     elif options.leader_election:
         lease = Lease(LeaseSettings(options.operator_namespace, identity), lease_api(), clock)
         wait_for_leadership(lease, options.liveness_endpoint)
-    lost = asyncio.run(_operate(options, lease, membership, clock))
+    lost = asyncio.run(_operate(options, lease, membership, key, clock))
     # Stopped acting: now a standby, or the other members, may take over at once.
     if membership is not None:
         membership.leave()
@@ -131,6 +134,7 @@ async def _operate(
     options: RunOptions,
     lease: Lease | None,
     membership: Membership | None,
+    key: bytes | None,
     clock: Clock = SYSTEM_CLOCK,
 ) -> bool:
     """kopf until it stops; True when it stopped because the lease was lost."""
@@ -183,6 +187,7 @@ async def _operate(
                 events_hub=options.events_hub,
                 ownership=ownership,
                 diffbase=diffbase,
+                wake_key=key,
             ),
             clock=clock,
         )

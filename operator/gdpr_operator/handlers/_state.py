@@ -18,7 +18,7 @@ from gdpr_operator.handlers._clock import SYSTEM_CLOCK, Clock
 
 if TYPE_CHECKING:
     from gdpr_operator.aws import Aws
-    from gdpr_operator.engine import Outcome
+    from gdpr_operator.engine import DriftCause, Outcome
     from gdpr_operator.handlers._accounts import AccountChecks
     from gdpr_operator.handlers._config import OperatorConfig
     from gdpr_operator.handlers._drift_events import DriftInbox
@@ -44,6 +44,11 @@ class ObjectState:
     last_outcome: tuple[int, Outcome] | None = None
     """(generation, outcome) of this process's last complete pass, full or merged: what a
     targeted pass merges into. One per object; None with `last_pass`."""
+    wake_accepted_at: float | None = None
+    """Sharded mode: the time of the last wake whose carried causes were accepted."""
+    causes_counted: set[DriftCause] = field(default_factory=set)
+    """The carried causes already taken (for `MAX_AGE_SECONDS`): a wake carries again the
+    causes of the wakes just before it."""
 
 
 @dataclass(frozen=True, slots=True)
