@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import signal
 import threading
 import time
@@ -23,9 +24,11 @@ import yaml
 from kubernetes import client, config, watch
 from kubernetes.client.exceptions import ApiException
 
+from gdpr_operator.aws import Aws, Target
 from gdpr_operator.handlers import shard_owner
 from gdpr_operator.handlers._shards import MEMBER_LABEL
-from gdpr_operator.sandbox import SandboxControl
+from gdpr_operator.handlers._wake_causes import CAUSES_ANNOTATION
+from gdpr_operator.sandbox import SandboxControl, other_principal
 
 from fixtures.cluster import (
     REPO,
@@ -399,6 +402,124 @@ def test_a_replica_cut_off_from_the_api_server_stops_before_its_lease_could_pass
     )
     assert wait_for("the survivor to export every series", lambda: direct.exported() == set(owners))
     shards.assert_one_replica_at_a_time()
+
+
+async def test_the_owner_names_who_caused_drift_that_another_replica_received(
+    shards: Shards, sandbox: SandboxControl, layer: Aws
+) -> None:
+    """Issues 19 and 20. GdprMonitorings of one account-region, split over two replicas, all
+    woken by the one event alice's change brings: the replica that receives it wakes the
+    other's objects with the causes, signed, and their owner's Events name alice."""
+    while len(shards.live()) < 2:  # the earlier tests leave one, or none
+        shards.start_replica()
+    two = shards.live()[-2:]
+    for replica in shards.live()[:-2]:
+        replica.process.stop()
+    wait_until_members(two)
+    identities = {replica.identity for replica in two}
+    namespace = new_namespace(shards.admin)
+    account = new_scratch_account()
+    apply_estate(
+        shards.admin,
+        namespace,
+        account,
+        drift_events="Managed",
+        managementPolicy="Observe",
+        resyncInterval="1h",
+    )
+    uids = {"web": shards.admin.get("gdprmonitoring", "web", namespace)["metadata"]["uid"]}
+    while {shard_owner(uid, identities) for uid in uids.values()} != identities:
+        name = f"w{len(uids)}"  # until each replica owns one of them
+        shards.admin.apply(
+            yaml.safe_dump(
+                {
+                    "apiVersion": "monitoring.gdpr.io/v1alpha1",
+                    "kind": "GdprMonitoring",
+                    "metadata": {"name": name, "namespace": namespace},
+                    "spec": {
+                        "accounts": [namespace],
+                        "regions": ["eu-west-1"],
+                        "auditChecks": [],
+                        "managementPolicy": "Observe",
+                        "resyncInterval": "1h",
+                    },
+                }
+            )
+        )
+        uids[name] = shards.admin.get("gdprmonitoring", name, namespace)["metadata"]["uid"]
+    owners = {name: shard_owner(uid, identities) for name, uid in uids.items()}
+    for name in uids:
+        wait_for(
+            f"{name}'s events plumbing in place",
+            lambda name=name: drift_events_ready(shards.admin, namespace, name),
+            timeout=60,
+        )
+    wait_for(
+        "both replicas polling the account's queue",
+        lambda: all(polls(replica) for replica in two),
+        timeout=60,
+    )
+
+    alice = other_principal(account.account_id, "alice")
+    await layer.call(Target(alice, "eu-west-1"), "guardduty", "create_detector", Enable=False)
+    principal = f"arn:aws:sts::{account.account_id}:assumed-role/Admin/alice"
+
+    def named(name: str) -> str | None:
+        return next(
+            (
+                event["message"]
+                for event in shards.admin.events(namespace, name)
+                if event["reason"] == "DriftDetected" and principal in event["message"]
+            ),
+            None,
+        )
+
+    messages = {
+        name: wait_for(f"{name}'s DriftDetected Event", lambda name=name: named(name), timeout=30)
+        for name in uids
+    }
+    assert all("CreateDetector at " in message for message in messages.values())
+    # One replica received the event; the other's objects learnt its causes from the wake.
+    [receiver] = [replica for replica in two if acted(replica) > 0]
+    carried_to = {name for name, who in owners.items() if who != receiver.identity}
+    assert carried_to
+    for name in carried_to:
+        annotations = shards.admin.get("gdprmonitoring", name, namespace)["metadata"]["annotations"]
+        assert CAUSES_ANNOTATION in annotations
+    for name in set(uids) - carried_to:  # woken by their owner: nothing carried
+        annotations = shards.admin.get("gdprmonitoring", name, namespace)["metadata"]["annotations"]
+        assert CAUSES_ANNOTATION not in annotations
+    assert not [e for r in two for e in r.log_lines() if CAUSES_ANNOTATION in e["message"]]
+    sys_report(f"attribution carried to {len(carried_to)} of {len(uids)} objects")
+
+
+def drift_events_ready(admin: Kubectl, namespace: str, name: str) -> bool:
+    status = admin.get("gdprmonitoring", name, namespace).get("status", {})
+    return any(
+        condition["type"] == "DriftEvents" and condition["status"] == "True"
+        for condition in status.get("conditions", [])
+    )
+
+
+def polls(replica: Replica) -> bool:
+    """Whether `replica` has received from a drift events queue (by its /metrics: only
+    this test's account has events consumed in this control plane)."""
+    return bool(
+        re.search(
+            r'^gdpr_aws_api_calls_total\{[^}]*operation="ReceiveMessage"[^}]*\} [1-9]',
+            replica.process.metrics(),
+            re.M,
+        )
+    )
+
+
+def acted(replica: Replica) -> float:
+    """The GuardDuty change events `replica` received and woke GdprMonitorings for."""
+    found = re.search(
+        r'gdpr_drift_events_received_total\{component="GuardDuty",outcome="acted"\} (\S+)',
+        replica.process.metrics(),
+    )
+    return float(found.group(1)) if found else 0.0
 
 
 def sys_report(line: str) -> None:
