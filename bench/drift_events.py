@@ -26,11 +26,15 @@ A private local control plane, the sandbox (in this process; events delivered af
   it is the spec's again.
 - quiet: the same estate converged; no change for `--quiet-minutes`; the operator's calls
   into the account by operation (per minute), its writes, its passes.
-- storm: `--storm-tenants` Enforce GuardDuty tenants; `--storm-events` CloudTrail-shaped
-  UpdateDetector events from alice put on their default buses (EventBridge PutEvents, as
-  the administrator) within `--storm-seconds`; until every queue is empty and no pass has
-  run for 15 s: the operator's peak RSS before and after, passes and wakes per
-  GdprMonitoring, the operator's AWS calls meanwhile.
+- storm: `--storm-tenants` Enforce GuardDuty tenants; per tenant, the sandbox delivers one
+  real event (alice enables the enabled detector; a scratch rule with the operator's pattern
+  sends it to a scratch queue), and `--storm-events` copies of that message body in all, each
+  with its own event ids and times, go within `--storm-seconds` straight onto the operator's
+  queues, 10 per SendMessageBatch, evenly paced (`--storm-via bus`: put on the default buses
+  with PutEvents instead, for the sandbox to match and deliver, at its pace); until every
+  queue is empty and no pass has run for 15 s: the backlog (sampled every second), the
+  operator's peak RSS before and after, passes and wakes per GdprMonitoring, the operator's
+  AWS calls and CPU meanwhile.
 
 Prints each trial and, per case, the median and 95th percentile.
 """
@@ -50,13 +54,14 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 os.environ["GDPR_TOOLS_CHECK_ONLY"] = "1"  # tools come from scripts/build-tools, built before
 
-from gdpr_operator.aws import AccountAccess, Target
-from gdpr_operator.reconcilers.drift_events import IAM_EVENTS_REGION
+from gdpr_operator.aws import AccountAccess, Aws, Target
+from gdpr_operator.reconcilers.drift_events import IAM_EVENTS_REGION, QUEUE_NAME, event_pattern
 from gdpr_operator.sandbox import SandboxControl, other_principal, running_sandbox, setup_layer
 
 from fixtures.calls import WRITE_PREFIXES
@@ -85,9 +90,21 @@ RETENTION_DAYS = 90
 POLLING = {("sqs", "ReceiveMessage"), ("sqs", "DeleteMessageBatch")}
 """The queue's consumer, not a pass."""
 STORM_IN_FLIGHT = 8
-"""PutEvents calls at once. The sandbox, in this process, matches and delivers each event
-on one core: on a loaded 2-core machine that, not the schedule, bounds the rate."""
+"""Storm calls (SendMessageBatch or PutEvents) at once."""
+SAMPLE = "gdpr-bench-storm-sample"
+"""The scratch rule and queue a storm's event is sampled through."""
 CASES = ("detector", "detector-observe", "instance", "retention", "quiet", "storm")
+
+
+@dataclass(frozen=True)
+class Hub:
+    """The events hub's account (AwsAccount `hub`), whose one queue the operator polls."""
+
+    account: AccountAccess
+
+    @property
+    def target(self) -> Target:
+        return Target(self.account, REGION)
 
 
 @dataclass
@@ -96,10 +113,11 @@ class Bench:
     admin: Kubectl
     operator: OperatorProcess
     args: argparse.Namespace
+    hub: Hub | None = None
 
     @property
     def timeout(self) -> float:
-        return TRIAL_TIMEOUT_SECONDS + self.args.delay
+        return TRIAL_TIMEOUT_SECONDS + float(self.args.delay)
 
     def trials(self) -> Iterator[int]:
         """1 to --trials, each after --pause seconds (from the end of the one before): a
@@ -172,6 +190,16 @@ def drift_events(bench: Bench, tenant: Tenant) -> int:
     )
 
 
+def more_drift_events(bench: Bench, tenant: Tenant, before: int) -> Callable[[], bool]:
+    """Whether more than `before` DriftDetected Events name alice."""
+    return lambda: drift_events(bench, tenant) > before
+
+
+def profiled(bench: Bench, tenant: Tenant, instance_id: str) -> Callable[[], bool]:
+    """Whether instance `instance_id` holds an instance profile."""
+    return lambda: instance_profile(bench.url, tenant.target, instance_id) is not None
+
+
 def until(bench: Bench, what: str, probe: Callable[[], Any], interval: float) -> float:
     """Seconds (monotonic) at which `probe` first held."""
     wait_for(what, probe, timeout=bench.timeout, interval=interval)
@@ -229,7 +257,7 @@ def detector_case(bench: Bench) -> list[str]:
         reported = until(
             bench,
             "the DriftDetected Event naming alice",
-            lambda before=before: drift_events(bench, tenant) > before,
+            more_drift_events(bench, tenant, before),
             0.2,
         )
         events.append(reported - changed)
@@ -249,7 +277,7 @@ def detector_observe_case(bench: Bench) -> list[str]:
 
     asyncio.run(stack())
     tenant = Tenant(new_namespace(bench.admin), account)
-    spec = {"drift_events": "External", "resyncInterval": "1h"}
+    spec: dict[str, Any] = {"drift_events": "External", "resyncInterval": "1h"}
     # Enforce first makes the detector as the spec wants it; then Observe watches it.
     apply_estate(bench.admin, tenant.namespace, account, managementPolicy="Enforce", **spec)
     wait_ready(bench.admin, tenant.namespace, "True", timeout=SETUP_TIMEOUT_SECONDS)
@@ -280,7 +308,7 @@ def detector_observe_case(bench: Bench) -> list[str]:
         evented = until(
             bench,
             "the DriftDetected Event naming alice",
-            lambda before=before: drift_events(bench, tenant) > before,
+            more_drift_events(bench, tenant, before),
             0.2,
         )
         events.append(evented - changed)
@@ -313,11 +341,9 @@ def instance_case(bench: Bench) -> list[str]:
             bench,
             f"{instance_id} profiled and targeted",
             {
-                "profile": lambda i=instance_id: (
-                    instance_profile(bench.url, tenant.target, i) is not None
-                ),
-                "association": lambda i=instance_id: targeted_by_associations(
-                    bench.url, tenant.target, i
+                "profile": profiled(bench, tenant, instance_id),
+                "association": partial(
+                    targeted_by_associations, bench.url, tenant.target, instance_id
                 ),
             },
             0.1,
@@ -434,129 +460,175 @@ def quiet_case(bench: Bench) -> list[str]:
     return lines
 
 
-def storm_entries(tenant: Tenant, detector: str, count: int) -> list[dict[str, Any]]:
-    """CloudTrail management events of UpdateDetector calls by alice, as the sandbox makes
-    them, ready for PutEvents on the tenant's default bus."""
-    account = tenant.account.account_id
-    entries = []
-    for _ in range(count):
-        at = time.time()
-        detail = {
-            "eventVersion": "1.08",
-            "userIdentity": {"type": "AssumedRole", "arn": tenant.principal, "accountId": account},
-            "eventTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at)),
-            "eventSource": "guardduty.amazonaws.com",
-            "eventName": "UpdateDetector",
-            "awsRegion": REGION,
-            "requestParameters": {"detectorId": detector, "enable": True},
-            "eventID": str(uuid.uuid4()),
-            "readOnly": False,
-            "eventType": "AwsApiCall",
-            "managementEvent": True,
-            "recipientAccountId": account,
-            "eventCategory": "Management",
-        }
-        entries.append(
-            {
-                "Source": "aws.guardduty",
-                "DetailType": "AWS API Call via CloudTrail",
-                "Detail": json.dumps(detail),
-            }
+def sampled_envelope(bench: Bench, tenant: Tenant, detector: str) -> dict[str, Any]:
+    """The event EventBridge delivers for one real UpdateDetector call by alice (the
+    sandbox's CloudTrail event, enabling the enabled detector: no drift to repair): a scratch
+    rule with the operator's pattern on the default bus sends it to a scratch queue, whose
+    message body it is; rule and queue are then deleted."""
+    target = tenant.target
+    url = bench.call(target, "sqs", "create_queue", QueueName=SAMPLE)["QueueUrl"]
+    arn = bench.call(
+        target, "sqs", "get_queue_attributes", QueueUrl=url, AttributeNames=["QueueArn"]
+    )["Attributes"]["QueueArn"]
+    bench.call(target, "events", "put_rule", Name=SAMPLE, EventPattern=json.dumps(event_pattern()))
+    bench.call(target, "events", "put_targets", Rule=SAMPLE, Targets=[{"Id": SAMPLE, "Arn": arn}])
+    bench.call(tenant.alice, "guardduty", "update_detector", DetectorId=detector, Enable=True)
+    messages = wait_for(
+        "the sampled event",
+        lambda: bench.call(target, "sqs", "receive_message", QueueUrl=url).get("Messages"),
+        timeout=bench.timeout,
+    )
+    bench.call(target, "events", "remove_targets", Rule=SAMPLE, Ids=[SAMPLE])
+    bench.call(target, "events", "delete_rule", Name=SAMPLE)
+    bench.call(target, "sqs", "delete_queue", QueueUrl=url)
+    envelope: dict[str, Any] = json.loads(messages[0]["Body"])
+    return envelope
+
+
+def fresh_copy(envelope: dict[str, Any]) -> dict[str, Any]:
+    """`envelope` as if for another call made now: its own event ids and times."""
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    detail = {**envelope["detail"], "eventID": str(uuid.uuid4()), "eventTime": now}
+    return {**envelope, "id": str(uuid.uuid4()), "time": now, "detail": detail}
+
+
+@dataclass(frozen=True)
+class StormQueue:
+    """A queue the operator polls."""
+
+    target: Target
+    url: str
+
+
+def storm_queues(bench: Bench, tenants: list[Tenant]) -> dict[str, StormQueue]:
+    """The queue each tenant's events reach, by namespace: the events hub's one queue with
+    --hub, else the tenant's own."""
+    if bench.hub is not None:
+        hub = StormQueue(bench.hub.target, queue_url(bench, bench.hub.target))
+        return {tenant.namespace: hub for tenant in tenants}
+    return {
+        tenant.namespace: StormQueue(tenant.target, queue_url(bench, tenant.target))
+        for tenant in tenants
+    }
+
+
+def queue_url(bench: Bench, target: Target) -> str:
+    url: str = bench.call(target, "sqs", "get_queue_url", QueueName=QUEUE_NAME)["QueueUrl"]
+    return url
+
+
+async def send_batch(
+    aws: Aws, via: str, tenant: Tenant, queue: StormQueue, events: list[dict[str, Any]]
+) -> None:
+    """Up to 10 events: straight onto the operator's queue (SendMessageBatch), or on the
+    tenant's default bus (PutEvents) for the sandbox to match and deliver."""
+    if via == "queue":
+        entries = [{"Id": str(i), "MessageBody": json.dumps(e)} for i, e in enumerate(events)]
+        reply = await aws.call(
+            queue.target, "sqs", "send_message_batch", QueueUrl=queue.url, Entries=entries
         )
-    return entries
+        assert not reply.get("Failed"), reply
+        return
+    entries = [
+        {"Source": e["source"], "DetailType": e["detail-type"], "Detail": json.dumps(e["detail"])}
+        for e in events
+    ]
+    reply = await aws.call(tenant.target, "events", "put_events", Entries=entries)
+    assert reply.get("FailedEntryCount", 0) == 0, reply
 
 
 def storm_case(bench: Bench) -> list[str]:
     tenants = [
         new_tenant(bench, managementPolicy="Enforce") for _ in range(bench.args.storm_tenants)
     ]
-    detectors = [
-        bench.call(t.target, "guardduty", "list_detectors")["DetectorIds"][0] for t in tenants
-    ]
-    queues = [
-        bench.call(t.target, "sqs", "get_queue_url", QueueName="gdpr-operator-drift-events")[
-            "QueueUrl"
-        ]
-        for t in tenants
-    ]
-    total, seconds = bench.args.storm_events, bench.args.storm_seconds
+    envelopes = {
+        tenant.namespace: sampled_envelope(
+            bench,
+            tenant,
+            bench.call(tenant.target, "guardduty", "list_detectors")["DetectorIds"][0],
+        )
+        for tenant in tenants
+    }
+    queues = storm_queues(bench, tenants)
+    total, seconds, via = bench.args.storm_events, bench.args.storm_seconds, bench.args.storm_via
     per_tenant = total // len(tenants)
+    time.sleep(15)  # the sampled events' own passes are over before the counts begin
     log_before = bench.operator.log.read_text()
     rss_before, passes_before = operator_rss(bench.operator), reconciles(bench.operator)
     calls_before = aws_calls(bench.operator)
     cpu_before = operator_cpu(bench.operator)
+    # Batches of 10 of one tenant's events, the tenants' batches taking turns.
     batches = [
-        (tenant, entries[start : start + 10])
-        for tenant, detector in zip(tenants, detectors, strict=True)
-        for entries in [storm_entries(tenant, detector, per_tenant)]
-        for start in range(0, len(entries), 10)
-    ]
-    batches = [
-        batches[i]
-        for order in range(len(tenants))
-        for i in range(order, len(batches), len(tenants))
+        (tenant, min(10, per_tenant - start))
+        for start in range(0, per_tenant, 10)
+        for tenant in tenants
     ]
 
-    async def storm() -> float:
+    async def storm(aws: Aws) -> tuple[float, float, int]:
+        """Sends the batches evenly over --storm-seconds while sampling the queues' backlog
+        every second, until they are empty and no pass has run for 15 s: the seconds the
+        sending took, those until the last pass, the peak backlog seen."""
         started = time.monotonic()
         in_flight = asyncio.Semaphore(STORM_IN_FLIGHT)
+
+        async def send(index: int, tenant: Tenant, count: int) -> None:
+            await asyncio.sleep(started + seconds * index / len(batches) - time.monotonic())
+            async with in_flight:
+                events = [fresh_copy(envelopes[tenant.namespace]) for _ in range(count)]
+                await send_batch(aws, via, tenant, queues[tenant.namespace], events)
+
+        async def backlog() -> int:
+            replies = await asyncio.gather(
+                *(
+                    aws.call(
+                        queue.target,
+                        "sqs",
+                        "get_queue_attributes",
+                        QueueUrl=queue.url,
+                        AttributeNames=[
+                            "ApproximateNumberOfMessages",
+                            "ApproximateNumberOfMessagesNotVisible",
+                        ],
+                    )
+                    for queue in set(queues.values())
+                )
+            )
+            return sum(int(v) for reply in replies for v in reply["Attributes"].values())
+
+        sending = asyncio.gather(*(send(i, *batch) for i, batch in enumerate(batches)))
+        sent: float | None = None
+        peak = waiting = 0
+        passes, last_pass = reconciles(bench.operator), started
+        while sent is None or waiting > 0 or time.monotonic() - last_pass < 15:
+            await asyncio.sleep(1.0)
+            waiting = await backlog()
+            peak = max(peak, waiting)
+            if (now := reconciles(bench.operator)) != passes:
+                passes, last_pass = now, time.monotonic()
+            if sent is None and sending.done():
+                await sending  # its errors, if any
+                sent = time.monotonic() - started
+                print(f"storm: sent in {sent:.1f}s", flush=True)
+        return sent, last_pass - started, peak
+
+    async def timed_storm() -> tuple[float, float, int]:
         async with setup_layer(bench.url) as aws:
-
-            async def put(index: int, tenant: Tenant, entries: list[dict[str, Any]]) -> None:
-                await asyncio.sleep(started + seconds * index / len(batches) - time.monotonic())
-                async with in_flight:
-                    reply = await aws.call(tenant.target, "events", "put_events", Entries=entries)
-                assert reply.get("FailedEntryCount", 0) == 0, reply
-
-            await asyncio.gather(*(put(i, *batch) for i, batch in enumerate(batches)))
-        return time.monotonic() - started
+            return await asyncio.wait_for(storm(aws), timeout=seconds + 900)
 
     print(
         f"storm: {per_tenant * len(tenants)} events over {len(tenants)} tenants "
-        f"in {seconds:g} s ...",
+        f"in {seconds:g} s, via the {via} ...",
         flush=True,
     )
-    started = time.monotonic()
-    put_seconds = asyncio.run(storm())
-    print(f"storm: put in {put_seconds:.1f}s", flush=True)
-
-    def backlog() -> int:
-        return sum(
-            int(value)
-            for tenant, url in zip(tenants, queues, strict=True)
-            for value in bench.call(
-                tenant.target,
-                "sqs",
-                "get_queue_attributes",
-                QueueUrl=url,
-                AttributeNames=[
-                    "ApproximateNumberOfMessages",
-                    "ApproximateNumberOfMessagesNotVisible",
-                ],
-            )["Attributes"].values()
-        )
-
-    peak_backlog = 0
-    settled: list[float] = [reconciles(bench.operator), time.monotonic()]
-
-    def drained() -> bool:
-        nonlocal peak_backlog
-        waiting = backlog()
-        peak_backlog = max(peak_backlog, waiting)
-        passes = reconciles(bench.operator)
-        if passes != settled[0]:
-            settled[:] = [passes, time.monotonic()]
-        return waiting == 0 and time.monotonic() - settled[1] >= 15
-
-    wait_for("the queues drained and the passes over", drained, timeout=900, interval=1.0)
-    drained_after = settled[1] - started
+    sent_seconds, drained_after, peak_backlog = asyncio.run(timed_storm())
     rss_after = operator_rss(bench.operator)
     passes = reconciles(bench.operator) - passes_before
     log = bench.operator.log.read_text()[len(log_before) :]
     wakes = Counter(re.findall(r"drift events for ([^/\s]+)/web: reconciling now", log))
     runs = Counter(re.findall(r"Pass over ([^/\s]+)/web \(\S+\) begins", log))
     lines = [
-        f"storm: {per_tenant * len(tenants)} events put in {put_seconds:.1f}s over "
+        f"storm: {per_tenant * len(tenants)} events sent via the {via} in {sent_seconds:.1f}s "
+        f"over "
         f"{len(tenants)} tenants; queues empty and last pass {drained_after:.1f}s after the "
         f"first event; peak backlog seen {peak_backlog} messages",
         f"storm: operator peak RSS {rss_before:.0f} MB before, {rss_after:.0f} MB after",
@@ -610,6 +682,12 @@ def main() -> int:
     parser.add_argument("--storm-events", type=int, default=10_000)
     parser.add_argument("--storm-tenants", type=int, default=5)
     parser.add_argument("--storm-seconds", type=float, default=60.0)
+    parser.add_argument(
+        "--storm-via",
+        choices=("queue", "bus"),
+        default="queue",
+        help="storm events sent onto the operator's queues, or put on the default buses",
+    )
     args = parser.parse_args()
     cases = args.case or ["detector"]
     print(
