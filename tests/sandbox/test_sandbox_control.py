@@ -210,3 +210,28 @@ def test_command_line_serves_and_prints_its_url() -> None:
         finally:
             process.terminate()
     assert url.startswith("http://127.0.0.1:")
+
+
+async def test_messages_delivered_into_a_queue_are_received_as_sent_without_a_call(
+    sandbox: SandboxControl, layer: Aws, scratch_account: AccountAccess
+) -> None:
+    target = Target(scratch_account, "eu-west-1")
+    url = (await layer.call(target, "sqs", "create_queue", QueueName="delivered"))["QueueUrl"]
+    bodies = [f'{{"id": "{n}"}}' for n in range(3)]
+
+    ids = sandbox.deliver_messages(scratch_account.account_id, "eu-west-1", "delivered", bodies)
+
+    reply = await layer.call(target, "sqs", "receive_message", QueueUrl=url, MaxNumberOfMessages=10)
+    assert sorted(m["Body"] for m in reply["Messages"]) == bodies
+    assert sorted(m["MessageId"] for m in reply["Messages"]) == sorted(ids)
+    sent = {c["operation"] for c in sandbox.calls(account=scratch_account.account_id)}
+    assert sent == {"CreateQueue", "ReceiveMessage"}
+
+
+def test_messages_for_a_missing_queue_are_refused(
+    sandbox: SandboxControl, scratch_account: AccountAccess
+) -> None:
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        sandbox.deliver_messages(scratch_account.account_id, "eu-west-1", "nowhere", ["{}"])
+
+    assert refused.value.code == 400

@@ -579,3 +579,44 @@ async def test_cloudfront_distribution_summaries_name_their_web_acl(
     assert sorted(
         (d["Comment"], d["WebACLId"], d["Staging"]) for d in listed["DistributionList"]["Items"]
     ) == [("with", web_acl, False), ("without", "", False)]
+
+
+async def test_queue_attributes_count_the_messages_sent(
+    layer: Aws, scratch_account: AccountAccess
+) -> None:
+    target = Target(scratch_account, "eu-west-1")
+    url = (await layer.call(target, "sqs", "create_queue", QueueName="counted"))["QueueUrl"]
+    entries = [{"Id": str(n), "MessageBody": f"message {n}"} for n in range(3)]
+    await layer.call(target, "sqs", "send_message_batch", QueueUrl=url, Entries=entries)
+    await layer.call(target, "sqs", "receive_message", QueueUrl=url, MaxNumberOfMessages=1)
+
+    reply = await layer.call(
+        target, "sqs", "get_queue_attributes", QueueUrl=url, AttributeNames=["All"]
+    )
+
+    assert reply["Attributes"]["ApproximateNumberOfMessages"] == "2"
+    assert reply["Attributes"]["ApproximateNumberOfMessagesNotVisible"] == "1"
+    assert "ContentBasedDeduplication" not in reply["Attributes"]
+
+
+async def test_a_fifo_queue_with_content_based_deduplication_drops_a_repeated_body(
+    layer: Aws, scratch_account: AccountAccess
+) -> None:
+    target = Target(scratch_account, "eu-west-1")
+    attributes = {"FifoQueue": "true", "ContentBasedDeduplication": "true"}
+    url = (
+        await layer.call(
+            target, "sqs", "create_queue", QueueName="deduplicated.fifo", Attributes=attributes
+        )
+    )["QueueUrl"]
+    for body in ("same", "same", "other"):
+        await layer.call(
+            target, "sqs", "send_message", QueueUrl=url, MessageBody=body, MessageGroupId="g"
+        )
+
+    reply = await layer.call(
+        target, "sqs", "get_queue_attributes", QueueUrl=url, AttributeNames=["All"]
+    )
+
+    assert reply["Attributes"]["ApproximateNumberOfMessages"] == "2"
+    assert reply["Attributes"]["ContentBasedDeduplication"] == "true"

@@ -28,6 +28,9 @@ What it adds to moto (each module says which APIs and why):
 - `_ext_sts`: AssumeRole that requires the role to exist and its ExternalId to match;
   assumed-role credentials that can be made to expire (below).
 - `_ext_logs`: AssociateKmsKey (the key must exist in moto's KMS).
+- `_ext_sqs`: a message sent costs the same however many the queue holds (moto computed
+  every queue attribute, counts of its messages among them, for each message sent);
+  messages delivered into a queue as EventBridge delivers them (below).
 - `_ext_cloudformation`: the AWS::SQS::QueuePolicy resource type (a stack's queue policy),
   which moto's CloudFormation skips.
 - `_ext_cloudfront`: ListDistributions' summaries carry each distribution's WebACLId.
@@ -66,6 +69,9 @@ Control endpoints (JSON), also reachable through `SandboxControl`:
 - `POST /_gdpr/guardduty/findings` {account, region, detectorId?, findings: [{type,
   severity, resourceType?, instanceId?}]} seeds findings, each also a "GuardDuty Finding"
   event on the region's default EventBridge bus (see `_cloudtrail`).
+- `POST /_gdpr/sqs/messages` {account, region, queue, bodies: [...]} puts each body into
+  the queue (by name) as a message, as EventBridge delivers to a rule's target: no API call
+  counted; answers {messageIds}.
 - `POST /_gdpr/ec2/association-state` {account, region, instanceId, state: associating |
   disassociating, reads?} holds the instance's profile association in that state for the
   next `reads` DescribeIamInstanceProfileAssociations answers listing it (absent: until

@@ -24,6 +24,8 @@ from ._ext_ec2 import ASSOCIATION_HOLDS, Ec2Extensions
 from ._ext_guardduty import FINDINGS, GuardDutyExtensions
 from ._ext_guardduty_org import GuardDutyOrganizationExtensions
 from ._ext_logs import LogsExtensions
+from ._ext_sqs import deliver_messages
+from ._ext_sqs import install as install_sqs_attributes
 from ._ext_ssm import ASSOCIATIONS, SsmExtensions, apply_associations, record_failed_run
 from ._ext_sts import EXPIRED_SESSIONS, StsExtensions
 from ._ext_support import SUPPORT_PLANS, SupportExtensions
@@ -38,6 +40,7 @@ StartResponse = Callable[..., Any]
 CONTROL_PREFIX = "/_gdpr/"
 CLOUDFORMATION_TYPES = (QueuePolicy,)
 """Resource types moto's CloudFormation lacks, registered by their import."""
+install_sqs_attributes()
 
 _EXTENSIONS: dict[tuple[str, str], type[BaseResponse]] = {
     **{("ec2", operation): Ec2Extensions for operation in Ec2Extensions.OPERATIONS},
@@ -165,6 +168,7 @@ class SandboxApp:
             ),
             ("DELETE", "calls"): _doing(self.calls.clear),
             ("POST", "guardduty/findings"): _seed_findings,
+            ("POST", "sqs/messages"): _deliver_messages,
             ("GET", "ec2/association-state"): lambda _: (
                 {"holds": ASSOCIATION_HOLDS.to_json()},
                 200,
@@ -222,6 +226,14 @@ def _seed_findings(request: Request) -> tuple[Any, int]:
     )
     deliver_findings(seed["account"], seed["region"], [f.to_api() for f in added])
     return {"findingIds": [f.id for f in added]}, 201
+
+
+def _deliver_messages(request: Request) -> tuple[Any, int]:
+    body = request.get_json(force=True)
+    ids = deliver_messages(
+        str(body["account"]), str(body["region"]), str(body["queue"]), list(body["bodies"])
+    )
+    return {"messageIds": ids}, 201
 
 
 def _expire_sessions(request: Request) -> tuple[Any, int]:

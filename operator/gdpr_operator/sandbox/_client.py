@@ -78,6 +78,15 @@ class SandboxControl:
         ids: list[str] = self._send("POST", "guardduty/findings", body)["findingIds"]
         return ids
 
+    def deliver_messages(
+        self, account: str, region: str, queue: str, bodies: list[str]
+    ) -> list[str]:
+        """Put `bodies` into queue `queue` (by name) as EventBridge delivers to a target (no
+        API call); returns their message ids."""
+        body = {"account": account, "region": region, "queue": queue, "bodies": bodies}
+        ids: list[str] = self._send("POST", "sqs/messages", body)["messageIds"]
+        return ids
+
     def hold_association(
         self, account: str, region: str, instance_id: str, state: str, reads: int | None = None
     ) -> dict[str, Any]:
