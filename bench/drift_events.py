@@ -90,7 +90,7 @@ RETENTION_DAYS = 90
 POLLING = {("sqs", "ReceiveMessage"), ("sqs", "DeleteMessageBatch")}
 """The queue's consumer, not a pass."""
 STORM_IN_FLIGHT = 8
-"""Storm calls (SendMessageBatch or PutEvents) at once."""
+"""Storm batches (deliveries into a queue, or PutEvents) at once."""
 SAMPLE = "gdpr-bench-storm-sample"
 """The scratch rule and queue a storm's event is sampled through."""
 CASES = ("detector", "detector-observe", "instance", "retention", "quiet", "storm")
@@ -518,16 +518,23 @@ def queue_url(bench: Bench, target: Target) -> str:
 
 
 async def send_batch(
-    aws: Aws, via: str, tenant: Tenant, queue: StormQueue, events: list[dict[str, Any]]
+    aws: Aws,
+    control: SandboxControl,
+    tenant: Tenant,
+    queue: StormQueue,
+    events: list[dict[str, Any]],
+    *,
+    via: str,
 ) -> None:
-    """Up to 10 events: straight onto the operator's queue (SendMessageBatch), or on the
-    tenant's default bus (PutEvents) for the sandbox to match and deliver."""
+    """Up to 10 events: into the operator's queue as EventBridge delivers them (the
+    sandbox's control endpoint), or on the tenant's default bus (PutEvents) for the sandbox
+    to match and deliver."""
     if via == "queue":
-        entries = [{"Id": str(i), "MessageBody": json.dumps(e)} for i, e in enumerate(events)]
-        reply = await aws.call(
-            queue.target, "sqs", "send_message_batch", QueueUrl=queue.url, Entries=entries
+        bodies = [json.dumps(event) for event in events]
+        target = queue.target
+        await asyncio.to_thread(
+            control.deliver_messages, target.account_id, target.region, QUEUE_NAME, bodies
         )
-        assert not reply.get("Failed"), reply
         return
     entries = [
         {"Source": e["source"], "DetailType": e["detail-type"], "Detail": json.dumps(e["detail"])}
@@ -570,12 +577,13 @@ def storm_case(bench: Bench) -> list[str]:
         sending took, those until the last pass, the peak backlog seen."""
         started = time.monotonic()
         in_flight = asyncio.Semaphore(STORM_IN_FLIGHT)
+        control = SandboxControl(bench.url)
 
         async def send(index: int, tenant: Tenant, count: int) -> None:
             await asyncio.sleep(started + seconds * index / len(batches) - time.monotonic())
             async with in_flight:
                 events = [fresh_copy(envelopes[tenant.namespace]) for _ in range(count)]
-                await send_batch(aws, via, tenant, queues[tenant.namespace], events)
+                await send_batch(aws, control, tenant, queues[tenant.namespace], events, via=via)
 
         async def backlog() -> int:
             replies = await asyncio.gather(
