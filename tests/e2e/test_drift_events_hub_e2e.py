@@ -13,9 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 
-from gdpr_operator.aws import AccountAccess, Aws, Target
+from gdpr_operator.aws import Aws, Target
 from gdpr_operator.reconcilers.drift_events import BUS_NAME
 from gdpr_operator.sandbox import SandboxControl, other_principal
 
@@ -28,6 +27,7 @@ from fixtures.cluster import (
     wait_for,
     wait_ready,
 )
+from fixtures.drift_events import apply_hub_account
 from fixtures.estate import apply_estate
 from fixtures.operator import operator_process, running_operator
 from fixtures.sandbox import new_scratch_account
@@ -49,26 +49,6 @@ def hub_cluster(
         yield admin, env, directory
 
 
-def _hub_account(admin: Kubectl, hub: AccountAccess, name: str = "hub") -> None:
-    """The AwsAccount `name` of `hub`, Managed, bound to no namespace: the hub is the
-    installation's."""
-    admin.apply(
-        yaml.safe_dump(
-            {
-                "apiVersion": "monitoring.gdpr.io/v1alpha1",
-                "kind": "AwsAccount",
-                "metadata": {"name": name},
-                "spec": {
-                    "accountId": hub.account_id,
-                    "allowedNamespaces": [],
-                    "assumeRole": {"roleArn": hub.role_arn},
-                    "events": {"mode": "Managed"},
-                },
-            }
-        )
-    )
-
-
 async def test_one_queue_is_polled_and_a_member_s_change_is_repaired_and_named(
     hub_cluster: tuple[Kubectl, dict[str, str], Path],
     sandbox_url: str,
@@ -77,7 +57,7 @@ async def test_one_queue_is_polled_and_a_member_s_change_is_repaired_and_named(
 ) -> None:
     admin, env, directory = hub_cluster
     hub, member = new_scratch_account(), new_scratch_account()
-    _hub_account(admin, hub)
+    apply_hub_account(admin, hub)
     # Two GdprMonitorings on the member account: one covering the member region, the other
     # the hub's region only.
     covering, elsewhere = new_namespace(admin), new_namespace(admin)
@@ -151,7 +131,7 @@ async def test_restarted_without_the_flag_the_operator_releases_the_hub_it_kept(
     admin, env, directory = hub_cluster
     hub, name = new_scratch_account(), "leaving-hub"
     target = Target(hub, HUB_REGION)
-    _hub_account(admin, hub, name)
+    apply_hub_account(admin, hub, name)
 
     def region_recorded() -> str | None:
         region: str | None = admin.get("awsaccount", name).get("status", {}).get("eventsHubRegion")
