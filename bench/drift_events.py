@@ -6,6 +6,7 @@ bring a pass within the run.
     scripts/bench drift_events --case detector --case instance --trials 20
     scripts/bench drift_events --case instance --delay 60 --trials 5
     scripts/bench drift_events --case quiet --case storm
+    scripts/bench drift_events --hub --case storm                   # through an events hub
 
 A private local control plane, the sandbox (in this process; events delivered after
 `--delay` seconds, GDPR_SANDBOX_EVENT_DELAY), the operator; each case in a fresh tenant
@@ -29,12 +30,16 @@ A private local control plane, the sandbox (in this process; events delivered af
 - storm: `--storm-tenants` Enforce GuardDuty tenants; per tenant, the sandbox delivers one
   real event (alice enables the enabled detector; a scratch rule with the operator's pattern
   sends it to a scratch queue), and `--storm-events` copies of that message body in all, each
-  with its own event ids and times, go within `--storm-seconds` straight onto the operator's
-  queues, 10 per SendMessageBatch, evenly paced (`--storm-via bus`: put on the default buses
-  with PutEvents instead, for the sandbox to match and deliver, at its pace); until every
-  queue is empty and no pass has run for 15 s: the backlog (sampled every second), the
-  operator's peak RSS before and after, passes and wakes per GdprMonitoring, the operator's
-  AWS calls and CPU meanwhile.
+  with its own event ids and times, go within `--storm-seconds` into the operator's queues as
+  EventBridge delivers them (the sandbox's delivery endpoint, no API call), evenly paced
+  (`--storm-via bus`: put on the default buses with PutEvents instead, for the sandbox to
+  match and deliver, at its pace); until every queue is empty and no pass has run for 15 s:
+  the backlog (sampled every second), the events the operator received, its peak RSS before
+  and after, passes and wakes per GdprMonitoring, its AWS calls and CPU meanwhile.
+
+`--hub`: the operator runs with an events hub (`--events-hub hub/eu-west-1`, AwsAccount
+`hub` an account of its own): every tenant's events are forwarded to the hub's one queue
+(the storm fills that queue), and the External stack forwards to the hub bus.
 
 Prints each trial and, per case, the median and 95th percentile.
 """
@@ -51,7 +56,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -60,8 +65,13 @@ from typing import Any
 
 os.environ["GDPR_TOOLS_CHECK_ONLY"] = "1"  # tools come from scripts/build-tools, built before
 
-from gdpr_operator.aws import AccountAccess, Aws, Target
-from gdpr_operator.reconcilers.drift_events import IAM_EVENTS_REGION, QUEUE_NAME, event_pattern
+from gdpr_operator.aws import AccountAccess, Aws, NotFoundError, Target, TemporaryAwsError
+from gdpr_operator.reconcilers.drift_events import (
+    BUS_NAME,
+    IAM_EVENTS_REGION,
+    QUEUE_NAME,
+    event_pattern,
+)
 from gdpr_operator.sandbox import SandboxControl, other_principal, running_sandbox, setup_layer
 
 from fixtures.calls import WRITE_PREFIXES
@@ -75,7 +85,12 @@ from fixtures.cluster import (
     wait_for,
     wait_ready,
 )
-from fixtures.drift_events import create_stack, instance_profile, targeted_by_associations
+from fixtures.drift_events import (
+    apply_hub_account,
+    create_stack,
+    instance_profile,
+    targeted_by_associations,
+)
 from fixtures.estate import apply_estate, launch_request
 from fixtures.operator import OperatorProcess, operator_process, running_operator
 from fixtures.sandbox import new_scratch_account, sandbox_call
@@ -91,6 +106,11 @@ POLLING = {("sqs", "ReceiveMessage"), ("sqs", "DeleteMessageBatch")}
 """The queue's consumer, not a pass."""
 STORM_IN_FLIGHT = 8
 """Storm batches (deliveries into a queue, or PutEvents) at once."""
+RECEIVED = "gdpr_drift_events_received_total"
+STORM_BATCH = {"queue": 50, "bus": 10}
+"""Events a batch: PutEvents takes at most 10."""
+HUB_ACCOUNT = "hub"
+"""The events hub's AwsAccount (--hub)."""
 SAMPLE = "gdpr-bench-storm-sample"
 """The scratch rule and queue a storm's event is sampled through."""
 CASES = ("detector", "detector-observe", "instance", "retention", "quiet", "storm")
@@ -105,6 +125,10 @@ class Hub:
     @property
     def target(self) -> Target:
         return Target(self.account, REGION)
+
+    @property
+    def bus_arn(self) -> str:
+        return f"arn:aws:events:{REGION}:{self.account.account_id}:event-bus/{BUS_NAME}"
 
 
 @dataclass
@@ -163,13 +187,39 @@ def new_tenant(bench: Bench, mode: str = "Managed", **spec: Any) -> Tenant:
         **spec,
     )
     wait_ready(bench.admin, tenant.namespace, "True", timeout=SETUP_TIMEOUT_SECONDS)
+    wait_consumed(bench, tenant.account)
+    return tenant
+
+
+def wait_consumed(bench: Bench, account: AccountAccess) -> None:
+    """Until the operator consumes `account`'s events: it polls the account's queue, or,
+    with --hub, the hub's bus lets the account put events (the hub's poller keeps that
+    policy, so it polls)."""
     control = SandboxControl(bench.url)
+    hub = bench.hub
+    if hub is None:
+        wait_for(
+            "the operator polling the queue",
+            lambda: control.call_count("sqs", "ReceiveMessage", account=account.account_id),
+            timeout=SETUP_TIMEOUT_SECONDS,
+        )
+        return
     wait_for(
-        "the operator polling the queue",
-        lambda: control.call_count("sqs", "ReceiveMessage", account=tenant.account.account_id),
+        "the hub's bus letting the account in",
+        lambda: account.account_id in hub_bus_policy(bench, hub),
         timeout=SETUP_TIMEOUT_SECONDS,
     )
-    return tenant
+
+
+def hub_bus_policy(bench: Bench, hub: Hub) -> str:
+    """The hub bus's resource policy; "" while the operator has not made the bus."""
+    try:
+        policy: str = bench.call(hub.target, "events", "describe_event_bus", Name=BUS_NAME).get(
+            "Policy", ""
+        )
+    except NotFoundError:
+        return ""
+    return policy
 
 
 def estate_spec() -> dict[str, Any]:
@@ -271,9 +321,10 @@ def detector_observe_case(bench: Bench) -> list[str]:
 
     async def stack() -> None:
         async with setup_layer(bench.url) as aws:
-            await create_stack(aws, target)
+            hub = {} if bench.hub is None else {"HubBusArn": bench.hub.bus_arn}
+            await create_stack(aws, target, hub)
             # IAM's events are on the us-east-1 bus alone, which the tenant does not cover.
-            await create_stack(aws, Target(account, IAM_EVENTS_REGION), {"IamOnly": "true"})
+            await create_stack(aws, Target(account, IAM_EVENTS_REGION), {**hub, "IamOnly": "true"})
 
     asyncio.run(stack())
     tenant = Tenant(new_namespace(bench.admin), account)
@@ -283,6 +334,7 @@ def detector_observe_case(bench: Bench) -> list[str]:
     wait_ready(bench.admin, tenant.namespace, "True", timeout=SETUP_TIMEOUT_SECONDS)
     apply_estate(bench.admin, tenant.namespace, account, managementPolicy="Observe", **spec)
     wait_ready(bench.admin, tenant.namespace, "True", 2, timeout=SETUP_TIMEOUT_SECONDS)
+    wait_consumed(bench, account)
     (detector,) = bench.call(target, "guardduty", "list_detectors")["DetectorIds"]
 
     def guardduty() -> dict[str, Any]:
@@ -389,20 +441,18 @@ def retention_case(bench: Bench) -> list[str]:
     return [summary("retention undone", undone)]
 
 
+def counted(operator: OperatorProcess, counter: str) -> float:
+    """The operator's counter `counter`, summed over its labels."""
+    pattern = rf"^{counter}\{{[^}}]*\}} (\S+)$"
+    return sum(float(value) for value in re.findall(pattern, operator.metrics(), re.M))
+
+
 def reconciles(operator: OperatorProcess) -> float:
-    return sum(
-        float(value)
-        for value in re.findall(r"^gdpr_reconcile_total\{[^}]*\} (\S+)$", operator.metrics(), re.M)
-    )
+    return counted(operator, "gdpr_reconcile_total")
 
 
 def aws_calls(operator: OperatorProcess) -> float:
-    return sum(
-        float(value)
-        for value in re.findall(
-            r"^gdpr_aws_api_calls_total\{[^}]*\} (\S+)$", operator.metrics(), re.M
-        )
-    )
+    return counted(operator, "gdpr_aws_api_calls_total")
 
 
 def operator_rss(operator: OperatorProcess) -> float:
@@ -526,7 +576,7 @@ async def send_batch(
     *,
     via: str,
 ) -> None:
-    """Up to 10 events: into the operator's queue as EventBridge delivers them (the
+    """A batch of events: into the operator's queue as EventBridge delivers them (the
     sandbox's control endpoint), or on the tenant's default bus (PutEvents) for the sandbox
     to match and deliver."""
     if via == "queue":
@@ -542,6 +592,47 @@ async def send_batch(
     ]
     reply = await aws.call(tenant.target, "events", "put_events", Entries=entries)
     assert reply.get("FailedEntryCount", 0) == 0, reply
+
+
+@dataclass(frozen=True)
+class Usage:
+    """The operator's so far: peak RSS (MB), passes, events received, AWS calls, CPU (s)."""
+
+    peak_rss: float
+    passes: float
+    received: float
+    calls: float
+    cpu: float
+
+    @classmethod
+    def of(cls, operator: OperatorProcess) -> Usage:
+        return cls(
+            operator_rss(operator),
+            reconciles(operator),
+            counted(operator, RECEIVED),
+            aws_calls(operator),
+            operator_cpu(operator),
+        )
+
+
+async def backlog(aws: Aws, queues: Iterable[StormQueue]) -> int:
+    """The messages waiting in `queues` and those received but not deleted yet."""
+    replies = await asyncio.gather(
+        *(
+            aws.call(
+                queue.target,
+                "sqs",
+                "get_queue_attributes",
+                QueueUrl=queue.url,
+                AttributeNames=[
+                    "ApproximateNumberOfMessages",
+                    "ApproximateNumberOfMessagesNotVisible",
+                ],
+            )
+            for queue in queues
+        )
+    )
+    return sum(int(v) for reply in replies for v in reply["Attributes"].values())
 
 
 def storm_case(bench: Bench) -> list[str]:
@@ -561,13 +652,12 @@ def storm_case(bench: Bench) -> list[str]:
     per_tenant = total // len(tenants)
     time.sleep(15)  # the sampled events' own passes are over before the counts begin
     log_before = bench.operator.log.read_text()
-    rss_before, passes_before = operator_rss(bench.operator), reconciles(bench.operator)
-    calls_before = aws_calls(bench.operator)
-    cpu_before = operator_cpu(bench.operator)
-    # Batches of 10 of one tenant's events, the tenants' batches taking turns.
+    before = Usage.of(bench.operator)
+    # Batches of one tenant's events, the tenants' batches taking turns.
+    size = STORM_BATCH[via]
     batches = [
-        (tenant, min(10, per_tenant - start))
-        for start in range(0, per_tenant, 10)
+        (tenant, min(size, per_tenant - start))
+        for start in range(0, per_tenant, size)
         for tenant in tenants
     ]
 
@@ -585,31 +675,17 @@ def storm_case(bench: Bench) -> list[str]:
                 events = [fresh_copy(envelopes[tenant.namespace]) for _ in range(count)]
                 await send_batch(aws, control, tenant, queues[tenant.namespace], events, via=via)
 
-        async def backlog() -> int:
-            replies = await asyncio.gather(
-                *(
-                    aws.call(
-                        queue.target,
-                        "sqs",
-                        "get_queue_attributes",
-                        QueueUrl=queue.url,
-                        AttributeNames=[
-                            "ApproximateNumberOfMessages",
-                            "ApproximateNumberOfMessagesNotVisible",
-                        ],
-                    )
-                    for queue in set(queues.values())
-                )
-            )
-            return sum(int(v) for reply in replies for v in reply["Attributes"].values())
-
         sending = asyncio.gather(*(send(i, *batch) for i, batch in enumerate(batches)))
         sent: float | None = None
         peak = waiting = 0
         passes, last_pass = reconciles(bench.operator), started
         while sent is None or waiting > 0 or time.monotonic() - last_pass < 15:
             await asyncio.sleep(1.0)
-            waiting = await backlog()
+            try:
+                waiting = await backlog(aws, set(queues.values()))
+            except TemporaryAwsError as error:  # a sandbox too busy to answer: the next one
+                print(f"storm: backlog not sampled: {error}", flush=True)
+                continue
             peak = max(peak, waiting)
             if (now := reconciles(bench.operator)) != passes:
                 passes, last_pass = now, time.monotonic()
@@ -629,20 +705,19 @@ def storm_case(bench: Bench) -> list[str]:
         flush=True,
     )
     sent_seconds, drained_after, peak_backlog = asyncio.run(timed_storm())
-    rss_after = operator_rss(bench.operator)
-    passes = reconciles(bench.operator) - passes_before
+    after = Usage.of(bench.operator)
+    passes = after.passes - before.passes
     log = bench.operator.log.read_text()[len(log_before) :]
     wakes = Counter(re.findall(r"drift events for ([^/\s]+)/web: reconciling now", log))
     runs = Counter(re.findall(r"Pass over ([^/\s]+)/web \(\S+\) begins", log))
     lines = [
         f"storm: {per_tenant * len(tenants)} events sent via the {via} in {sent_seconds:.1f}s "
-        f"over "
-        f"{len(tenants)} tenants; queues empty and last pass {drained_after:.1f}s after the "
+        f"over {len(tenants)} tenants, {after.received - before.received:g} "
+        f"received by the operator; queues empty and last pass {drained_after:.1f}s after the "
         f"first event; peak backlog seen {peak_backlog} messages",
-        f"storm: operator peak RSS {rss_before:.0f} MB before, {rss_after:.0f} MB after",
+        f"storm: operator peak RSS {before.peak_rss:.0f} MB before, {after.peak_rss:.0f} MB after",
         f"storm: passes {passes:g} in all, {passes / len(tenants):.1f} per GdprMonitoring; "
-        f"operator AWS calls {aws_calls(bench.operator) - calls_before:g}, CPU "
-        f"{operator_cpu(bench.operator) - cpu_before:.1f} s",
+        f"operator AWS calls {after.calls - before.calls:g}, CPU {after.cpu - before.cpu:.1f} s",
     ]
     lines += [
         f"  {tenant.namespace}: woken {wakes[tenant.namespace]} times, "
@@ -686,6 +761,11 @@ def main() -> int:
         type=float,
         help="the operator's (the test fixture's 5 s unless given; the shipped default is 15)",
     )
+    parser.add_argument(
+        "--hub",
+        action="store_true",
+        help="the operator with an events hub (--events-hub): one queue, in an account of its own",
+    )
     parser.add_argument("--quiet-minutes", type=float, default=10.0)
     parser.add_argument("--storm-events", type=int, default=10_000)
     parser.add_argument("--storm-tenants", type=int, default=5)
@@ -699,7 +779,8 @@ def main() -> int:
     args = parser.parse_args()
     cases = args.case or ["detector"]
     print(
-        f"cases {', '.join(cases)}; delivery delay {args.delay:g} s; {os.cpu_count()} cores; "
+        f"cases {', '.join(cases)}; {'events hub; ' if args.hub else ''}"
+        f"delivery delay {args.delay:g} s; {os.cpu_count()} cores; "
         f"load average {os.getloadavg()[0]:.1f}",
         flush=True,
     )
@@ -711,11 +792,15 @@ def main() -> int:
         with running_sandbox(seed=None) as url, running_cluster(env) as admin:
             install(admin)
             process = operator_process(admin, env, url, directory / "operator")
+            hub = Hub(new_scratch_account()) if args.hub else None
+            if hub is not None:
+                apply_hub_account(admin, hub.account, HUB_ACCOUNT)
+                process.command += ["--events-hub", f"{HUB_ACCOUNT}/{REGION}"]
             if args.aws_read_timeout is not None:  # the long poll waits a second less
                 flag = process.command.index("--aws-read-timeout")
                 process.command[flag + 1] = f"{args.aws_read_timeout:g}"
             with running_operator(process) as operator:
-                bench = Bench(url, admin, operator, args)
+                bench = Bench(url, admin, operator, args, hub)
                 for case in cases:
                     results += RUNNERS[case](bench)
                     print(f"load average {os.getloadavg()[0]:.1f}", flush=True)
