@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 
 from gdpr_operator.aws import AccountAccess, Aws, Target
+from gdpr_operator.reconcilers.drift_events import event_pattern
 
+from fixtures.drift_events import create_stack
 from fixtures.sandbox import new_scratch_account
 
 HUB_REGION, MEMBER_REGION = "eu-west-1", "eu-central-1"
@@ -20,7 +22,9 @@ BUS, ROLE = "hub", "forwarder"
 PATTERN = json.dumps({"source": ["test.forwarding"]})
 
 
-async def _hub(layer: Aws, hub: AccountAccess, member: AccountAccess, *, let_in: bool) -> str:
+async def _hub(
+    layer: Aws, hub: AccountAccess, member: AccountAccess, *, let_in: bool, pattern: str = PATTERN
+) -> str:
     """The hub bus, its rule to a queue; the bus's policy letting the member in, or not."""
     target = Target(hub, HUB_REGION)
     bus = (await layer.call(target, "events", "create_event_bus", Name=BUS))["EventBusArn"]
@@ -42,7 +46,7 @@ async def _hub(layer: Aws, hub: AccountAccess, member: AccountAccess, *, let_in:
     )
     url = (await layer.call(target, "sqs", "create_queue", QueueName="hub"))["QueueUrl"]
     await layer.call(
-        target, "events", "put_rule", Name="in", EventBusName=BUS, EventPattern=PATTERN
+        target, "events", "put_rule", Name="in", EventBusName=BUS, EventPattern=pattern
     )
     await layer.call(
         target,
@@ -94,14 +98,14 @@ async def _member(layer: Aws, member: AccountAccess, bus: str, *, role: str | No
 
 
 async def _sent_and_received(
-    layer: Aws, hub: AccountAccess, member: AccountAccess, url: str
+    layer: Aws,
+    hub: AccountAccess,
+    member: AccountAccess,
+    url: str,
+    entry: dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:
-    await layer.call(
-        Target(member, MEMBER_REGION),
-        "events",
-        "put_events",
-        Entries=[{"Source": "test.forwarding", "DetailType": "x", "Detail": '{"n": 1}'}],
-    )
+    sent = entry or {"Source": "test.forwarding", "DetailType": "x", "Detail": '{"n": 1}'}
+    await layer.call(Target(member, MEMBER_REGION), "events", "put_events", Entries=[sent])
     reply = await layer.call(
         Target(hub, HUB_REGION), "sqs", "receive_message", QueueUrl=url, MaxNumberOfMessages=10
     )
@@ -139,3 +143,24 @@ async def test_a_denied_forward_is_not_delivered(
     allowed_on = {"bus": _bus(hub), "another bus": _bus(hub) + "-other", None: None}[role]
     await _member(layer, member, _bus(hub), role=allowed_on)
     assert await _sent_and_received(layer, hub, member, url) == []
+
+
+async def test_a_forward_through_the_shipped_stack_s_role_arrives(
+    layer: Aws, scratch_account: AccountAccess
+) -> None:
+    # The External template's stack with HubBusArn: its rule forwards through the role the
+    # stack makes, whose inline policy moto's CloudFormation keeps as a document.
+    hub, member = scratch_account, new_scratch_account()
+    url = await _hub(layer, hub, member, let_in=True, pattern=json.dumps(event_pattern()))
+    await create_stack(layer, Target(member, MEMBER_REGION), hub_bus=_bus(hub))
+    detail = {"eventSource": "guardduty.amazonaws.com", "eventName": "UpdateDetector"}
+    entry = {
+        "Source": "aws.guardduty",
+        "DetailType": "AWS API Call via CloudTrail",
+        "Detail": json.dumps(detail),
+    }
+
+    (event,) = await _sent_and_received(layer, hub, member, url, entry)
+
+    assert (event["account"], event["region"]) == (member.account_id, MEMBER_REGION)
+    assert event["detail"] == detail

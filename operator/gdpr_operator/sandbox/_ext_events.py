@@ -108,7 +108,8 @@ def _denial(
         next(version.document for version in policy.versions if version.is_default)
         for policy in role.managed_policies.values()
     ]
-    policies = [json.loads(document) for document in documents]
+    # moto's CloudFormation keeps a role's inline policies as documents, its IAM API as text.
+    policies = [d if isinstance(d, Mapping) else json.loads(d) for d in documents]
     if _decided(policies, Authorization("events:PutEvents", bus_arn)) is not Decision.ALLOW:
         return f"role {role_arn} may not put events on {bus_arn}"
     return None
