@@ -152,7 +152,7 @@ async def test_a_forward_through_the_shipped_stack_s_role_arrives(
     # stack makes, whose inline policy moto's CloudFormation keeps as a document.
     hub, member = scratch_account, new_scratch_account()
     url = await _hub(layer, hub, member, let_in=True, pattern=json.dumps(event_pattern()))
-    await create_stack(layer, Target(member, MEMBER_REGION), hub_bus=_bus(hub))
+    await create_stack(layer, Target(member, MEMBER_REGION), {"HubBusArn": _bus(hub)})
     detail = {"eventSource": "guardduty.amazonaws.com", "eventName": "UpdateDetector"}
     entry = {
         "Source": "aws.guardduty",
