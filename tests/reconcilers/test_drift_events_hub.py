@@ -21,8 +21,6 @@ from gdpr_operator.aws import AccountAccess, Aws, Target
 from gdpr_operator.engine import LiveMonitoring, PlumbingRelease
 from gdpr_operator.model import (
     Action,
-    AssumeRole,
-    AwsAccountSpec,
     CheckResult,
     DriftEventsMode,
     EventsHub,
@@ -44,7 +42,7 @@ from gdpr_operator.sandbox import SandboxControl
 from fixtures.calls import writes
 from fixtures.contexts import context, spec
 from fixtures.deploy import REPO
-from fixtures.sandbox import new_scratch_account
+from fixtures.sandbox import account_spec, new_scratch_account
 
 HUB_REGION, MEMBER_REGION = "eu-west-1", "eu-central-1"
 TAGS = {"gdpr-operator:managed-by": "gdpr-operator", "gdpr-operator:owner": "installation/hub"}
@@ -59,17 +57,6 @@ def _member_pass(
         context(layer, monitoring),
         drift_events=DriftEventsMode.MANAGED,
         events_hub=None if hub is None else EventsHub("hub", HUB_REGION, hub.account_id),
-    )
-
-
-def _account(access: AccountAccess) -> AwsAccountSpec:
-    """The AwsAccount of a scratch account, reached through its role (no ExternalId)."""
-    assert access.role_arn is not None
-    return AwsAccountSpec(
-        access.name,
-        access.account_id,
-        AssumeRole(access.role_arn, None, "gdpr-operator", 3600),
-        frozenset({"security"}),
     )
 
 
@@ -244,7 +231,7 @@ async def test_leaving_managed_keeps_the_hub_s_queue_and_removes_the_forwarder(
     await DRIFT_EVENTS.reconcile(_member_pass(layer, hub, hub, HUB_REGION), target)
     live = [LiveMonitoring("security", "web", spec([hub.name], [HUB_REGION]))]
     released = await engine.release_plumbing(
-        _account(hub),
+        account_spec(hub),
         live,
         no_secret,
         layer,
@@ -268,7 +255,7 @@ async def _release_hub(
     layer: Aws, hub: AccountAccess, *, unchanged: bool = True
 ) -> PlumbingRelease:
     return await engine.release_hub(
-        _account(hub), HUB_REGION, no_secret, layer, unchanged=lambda: unchanged
+        account_spec(hub), HUB_REGION, no_secret, layer, unchanged=lambda: unchanged
     )
 
 

@@ -18,8 +18,6 @@ from gdpr_operator.engine import LiveMonitoring, Request, cause_of
 from gdpr_operator.model import (
     GLOBAL_REGION,
     Action,
-    AssumeRole,
-    AwsAccountSpec,
     DriftEventsMode,
     SecretRef,
 )
@@ -35,6 +33,7 @@ from gdpr_operator.sandbox import SandboxControl, other_principal
 
 from fixtures.calls import writes
 from fixtures.contexts import context, spec
+from fixtures.sandbox import account_spec
 
 REGION = "eu-west-1"
 DRIFT_EVENTS = DriftEvents()
@@ -59,17 +58,6 @@ async def _pattern(layer: Aws, target: Target) -> object:
     return json.loads(rule["EventPattern"])
 
 
-def _account(access: AccountAccess) -> AwsAccountSpec:
-    assert access.role_arn is not None
-    return AwsAccountSpec(
-        access.name,
-        access.account_id,
-        AssumeRole(access.role_arn, None, "gdpr-operator", 3600),
-        frozenset({"security"}),
-        drift_events=DriftEventsMode.MANAGED,
-    )
-
-
 async def _no_secret(ref: SecretRef) -> str:
     raise AssertionError(f"no ExternalId to read, asked for {ref}")
 
@@ -77,7 +65,7 @@ async def _no_secret(ref: SecretRef) -> str:
 async def test_a_pass_over_eu_west_1_makes_iam_only_plumbing_in_us_east_1_that_delivers(
     layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl
 ) -> None:
-    account = _account(scratch_account)
+    account = account_spec(scratch_account, DriftEventsMode.MANAGED)
     monitoring = spec([account.name], [REGION], managementPolicy="Observe")
     request = Request(
         "security",
@@ -169,7 +157,7 @@ async def test_release_keeps_us_east_1_while_another_names_the_account_then_remo
 async def test_leaving_managed_for_off_removes_the_us_east_1_plumbing_too(
     layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl
 ) -> None:
-    account = _account(scratch_account)
+    account = account_spec(scratch_account, DriftEventsMode.MANAGED)
     west, east = Target(scratch_account, REGION), Target(scratch_account, IAM_EVENTS_REGION)
     for target in (west, east):
         await DRIFT_EVENTS.reconcile(_pass(layer, scratch_account), target)
@@ -200,7 +188,7 @@ async def test_leaving_managed_for_off_removes_the_us_east_1_plumbing_too(
 async def test_leaving_managed_for_off_leaves_a_us_east_1_rule_not_the_operator_s(
     layer: Aws, scratch_account: AccountAccess, sandbox: SandboxControl
 ) -> None:
-    account = _account(scratch_account)
+    account = account_spec(scratch_account, DriftEventsMode.MANAGED)
     east = Target(scratch_account, IAM_EVENTS_REGION)
     await layer.call(east, "events", "put_rule", Name=RULE_NAME, EventPattern='{"source": ["x"]}')
     live = [LiveMonitoring("security", "web", spec([account.name], [REGION]))]
