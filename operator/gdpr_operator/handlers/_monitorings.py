@@ -408,6 +408,9 @@ async def _pass(
         state.last_pass = (generation, clock.monotonic())
     state.last_outcome = (generation, outcome) if spec is not None else None
     finished_at = clock.time()
+    recent = state.recent_repairs.fresh(finished_at)
+    late = recent.claimed_by(outcome, causes)
+    state.recent_repairs = recent.after_pass(outcome, causes, finished_at, late.values())
     update = status_update(
         body.status,
         generation,
@@ -416,6 +419,7 @@ async def _pass(
         enforce=spec is not None and spec.enforce,
         causes=causes,
         finished_at=finished_at,
+        late=late,
     )
     patch.status.update(update.status)
     # Which default applies (or the spec's own), where users look; gone with an invalid spec.
@@ -432,7 +436,7 @@ async def _pass(
         duration_seconds=clock.monotonic() - started,
         finished_at=finished_at,
     )
-    metrics.record_drift_causes(outcome, causes, finished_at)
+    metrics.record_drift_causes(outcome, causes, finished_at, late)
     log.info("Pass over %s/%s (%s) ends; status written", namespace, name, uid)
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import kopf
 
 from gdpr_operator.handlers._clock import SYSTEM_CLOCK, Clock
+from gdpr_operator.report import RecentRepairs
 
 if TYPE_CHECKING:
     from gdpr_operator.aws import Aws
@@ -49,6 +50,9 @@ class ObjectState:
     causes_counted: set[DriftCause] = field(default_factory=set)
     """The carried causes already taken (for `MAX_AGE_SECONDS`): a wake carries again the
     causes of the wakes just before it."""
+    recent_repairs: RecentRepairs = field(default_factory=RecentRepairs)
+    """What recent passes repaired that no change was attributed yet: a change's event
+    arriving after another pass set it back still names who made it."""
 
 
 @dataclass(frozen=True, slots=True)

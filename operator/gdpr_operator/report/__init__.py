@@ -20,6 +20,7 @@ from gdpr_operator.report._hub import (
     same_condition,
 )
 from gdpr_operator.report._hub_release import EVENTS_HUB_REGION, hub_event, hub_status
+from gdpr_operator.report._repairs import LateRepairs, RecentRepairs
 from gdpr_operator.report._status import MAX_SUMMARY_TARGETS, result_counts, status_update
 
 __all__ = [
@@ -31,7 +32,9 @@ __all__ = [
     "MAX_USED_BY",
     "Condition",
     "Event",
+    "LateRepairs",
     "MonitoringRef",
+    "RecentRepairs",
     "account_status_update",
     "hub_condition",
     "hub_condition_update",

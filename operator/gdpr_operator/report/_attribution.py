@@ -4,12 +4,16 @@ component's condition adds."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from gdpr_operator.engine import DriftCause, Outcome
 from gdpr_operator.model import GLOBAL_REGION, Action, CheckResult
 from gdpr_operator.report._conditions import Event
+
+if TYPE_CHECKING:
+    from gdpr_operator.report._repairs import Repair
 
 DRIFT_REASON = "DriftDetected"
 
@@ -20,32 +24,53 @@ def drifted(outcome: Outcome, cause: DriftCause, checks: Sequence[str]) -> list[
     return [
         result
         for result in outcome.results
-        if result.check in checks
-        and result.account == cause.account
-        and (cause.region == GLOBAL_REGION or result.region in (cause.region, GLOBAL_REGION))
+        if concerns(cause, checks, result.check, result.account, result.region)
         and (not result.compliant or result.action is not Action.NONE)
     ]
 
 
-def seconds_since(cause: DriftCause, finished_at: float) -> float | None:
-    """From the change (AWS's eventTime) to `finished_at`; None when the time is unreadable."""
+def concerns(
+    cause: DriftCause, checks: Sequence[str], check: str, account: str, region: str
+) -> bool:
+    """Whether a result of `check` in `account`/`region` is of the cause's component there
+    (an account-wide cause concerns every region; an account-wide check, every cause)."""
+    return (
+        check in checks
+        and account == cause.account
+        and (cause.region == GLOBAL_REGION or region in (cause.region, GLOBAL_REGION))
+    )
+
+
+def changed_at(cause: DriftCause) -> float | None:
+    """The change's time (AWS's eventTime, seconds since the epoch); None when unreadable."""
     try:
-        changed = datetime.fromisoformat(cause.event_time.replace("Z", "+00:00")).timestamp()
+        return datetime.fromisoformat(cause.event_time.replace("Z", "+00:00")).timestamp()
     except ValueError:
         return None
-    return max(0.0, finished_at - changed)
+
+
+def seconds_since(cause: DriftCause, finished_at: float) -> float | None:
+    """From the change to `finished_at`; None when the time is unreadable."""
+    changed = changed_at(cause)
+    return None if changed is None else max(0.0, finished_at - changed)
 
 
 def attributed_events(
-    outcome: Outcome, causes: Sequence[DriftCause], finished_at: float
+    outcome: Outcome,
+    causes: Sequence[DriftCause],
+    finished_at: float,
+    late: Mapping[DriftCause, Repair] | None = None,
 ) -> list[Event]:
     """One Warning Event per cause whose component the pass found drifted, naming who made
-    the change and what the pass did about it."""
+    the change and what the pass did about it; or, for a cause in `late`, that an earlier
+    pass repaired it before its event arrived."""
     checks = dict(outcome.components)
     events = []
     for cause in causes:
         found = drifted(outcome, cause, checks.get(cause.component, ()))
         if not found:
+            if late and cause in late:
+                events.append(_repaired_before(cause, late[cause]))
             continue
         first = found[0]
         resource = f" {first.resource}" if first.resource else ""
@@ -69,12 +94,32 @@ def attributed_events(
     return events
 
 
+def _repaired_before(cause: DriftCause, repair: Repair) -> Event:
+    """The Event of a change an earlier pass set back before its event arrived."""
+    resource = f" {repair.resource}" if repair.resource else ""
+    elapsed = seconds_since(cause, repair.finished_at)
+    after = f" {elapsed:.1f} s after the change" if elapsed is not None else ""
+    return Event(
+        type="Warning",
+        reason=DRIFT_REASON,
+        message=f"{cause.component} in {cause.account}/{cause.region}: {repair.check}"
+        f"{resource}: {repair.reason}; changed {cause.describe()}; repaired{after} "
+        "(by the pass before this event arrived)",
+    )
+
+
 def cause_note(
-    outcome: Outcome, component: str, checks: Sequence[str], causes: Sequence[DriftCause]
+    outcome: Outcome,
+    component: str,
+    checks: Sequence[str],
+    causes: Sequence[DriftCause],
+    late: Mapping[DriftCause, Repair] | None = None,
 ) -> str:
     """What a component's condition message adds: who made the latest change found to have
-    caused drift of it ("" when none did)."""
+    caused drift of it, in this pass or in an earlier one (`late`); "" when none did."""
     for cause in reversed(causes):
-        if cause.component == component and drifted(outcome, cause, checks):
+        if cause.component == component and (
+            drifted(outcome, cause, checks) or (late is not None and cause in late)
+        ):
             return f"; changed {cause.describe()}"
     return ""

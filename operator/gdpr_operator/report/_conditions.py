@@ -179,7 +179,8 @@ def component_condition(
     outcome: Outcome, component: str, checks: tuple[str, ...], note: str = ""
 ) -> Condition:
     """One component (GuardDuty, ...): its errors, failures and repairs in this pass; `note`
-    ends the message of a failing or repaired one (who caused the drift)."""
+    ends the message of one evaluated (who caused the drift: a compliant one's, when an
+    earlier pass repaired it before the change's event arrived)."""
     errors = [error for error in outcome.errors if error.component == component]
     if errors:
         return Condition(
@@ -204,7 +205,7 @@ def component_condition(
             f"Repaired {_describe(repaired, len(results))}{note}",
         )
     return Condition(
-        component, "True", "Compliant", f"All {len(results)} check result(s) compliant"
+        component, "True", "Compliant", f"All {len(results)} check result(s) compliant{note}"
     )
 
 

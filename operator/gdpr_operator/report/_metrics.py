@@ -21,6 +21,7 @@ from gdpr_operator.engine import DriftCause, Outcome
 from gdpr_operator.model import Action
 from gdpr_operator.reconcilers.drift_events import EVENT_COMPONENTS
 from gdpr_operator.report._attribution import drifted, seconds_since
+from gdpr_operator.report._repairs import LateRepairs
 from gdpr_operator.report._series import MonitoringSeries, next_series, reconcile_result
 
 RECONCILE_RESULTS = ("success", "error", "refused")
@@ -234,13 +235,23 @@ def forget(namespace: str, monitoring: str) -> None:
     _monitorings.forget(namespace, monitoring)
 
 
-def record_drift_causes(outcome: Outcome, causes: Sequence[DriftCause], finished_at: float) -> None:
+def record_drift_causes(
+    outcome: Outcome,
+    causes: Sequence[DriftCause],
+    finished_at: float,
+    late: LateRepairs | None = None,
+) -> None:
     """A pass that AWS change events led to: what it found drifted, and how long from each
-    change to its repair."""
+    change to its repair (by this pass, or by an earlier one: `late`)."""
     checks = dict(outcome.components)
     for cause in causes:
         found = drifted(outcome, cause, checks.get(cause.component, ()))
         if not found:
+            if late and cause in late:
+                drift_events_drifted.labels(cause.component).inc()
+                earlier = seconds_since(cause, late[cause].finished_at)
+                if earlier is not None:
+                    drift_event_to_repair.labels(cause.component).observe(earlier)
             continue
         drift_events_drifted.labels(cause.component).inc()
         elapsed = seconds_since(cause, finished_at)

@@ -18,6 +18,7 @@ from gdpr_operator.report._conditions import (
     conditions_for,
     merge_conditions,
 )
+from gdpr_operator.report._repairs import LateRepairs
 
 MAX_SUMMARY_TARGETS = 200
 """Status stays bounded whatever the estate's size: counts, and at most this many targets."""
@@ -39,12 +40,14 @@ def status_update(
     enforce: bool = False,
     causes: Sequence[DriftCause] = (),
     finished_at: float = 0.0,
+    late: LateRepairs | None = None,
 ) -> StatusUpdate:
     """The new status (conditions merged with the previous ones) and an Event per transition.
 
     `causes`: the AWS changes that led to this pass. The condition of each component they
     drifted names who made the change, and each gets an Event (`attributed_events`), with
-    the seconds from the change to `finished_at`.
+    the seconds from the change to `finished_at`; `late`: causes an earlier pass already
+    repaired the drift of, named the same way (`RecentRepairs.claimed_by`).
 
     `lastRemediationTime` is when a pass last repaired something: checks that follow from a
     repair are given SETTLE_SECONDS from then before Enforce calls them NotRepairable."""
@@ -55,7 +58,8 @@ def status_update(
         enforce=enforce,
         settling=_within(last_remediation, now, SETTLE_SECONDS),
         notes={
-            name: cause_note(outcome, name, checks, causes) for name, checks in outcome.components
+            name: cause_note(outcome, name, checks, causes, late)
+            for name, checks in outcome.components
         },
     )
     update = merged_update(
@@ -70,7 +74,7 @@ def status_update(
         },
         ready=all(condition.healthy for condition in current),
     )
-    update.events.extend(attributed_events(outcome, causes, finished_at))
+    update.events.extend(attributed_events(outcome, causes, finished_at, late))
     return update
 
 
