@@ -86,6 +86,23 @@ def test_the_late_event_reaches_the_status_and_the_histogram_once() -> None:
     assert REGISTRY.get_sample_value(total, labels) == (before[1] or 0) + 2.5
 
 
+def test_other_drift_the_late_pass_leaves_does_not_hide_the_earlier_repair() -> None:
+    cause = _cause()
+    waiting = CheckResult(
+        "logs.arriving", "prod", "eu-west-1", "/gdpr/web/i-1", False, "no events", Action.NONE
+    )
+    later = Outcome(results=(*COMPLIANT.results, waiting), components=COMPLIANT.components)
+    late = _repaired_at(CHANGED_AT + 0.8).claimed_by(later, [cause])
+
+    (event,) = attributed_events(later, [cause], CHANGED_AT + 60, late)
+
+    assert event.message.startswith("LogGroups in prod/eu-west-1: logs.retention /gdpr/web: why;")
+    assert event.message.endswith(
+        "; repaired 0.8 s after the change (by the pass before this event arrived); "
+        "not repaired (logs.arriving /gdpr/web/i-1: none)"
+    ), event.message
+
+
 def test_a_repair_that_finished_before_the_change_is_not_attributed_to_it() -> None:
     cause = _cause()
     late = _repaired_at(CHANGED_AT - 5).claimed_by(COMPLIANT, [cause])

@@ -68,21 +68,20 @@ def attributed_events(
     events = []
     for cause in causes:
         found = drifted(outcome, cause, checks.get(cause.component, ()))
+        unrepaired = [result for result in found if result.action is not Action.REMEDIATED]
+        if late and cause in late:
+            events.append(_repaired_before(cause, late[cause], unrepaired))
+            continue
         if not found:
-            if late and cause in late:
-                events.append(_repaired_before(cause, late[cause]))
             continue
         first = found[0]
         resource = f" {first.resource}" if first.resource else ""
         elapsed = seconds_since(cause, finished_at)
         after = f" {elapsed:.1f} s after the change" if elapsed is not None else ""
-        unrepaired = [result for result in found if result.action is not Action.REMEDIATED]
         if not unrepaired:
             done = f"repaired{after}"
         else:
-            left = unrepaired[0]
-            what = f"{left.check}{f' {left.resource}' if left.resource else ''}"
-            done = f"reported{after}, not repaired ({what}: {left.action.value})"
+            done = f"reported{after}, {_not_repaired(unrepaired[0])}"
         events.append(
             Event(
                 type="Warning",
@@ -94,17 +93,24 @@ def attributed_events(
     return events
 
 
-def _repaired_before(cause: DriftCause, repair: Repair) -> Event:
-    """The Event of a change an earlier pass set back before its event arrived."""
+def _not_repaired(left: CheckResult) -> str:
+    what = f"{left.check}{f' {left.resource}' if left.resource else ''}"
+    return f"not repaired ({what}: {left.action.value})"
+
+
+def _repaired_before(cause: DriftCause, repair: Repair, unrepaired: Sequence[CheckResult]) -> Event:
+    """The Event of a change an earlier pass set back before its event arrived; `unrepaired`:
+    what this pass found of the component and left (other drift)."""
     resource = f" {repair.resource}" if repair.resource else ""
     elapsed = seconds_since(cause, repair.finished_at)
     after = f" {elapsed:.1f} s after the change" if elapsed is not None else ""
+    left = f"; {_not_repaired(unrepaired[0])}" if unrepaired else ""
     return Event(
         type="Warning",
         reason=DRIFT_REASON,
         message=f"{cause.component} in {cause.account}/{cause.region}: {repair.check}"
         f"{resource}: {repair.reason}; changed {cause.describe()}; repaired{after} "
-        "(by the pass before this event arrived)",
+        f"(by the pass before this event arrived){left}",
     )
 
 

@@ -246,16 +246,16 @@ def record_drift_causes(
     checks = dict(outcome.components)
     for cause in causes:
         found = drifted(outcome, cause, checks.get(cause.component, ()))
-        if not found:
-            if late and cause in late:
-                drift_events_drifted.labels(cause.component).inc()
-                earlier = seconds_since(cause, late[cause].finished_at)
-                if earlier is not None:
-                    drift_event_to_repair.labels(cause.component).observe(earlier)
+        repaired_at: float | None
+        if late and cause in late:
+            repaired_at = late[cause].finished_at
+        elif found:
+            repaired_at = finished_at if all(r.action is Action.REMEDIATED for r in found) else None
+        else:
             continue
         drift_events_drifted.labels(cause.component).inc()
-        elapsed = seconds_since(cause, finished_at)
-        if elapsed is not None and all(r.action is Action.REMEDIATED for r in found):
+        elapsed = seconds_since(cause, repaired_at) if repaired_at is not None else None
+        if elapsed is not None:
             drift_event_to_repair.labels(cause.component).observe(elapsed)
 
 

@@ -44,15 +44,21 @@ class RecentRepairs:
     def claimed_by(
         self, outcome: Outcome, causes: Sequence[DriftCause]
     ) -> dict[DriftCause, Repair]:
-        """For each cause whose component this pass found nothing drifted of, the earliest
-        repair of that component (its checks, account and region) that finished after the
-        change: what set it back before its event came. A repair goes to one cause only."""
+        """For each cause whose component this pass repaired nothing of (it may find other
+        drift there, left unrepaired: logs yet to arrive), the earliest repair of that
+        component (its checks, account and region) that finished after the change: what set
+        it back before its event came. A repair goes to one cause only."""
         checks = dict(outcome.components)
         claimed: dict[DriftCause, Repair] = {}
         for cause in causes:
             component_checks = checks.get(cause.component, ())
             changed = changed_at(cause)
-            if changed is None or cause in claimed or drifted(outcome, cause, component_checks):
+            found = drifted(outcome, cause, component_checks)
+            if (
+                changed is None
+                or cause in claimed
+                or any(result.action is Action.REMEDIATED for result in found)
+            ):
                 continue
             taken = claimed.values()
             candidates = [
