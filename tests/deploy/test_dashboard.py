@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,15 +12,15 @@ import yaml
 
 from gdpr_operator.reconcilers import audit as audit_checks
 
-from fixtures.deploy import REPO, promtool_run
+from fixtures.dashboard import dashboard as shipped_dashboard
+from fixtures.dashboard import row
+from fixtures.deploy import promtool_run
 from fixtures.promql import (
     exported_metric_names,
     grafana_query_metric_names,
     metric_names,
     monitoring_metric_names,
 )
-
-DASHBOARD = REPO / "dashboards" / "gdpr-operator.json"
 
 
 def _panels(panels: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
@@ -31,21 +29,8 @@ def _panels(panels: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         yield from _panels(panel.get("panels", []))
 
 
-def _dashboard() -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads(DASHBOARD.read_text())
-    return loaded
-
-
-def _row(title: str) -> list[dict[str, Any]]:
-    """The panels under the row TITLE (up to the next row)."""
-    panels: list[dict[str, Any]] = _dashboard()["panels"]
-    (start,) = (i for i, p in enumerate(panels) if p["type"] == "row" and p["title"] == title)
-    following = panels[start + 1 :]
-    return list(itertools.takewhile(lambda panel: panel["type"] != "row", following))
-
-
 def _queries() -> list[tuple[str, str]]:
-    dashboard = _dashboard()
+    dashboard = shipped_dashboard()
     queries = [
         (f"{panel['title']} {target['refId']}", target["expr"])
         for panel in _panels(dashboard["panels"])
@@ -124,7 +109,7 @@ def test_dashboard_shows_the_aws_change_events() -> None:
     outcome, le; account, region)."""
     exprs = {
         panel["title"]: [target["expr"] for target in panel["targets"]]
-        for panel in _row("AWS change events")
+        for panel in row("AWS change events")
     }
     assert len(exprs) == 5, sorted(exprs)
     queries = [expr for targets in exprs.values() for expr in targets]
@@ -166,14 +151,14 @@ def test_dashboard_shows_what_issue_7_asks_for() -> None:
 
 
 def test_the_audit_checks_table_lists_every_audit_check() -> None:
-    (panel,) = (p for p in _panels(_dashboard()["panels"]) if p["title"] == "Audit checks")
+    (panel,) = (p for p in _panels(shipped_dashboard()["panels"]) if p["title"] == "Audit checks")
     (listed,) = re.findall(r'check=~"([^"]+)"', panel["targets"][0]["expr"])
     audit = {getattr(audit_checks, name)().check.id for name in audit_checks.__all__}
     assert set(listed.split("|")) == audit
 
 
 def test_panels_are_well_formed() -> None:
-    dashboard = _dashboard()
+    dashboard = shipped_dashboard()
     panels = list(_panels(dashboard["panels"]))
     ids = [panel["id"] for panel in panels]
     assert len(ids) == len(set(ids)), "panel ids must be unique"

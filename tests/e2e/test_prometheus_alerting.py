@@ -15,7 +15,6 @@ evaluated by this Prometheus.
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 import time
@@ -30,7 +29,7 @@ from gdpr_operator.aws import Target
 from gdpr_operator.sandbox import SandboxControl, other_principal
 
 from fixtures.cluster import Kubectl, wait_for
-from fixtures.deploy import REPO
+from fixtures.dashboard import row
 from fixtures.estate import TENANT_REGION, Tenant, new_tenant
 from fixtures.monitoring import (
     METRICS_SERVICE,
@@ -55,7 +54,6 @@ and pass (about a second), a scrape (2s), with room for a loaded machine; the re
 RATE_INTERVAL = "1m"
 """What the dashboard's $__rate_interval stands for here: Grafana's is at least four scrape
 intervals; a minute keeps one event in the window while the test looks."""
-DASHBOARD = REPO / "dashboards" / "gdpr-operator.json"
 HANDOVER_BRIDGE = 120.0
 """Seconds an alert outlives its last series: the rules' last_over_time(...[2m]), which
 carries an alert across a handover between sharded replicas."""
@@ -252,17 +250,12 @@ def test_a_deleted_monitoring_leaves_no_series_and_its_alerts_resolve(
 def _row_queries(title: str) -> dict[str, list[str]]:
     """The queries of the dashboard's panels under the row `title`, by panel title, with
     $__rate_interval resolved."""
-    queries: dict[str, list[str]] = {}
-    row = None
-    for panel in json.loads(DASHBOARD.read_text())["panels"]:
-        if panel["type"] == "row":
-            row = panel["title"]
-        elif row == title:
-            queries[panel["title"]] = [
-                target["expr"].replace("$__rate_interval", RATE_INTERVAL)
-                for target in panel["targets"]
-            ]
-    return queries
+    return {
+        panel["title"]: [
+            target["expr"].replace("$__rate_interval", RATE_INTERVAL) for target in panel["targets"]
+        ]
+        for panel in row(title)
+    }
 
 
 def test_a_change_event_shows_in_the_change_events_row_and_fires_the_drift_alert(
