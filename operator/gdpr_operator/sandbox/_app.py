@@ -76,6 +76,8 @@ class SandboxApp:
         request = identify(environ, self.moto)
         if request is None:
             return self._moto(environ, start_response)
+        # moto's own account lookup would scan (and build) every account's IAM backends again.
+        environ["HTTP_X_MOTO_ACCOUNT_ID"] = request.account
         self.calls.record(request)
         time.sleep(REALISM.latency(request))
         params = form_params(environ, request)

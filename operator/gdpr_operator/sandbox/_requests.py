@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
+from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.core.request import Request
 from moto.core.routing import get_service_router
 from moto.core.utils import get_service_model
-from moto.iam.models import get_account_id_from
+from moto.iam.models import iam_backends
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.sts.models import sts_backends
 from werkzeug.exceptions import NotFound
@@ -62,10 +63,24 @@ def identify(environ: dict[str, Any], dispatcher: DomainDispatcherApplication) -
         service=service,
         operation=_operation(environ, service, model.protocol),
         protocol=model.protocol,
-        account=environ.get("HTTP_X_MOTO_ACCOUNT_ID") or get_account_id_from(access_key),
+        account=environ.get("HTTP_X_MOTO_ACCOUNT_ID") or account_of(access_key),
         region=region,
         access_key=access_key,
     )
+
+
+def account_of(access_key: str) -> str:
+    """The account whose IAM knows `access_key` (the default account if none does).
+
+    moto's own lookup (`get_account_id_from`) indexes every partition of every account, and
+    indexing one that does not exist yet builds its IAM backend with all of AWS's managed
+    policies, seconds each under moto's global lock: with many accounts, every request stalled
+    behind it. An access key can only be in a backend that exists, so those alone are read.
+    """
+    for account_id, partitions in list(iam_backends.items()):
+        if any(access_key in iam.access_keys for iam in list(partitions.values())):
+            return account_id
+    return DEFAULT_ACCOUNT_ID
 
 
 def _operation(environ: dict[str, Any], service: str, protocol: str) -> str:
