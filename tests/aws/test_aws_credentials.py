@@ -17,7 +17,14 @@ from gdpr_operator.aws import (
     AwsSettings,
     Target,
 )
-from gdpr_operator.sandbox import SandboxControl, operator_role_arn, sandbox_layer
+from gdpr_operator.sandbox import (
+    SandboxControl,
+    operator_role_arn,
+    profile_in_force,
+    sandbox_layer,
+)
+
+from fixtures.sandbox import new_scratch_account
 
 SANDBOX_DEFAULT_ACCOUNT = "123456789012"
 
@@ -217,3 +224,27 @@ async def test_a_pagination_under_way_outlives_an_expiry(
     assert seen == names
     assert sandbox.call_count("sts", "AssumeRole") == 1
     assert sandbox.call_count("logs", "DescribeLogGroups") == len(names) + 1
+
+
+async def test_roles_assumed_for_many_accounts_at_once_keep_to_the_sts_bucket(
+    sandbox: SandboxControl, sandbox_url: str
+) -> None:
+    # Far more accounts than STS's burst (20) first called at once, under AWS's throttling:
+    # the layer keeps AssumeRole to STS's rate, so each role is assumed about once. A few may
+    # still be throttled, as with AWS: a request meets AWS's bucket after its latency, not
+    # when it left ours. Unpaced, the same calls made 107 AssumeRoles.
+    accounts = [new_scratch_account() for _ in range(50)]
+    regions = ["eu-west-1", "us-east-1"]
+    with profile_in_force("aws", time_scale=0.25):
+        sandbox.clear_calls()
+        async with sandbox_layer(sandbox_url) as layer:
+            await asyncio.gather(
+                *(
+                    layer.call(Target(account, region), "logs", "describe_log_groups")
+                    for account in accounts
+                    for region in regions
+                )
+            )
+
+    assert len(accounts) <= sandbox.call_count("sts", "AssumeRole") <= len(accounts) + 3
+    assert sandbox.call_count("logs", "DescribeLogGroups") == len(accounts) * len(regions)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
-from gdpr_operator.aws import bucket_for
+from gdpr_operator.aws import _rates, bucket_for
 from gdpr_operator.aws._rates import RateLimits
 
 
@@ -43,3 +45,18 @@ def test_the_client_spends_the_burst_then_waits_at_the_refill_rate() -> None:
     assert delay("DescribeLogGroups") == 0.0  # another API's
     now[0] = 10.0  # refilled, up to the capacity only
     assert [delay() for _ in range(6)] == pytest.approx([0, 0, 0, 0, 0, 0.2])
+
+
+def test_worker_threads_pausing_at_once_each_take_a_token_of_their_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    slept: list[float] = []
+    monkeypatch.setattr(_rates.time, "sleep", slept.append)
+    rates = RateLimits(clock=lambda: 0.0)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for _ in range(12):
+            pool.submit(rates.pause, "111111111111", "us-east-1", "logs", "DescribeLogStreams", {})
+
+    # 5 tokens at once, then 7 in debt: no reservation lost or counted twice between threads.
+    assert sorted(slept) == pytest.approx([0.2, 0.4, 0.6, 0.8, 1.0, 1.2, 1.4])

@@ -8,7 +8,7 @@ from typing import Any
 
 from botocore.session import Session
 
-from ._credentials import account_session
+from ._credentials import AssumeRoleGate, account_session
 from ._sessions import Sessions
 from ._targets import AccountAccess
 
@@ -23,10 +23,11 @@ class ClientCache:
     Evicted clients are dropped, not closed: another thread may still be using one.
     """
 
-    def __init__(self, sessions: Sessions, capacity: int) -> None:
+    def __init__(self, sessions: Sessions, capacity: int, before_assume: AssumeRoleGate) -> None:
         if capacity < 1:
             raise ValueError("client cache capacity must be at least 1")
         self._sessions = sessions
+        self._before_assume = before_assume
         self._capacity = capacity
         self._clients: OrderedDict[ClientKey, Any] = OrderedDict()
         # Keyed by account name; an AwsAccount whose access changed gets a new session.
@@ -68,6 +69,6 @@ class ClientCache:
         known = self._account_sessions.get(access.name)
         if known is not None and known[0] == access:
             return known[1]
-        session = account_session(self._sessions, access)
+        session = account_session(self._sessions, access, self._before_assume)
         self._account_sessions[access.name] = (access, session)
         return session

@@ -28,6 +28,9 @@ CallObserver = Callable[[str, str, str], None]
 """Told of each AWS API call a layer makes: (service, operation, IAM action), as in
 ("guardduty", "ListDetectors", "guardduty:ListDetectors")."""
 
+_OWN_IDENTITY = "own-identity"
+"""The rate limits' key for the operator's own account, whose id they need not know."""
+
 LAYER_IAM_ACTIONS = frozenset({"sts:AssumeRole", "sts:GetCallerIdentity", "ec2:DescribeRegions"})
 """The IAM actions the layer calls on its own, whatever the reconcilers: AssumeRole for an
 account's credentials, GetCallerIdentity to learn whom they name, DescribeRegions for the
@@ -74,11 +77,13 @@ class Aws:
         self.settings = settings or AwsSettings()
         self._observers: tuple[CallObserver, ...] = ()
         self._sessions = Sessions(self.settings, on_call=self._observed, still_wanted=_still_wanted)
-        self._clients = ClientCache(self._sessions, self.settings.client_capacity)
+        self._rates = RateLimits()
+        self._clients = ClientCache(
+            self._sessions, self.settings.client_capacity, before_assume=self._pace_assume_role
+        )
         self._limits = Limits(
             self.settings.max_concurrency, self.settings.per_account_service_concurrency
         )
-        self._rates = RateLimits()
         self._retries = RetryPolicy(self.settings.max_attempts, self.settings.throttle_patience)
         self._executor = ThreadPoolExecutor(
             max_workers=self.settings.max_concurrency, thread_name_prefix="gdpr-aws"
@@ -153,6 +158,11 @@ class Aws:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+    def _pace_assume_role(self) -> None:
+        """Every AssumeRole is the operator's own identity calling STS in the home region,
+        whichever account's role it assumes: one bucket for them all."""
+        self._rates.pause(_OWN_IDENTITY, self._sessions.home_region, "sts", "AssumeRole", {})
 
     def _observed(self, operation: Any) -> None:
         """Sessions' hook, with botocore's OperationModel of each call (every attempt of a
