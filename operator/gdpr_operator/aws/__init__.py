@@ -38,6 +38,9 @@ dedicated thread pool, never on the event loop, under a global limit and one per
 Rates (`_rates`): before each attempt a call takes a token of AWS's own request bucket for
 its account, region and API (`_buckets`: the sizes and refills AWS documents), waiting on
 the event loop when the bucket is spent, so that a pass goes at the rate AWS allows.
+AssumeRole, which botocore makes inside the first call that needs an account's credentials,
+takes a token of the operator's own identity's STS bucket in the home region, waiting in
+that call's worker thread.
 `RateLimits` is that set of buckets, for any client that means to keep to AWS's rates.
 
 Retries (`_retries`): the layer's, not botocore's. 5xx and unreachable endpoints get
