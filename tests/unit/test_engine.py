@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 import pytest
 
 from gdpr_operator import engine
-from gdpr_operator.aws import AccessDeniedError, Aws, Target
+from gdpr_operator.aws import AccessDeniedError, Aws, AwsSettings, Target
 from gdpr_operator.engine import CredentialsUnavailableError, LiveMonitoring, Request
 from gdpr_operator.model import (
     GLOBAL_REGION,
@@ -433,3 +433,68 @@ def test_the_plumbing_of_an_account_leaving_managed_is_where_its_bound_monitorin
     assert engine.covered_regions(prod, monitorings) == ("eu-central-1", "eu-north-1", "eu-west-1")
     every = [*monitorings, live("sec", ["prod"], ["*"])]
     assert engine.covered_regions(prod, every) == ("*",)
+
+
+MANY_REGIONS = ["eu-west-1", "eu-west-2", "eu-west-3", "eu-north-1"]
+
+
+@dataclass
+class Calling(Recorder):
+    """Each target makes one call through `slots`, the layer's calls in flight, shared by
+    every pass as the layer's are."""
+
+    slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(2))
+
+    async def reconcile(self, context: Context, target: Target) -> ComponentReport:
+        async with self.slots:
+            await asyncio.sleep(0.02)
+        return await super().reconcile(context, target)
+
+
+async def test_passes_started_together_take_turns_and_none_times_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 20 passes x 4 targets on 2 call slots take 0.8 s in all: with turns of its own, each
+    # pass would start all its targets at once and the last ones would wait past 0.5 s.
+    monkeypatch.setattr("gdpr_operator.engine._engine.TARGET_TIMEOUT_SECONDS", 0.5)
+    layer, calling = Aws(AwsSettings(targets_in_flight=4)), Calling()
+    spec = parse_monitoring({"accounts": ["prod"], "regions": MANY_REGIONS})
+    requests = [
+        Request("sec", f"web-{n}", spec, _accounts("sec").get, _read_secret, layer)
+        for n in range(20)
+    ]
+
+    outcomes = await asyncio.gather(*(engine.reconcile(r, [calling]) for r in requests))
+
+    assert [len(outcome.results) for outcome in outcomes] == [4] * 20
+    assert [outcome.errors for outcome in outcomes] == [()] * 20
+
+
+async def test_a_targeted_pass_does_not_wait_for_the_full_passes_turns() -> None:
+    layer, calling = Aws(AwsSettings(targets_in_flight=4)), Calling()
+    spec = parse_monitoring({"accounts": ["prod"], "regions": MANY_REGIONS})
+    full = [
+        asyncio.create_task(
+            engine.reconcile(
+                Request("sec", f"web-{n}", spec, _accounts("sec").get, _read_secret, layer),
+                [calling],
+            )
+        )
+        for n in range(20)
+    ]
+    await asyncio.sleep(0)  # the full passes hold every turn, their targets queued behind
+    targeted = Request(
+        "sec",
+        "web-0",
+        spec,
+        _accounts("sec").get,
+        _read_secret,
+        layer,
+        only=frozenset({engine.Slice("prod", "eu-west-1", "Recorder")}),
+    )
+
+    outcome = await engine.reconcile(targeted, [calling])
+
+    assert [(r.region, r.compliant) for r in outcome.results] == [("eu-west-1", True)]
+    assert sum(task.done() for task in full) < len(full) / 2  # it did not wait for them
+    await asyncio.gather(*full)

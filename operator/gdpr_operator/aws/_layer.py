@@ -90,6 +90,10 @@ class Aws:
         )
         self._own_identity: CallerIdentity | None = None
         self._own_identity_lock = asyncio.Lock()
+        self.target_turns = asyncio.Semaphore(self.settings.targets_in_flight)
+        """Turns for `gather_outcomes` shared by all its users on this layer: many passes
+        started together then take turns and finish one after another, instead of all
+        waiting on the same call slots until every target's timeout passes."""
 
     async def call(self, target: Target, service: str, operation: str, **params: Any) -> Any:
         """Call `operation` (a boto3 method name, e.g. "list_detectors") of `service`

@@ -63,6 +63,10 @@ class AwsSettings:
     per_account_service_concurrency: int = 4
     """Calls in flight at once to one service of one account, over all its regions: stricter
     than AWS, which throttles per account and region."""
+    targets_in_flight: int = 32
+    """Targets (component x account x region) worked on at once, over every gathering that
+    takes its turns from the layer's `target_turns` (every full pass, however many run at
+    once); a target's timeout starts with its turn."""
     max_clients: int | None = None
     """Clients kept for reuse (LRU); None: four times `max_concurrency`. A sweep's targets in
     flight each use a client per service; an evicted client is recreated when needed again

@@ -47,10 +47,6 @@ TARGET_TIMEOUT_SECONDS = 120.0
 """One component in one region gets this long, counted from its turn; past it, that target
 alone is an error."""
 
-TARGETS_IN_FLIGHT = 32
-"""Component x account x region targets run at once in a pass (the layer bounds the calls).
-Waiting for a turn, not in flight, keeps a large sweep's memory and timeouts bounded."""
-
 
 @dataclass(frozen=True, slots=True)
 class CheckError:
@@ -204,7 +200,16 @@ async def _fan_out(
     others = _declarations(request)
     hub = resolved_hub(request.events_hub, request.lookup_account)
     reads = PassReads()
-    turns = asyncio.Semaphore(TARGETS_IN_FLIGHT)
+    # Full passes share the layer's turns (component x account x region targets in flight,
+    # over all passes); waiting for a turn, not in flight, keeps memory and timeouts bounded
+    # however many GdprMonitorings pass at once. A targeted pass (a few slices an AWS event
+    # named) has turns of its own, so that a repair never queues behind a resync's sweep.
+    aws = request.aws
+    turns = (
+        aws.target_turns
+        if request.only is None
+        else asyncio.Semaphore(aws.settings.targets_in_flight)
+    )
     per_account = await asyncio.gather(
         *(
             _account(
