@@ -6,6 +6,9 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+import urllib3
+
 from gdpr_operator.handlers._shards import Membership, MemberView, ShardSettings
 
 from fixtures.leases import LeaseApiServer
@@ -87,3 +90,30 @@ def test_a_join_whose_answer_was_lost_retries_and_adopts_the_lease_it_created() 
     membership.join()
     assert list(api.leases) == ["gdpr-operator-shard-me"]
     assert membership.cycle()  # renewing the adopted Lease works
+
+
+def test_a_renewal_whose_answer_was_lost_leaves_the_lease_ours() -> None:
+    # The renewal reached the API server but its answer timed out: the Lease moved on to a
+    # resourceVersion this replica never saw. The next renewal must not take its own write
+    # for another's and give up the membership.
+    api = LeaseApiServer()
+    membership = Membership(ShardSettings("ns", "me", duration_seconds=1.5), api)  # type: ignore[arg-type]
+    membership.join()
+    api.lose_the_answer_to_the_next_replace = True
+    with pytest.raises(urllib3.exceptions.ReadTimeoutError):
+        membership.cycle()
+
+    assert membership.cycle()
+    assert membership.cycle()
+    assert api.leases["gdpr-operator-shard-me"].spec.holder_identity == "me"
+
+
+def test_a_lease_another_changed_is_no_longer_ours() -> None:
+    api = LeaseApiServer()
+    membership = Membership(ShardSettings("ns", "me", duration_seconds=1.5), api)  # type: ignore[arg-type]
+    membership.join()
+    taken = api.read_namespaced_lease("gdpr-operator-shard-me", "ns")
+    taken.spec.holder_identity = "someone-else"
+    api.replace_namespaced_lease("gdpr-operator-shard-me", "ns", taken)
+
+    assert not membership.cycle()

@@ -224,18 +224,8 @@ class Membership:
         assert self._lease.spec is not None
         started = self._clock.monotonic()
         timeout = self.settings.request_timeout_seconds
-        self._lease.spec.renew_time = utc_now(self._clock)
-        try:
-            self._lease = self._api.replace_namespaced_lease(
-                self.settings.lease_name,
-                self.settings.namespace,
-                self._lease,
-                _request_timeout=timeout,
-            )
-        except ApiException as error:
-            if error.status in (404, 409):
-                return False
-            raise
+        if not self._renew(timeout):
+            return False
         listed = self._api.list_namespaced_lease(
             self.settings.namespace, label_selector=MEMBER_LABEL, _request_timeout=timeout
         )
@@ -255,6 +245,36 @@ class Membership:
         for identity in garbage:
             self._delete_gone(identity, listed.items)
         return True
+
+    def _renew(self, timeout: float) -> bool:
+        """Write our Lease's renewTime; False when it is no longer ours (deleted, or held by
+        another). On a conflict the Lease is read once: only this process writes it (the
+        others delete a gone member's, on its resourceVersion), so unless its holder changed,
+        an earlier renewal of ours whose answer timed out moved it on: renew from it."""
+        lease = self._lease
+        for reread in (False, True):
+            assert lease is not None
+            assert lease.spec is not None
+            lease.spec.renew_time = utc_now(self._clock)
+            try:
+                self._lease = self._api.replace_namespaced_lease(
+                    self.settings.lease_name,
+                    self.settings.namespace,
+                    lease,
+                    _request_timeout=timeout,
+                )
+                return True
+            except ApiException as error:
+                if error.status not in (404, 409):
+                    raise
+                if error.status == 404 or reread:
+                    return False
+            lease = self._api.read_namespaced_lease(
+                self.settings.lease_name, self.settings.namespace, _request_timeout=timeout
+            )
+            if lease.spec is None or lease.spec.holder_identity != self.settings.identity:
+                return False
+        return False  # not reached: the second pass returns
 
     def _delete_gone(self, identity: str, leases: list[client.V1Lease]) -> None:
         """Delete a dead member's Lease, if nobody renewed it since we listed it."""
