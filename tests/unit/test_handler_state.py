@@ -191,3 +191,16 @@ def test_a_pass_woken_by_events_is_targeted_only_with_a_full_outcome_of_this_gen
     assert slices(due, [cause]) is None
     elsewhere = DriftCause("111111111111", "us-east-1", "GuardDuty", "", "X", "", 0.0, "prod")
     assert slices(state(), [cause, elsewhere]) is None
+
+
+def test_a_change_the_resync_already_passed_at_its_generation_is_not_passed_again() -> None:
+    # The timer can pass a new object first; its create handler, waiting on the object's
+    # lock, then finds the pass made.
+    passed = ObjectState(last_pass=(3, 0.0))
+    assert _monitorings._passed_at_its_generation(_generation(3), passed)
+    assert not _monitorings._passed_at_its_generation(_generation(4), passed)  # a new spec
+    assert not _monitorings._passed_at_its_generation(_generation(3), ObjectState())
+
+
+def _generation(generation: int) -> kopf.Body:
+    return kopf.Body({"metadata": {"generation": generation}, "status": {}})

@@ -125,7 +125,24 @@ def _owned_here(body: kopf.Body, memo: OperatorMemo, **_: Any) -> bool:
 async def reconcile_on_change(
     body: kopf.Body, patch: kopf.Patch, memo: OperatorMemo, **kwargs: Any
 ) -> None:
-    await _reconcile(body, patch, memo, kwargs["aws_accounts"])
+    async with memo.state.lock:
+        if _passed_at_its_generation(body, memo.state):
+            log.info(
+                "Pass over %s/%s (%s) not repeated: the resync passed generation %s already",
+                body.metadata.namespace,
+                body.metadata.name,
+                body.metadata.uid,
+                body.meta.get("generation", 0),
+            )
+            return
+        await _pass(body, patch, memo, kwargs["aws_accounts"])
+
+
+def _passed_at_its_generation(body: kopf.Body, state: ObjectState) -> bool:
+    """Whether a full pass of `body`'s generation has run. The resync timer can reach a new
+    or changed object first (it is due: never passed at this generation) while the change
+    handler waits on the object's lock: the handler would then pass it a second time."""
+    return state.last_pass is not None and state.last_pass[0] == body.meta.get("generation", 0)
 
 
 async def reconcile_on_drift_event(
