@@ -50,6 +50,17 @@ def _other_teams_account(admin: Kubectl, name: str, account: AccountAccess) -> N
     )
 
 
+def _wait_checked(admin: Kubectl, name: str) -> None:
+    wait_for(
+        f"AwsAccount {name} checked",
+        lambda: any(
+            condition["type"] == "Ready"
+            for condition in admin.get("awsaccount", name).get("status", {}).get("conditions", [])
+        ),
+        timeout=60,
+    )
+
+
 def test_pointing_a_monitoring_at_another_teams_account_is_refused_without_a_call(
     *,
     operator: OperatorProcess,
@@ -62,6 +73,9 @@ def test_pointing_a_monitoring_at_another_teams_account_is_refused_without_a_cal
     wait_ready(installed, namespace, "True")
     theirs = operator_access("payments", str(int(scratch_account.account_id) + 500))
     _other_teams_account(installed, f"payments-{namespace}", theirs)
+    # The operator checks every AwsAccount, through its role: what is counted below must
+    # come after that check, which is no GdprMonitoring's call.
+    _wait_checked(installed, f"payments-{namespace}")
     sandbox.clear_calls()
 
     installed.run(
