@@ -152,7 +152,8 @@ async def reconcile_on_drift_event(
     only what they name when it can be (`_slices`). The causes are in this replica's inbox,
     or carried by the wake when another replica received them (`_carried`)."""
     carried = _carried(body, memo)
-    await _reconcile(body, patch, memo, kwargs["aws_accounts"], targeted=True, carried=carried)
+    async with memo.state.lock:
+        await _pass(body, patch, memo, kwargs["aws_accounts"], targeted=True, carried=carried)
 
 
 def _carried(body: kopf.Body, memo: OperatorMemo) -> list[DriftCause]:
@@ -347,19 +348,6 @@ def _live(monitorings: MonitoringIndex | None) -> list[LiveMonitoring]:
         for (namespace, name), specs in (monitorings or {}).items()
         for spec in specs
     ]
-
-
-async def _reconcile(
-    body: kopf.Body,
-    patch: kopf.Patch,
-    memo: OperatorMemo,
-    accounts: AccountIndex,
-    *,
-    targeted: bool = False,
-    carried: Sequence[DriftCause] = (),
-) -> None:
-    async with memo.state.lock:
-        await _pass(body, patch, memo, accounts, targeted=targeted, carried=carried)
 
 
 async def _pass(
